@@ -1,0 +1,5 @@
+export { openDatabase, type Database, type DatabaseOptions, type Db } from "./client.js";
+export { migrate, readMigrations, migrationsDir, type Migration, type MigrateResult } from "./migrate.js";
+export { providerOf, sqlitePath, type Provider } from "./provider.js";
+export { isUniqueViolation } from "./errors.js";
+export type { User, Conversation, ConversationMember, Message, Session, RefreshToken } from "../generated/sqlite/client.js";
