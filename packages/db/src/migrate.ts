@@ -6,8 +6,8 @@
 // under a lock so that several instances starting at once apply each migration exactly once.
 import { createHash, randomUUID } from "node:crypto";
 import { readdirSync, readFileSync, existsSync } from "node:fs";
+import { createRequire } from "node:module";
 import { join, dirname } from "node:path";
-import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
 import pg from "pg";
 import { providerOf, sqlitePath, type Provider } from "./provider.js";
@@ -22,7 +22,8 @@ export interface MigrateResult {
   applied: string[];
 }
 
-const packageRoot = join(dirname(fileURLToPath(import.meta.url)), "..");
+// Resolved by package name, so it also holds when this code is bundled into another package.
+const packageRoot = dirname(createRequire(import.meta.url).resolve("@parley/db/package.json"));
 
 export function migrationsDir(provider: Provider): string {
   return join(packageRoot, "prisma", provider, "migrations");

@@ -1,0 +1,112 @@
+// The server's configuration: read from the environment once, validated, then passed down.
+// This is the only module of the server that reads process.env.
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { z } from "zod";
+
+export const LOG_LEVELS = ["debug", "info", "warn", "error", "silent"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface ServerConfig {
+  port: number;
+  host: string;
+  /** Where the SQLite file and the generated JWT secret live by default. */
+  dataDir: string;
+  databaseUrl: string;
+  /** HS256 key, at least 32 bytes. */
+  jwtSecret: string;
+  /** The built web app, served at `/`; null serves a plain placeholder page. */
+  webDistDir: string | null;
+  /** Browser origins allowed to call the API from another origin (CORS). */
+  corsOrigins: string[];
+  logLevel: LogLevel;
+  /** Trust X-Forwarded-For for the client address (behind a reverse proxy). */
+  trustProxy: boolean;
+  /** How long shutdown waits for in-flight calls before closing anyway. */
+  shutdownTimeoutMs: number;
+}
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ConfigError";
+  }
+}
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
+const defaultWebDist = join(repoRoot, "apps/web/dist");
+
+const envSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().min(1).default("0.0.0.0"),
+  DATA_DIR: z.string().min(1).optional(),
+  DATABASE_URL: z.string().min(1).optional(),
+  JWT_SECRET: z.string().optional(),
+  WEB_DIST_DIR: z.string().optional(),
+  CORS_ORIGINS: z.string().optional(),
+  LOG_LEVEL: z.enum(LOG_LEVELS).default("info"),
+  TRUST_PROXY: z.enum(["true", "false", "1", "0"]).default("false"),
+  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
+});
+
+export interface LoadedConfig {
+  config: ServerConfig;
+  /** Things worth telling the operator at start-up. */
+  warnings: string[];
+}
+
+/** Reads and validates the environment; throws ConfigError with a message fit for the operator. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = env.INIT_CWD ?? process.cwd()): LoadedConfig {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
+    throw new ConfigError(`Invalid configuration: ${problems}`);
+  }
+  const e = parsed.data;
+  const warnings: string[] = [];
+  const dataDir = resolve(cwd, e.DATA_DIR ?? "data");
+  const databaseUrl = e.DATABASE_URL ?? `file:${join(dataDir, "parley.db")}`;
+  if (!/^(file:|postgres(ql)?:\/\/)/.test(databaseUrl)) {
+    throw new ConfigError("DATABASE_URL must be a file: URL (SQLite) or a postgresql:// URL");
+  }
+  let jwtSecret = e.JWT_SECRET;
+  if (jwtSecret === undefined || jwtSecret === "") {
+    jwtSecret = readOrCreateSecret(join(dataDir, "jwt-secret"));
+    warnings.push(`JWT_SECRET is not set: using the generated secret in ${join(dataDir, "jwt-secret")}. Set JWT_SECRET when running more than one instance.`);
+  } else if (Buffer.byteLength(jwtSecret) < 32) {
+    throw new ConfigError("JWT_SECRET must be at least 32 bytes long (e.g. `openssl rand -base64 48`)");
+  }
+  const webDistDir = e.WEB_DIST_DIR !== undefined ? (e.WEB_DIST_DIR === "" ? null : resolve(cwd, e.WEB_DIST_DIR)) : defaultWebDist;
+  return {
+    config: {
+      port: e.PORT,
+      host: e.HOST,
+      dataDir,
+      databaseUrl: databaseUrl.startsWith("file:") ? `file:${resolve(cwd, databaseUrl.slice(5))}` : databaseUrl,
+      jwtSecret,
+      webDistDir,
+      corsOrigins: (e.CORS_ORIGINS ?? "").split(",").map((o) => o.trim()).filter(Boolean),
+      logLevel: e.LOG_LEVEL,
+      trustProxy: e.TRUST_PROXY === "true" || e.TRUST_PROXY === "1",
+      shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    },
+    warnings,
+  };
+}
+
+function readOrCreateSecret(path: string): string {
+  if (existsSync(path)) {
+    const secret = readFileSync(path, "utf8").trim();
+    if (Buffer.byteLength(secret) >= 32) return secret;
+  }
+  mkdirSync(dirname(path), { recursive: true });
+  const secret = randomBytes(48).toString("base64url");
+  writeFileSync(path, `${secret}\n`, { mode: 0o600 });
+  return secret;
+}
+
+export function defaultWebDistDir(): string {
+  return defaultWebDist;
+}

@@ -1,0 +1,216 @@
+// Starts real Parley servers for tests and talks to them with @trpc/client over real HTTP and a
+// real WebSocket. Every server gets a fresh database: a new SQLite file, or a new PostgreSQL
+// database on TEST_DATABASE_URL's server.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { randomUUID } from "node:crypto";
+import pg from "pg";
+import WebSocket from "ws";
+import {
+  createTRPCClient,
+  createWSClient,
+  httpLink,
+  wsLink,
+  TRPCClientError,
+  type TRPCClient,
+} from "@trpc/client";
+import type { AppRouter, MessageDto } from "@parley/api";
+import { startServer, type RunningServer, type StartOptions } from "../src/index.js";
+
+export const TEST_JWT_SECRET = "test-secret-that-is-long-enough-for-hs256-0123456789";
+export const postgresUrl = process.env.TEST_DATABASE_URL;
+
+export type Provider = "sqlite" | "postgresql";
+/** The providers to run the suite on: SQLite always, PostgreSQL when TEST_DATABASE_URL names a server. */
+export const providers: Provider[] = postgresUrl ? ["sqlite", "postgresql"] : ["sqlite"];
+if (!postgresUrl) console.warn("TEST_DATABASE_URL is not set: the PostgreSQL run of the integration suite is skipped.");
+
+export interface TestDatabase {
+  url: string;
+  drop(): Promise<void>;
+}
+
+export async function createTestDatabase(provider: Provider): Promise<TestDatabase> {
+  if (provider === "sqlite") {
+    const dir = mkdtempSync(join(tmpdir(), "parley-test-"));
+    return { url: `file:${join(dir, "parley.db")}`, drop: async () => rmSync(dir, { recursive: true, force: true }) };
+  }
+  if (!postgresUrl) throw new Error("TEST_DATABASE_URL is not set");
+  const name = `parley_test_${randomUUID().replaceAll("-", "").slice(0, 16)}`;
+  const admin = new pg.Client({ connectionString: postgresUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(postgresUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    async drop() {
+      const client = new pg.Client({ connectionString: postgresUrl });
+      await client.connect();
+      await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await client.end();
+    },
+  };
+}
+
+export interface TestServer extends RunningServer {
+  database: TestDatabase;
+  /** Closes this server and starts a new one on the same port and database. */
+  restart(): Promise<TestServer>;
+}
+
+export async function startTestServer(provider: Provider, options: StartOptions & { database?: TestDatabase; port?: number } = {}): Promise<TestServer> {
+  const database = options.database ?? (await createTestDatabase(provider));
+  const server = await startServer(
+    {
+      port: options.port ?? 0,
+      host: "127.0.0.1",
+      databaseUrl: database.url,
+      jwtSecret: TEST_JWT_SECRET,
+      webDistDir: null,
+      logLevel: "silent",
+      shutdownTimeoutMs: 2_000,
+    },
+    options,
+  );
+  const testServer: TestServer = {
+    ...server,
+    database,
+    async restart() {
+      await server.close();
+      return startTestServer(provider, { ...options, database, port: server.port });
+    },
+  };
+  return testServer;
+}
+
+export type Client = TRPCClient<AppRouter>;
+
+export function httpClient(server: { url: string }, token?: () => string | undefined): Client {
+  return createTRPCClient<AppRouter>({
+    links: [
+      httpLink({
+        url: `${server.url}/trpc`,
+        headers: () => {
+          const t = token?.();
+          return t ? { Authorization: `Bearer ${t}` } : {};
+        },
+      }),
+    ],
+  });
+}
+
+export interface LiveClient {
+  client: Client;
+  close(): Promise<void>;
+}
+
+/** A WebSocket client that authenticates with connectionParams, as the web app does. */
+export function wsClient(server: { url: string; port: number }, token: string | undefined, options: { retryDelayMs?: number } = {}): LiveClient {
+  const ws = createWSClient({
+    url: `ws://127.0.0.1:${server.port}/trpc`,
+    WebSocket: WebSocket as unknown as typeof globalThis.WebSocket,
+    connectionParams: token ? { token } : {},
+    retryDelayMs: () => options.retryDelayMs ?? 100,
+  });
+  return { client: createTRPCClient<AppRouter>({ links: [wsLink({ client: ws })] }), close: () => ws.close() };
+}
+
+export interface SignedIn {
+  id: string;
+  username: string;
+  accessToken: string;
+  refreshToken: string;
+  api: Client;
+}
+
+let userCounter = 0;
+export function uniqueName(prefix = "user"): string {
+  userCounter += 1;
+  return `${prefix}${userCounter}_${randomUUID().slice(0, 6)}`;
+}
+
+export async function signUpAndLogIn(server: { url: string }, username = uniqueName(), password = "correct horse battery"): Promise<SignedIn> {
+  const anon = httpClient(server);
+  const user = await anon.auth.signup.mutate({ username, password, fullName: `Full ${username}` });
+  const tokens = await anon.auth.login.mutate({ username, password });
+  const signedIn: SignedIn = { id: user.id, username: user.username, ...tokens, api: httpClient(server, () => signedIn.accessToken) };
+  return signedIn;
+}
+
+export interface Received {
+  messages: MessageDto[];
+  ids: string[];
+  errors: unknown[];
+  unsubscribe(): void;
+  /** Waits until at least `count` messages arrived (or fails after timeoutMs). */
+  waitFor(count: number, timeoutMs?: number): Promise<MessageDto[]>;
+}
+
+/** Subscribes to message.live and records every delivery. */
+export function collectLive(live: LiveClient, lastEventId?: string): Received {
+  const received: Received = {
+    messages: [],
+    ids: [],
+    errors: [],
+    unsubscribe: () => undefined,
+    async waitFor(count, timeoutMs = 5_000) {
+      const deadline = Date.now() + timeoutMs;
+      while (received.messages.length < count) {
+        if (received.errors.length > 0) throw received.errors[0];
+        if (Date.now() > deadline) throw new Error(`expected ${count} live messages, got ${received.messages.length}`);
+        await sleep(10);
+      }
+      return received.messages;
+    },
+  };
+  const subscription = live.client.message.live.subscribe(lastEventId ? { lastEventId } : undefined, {
+    onData: (event) => {
+      received.messages.push(event.data);
+      received.ids.push(event.id);
+    },
+    onError: (error) => received.errors.push(error),
+  });
+  received.unsubscribe = () => subscription.unsubscribe();
+  return received;
+}
+
+/** Waits until the subscription is registered on the server, so that nothing sent after it is missed. */
+export async function waitForSubscribers(server: RunningServer, count: number, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (server.services.hub.subscriptionCount < count) {
+    if (Date.now() > deadline) throw new Error(`expected ${count} live subscriptions, have ${server.services.hub.subscriptionCount}`);
+    await sleep(10);
+  }
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** The tRPC error code a call failed with. */
+export async function errorCodeOf(call: Promise<unknown>): Promise<string> {
+  try {
+    await call;
+  } catch (error) {
+    if (error instanceof TRPCClientError) return (error.data as { code?: string } | undefined)?.code ?? "UNKNOWN";
+    throw error;
+  }
+  throw new Error("expected the call to fail, but it succeeded");
+}
+
+export async function errorOf(call: Promise<unknown>): Promise<TRPCClientError<AppRouter>> {
+  try {
+    await call;
+  } catch (error) {
+    if (error instanceof TRPCClientError) return error as TRPCClientError<AppRouter>;
+    throw error;
+  }
+  throw new Error("expected the call to fail, but it succeeded");
+}
+
+export function clientMessageId(): string {
+  return randomUUID();
+}

@@ -1,0 +1,50 @@
+import type { Db } from "@parley/db";
+import type { Clock } from "../context.js";
+import type { EventBus } from "../live/event-bus.js";
+
+/**
+ * Sessions ended before their access tokens expire (logout, refresh-token reuse). Access tokens
+ * are checked against this in memory on every call - no database round trip - and every instance
+ * hears of a revocation through the event bus. Entries are dropped once no access token of the
+ * session can still be valid.
+ */
+export class RevokedSessions {
+  private readonly expiresAt = new Map<string, number>();
+  private readonly unsubscribe: () => void;
+
+  constructor(
+    bus: EventBus,
+    private readonly clock: Clock,
+  ) {
+    this.unsubscribe = bus.subscribe((event) => {
+      if (event.type === "session-revoked") this.add(event.sessionId, event.expiresAt);
+    });
+  }
+
+  /** At start-up: the sessions revoked recently enough that their access tokens may still be live. */
+  async loadRecent(db: Db, accessTtlSeconds: number): Promise<void> {
+    const since = new Date(this.clock.now().getTime() - accessTtlSeconds * 1000);
+    const rows = await db.session.findMany({ where: { revokedAt: { gte: since } }, select: { id: true, revokedAt: true } });
+    for (const row of rows) {
+      if (row.revokedAt) this.add(row.id, row.revokedAt.getTime() + accessTtlSeconds * 1000);
+    }
+  }
+
+  add(sessionId: string, expiresAt: number): void {
+    this.expiresAt.set(sessionId, expiresAt);
+  }
+
+  has(sessionId: string): boolean {
+    const until = this.expiresAt.get(sessionId);
+    if (until === undefined) return false;
+    if (until < this.clock.now().getTime()) {
+      this.expiresAt.delete(sessionId);
+      return false;
+    }
+    return true;
+  }
+
+  close(): void {
+    this.unsubscribe();
+  }
+}

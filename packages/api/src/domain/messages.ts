@@ -1,0 +1,53 @@
+import type { Services } from "../context.js";
+import { DomainError } from "../errors.js";
+import type { MessageDto } from "../schemas.js";
+import { messageSelect, toMessageDto } from "./selects.js";
+
+export async function sendMessage(
+  services: Services,
+  senderId: string,
+  recipientIds: ReadonlySet<string>,
+  input: { conversationId: string; content: string; clientMessageId: string },
+): Promise<MessageDto> {
+  const { db, writer, messagesByUser } = services;
+  const existing = await db.prisma.message.findUnique({
+    where: { senderId_clientMessageId: { senderId, clientMessageId: input.clientMessageId } },
+    select: messageSelect,
+  });
+  // A retry of a send that was already stored: answer with what is stored, publish nothing.
+  if (existing) return toMessageDto(existing);
+  const wait = messagesByUser.take(senderId);
+  if (wait > 0) throw new DomainError("rate_limited", `Too many messages. Try again in ${wait} seconds.`, wait);
+  return writer.write({ ...input, senderId }, [...recipientIds]);
+}
+
+export async function listMessages(
+  services: Services,
+  input: { conversationId: string; cursor?: string | null | undefined; limit: number },
+): Promise<{ items: MessageDto[]; nextCursor: string | null }> {
+  const rows = await services.db.prisma.message.findMany({
+    where: { conversationId: input.conversationId, ...(input.cursor ? { id: { lt: BigInt(input.cursor) } } : {}) },
+    orderBy: { id: "desc" },
+    take: input.limit + 1,
+    select: messageSelect,
+  });
+  const hasMore = rows.length > input.limit;
+  const page = rows.slice(0, input.limit).reverse();
+  const oldest = page[0];
+  return { items: page.map(toMessageDto), nextCursor: hasMore && oldest ? oldest.id.toString() : null };
+}
+
+const BACKFILL_PAGE = 500;
+
+/** Messages after `afterId` in every conversation the user belongs to, oldest first, one page. */
+export async function messagesForUserAfter(services: Services, userId: string, afterId: bigint): Promise<MessageDto[]> {
+  const rows = await services.db.prisma.message.findMany({
+    where: { id: { gt: afterId }, conversation: { members: { some: { userId } } } },
+    orderBy: { id: "asc" },
+    take: BACKFILL_PAGE,
+    select: messageSelect,
+  });
+  return rows.map(toMessageDto);
+}
+
+export { BACKFILL_PAGE };

@@ -1,0 +1,17 @@
+import { authRouter } from "./routers/auth.js";
+import { conversationRouter } from "./routers/conversation.js";
+import { messageRouter } from "./routers/message.js";
+import { userRouter } from "./routers/user.js";
+import { createCallerFactory, router } from "./trpc.js";
+
+export const appRouter = router({
+  auth: authRouter,
+  user: userRouter,
+  conversation: conversationRouter,
+  message: messageRouter,
+});
+
+export type AppRouter = typeof appRouter;
+
+/** Calls procedures directly, without HTTP: `createCaller(createContext(services, token))`. */
+export const createCaller = createCallerFactory(appRouter);

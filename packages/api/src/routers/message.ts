@@ -1,0 +1,47 @@
+import { tracked } from "@trpc/server";
+import { BACKFILL_PAGE, listMessages, messagesForUserAfter, sendMessage } from "../domain/messages.js";
+import { listMessagesInput, liveInput, messagePageSchema, messageSchema, sendMessageInput } from "../schemas.js";
+import { conversationMemberProcedure, protectedProcedure, router } from "../trpc.js";
+
+export const messageRouter = router({
+  list: conversationMemberProcedure
+    .input(listMessagesInput)
+    .output(messagePageSchema)
+    .query(({ ctx, input }) => listMessages(ctx.services, input)),
+  send: conversationMemberProcedure
+    .input(sendMessageInput)
+    .output(messageSchema)
+    .mutation(({ ctx, input }) => sendMessage(ctx.services, ctx.userId, ctx.memberIds, input)),
+  /**
+   * Every message of the caller's conversations, as tracked events whose id is the message id.
+   * It starts listening first, then backfills from the database after `lastEventId`, then streams
+   * live; ids only grow, so anything at or below the last one delivered is a duplicate of the seam.
+   */
+  live: protectedProcedure.input(liveInput).subscription(async function* ({ ctx, input, signal }) {
+    const { hub } = ctx.services;
+    const queue = hub.open(ctx.userId);
+    try {
+      let lastId = input?.lastEventId ? BigInt(input.lastEventId) : null;
+      if (lastId !== null) {
+        for (;;) {
+          const page = await messagesForUserAfter(ctx.services, ctx.userId, lastId);
+          for (const message of page) {
+            lastId = BigInt(message.id);
+            yield tracked(message.id, message);
+          }
+          if (page.length < BACKFILL_PAGE) break;
+        }
+      }
+      while (!signal?.aborted && !queue.isClosed) {
+        for (const message of await queue.take(signal)) {
+          const id = BigInt(message.id);
+          if (lastId !== null && id <= lastId) continue;
+          lastId = id;
+          yield tracked(message.id, message);
+        }
+      }
+    } finally {
+      hub.release(ctx.userId, queue);
+    }
+  }),
+});

@@ -1,0 +1,82 @@
+// The only place initTRPC is called. Edit this file to change what every procedure shares:
+// the error shape, and the base procedures that routers build on.
+import { initTRPC, TRPCError, type TRPC_ERROR_CODE_KEY } from "@trpc/server";
+import { ZodError, z } from "zod";
+import type { Context } from "./context.js";
+import { BAD_TOKEN, DomainError, type DomainErrorKind } from "./errors.js";
+import { idSchema } from "./schemas.js";
+
+const codeOfKind: Record<DomainErrorKind, TRPC_ERROR_CODE_KEY> = {
+  invalid: "BAD_REQUEST",
+  conflict: "CONFLICT",
+  unauthenticated: "UNAUTHORIZED",
+  not_found: "NOT_FOUND",
+  forbidden: "FORBIDDEN",
+  rate_limited: "TOO_MANY_REQUESTS",
+};
+
+/** "field: problem" for each failed rule - never the rejected value itself. */
+function describeIssues(error: ZodError): { path: string; message: string }[] {
+  return error.issues.map((issue) => ({ path: issue.path.join("."), message: issue.message }));
+}
+
+const t = initTRPC.context<Context>().create({
+  // Never send stack traces, whatever NODE_ENV says.
+  isDev: false,
+  errorFormatter({ shape, error }) {
+    const cause = error.cause;
+    const issues = cause instanceof ZodError ? describeIssues(cause) : undefined;
+    let message = shape.message;
+    if (error.code === "INTERNAL_SERVER_ERROR") message = "Internal server error";
+    else if (issues) message = issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join("; ");
+    return {
+      code: shape.code,
+      message,
+      data: {
+        code: shape.data.code,
+        httpStatus: shape.data.httpStatus,
+        path: shape.data.path,
+        ...(issues ? { issues } : {}),
+        ...(cause instanceof DomainError && cause.retryAfterSeconds ? { retryAfterSeconds: cause.retryAfterSeconds } : {}),
+      },
+    };
+  },
+});
+
+export const router = t.router;
+export const createCallerFactory = t.createCallerFactory;
+
+/** Turns a DomainError thrown by domain code into the tRPC error code contract.md names. */
+const domainErrors = t.middleware(async ({ next }) => {
+  const result = await next();
+  if (!result.ok && result.error.cause instanceof DomainError) {
+    const cause = result.error.cause;
+    throw new TRPCError({ code: codeOfKind[cause.kind], message: cause.message, cause });
+  }
+  return result;
+});
+
+/** Anyone may call it. */
+export const publicProcedure = t.procedure.use(domainErrors);
+
+/** Needs a valid, unexpired access token of a live session; adds `userId` to the context. */
+export const protectedProcedure = publicProcedure.use(({ ctx, next }) => {
+  const { auth, services } = ctx;
+  if (!auth || auth.expiresAt * 1000 <= services.clock.now().getTime() || services.revokedSessions.has(auth.sessionId)) {
+    throw new TRPCError({ code: "UNAUTHORIZED", message: BAD_TOKEN });
+  }
+  return next({ ctx: { auth, userId: auth.userId } });
+});
+
+/**
+ * For procedures about one conversation (`conversationId` in the input): NOT_FOUND when it does not
+ * exist, FORBIDDEN when the caller is not a member. Adds its `memberIds` to the context.
+ */
+export const conversationMemberProcedure = protectedProcedure
+  .input(z.object({ conversationId: idSchema }))
+  .use(async ({ ctx, input, next }) => {
+    const memberIds = await ctx.services.memberships.get(input.conversationId);
+    if (!memberIds) throw new TRPCError({ code: "NOT_FOUND", message: "No such conversation" });
+    if (!memberIds.has(ctx.userId)) throw new TRPCError({ code: "FORBIDDEN", message: "You are not a member of this conversation" });
+    return next({ ctx: { memberIds } });
+  });
