@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { randomUUID } from "node:crypto";
 import pg from "pg";
+import { describe } from "vitest";
 import WebSocket from "ws";
 import {
   createTRPCClient,
@@ -22,9 +23,16 @@ export const TEST_JWT_SECRET = "test-secret-that-is-long-enough-for-hs256-012345
 export const postgresUrl = process.env.TEST_DATABASE_URL;
 
 export type Provider = "sqlite" | "postgresql";
-/** The providers to run the suite on: SQLite always, PostgreSQL when TEST_DATABASE_URL names a server. */
-export const providers: Provider[] = postgresUrl ? ["sqlite", "postgresql"] : ["sqlite"];
-if (!postgresUrl) console.warn("TEST_DATABASE_URL is not set: the PostgreSQL run of the integration suite is skipped.");
+
+/**
+ * Runs a suite once per provider: SQLite always, PostgreSQL when TEST_DATABASE_URL names a server.
+ * Without it the PostgreSQL suite is reported as skipped, with the reason in its name.
+ */
+export function describeEachProvider(name: string, suite: (provider: Provider) => void): void {
+  describe(`${name} [sqlite]`, () => suite("sqlite"));
+  const skipped = !postgresUrl;
+  describe.skipIf(skipped)(`${name} [postgresql]${skipped ? " (skipped: TEST_DATABASE_URL is not set)" : ""}`, () => suite("postgresql"));
+}
 
 export interface TestDatabase {
   url: string;
