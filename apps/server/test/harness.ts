@@ -88,6 +88,8 @@ export async function startTestServer(provider: Provider, options: StartOptions 
     database,
     async restart() {
       await server.close();
+      // Let clients notice their pooled keep-alive connections were closed, as a browser would.
+      await sleep(100);
       return startTestServer(provider, { ...options, database, port: server.port });
     },
   };

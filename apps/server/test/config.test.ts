@@ -1,0 +1,50 @@
+import { existsSync, mkdtempSync, readFileSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadConfig } from "../src/index.js";
+
+const dir = () => mkdtempSync(join(tmpdir(), "parley-config-"));
+
+describe("configuration", () => {
+  it("defaults to port 3000 and a SQLite file under ./data", () => {
+    const cwd = dir();
+    const { config } = loadConfig({ JWT_SECRET: "s".repeat(32) }, cwd);
+    expect(config.port).toBe(3000);
+    expect(config.databaseUrl).toBe(`file:${join(cwd, "data", "parley.db")}`);
+  });
+
+  it("refuses a JWT_SECRET shorter than 32 bytes with a clear message", () => {
+    expect(() => loadConfig({ JWT_SECRET: "too-short" }, dir())).toThrow(ConfigError);
+    expect(() => loadConfig({ JWT_SECRET: "too-short" }, dir())).toThrow(/at least 32 bytes/);
+  });
+
+  it("without JWT_SECRET generates one in the data directory, warns, and reuses it next time", () => {
+    const cwd = dir();
+    const first = loadConfig({}, cwd);
+    const file = join(cwd, "data", "jwt-secret");
+    expect(existsSync(file)).toBe(true);
+    expect(statSync(file).mode & 0o077).toBe(0);
+    expect(first.warnings.join(" ")).toMatch(/JWT_SECRET is not set/);
+    expect(Buffer.byteLength(first.config.jwtSecret)).toBeGreaterThanOrEqual(32);
+    expect(loadConfig({}, cwd).config.jwtSecret).toBe(first.config.jwtSecret);
+    expect(readFileSync(file, "utf8").trim()).toBe(first.config.jwtSecret);
+  });
+
+  it.each([
+    ["PORT", { PORT: "not-a-port" }],
+    ["PORT", { PORT: "70000" }],
+    ["LOG_LEVEL", { LOG_LEVEL: "loud" }],
+    ["DATABASE_URL", { DATABASE_URL: "mysql://localhost/db" }],
+  ])("refuses an invalid %s", (_, env) => {
+    expect(() => loadConfig({ JWT_SECRET: "s".repeat(32), ...env }, dir())).toThrow(ConfigError);
+  });
+
+  it("reads a PostgreSQL DATABASE_URL, CORS origins and the port", () => {
+    const { config } = loadConfig(
+      { JWT_SECRET: "s".repeat(32), DATABASE_URL: "postgresql://u@db/parley", CORS_ORIGINS: "https://a.test, https://b.test", PORT: "8080" },
+      dir(),
+    );
+    expect(config).toMatchObject({ databaseUrl: "postgresql://u@db/parley", corsOrigins: ["https://a.test", "https://b.test"], port: 8080 });
+  });
+});
