@@ -6,7 +6,8 @@ import { z } from "zod";
 export const messageIdSchema = z
   .string()
   .regex(/^[1-9][0-9]{0,18}$/, "must be a message id")
-  .refine((s) => BigInt(s) <= 9_223_372_036_854_775_807n, "must be a message id");
+  // Within a signed 64-bit integer; equal-length decimal strings compare like the numbers.
+  .refine((s) => s.length < 19 || s <= "9223372036854775807", "must be a message id");
 
 export const usernameSchema = z
   .string()

@@ -13,7 +13,10 @@ export class PasswordHasher {
   private dummyHash: Promise<string> | undefined;
 
   constructor(private readonly cost: PasswordCost = OWASP_MINIMUM) {
-    if (cost.memoryCost < OWASP_MINIMUM.memoryCost || cost.timeCost < OWASP_MINIMUM.timeCost) {
+    const belowMinimum = (Object.keys(OWASP_MINIMUM) as (keyof PasswordCost)[]).some(
+      (key) => !Number.isInteger(cost[key]) || cost[key] < OWASP_MINIMUM[key],
+    );
+    if (belowMinimum) {
       throw new Error("argon2id cost is below OWASP's minimum (m=19456 KiB, t=2, p=1)");
     }
   }

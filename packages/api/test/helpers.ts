@@ -1,0 +1,142 @@
+// Small pieces the API tests share: a clock the test moves by hand, message fixtures, a throwaway
+// SQLite database, and ways to call procedures (in-process and over the fetch adapter).
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { migrate, openDatabase, type Database } from "@parley/db";
+import { TRPCError } from "@trpc/server";
+import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
+import { createContext, defaultApiConfig, type ApiConfig, type Clock, type Services } from "../src/context.js";
+import { appRouter } from "../src/root.js";
+import type { MessageDto } from "../src/schemas.js";
+
+export const TEST_SECRET = "x".repeat(40);
+
+export interface FakeClock extends Clock {
+  advanceSeconds(seconds: number): void;
+}
+
+/** A clock that stands still until the test moves it. */
+export function fakeClock(start = new Date("2030-01-01T00:00:00.000Z")): FakeClock {
+  let current = start.getTime();
+  return {
+    now: () => new Date(current),
+    advanceSeconds(seconds) {
+      current += seconds * 1000;
+    },
+  };
+}
+
+export function messageDto(id: number, overrides: Partial<MessageDto> = {}): MessageDto {
+  return {
+    id: String(id),
+    conversationId: "conversation-1",
+    senderId: "user-1",
+    content: `message ${id}`,
+    clientMessageId: `client-${id}`,
+    createdAt: new Date(Date.UTC(2030, 0, 1, 0, 0, id)).toISOString(),
+    ...overrides,
+  };
+}
+
+/** Whether the promise settles within a few event-loop turns (for "it waits" assertions). */
+export async function settlesSoon(promise: Promise<unknown>, ms = 20): Promise<boolean> {
+  const pending = Symbol("pending");
+  const winner = await Promise.race([
+    promise.then(() => true),
+    new Promise<typeof pending>((resolve) => setTimeout(() => resolve(pending), ms)),
+  ]);
+  return winner !== pending;
+}
+
+export function testConfig(overrides: Partial<ApiConfig> = {}): ApiConfig {
+  return { ...defaultApiConfig, jwtSecret: TEST_SECRET, ...overrides };
+}
+
+export interface TestDatabase {
+  url: string;
+  db: Database;
+  /** Closes the connection and deletes the files. */
+  dispose(): Promise<void>;
+}
+
+/** A migrated SQLite database in its own temporary directory. */
+export async function openTestDatabase(): Promise<TestDatabase> {
+  const dir = mkdtempSync(join(tmpdir(), "parley-api-test-"));
+  const url = `file:${join(dir, "test.db")}`;
+  await migrate(url);
+  const db = await openDatabase(url);
+  return {
+    url,
+    db,
+    async dispose() {
+      await db.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The TRPCError a call fails with; fails the test if the call succeeds or throws something else. */
+export async function trpcErrorOf(call: Promise<unknown>): Promise<TRPCError> {
+  try {
+    await call;
+  } catch (error) {
+    if (error instanceof TRPCError) return error;
+    throw error;
+  }
+  throw new Error("expected the call to fail, but it succeeded");
+}
+
+export interface HttpResult {
+  status: number;
+  /** The raw response body, for "never contains" checks. */
+  text: string;
+  body: unknown;
+}
+
+/** One non-batched tRPC call through the fetch adapter, as an HTTP client would make it. */
+export async function callOverHttp(
+  services: Services,
+  call: { path: string; kind: "query" | "mutation"; input?: unknown; token?: string },
+): Promise<HttpResult> {
+  const headers = new Headers({ "content-type": "application/json" });
+  if (call.token) headers.set("authorization", `Bearer ${call.token}`);
+  const url = new URL(`http://localhost/trpc/${call.path}`);
+  let req: Request;
+  if (call.kind === "query") {
+    if (call.input !== undefined) url.searchParams.set("input", JSON.stringify(call.input));
+    req = new Request(url, { method: "GET", headers });
+  } else {
+    req = new Request(url, { method: "POST", headers, body: JSON.stringify(call.input ?? null) });
+  }
+  const response = await fetchRequestHandler({
+    endpoint: "/trpc",
+    req,
+    router: appRouter,
+    createContext: ({ req: request }) => {
+      const bearer = request.headers.get("authorization")?.replace(/^Bearer /, "");
+      return createContext(services, bearer);
+    },
+  });
+  const text = await response.text();
+  return { status: response.status, text, body: JSON.parse(text) as unknown };
+}
+
+/** The `error` of a tRPC HTTP error response, checked to have the formatter's shape. */
+export interface HttpErrorShape {
+  message: string;
+  data: {
+    code: string;
+    httpStatus: number;
+    issues?: { path: string; message: string }[];
+    retryAfterSeconds?: number;
+  };
+}
+
+export function errorShapeOf(result: HttpResult): HttpErrorShape {
+  const body = result.body;
+  if (typeof body !== "object" || body === null || !("error" in body)) {
+    throw new Error(`expected an error response, got ${result.text}`);
+  }
+  return body.error as HttpErrorShape;
+}

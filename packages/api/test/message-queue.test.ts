@@ -1,0 +1,71 @@
+import { describe, expect, it } from "vitest";
+import { MessageQueue } from "../src/live/message-queue.js";
+import { messageDto, settlesSoon } from "./helpers.js";
+
+describe("MessageQueue", () => {
+  it("take() returns everything queued, in push order", async () => {
+    const queue = new MessageQueue();
+    queue.push(messageDto(1));
+    queue.push(messageDto(2));
+    queue.push(messageDto(3));
+    expect((await queue.take()).map((m) => m.id)).toEqual(["1", "2", "3"]);
+  });
+
+  it("take() does not return a message twice", async () => {
+    const queue = new MessageQueue();
+    queue.push(messageDto(1));
+    await queue.take();
+    queue.push(messageDto(2));
+    expect((await queue.take()).map((m) => m.id)).toEqual(["2"]);
+  });
+
+  it("take() on an empty queue waits for the next push", async () => {
+    const queue = new MessageQueue();
+    const taken = queue.take();
+    expect(await settlesSoon(taken)).toBe(false);
+    queue.push(messageDto(1));
+    expect((await taken).map((m) => m.id)).toEqual(["1"]);
+  });
+
+  it("take() returns when the queue is closed", async () => {
+    const queue = new MessageQueue();
+    const taken = queue.take();
+    expect(await settlesSoon(taken)).toBe(false);
+    queue.close();
+    expect(await taken).toEqual([]);
+  });
+
+  it("take() returns when its signal is aborted", async () => {
+    const queue = new MessageQueue();
+    const abort = new AbortController();
+    const taken = queue.take(abort.signal);
+    expect(await settlesSoon(taken)).toBe(false);
+    abort.abort();
+    expect(await taken).toEqual([]);
+  });
+
+  it("take() with an already aborted signal returns at once", async () => {
+    const queue = new MessageQueue();
+    expect(await queue.take(AbortSignal.abort())).toEqual([]);
+  });
+
+  it("still hands out the messages queued before it was closed", async () => {
+    const queue = new MessageQueue();
+    queue.push(messageDto(1));
+    queue.close();
+    expect((await queue.take()).map((m) => m.id)).toEqual(["1"]);
+  });
+
+  it("ignores pushes after close", async () => {
+    const queue = new MessageQueue();
+    queue.close();
+    queue.push(messageDto(1));
+    expect(await queue.take()).toEqual([]);
+  });
+
+  it("reports that it is closed", () => {
+    const queue = new MessageQueue();
+    queue.close();
+    expect(queue.isClosed).toBe(true);
+  });
+});

@@ -1,0 +1,72 @@
+import argon2 from "argon2";
+import { beforeAll, describe, expect, it } from "vitest";
+import { OWASP_MINIMUM, PasswordHasher } from "../src/auth/passwords.js";
+
+const PASSWORD = "correct horse battery staple";
+
+// argon2 at OWASP cost is deliberately slow, so the tests share one hasher and one hash.
+const hasher = new PasswordHasher();
+let storedHash: string;
+
+beforeAll(async () => {
+  storedHash = await hasher.hash(PASSWORD);
+});
+
+/** The cost in a PHC string such as `$argon2id$v=19$m=19456,t=2,p=1$...` (argon2 writes m, p, t in any order). */
+function argon2Parameters(hash: string): { memoryCost: number; timeCost: number; parallelism: number } {
+  const match = /^\$argon2id\$v=19\$([a-z]=\d+(?:,[a-z]=\d+)*)\$/.exec(hash);
+  if (!match?.[1]) throw new Error(`not an argon2id v19 hash: ${hash.slice(0, 30)}`);
+  const params = new Map(match[1].split(",").map((pair) => [pair.slice(0, 1), Number(pair.slice(2))] as const));
+  return { memoryCost: params.get("m") ?? 0, timeCost: params.get("t") ?? 0, parallelism: params.get("p") ?? 0 };
+}
+
+describe("PasswordHasher", () => {
+  it("hashes with argon2id at no less than OWASP's minimum cost", () => {
+    const cost = argon2Parameters(storedHash);
+    expect(cost.memoryCost).toBeGreaterThanOrEqual(19_456);
+    expect(cost.timeCost).toBeGreaterThanOrEqual(2);
+    expect(cost.parallelism).toBeGreaterThanOrEqual(1);
+  });
+
+  it("salts: the same password hashed twice gives different hashes", async () => {
+    expect(await hasher.hash(PASSWORD)).not.toBe(storedHash);
+  });
+
+  it("verifies the right password", async () => {
+    expect(await hasher.verify(storedHash, PASSWORD)).toBe(true);
+  });
+
+  it("rejects a wrong password", async () => {
+    expect(await hasher.verify(storedHash, `${PASSWORD}!`)).toBe(false);
+  });
+
+  it("answers false, not an exception, for a stored value that is not a hash", async () => {
+    expect(await hasher.verify("not-a-hash", PASSWORD)).toBe(false);
+  });
+
+  it("verifyDummy resolves false even for the dummy's own password", async () => {
+    await expect(hasher.verifyDummy("parley-dummy-password-for-timing")).resolves.toBe(false);
+  });
+
+  it("asks for a rehash of a hash made with a lower cost", async () => {
+    const weak = await argon2.hash(PASSWORD, { type: argon2.argon2id, memoryCost: 8192, timeCost: 1, parallelism: 1 });
+    expect(hasher.needsRehash(weak)).toBe(true);
+  });
+
+  it("does not ask for a rehash of a hash made with the current cost", () => {
+    expect(hasher.needsRehash(storedHash)).toBe(false);
+  });
+
+  it.each([
+    ["memory", { ...OWASP_MINIMUM, memoryCost: 8192 }],
+    ["time", { ...OWASP_MINIMUM, timeCost: 1 }],
+  ])("refuses to be constructed with a %s cost below OWASP's minimum", (_name, cost) => {
+    expect(() => new PasswordHasher(cost)).toThrow(/OWASP/);
+  });
+});
+
+describe("PasswordHasher's cost check", () => {
+  it("refuses to be constructed with parallelism below OWASP's minimum of 1", () => {
+    expect(() => new PasswordHasher({ ...OWASP_MINIMUM, parallelism: 0 })).toThrow(/OWASP/);
+  });
+});
