@@ -48,7 +48,8 @@ it("a message both backfilled and published at the seam is delivered once, then 
     void services.bus.publish({ type: "message", message: atSeam, recipientIds: [aliceId, bobId] });
     return queue;
   };
-  const bob = createCaller(createContext(services, services.tokens.issueAccess(bobId, "session")));
+  const controller = new AbortController();
+  const bob = createCaller(createContext(services, services.tokens.issueAccess(bobId, "session")), { signal: controller.signal });
   const stream = (await bob.message.live({ lastEventId: seen.id }))[Symbol.asyncIterator]();
   try {
     const first = await stream.next();
@@ -64,6 +65,6 @@ it("a message both backfilled and published at the seam is delivered once, then 
     expect(await settlesSoon(stream.next(), 50)).toBe(false);
   } finally {
     services.hub.open = open;
-    await stream.return?.(undefined);
+    controller.abort();
   }
 });
