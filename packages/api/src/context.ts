@@ -10,6 +10,7 @@ import type { EventBus } from "./live/event-bus.js";
 import { LiveHub } from "./live/live-hub.js";
 import { MembershipCache } from "./domain/memberships.js";
 import { MessageWriter } from "./domain/message-writer.js";
+import { messageLogOf } from "./domain/messages.js";
 
 export interface Clock {
   now(): Date;
@@ -49,6 +50,8 @@ export interface ApiDeps {
   bus: EventBus;
   config: ApiConfig;
   clock?: Clock;
+  /** Told about failures that no caller sees (a publish that failed after a message was stored). */
+  onBackgroundError?: (error: unknown, what: string) => void;
 }
 
 export interface Services {
@@ -68,10 +71,12 @@ export interface Services {
   close(): void;
 }
 
-export async function createServices({ db, bus, config, clock = systemClock }: ApiDeps): Promise<Services> {
+export async function createServices({ db, bus, config, clock = systemClock, onBackgroundError = () => undefined }: ApiDeps): Promise<Services> {
   const revokedSessions = new RevokedSessions(bus, clock);
   await revokedSessions.loadRecent(db.prisma, config.accessTtlSeconds);
-  const hub = new LiveHub(bus);
+  const memberships = new MembershipCache(db.prisma);
+  const hub = new LiveHub(bus, messageLogOf({ db, memberships }), (error) => onBackgroundError(error, "live catch-up"));
+  await hub.start();
   return {
     db,
     bus,
@@ -80,9 +85,13 @@ export async function createServices({ db, bus, config, clock = systemClock }: A
     tokens: new TokenService({ ...config, secret: config.jwtSecret }, clock),
     passwords: new PasswordHasher(config.passwordCost),
     hub,
-    memberships: new MembershipCache(db.prisma),
+    memberships,
     revokedSessions,
-    writer: new MessageWriter(db, bus),
+    writer: new MessageWriter(db, bus, (error) => {
+      onBackgroundError(error, "publish");
+      // This instance's own subscribers need not wait for the bus to come back.
+      void hub.catchUp();
+    }),
     loginFailuresByAccount: new WindowCounter(config.limits.loginFailuresPerAccount, clock),
     loginFailuresByAddress: new WindowCounter(config.limits.loginFailuresPerAddress, clock),
     messagesByUser: new WindowCounter(config.limits.messagesPerUser, clock),

@@ -1,19 +1,43 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { InProcessEventBus } from "../src/live/event-bus.js";
-import { LiveHub } from "../src/live/live-hub.js";
+import { LiveHub, type MessageLog } from "../src/live/live-hub.js";
 import type { MessageQueue } from "../src/live/message-queue.js";
+import type { MessageDto } from "../src/schemas.js";
 import { messageDto, settlesSoon } from "./helpers.js";
 
 let bus: InProcessEventBus;
 let hub: LiveHub;
+/** What the database holds, as the hub's MessageLog reads it. */
+let stored: { message: MessageDto; recipientIds: string[] }[];
+let logFailures: number;
+
+const log: MessageLog = {
+  latestId: async () => BigInt(stored.at(-1)?.message.id ?? 0),
+  async after(afterId, limit) {
+    if (logFailures > 0) {
+      logFailures -= 1;
+      throw new Error("database unavailable");
+    }
+    return stored.filter((s) => BigInt(s.message.id) > afterId).slice(0, limit);
+  },
+};
 
 beforeEach(() => {
   bus = new InProcessEventBus();
-  hub = new LiveHub(bus);
+  stored = [];
+  logFailures = 0;
+  hub = new LiveHub(bus, log);
 });
 
-function publishMessage(id: number, recipientIds: string[]): Promise<void> {
-  return bus.publish({ type: "message", message: messageDto(id), recipientIds });
+/** Stores message `id` and publishes it, linked to the message stored before it. */
+function publishMessage(id: number, recipientIds: string[], prevId = id - 1): Promise<void> {
+  stored.push({ message: messageDto(id), recipientIds });
+  return bus.publish({ type: "message", message: messageDto(id), recipientIds, prevId: String(prevId) });
+}
+
+/** Stores message `id` without publishing it (an event the bus lost). */
+function storeOnly(id: number, recipientIds: string[]): void {
+  stored.push({ message: messageDto(id), recipientIds });
 }
 
 async function idsIn(queue: MessageQueue): Promise<string[]> {
@@ -99,5 +123,72 @@ describe("LiveHub", () => {
     await publishMessage(1, ["alice"]);
     expect(alice.isClosed).toBe(true);
     expect(hub.subscriptionCount).toBe(0);
+  });
+});
+
+describe("LiveHub ordering across instances", () => {
+  /** Waits for the gap timer (50 ms) and the database read it starts. */
+  const afterGapFill = () => new Promise((resolve) => setTimeout(resolve, 120));
+
+  it("holds an event that arrives before the one stored ahead of it, then delivers both in id order", async () => {
+    const alice = hub.open("alice");
+    stored.push({ message: messageDto(1), recipientIds: ["alice"] });
+    stored.push({ message: messageDto(2), recipientIds: ["alice"] });
+    await bus.publish({ type: "message", message: messageDto(2), recipientIds: ["alice"], prevId: "1" });
+    expect(await idsIn(alice)).toEqual([]);
+    await bus.publish({ type: "message", message: messageDto(1), recipientIds: ["alice"], prevId: "0" });
+    expect(await idsIn(alice)).toEqual(["1", "2"]);
+  });
+
+  it("reads a message whose event never arrived from the database, in order, before the ones after it", async () => {
+    const alice = hub.open("alice");
+    await publishMessage(1, ["alice"]);
+    storeOnly(2, ["alice"]);
+    await publishMessage(3, ["alice"]);
+    expect(await idsIn(alice)).toEqual(["1"]);
+    await afterGapFill();
+    expect(await idsIn(alice)).toEqual(["2", "3"]);
+  });
+
+  it("ignores an event delivered late, after the database already supplied it", async () => {
+    const alice = hub.open("alice");
+    storeOnly(1, ["alice"]);
+    await publishMessage(2, ["alice"]);
+    await afterGapFill();
+    await bus.publish({ type: "message", message: messageDto(1), recipientIds: ["alice"], prevId: "0" });
+    await bus.publish({ type: "message", message: messageDto(2), recipientIds: ["alice"], prevId: "1" });
+    expect(await idsIn(alice)).toEqual(["1", "2"]);
+  });
+
+  it("after a resync reads everything stored since the last delivered message", async () => {
+    const alice = hub.open("alice");
+    await publishMessage(1, ["alice"]);
+    storeOnly(2, ["alice", "bob"]);
+    storeOnly(3, ["bob"]);
+    storeOnly(4, ["alice"]);
+    await bus.publish({ type: "resync" });
+    await hub.catchUp();
+    expect(await idsIn(alice)).toEqual(["1", "2", "4"]);
+    expect(hub.lastDeliveredId).toBe(4n);
+  });
+
+  it("starts after the newest stored message: older ones are left to backfill", async () => {
+    storeOnly(1, ["alice"]);
+    storeOnly(2, ["alice"]);
+    await hub.start();
+    const alice = hub.open("alice");
+    await publishMessage(3, ["alice"]);
+    expect(await idsIn(alice)).toEqual(["3"]);
+  });
+
+  it("retries the database read when it fails, and then delivers", async () => {
+    const alice = hub.open("alice");
+    logFailures = 1;
+    storeOnly(1, ["alice"]);
+    await publishMessage(2, ["alice"]);
+    await afterGapFill();
+    expect(await idsIn(alice)).toEqual([]);
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(await idsIn(alice)).toEqual(["1", "2"]);
   });
 });

@@ -45,7 +45,7 @@ it("a message both backfilled and published at the seam is delivered once, then 
   const open = services.hub.open.bind(services.hub);
   services.hub.open = (userId) => {
     const queue = open(userId);
-    void services.bus.publish({ type: "message", message: atSeam, recipientIds: [aliceId, bobId] });
+    void services.bus.publish({ type: "message", message: atSeam, recipientIds: [aliceId, bobId], prevId: seen.id });
     return queue;
   };
   const controller = new AbortController();
@@ -54,7 +54,7 @@ it("a message both backfilled and published at the seam is delivered once, then 
   try {
     const first = await stream.next();
     const after = await store("after");
-    await services.bus.publish({ type: "message", message: after, recipientIds: [aliceId, bobId] });
+    await services.bus.publish({ type: "message", message: after, recipientIds: [aliceId, bobId], prevId: atSeam.id });
     const second = await stream.next();
     // In-process, each event is tRPC's tracked envelope: [id, data, marker].
     const delivered = [first.value, second.value] as unknown as [string, MessageDto, symbol][];

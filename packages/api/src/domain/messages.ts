@@ -1,4 +1,5 @@
 import type { Services } from "../context.js";
+import type { MessageLog } from "../live/live-hub.js";
 import { DomainError } from "../errors.js";
 import type { MessageDto } from "../schemas.js";
 import { messageSelect, toMessageDto } from "./selects.js";
@@ -51,3 +52,28 @@ export async function messagesForUserAfter(services: Services, userId: string, a
 }
 
 export { BACKFILL_PAGE };
+
+/** The database as the live hub reads it: every stored message in id order, with its recipients. */
+export function messageLogOf(services: Pick<Services, "db" | "memberships">): MessageLog {
+  const { db, memberships } = services;
+  return {
+    async latestId() {
+      const newest = await db.prisma.message.findFirst({ orderBy: { id: "desc" }, select: { id: true } });
+      return newest?.id ?? 0n;
+    },
+    async after(afterId, limit) {
+      const rows = await db.prisma.message.findMany({
+        where: { id: { gt: afterId } },
+        orderBy: { id: "asc" },
+        take: limit,
+        select: messageSelect,
+      });
+      const result = [];
+      for (const row of rows) {
+        const members = await memberships.get(row.conversationId);
+        result.push({ message: toMessageDto(row), recipientIds: members ? [...members] : [] });
+      }
+      return result;
+    },
+  };
+}

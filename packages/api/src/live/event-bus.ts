@@ -1,22 +1,38 @@
 import type { MessageDto } from "../schemas.js";
 
+/** A stored message, with the members it must reach (they do not change after creation). */
+export interface MessageEvent {
+  type: "message";
+  message: MessageDto;
+  recipientIds: string[];
+  /**
+   * The id of the message stored just before this one, across all conversations ("0" for none).
+   * Events can arrive out of order or not at all (Redis pub/sub is at most once); this link lets a
+   * receiver notice and fill the gap from the database.
+   */
+  prevId: string;
+}
+
 /** Something every instance must hear about. */
 export type ParleyEvent =
-  /** A stored message, with the members it must reach (they do not change after creation). */
-  | { type: "message"; message: MessageDto; recipientIds: string[] }
+  | MessageEvent
   /** A login session was ended (logout or refresh-token reuse): its access tokens stop working. */
-  | { type: "session-revoked"; sessionId: string; expiresAt: number };
+  | { type: "session-revoked"; sessionId: string; expiresAt: number }
+  /** Raised locally by a bus that may have missed events (its connection dropped and came back). */
+  | { type: "resync" };
 
 export type EventListener = (event: ParleyEvent) => void;
 
 /**
- * Carries events from the instance that caused them to every instance, in publish order.
- * The in-process bus is the default; a Redis one fans out across instances.
+ * Carries events from the instance that caused them to every instance. The in-process bus is the
+ * default; the Redis bus fans out across instances.
  */
 export interface EventBus {
   publish(event: ParleyEvent): Promise<void>;
   /** Adds a listener; returns the function that removes it. */
   subscribe(listener: EventListener): () => void;
+  /** "up" or "down", for /healthz; null for a bus with nothing that can fail. */
+  status(): { name: string; up: boolean } | null;
   close(): Promise<void>;
 }
 
@@ -32,6 +48,10 @@ export class InProcessEventBus implements EventBus {
   subscribe(listener: EventListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  status(): null {
+    return null;
   }
 
   close(): Promise<void> {
