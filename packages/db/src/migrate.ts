@@ -8,6 +8,7 @@ import { createHash, randomUUID } from "node:crypto";
 import { readdirSync, readFileSync, existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join, dirname } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import Database from "better-sqlite3";
 import pg from "pg";
 import { providerOf, sqlitePath, type Provider } from "./provider.js";
@@ -73,14 +74,22 @@ const SQLITE_TABLE = `CREATE TABLE IF NOT EXISTS "_prisma_migrations" (
   "applied_steps_count" INTEGER UNSIGNED NOT NULL DEFAULT 0
 )`;
 
-function migrateSqlite(path: string, migrations: Migration[]): MigrateResult {
-  const db = new Database(path, { timeout: 10_000 });
+/** How long a SQLite migrator waits for another one (or any writer) before giving up. */
+const SQLITE_WAIT_MS = 10_000;
+
+async function migrateSqlite(path: string, migrations: Migration[]): Promise<MigrateResult> {
+  const db = new Database(path, { timeout: SQLITE_WAIT_MS });
   try {
-    db.pragma("journal_mode = WAL");
-    db.exec(SQLITE_TABLE);
+    await enableWal(db);
+    // Prisma rebuilds a changed SQLite table (copy, DROP, rename) between `PRAGMA foreign_keys=OFF`
+    // and `=ON`, but those are no-ops inside the transaction below. With enforcement on, dropping a
+    // referenced table (User, say) would cascade-delete every row that references it, so it is
+    // switched off for this connection and the result checked before commit instead.
+    db.pragma("foreign_keys = OFF");
     // IMMEDIATE takes the write lock up front: a second process waits here (busy timeout) and then
     // sees the first one's work as already applied.
     const run = db.transaction(() => {
+      db.exec(SQLITE_TABLE);
       const rows = db
         .prepare(`SELECT migration_name, checksum FROM "_prisma_migrations" WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL`)
         .all() as { migration_name: string; checksum: string }[];
@@ -92,11 +101,32 @@ function migrateSqlite(path: string, migrations: Migration[]): MigrateResult {
            VALUES (?, ?, ?, ?, ?, 1)`,
         ).run(randomUUID(), m.checksum, Date.now(), m.name, Date.now());
       }
+      const violations = db.pragma("foreign_key_check") as unknown[];
+      if (violations.length > 0) throw new MigrationError(`the migrations leave ${violations.length} rows with broken foreign keys`);
       return pending.map((m) => m.name);
     });
     return { applied: run.immediate() };
   } finally {
     db.close();
+  }
+}
+
+/**
+ * Switching a new file to WAL needs an exclusive lock, and when two processes try at once SQLite
+ * fails one with SQLITE_BUSY straight away instead of waiting (the busy timeout does not apply to
+ * a lock upgrade that could deadlock), so the switch is retried here.
+ */
+async function enableWal(db: Database.Database): Promise<void> {
+  const deadline = Date.now() + SQLITE_WAIT_MS;
+  for (;;) {
+    try {
+      db.pragma("journal_mode = WAL");
+      return;
+    } catch (error) {
+      const busy = error instanceof Database.SqliteError && error.code === "SQLITE_BUSY";
+      if (!busy || Date.now() > deadline) throw error;
+      await sleep(10);
+    }
   }
 }
 

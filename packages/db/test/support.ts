@@ -1,0 +1,62 @@
+import { execFile } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { onTestFinished } from "vitest";
+import type { Db } from "../src/client.js";
+
+export const packageRoot = join(import.meta.dirname, "..");
+
+/** A new, empty temporary directory, removed after the current test. */
+export function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), "parley-db-test-"));
+  onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** The URL of a SQLite file that does not exist yet, in a directory removed after the test. */
+export function newSqliteUrl(): string {
+  return `file:${join(tempDir(), "test.db")}`;
+}
+
+export interface ScriptResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a TypeScript file of this package in its own Node.js process (through tsx). */
+export async function runScript(path: string, args: string[] = [], env: Record<string, string> = {}): Promise<ScriptResult> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, ["--import", "tsx", join(packageRoot, path), ...args], {
+      cwd: packageRoot,
+      env: { ...process.env, ...env },
+    });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const failed = error as { code?: unknown; stdout?: string; stderr?: string };
+    if (typeof failed.code !== "number") throw error;
+    return { code: failed.code, stdout: failed.stdout ?? "", stderr: failed.stderr ?? "" };
+  }
+}
+
+/** A user in a conversation, for tests that write messages. */
+export async function seedConversation(prisma: Db): Promise<{ userId: string; conversationId: string }> {
+  const user = await prisma.user.create({ data: { username: `user-${Date.now()}`, passwordHash: "x" } });
+  const conversation = await prisma.conversation.create({
+    data: { title: "test", members: { create: { userId: user.id } } },
+  });
+  return { userId: user.id, conversationId: conversation.id };
+}
+
+/** Writes `count` messages at once and returns their ids. */
+export async function insertMessagesConcurrently(prisma: Db, count: number): Promise<bigint[]> {
+  const { userId, conversationId } = await seedConversation(prisma);
+  const messages = await Promise.all(
+    Array.from({ length: count }, (_, i) =>
+      prisma.message.create({ data: { conversationId, senderId: userId, content: `message ${i}`, clientMessageId: `client-${i}` } }),
+    ),
+  );
+  return messages.map((m) => m.id);
+}
