@@ -77,7 +77,7 @@ export class MessageWriter {
 
   private insertLocked(message: NewMessage): Promise<{ row: MessageRow; prevId: bigint }> {
     return this.db.prisma.$transaction(async (tx) => {
-      await tx.$queryRaw`SELECT pg_advisory_xact_lock(${MESSAGE_ORDER_LOCK})`;
+      await tx.$executeRaw`SELECT pg_advisory_xact_lock(${MESSAGE_ORDER_LOCK})`;
       const newest = await tx.message.findFirst({ orderBy: { id: "desc" }, select: { id: true } });
       const row = await tx.message.create({ data: message, select: messageSelect });
       return { row, prevId: newest?.id ?? 0n };
