@@ -15,6 +15,10 @@ export interface ServerConfig {
   /** Where the SQLite file and the generated JWT secret live by default. */
   dataDir: string;
   databaseUrl: string;
+  /** Redis for fanning live events out across instances; null runs with the in-process bus. */
+  redisUrl: string | null;
+  /** The Redis pub/sub channel: instances of one deployment share it; deployments sharing a Redis must not. */
+  redisChannel: string;
   /** HS256 key, at least 32 bytes. */
   jwtSecret: string;
   /** The built web app, served at `/`; null serves a plain placeholder page. */
@@ -43,6 +47,12 @@ const envSchema = z.object({
   HOST: z.string().min(1).default("0.0.0.0"),
   DATA_DIR: z.string().min(1).optional(),
   DATABASE_URL: z.string().min(1).optional(),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, "must be a redis:// or rediss:// URL")
+    .optional()
+    .or(z.literal("")),
+  REDIS_CHANNEL: z.string().min(1).max(200).default("parley:events"),
   JWT_SECRET: z.string().optional(),
   WEB_DIST_DIR: z.string().optional(),
   CORS_ORIGINS: z.string().optional(),
@@ -85,6 +95,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = env.INIT_
       host: e.HOST,
       dataDir,
       databaseUrl: databaseUrl.startsWith("file:") ? `file:${resolve(cwd, databaseUrl.slice(5))}` : databaseUrl,
+      redisUrl: e.REDIS_URL ? e.REDIS_URL : null,
+      redisChannel: e.REDIS_CHANNEL,
       jwtSecret,
       webDistDir,
       corsOrigins: (e.CORS_ORIGINS ?? "").split(",").map((o) => o.trim()).filter(Boolean),

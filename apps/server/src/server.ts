@@ -10,6 +10,7 @@ import {
   createServices,
   defaultApiConfig,
   InProcessEventBus,
+  RedisEventBus,
   type ApiConfig,
   type EventBus,
   type Services,
@@ -50,12 +51,17 @@ export async function startServer(overrides: Partial<ServerConfig> = {}, options
   if (applied.length > 0) log.info("migrations applied", { migrations: applied.join(",") });
   const db = await openDatabase(config.databaseUrl);
   const ownsBus = !options.bus;
-  const bus = options.bus ?? new InProcessEventBus();
+  const bus = options.bus ?? (await createBus(config, log));
   const services = await createServices({
     db,
     bus,
     config: { ...defaultApiConfig, ...options.api, jwtSecret: config.jwtSecret },
+    onBackgroundError: (error, what) => log.warn(`${what} failed`, { cause: describe(error) }),
   });
+  // A safety net under the event bus: delivers anything stored that no event announced (an
+  // instance that died between storing and publishing, Redis down). Usually reads nothing.
+  const catchUpTimer = setInterval(() => void services.hub.catchUp(), CATCH_UP_INTERVAL_MS);
+  catchUpTimer.unref();
 
   const clientAddress = (req: IncomingMessage): string => {
     const forwarded = req.headers["x-forwarded-for"];
@@ -87,9 +93,13 @@ export async function startServer(overrides: Partial<ServerConfig> = {}, options
     });
     if (applyCors(req, res, config.corsOrigins)) return;
     if (pathname === "/healthz") {
+      // Only the database decides readiness: with the bus down, sends still commit and live
+      // delivery catches up when it returns.
       const ok = await db.ping();
+      const busStatus = bus.status();
+      const body = { ok, database: ok ? "up" : "down", ...(busStatus ? { [busStatus.name]: busStatus.up ? "up" : "down" } : {}) };
       res.writeHead(ok ? 200 : 503, { "Content-Type": "application/json", "Cache-Control": "no-store" });
-      res.end(JSON.stringify(ok ? { ok: true } : { ok: false, database: "unreachable" }));
+      res.end(JSON.stringify(body));
     } else if (pathname === "/trpc" || pathname.startsWith("/trpc/")) {
       trpcHandler(req, res);
     } else {
@@ -142,7 +152,7 @@ export async function startServer(overrides: Partial<ServerConfig> = {}, options
   });
   const port = (server.address() as AddressInfo).port;
   const url = `http://${config.host === "0.0.0.0" || config.host === "::" ? "127.0.0.1" : config.host}:${port}`;
-  log.info("listening", { url, database: db.provider });
+  log.info("listening", { url, database: db.provider, events: config.redisUrl ? "redis" : "in-process" });
 
   let closing: Promise<void> | null = null;
   const close = () => {
@@ -160,6 +170,7 @@ export async function startServer(overrides: Partial<ServerConfig> = {}, options
       const timeout = setTimeout(() => server.closeAllConnections(), config.shutdownTimeoutMs);
       await httpClosed;
       clearTimeout(timeout);
+      clearInterval(catchUpTimer);
       services.close();
       if (ownsBus) await bus.close();
       await db.close();
@@ -169,6 +180,32 @@ export async function startServer(overrides: Partial<ServerConfig> = {}, options
   };
 
   return { url, port, config, services, close };
+}
+
+const CATCH_UP_INTERVAL_MS = 5_000;
+
+async function createBus(config: ServerConfig, log: Logger): Promise<EventBus> {
+  if (!config.redisUrl) return new InProcessEventBus();
+  let lastError = "";
+  const bus = new RedisEventBus(config.redisUrl, {
+    channel: config.redisChannel,
+    onError: (error) => {
+      const message = describe(error);
+      // One line per distinct failure, not one per reconnect attempt.
+      if (message !== lastError) log.warn("redis", { cause: message });
+      lastError = message;
+    },
+  });
+  try {
+    await bus.ready(5_000);
+  } catch {
+    log.warn("redis is not reachable yet: live events stay on this instance's database catch-up until it is");
+  }
+  return bus;
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
 
 function bearerToken(header: string | undefined): string | null {

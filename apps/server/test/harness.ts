@@ -21,6 +21,7 @@ import { startServer, type RunningServer, type StartOptions } from "../src/index
 
 export const TEST_JWT_SECRET = "test-secret-that-is-long-enough-for-hs256-0123456789";
 export const postgresUrl = process.env.TEST_DATABASE_URL;
+export const redisUrl = process.env.TEST_REDIS_URL;
 
 export type Provider = "sqlite" | "postgresql";
 
@@ -69,13 +70,24 @@ export interface TestServer extends RunningServer {
   restart(): Promise<TestServer>;
 }
 
-export async function startTestServer(provider: Provider, options: StartOptions & { database?: TestDatabase; port?: number } = {}): Promise<TestServer> {
+export interface TestServerOptions extends StartOptions {
+  database?: TestDatabase;
+  port?: number;
+  redisUrl?: string | null;
+  redisChannel?: string;
+  /** Connect through this URL instead of database.url (a proxy in front of the same database). */
+  databaseUrl?: string;
+}
+
+export async function startTestServer(provider: Provider, options: TestServerOptions = {}): Promise<TestServer> {
   const database = options.database ?? (await createTestDatabase(provider));
   const server = await startServer(
     {
       port: options.port ?? 0,
       host: "127.0.0.1",
-      databaseUrl: database.url,
+      databaseUrl: options.databaseUrl ?? database.url,
+      redisUrl: options.redisUrl ?? null,
+      redisChannel: options.redisChannel ?? "parley:test",
       jwtSecret: TEST_JWT_SECRET,
       webDistDir: null,
       logLevel: "silent",

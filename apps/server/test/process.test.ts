@@ -35,7 +35,7 @@ describe.skipIf(!existsSync(bundle))(`the built server${existsSync(bundle) ? "" 
       const [, url] = await waitForLine(server.output, /"msg":"listening","url":"([^"]+)"/);
       const health = await fetch(`${url}/healthz`);
       expect(health.status).toBe(200);
-      expect(await health.json()).toEqual({ ok: true });
+      expect(await health.json()).toEqual({ ok: true, database: "up" });
       expect(existsSync(join(dataDir, "parley.db"))).toBe(true);
       expect(server.output()).toContain("JWT_SECRET is not set");
       server.child.kill("SIGTERM");

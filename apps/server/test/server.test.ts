@@ -33,10 +33,10 @@ describeEachProvider("server", (provider) => {
     await server.database.drop();
   });
 
-  it("answers /healthz with 200 and { ok: true } once the database is migrated", async () => {
+  it("answers /healthz with 200 and { ok: true } once the database is migrated and reachable", async () => {
     const response = await fetch(`${server.url}/healthz`);
     expect(response.status).toBe(200);
-    expect(await response.json()).toEqual({ ok: true });
+    expect(await response.json()).toEqual({ ok: true, database: "up" });
   });
 
   it("keeps every user, conversation and message across a restart", async () => {
