@@ -23,8 +23,12 @@ export interface ServerConfig {
   jwtSecret: string;
   /** The built web app, served at `/`; null serves a plain placeholder page. */
   webDistDir: string | null;
-  /** Browser origins allowed to call the API from another origin (CORS). */
+  /** Browser origins allowed to call the API from another origin (CORS) and to open WebSockets. */
   corsOrigins: string[];
+  /** Development: pages served from localhost may open WebSockets too (Vite's dev server). */
+  allowLocalhostOrigins: boolean;
+  /** PEM files: given both, the server speaks HTTPS and wss:// only. */
+  tls: { certFile: string; keyFile: string } | null;
   logLevel: LogLevel;
   /** Trust X-Forwarded-For for the client address (behind a reverse proxy). */
   trustProxy: boolean;
@@ -59,6 +63,9 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(LOG_LEVELS).default("info"),
   TRUST_PROXY: z.enum(["true", "false", "1", "0"]).default("false"),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
+  TLS_CERT_FILE: z.string().optional(),
+  TLS_KEY_FILE: z.string().optional(),
+  NODE_ENV: z.string().optional(),
 });
 
 export interface LoadedConfig {
@@ -88,6 +95,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = env.INIT_
   } else if (Buffer.byteLength(jwtSecret) < 32) {
     throw new ConfigError("JWT_SECRET must be at least 32 bytes long (e.g. `openssl rand -base64 48`)");
   }
+  if (Boolean(e.TLS_CERT_FILE) !== Boolean(e.TLS_KEY_FILE)) {
+    throw new ConfigError("TLS_CERT_FILE and TLS_KEY_FILE must be set together");
+  }
+  const tls = e.TLS_CERT_FILE && e.TLS_KEY_FILE ? { certFile: resolve(cwd, e.TLS_CERT_FILE), keyFile: resolve(cwd, e.TLS_KEY_FILE) } : null;
+  for (const file of tls ? [tls.certFile, tls.keyFile] : []) {
+    if (!existsSync(file)) throw new ConfigError(`TLS file not found: ${file}`);
+  }
   const webDistDir = e.WEB_DIST_DIR !== undefined ? (e.WEB_DIST_DIR === "" ? null : resolve(cwd, e.WEB_DIST_DIR)) : defaultWebDist;
   return {
     config: {
@@ -100,6 +114,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = env.INIT_
       jwtSecret,
       webDistDir,
       corsOrigins: (e.CORS_ORIGINS ?? "").split(",").map((o) => o.trim()).filter(Boolean),
+      allowLocalhostOrigins: e.NODE_ENV !== "production",
+      tls,
       logLevel: e.LOG_LEVEL,
       trustProxy: e.TRUST_PROXY === "true" || e.TRUST_PROXY === "1",
       shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,

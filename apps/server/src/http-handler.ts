@@ -1,0 +1,104 @@
+// Everything that arrives over plain HTTP: /healthz, /trpc, and the web app, with CORS and the
+// headers every response carries.
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { createHTTPHandler } from "@trpc/server/adapters/standalone";
+import { appRouter, createContext, type EventBus, type Services } from "@parley/api";
+import type { Database } from "@parley/db";
+import type { ServerConfig } from "./config.js";
+import type { Logger } from "./log.js";
+import { createStaticHandler } from "./static-files.js";
+import { clientAddressOf, reportInternalError } from "./request-info.js";
+
+const MAX_BODY_BYTES = 100 * 1024;
+/** Calls in one batched HTTP request. */
+const MAX_BATCH = 20;
+
+/**
+ * The app's own scripts and styles only; the API and its WebSocket on the same origin. React sets
+ * styles through the DOM, which style-src does not restrict.
+ */
+const CONTENT_SECURITY_POLICY = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "font-src 'self'",
+  "connect-src 'self' ws: wss:",
+  "object-src 'none'",
+  "base-uri 'self'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+].join("; ");
+
+export function createHttpHandler(deps: {
+  config: ServerConfig;
+  services: Services;
+  db: Database;
+  bus: EventBus;
+  log: Logger;
+}): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
+  const { config, services, db, bus, log } = deps;
+  const trpcHandler = createHTTPHandler({
+    router: appRouter,
+    basePath: "/trpc/",
+    createContext: ({ req }) => createContext(services, bearerToken(req.headers.authorization), clientAddressOf(req, config.trustProxy)),
+    onError: reportInternalError(log),
+    maxBodySize: MAX_BODY_BYTES,
+    maxBatchSize: MAX_BATCH,
+  });
+  const staticHandler = createStaticHandler(config.webDistDir);
+
+  return async (req, res) => {
+    const started = performance.now();
+    const pathname = new URL(req.url ?? "/", "http://local").pathname;
+    res.on("finish", () => {
+      // The path only: query strings can carry procedure input.
+      log.info("request", { method: req.method, path: pathname, status: res.statusCode, ms: Math.round(performance.now() - started) });
+    });
+    res.setHeader("X-Content-Type-Options", "nosniff");
+    res.setHeader("Referrer-Policy", "no-referrer");
+    if (config.tls) res.setHeader("Strict-Transport-Security", "max-age=31536000");
+    if (applyCors(req, res, config.corsOrigins)) return;
+    if (pathname === "/healthz") {
+      // Only the database decides readiness: with the bus down, sends still commit and live
+      // delivery catches up when it returns.
+      const ok = await db.ping();
+      const busStatus = bus.status();
+      const body = { ok, database: ok ? "up" : "down", ...(busStatus ? { [busStatus.name]: busStatus.up ? "up" : "down" } : {}) };
+      res.writeHead(ok ? 200 : 503, { "Content-Type": "application/json", "Cache-Control": "no-store" });
+      res.end(JSON.stringify(body));
+    } else if (pathname === "/trpc" || pathname.startsWith("/trpc/")) {
+      res.setHeader("Cache-Control", "no-store");
+      trpcHandler(req, res);
+    } else {
+      res.setHeader("Content-Security-Policy", CONTENT_SECURITY_POLICY);
+      res.setHeader("X-Frame-Options", "DENY");
+      res.setHeader("Cross-Origin-Opener-Policy", "same-origin");
+      staticHandler(req, res);
+    }
+  };
+}
+
+function bearerToken(header: string | undefined): string | null {
+  if (!header) return null;
+  const match = /^Bearer\s+(\S+)$/i.exec(header);
+  return match?.[1] ?? null;
+}
+
+/** Sets CORS headers for allowed origins; answers preflight requests. True when the request was answered. */
+function applyCors(req: IncomingMessage, res: ServerResponse, allowed: string[]): boolean {
+  const origin = req.headers.origin;
+  const isAllowed = origin !== undefined && allowed.includes(origin);
+  if (isAllowed) {
+    res.setHeader("Access-Control-Allow-Origin", origin);
+    res.setHeader("Vary", "Origin");
+    res.setHeader("Access-Control-Allow-Headers", "authorization, content-type, trpc-accept");
+    res.setHeader("Access-Control-Allow-Methods", "GET, POST, OPTIONS");
+    res.setHeader("Access-Control-Max-Age", "600");
+  }
+  if (req.method === "OPTIONS") {
+    res.writeHead(isAllowed ? 204 : 403).end();
+    return true;
+  }
+  return false;
+}
