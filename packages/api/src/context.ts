@@ -2,7 +2,7 @@
 // (database, event bus, configuration, clock), so tests and other instances hand in their own;
 // createContext() then adds the caller, once per HTTP request or once per WebSocket connection.
 import type { Database } from "@parley/db";
-import { PasswordHasher, type PasswordCost } from "./auth/passwords.js";
+import { defaultHashingLimits, PasswordHasher, type HashingLimits, type PasswordCost } from "./auth/passwords.js";
 import { TokenService, type AccessClaims } from "./auth/tokens.js";
 import { WindowCounter, type WindowLimit } from "./auth/rate-limit.js";
 import { RevokedSessions } from "./auth/revoked-sessions.js";
@@ -23,6 +23,8 @@ export interface ApiConfig {
   accessTtlSeconds: number;
   refreshTtlSeconds: number;
   passwordCost: PasswordCost;
+  /** How much argon2 work runs at once, and how much may wait. */
+  hashing: HashingLimits;
   limits: {
     /** Failed logins per account before TOO_MANY_REQUESTS. */
     loginFailuresPerAccount: WindowLimit;
@@ -37,6 +39,7 @@ export const defaultApiConfig: Omit<ApiConfig, "jwtSecret"> = {
   accessTtlSeconds: 30 * 60,
   refreshTtlSeconds: 7 * 24 * 60 * 60,
   passwordCost: { memoryCost: 19_456, timeCost: 2, parallelism: 1 },
+  hashing: defaultHashingLimits,
   limits: {
     loginFailuresPerAccount: { max: 10, windowSeconds: 15 * 60 },
     loginFailuresPerAddress: { max: 100, windowSeconds: 15 * 60 },
@@ -83,7 +86,7 @@ export async function createServices({ db, bus, config, clock = systemClock, onB
     config,
     clock,
     tokens: new TokenService({ ...config, secret: config.jwtSecret }, clock),
-    passwords: new PasswordHasher(config.passwordCost),
+    passwords: new PasswordHasher(config.passwordCost, config.hashing),
     hub,
     memberships,
     revokedSessions,

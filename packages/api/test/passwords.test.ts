@@ -70,3 +70,15 @@ describe("PasswordHasher's cost check", () => {
     expect(() => new PasswordHasher({ ...OWASP_MINIMUM, parallelism: 0 })).toThrow(/OWASP/);
   });
 });
+
+describe("PasswordHasher's turn-taking", () => {
+  it("runs at most `concurrent` computations at once and turns work away past the queue", async () => {
+    const hasher = new PasswordHasher(OWASP_MINIMUM, { concurrent: 1, queued: 2 });
+    const running = [hasher.hash("first password"), hasher.hash("second password"), hasher.hash("third password")];
+    expect(hasher.load).toBe(3);
+    await expect(hasher.hash("fourth password")).rejects.toMatchObject({ kind: "rate_limited" });
+    const hashes = await Promise.all(running);
+    expect(new Set(hashes).size).toBe(3);
+    expect(hasher.load).toBe(0);
+  });
+});
