@@ -130,11 +130,19 @@ export interface LiveClient {
 }
 
 /** A WebSocket client that authenticates with connectionParams, as the web app does. */
-export function wsClient(server: { url: string; port: number }, token: string | undefined, options: { retryDelayMs?: number } = {}): LiveClient {
+export function wsClient(
+  server: { url: string; port: number },
+  token: string | undefined | (() => string | undefined),
+  options: { retryDelayMs?: number } = {},
+): LiveClient {
   const ws = createWSClient({
     url: `ws://127.0.0.1:${server.port}/trpc`,
     WebSocket: WebSocket as unknown as typeof globalThis.WebSocket,
-    connectionParams: token ? { token } : {},
+    // Called on every (re)connect, so a client can hand over a fresh token.
+    connectionParams: () => {
+      const current = typeof token === "function" ? token() : token;
+      return current ? { token: current } : {};
+    },
     retryDelayMs: () => options.retryDelayMs ?? 100,
   });
   return { client: createTRPCClient<AppRouter>({ links: [wsLink({ client: ws })] }), close: () => ws.close() };
@@ -235,4 +243,59 @@ export async function errorOf(call: Promise<unknown>): Promise<TRPCClientError<A
 
 export function clientMessageId(): string {
   return randomUUID();
+}
+
+export interface RawSocket {
+  socket: WebSocket;
+  /** Every text frame received, parsed where it was JSON. */
+  frames: unknown[];
+  closed: Promise<{ code: number; reason: string }>;
+  send(message: unknown): void;
+  /** Waits for a frame that matches (or fails after timeoutMs). */
+  waitFor(predicate: (frame: unknown) => boolean, timeoutMs?: number): Promise<unknown>;
+}
+
+/** A bare WebSocket speaking tRPC's wire format, for tests about the connection itself. */
+export async function rawSocket(
+  server: { port: number },
+  options: { token?: string; origin?: string; connectionParams?: boolean; scheme?: "ws" | "wss"; ca?: Buffer } = {},
+): Promise<RawSocket> {
+  const params = options.connectionParams ?? true;
+  const socket = new WebSocket(`${options.scheme ?? "ws"}://127.0.0.1:${server.port}/trpc${params ? "?connectionParams=1" : ""}`, {
+    headers: options.origin ? { Origin: options.origin } : {},
+    ...(options.ca ? { ca: options.ca } : {}),
+  });
+  const frames: unknown[] = [];
+  const closed = new Promise<{ code: number; reason: string }>((resolve) => {
+    socket.on("close", (code, reason) => resolve({ code, reason: reason.toString() }));
+  });
+  socket.on("message", (data) => {
+    const text = data.toString();
+    try {
+      frames.push(JSON.parse(text));
+    } catch {
+      frames.push(text);
+    }
+  });
+  await new Promise<void>((resolve, reject) => {
+    socket.once("open", () => resolve());
+    socket.once("error", reject);
+    socket.once("unexpected-response", (_req, res) => reject(new Error(`upgrade refused: ${res.statusCode}`)));
+  });
+  if (params) socket.send(JSON.stringify({ method: "connectionParams", data: options.token ? { token: options.token } : {} }));
+  return {
+    socket,
+    frames,
+    closed,
+    send: (message) => socket.send(typeof message === "string" ? message : JSON.stringify(message)),
+    async waitFor(predicate, timeoutMs = 5_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const found = frames.find(predicate);
+        if (found !== undefined) return found;
+        if (Date.now() > deadline) throw new Error(`no matching frame; got ${JSON.stringify(frames).slice(0, 500)}`);
+        await sleep(10);
+      }
+    },
+  };
 }

@@ -5,6 +5,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import type { MessageDto } from "@parley/api";
+import { collectLive, httpClient, signUpAndLogIn, TEST_JWT_SECRET, wsClient } from "./harness.js";
 
 const bundle = fileURLToPath(new URL("../dist/main.js", import.meta.url));
 
@@ -50,5 +52,61 @@ describe.skipIf(!existsSync(bundle))(`the built server${existsSync(bundle) ? "" 
     const server = run({ PORT: "0", HOST: "127.0.0.1", DATA_DIR: mkdtempSync(join(tmpdir(), "parley-process-")), JWT_SECRET: "short" });
     expect(await server.exited).toBe(1);
     expect(server.output()).toMatch(/JWT_SECRET must be at least 32 bytes/);
+  });
+
+  it("SIGKILL during a burst of sends loses no acknowledged message, and a resuming client gets exactly what it missed", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "parley-kill-"));
+    const env = { HOST: "127.0.0.1", DATA_DIR: dataDir, WEB_DIST_DIR: "", JWT_SECRET: TEST_JWT_SECRET };
+    const first = run({ ...env, PORT: "0" });
+    try {
+      const [, url] = await waitForLine(first.output, /"msg":"listening","url":"([^"]+)"/);
+      const port = Number(new URL(url ?? "").port);
+      const target = { url: url ?? "", port };
+      const [alice, bob] = [await signUpAndLogIn(target), await signUpAndLogIn(target)];
+      const { id } = await alice.api.conversation.create.mutate({ memberIds: [bob.id] });
+      const seen = await alice.api.message.send.mutate({ conversationId: id, content: "seen", clientMessageId: "seen" });
+
+      const acknowledged: MessageDto[] = [];
+      const senders = Array.from({ length: 4 }, async (_, lane) => {
+        for (let i = 0; i < 100; i += 1) {
+          const ack = await alice.api.message.send
+            .mutate({ conversationId: id, content: `burst ${lane}-${i}`, clientMessageId: `burst-${lane}-${i}` })
+            .catch(() => null);
+          if (!ack) return;
+          acknowledged.push(ack);
+        }
+      });
+      while (acknowledged.length < 40) await new Promise((r) => setTimeout(r, 5));
+      first.child.kill("SIGKILL");
+      await Promise.all(senders);
+      await first.exited;
+
+      const second = run({ ...env, PORT: String(port) });
+      try {
+        await waitForLine(second.output, /"msg":"listening"/);
+        const stored = new Set<string>();
+        let cursor: string | null = null;
+        do {
+          const page: { items: MessageDto[]; nextCursor: string | null } = await bob.api.message.list.query({ conversationId: id, cursor, limit: 100 });
+          for (const m of page.items) stored.add(m.id);
+          cursor = page.nextCursor;
+        } while (cursor);
+        for (const ack of acknowledged) expect(stored.has(ack.id)).toBe(true);
+
+        const resumed = wsClient(target, bob.accessToken);
+        const received = collectLive(resumed, seen.id);
+        await received.waitFor(stored.size - 1, 10_000);
+        await new Promise((r) => setTimeout(r, 200));
+        const expected = [...stored].filter((m) => m !== seen.id).sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1));
+        expect(received.ids).toEqual(expected);
+        await resumed.close();
+        expect((await httpClient(target).auth.login.mutate({ username: alice.username, password: "correct horse battery" })).accessToken).toBeTruthy();
+      } finally {
+        second.child.kill("SIGTERM");
+        await second.exited;
+      }
+    } finally {
+      first.child.kill("SIGKILL");
+    }
   });
 });
