@@ -1,0 +1,159 @@
+// Everything that lives as long as one user is signed in, in this tab: the tRPC client (HTTP for
+// calls, WebSocket for the live stream), the query cache, the chat store, the sender and the live
+// subscription. Created on sign-in, disposed on sign-out, so nothing of one user leaks to the next.
+import { QueryClient } from "@tanstack/react-query";
+import { createTRPCClient, createWSClient, httpBatchLink, splitLink, wsLink, type TRPCClient } from "@trpc/client";
+import { createTRPCQueryUtils } from "@trpc/react-query";
+import type { AppRouter } from "@parley/api";
+import { authLink, tokenOf } from "../api/auth-link";
+import { TRPC_HTTP_PATH, trpcWebSocketUrl } from "../api/urls";
+import { ChatStore } from "../chat/chat-store";
+import { LiveSync } from "../chat/live-sync";
+import { Sender } from "../chat/sender";
+import { backoffDelay } from "../lib/backoff";
+import { isTransient, toApiFailure } from "../lib/errors";
+import type { Session } from "../session/session";
+
+export interface UserRuntime {
+  userId: string;
+  client: TRPCClient<AppRouter>;
+  queryClient: QueryClient;
+  chat: ChatStore;
+  sender: Sender;
+  /** Unsent text per conversation, kept while switching between them. */
+  drafts: Map<string, string>;
+  /** Tells this user's other tabs that the conversation list changed. */
+  announceConversationsChanged(): void;
+  dispose(): void;
+}
+
+const CONVERSATIONS_CHANNEL = "parley.conversations";
+
+export function createUserRuntime(session: Session, userId: string): UserRuntime {
+  const queryClient = new QueryClient({
+    defaultOptions: {
+      queries: {
+        // Live messages keep what is shown current; refetching is for gaps, done on purpose.
+        staleTime: 60_000,
+        refetchOnWindowFocus: false,
+        retry: (failures, error) => failures < 3 && isTransient(toApiFailure(error)),
+        retryDelay: (attempt) => backoffDelay(attempt, { baseMs: 1000 }),
+      },
+    },
+  });
+
+  // The token the WebSocket connected with, so a refusal refreshes exactly that one.
+  let socketToken: string | null = null;
+  const wsClient = createWSClient({
+    url: trpcWebSocketUrl(window.location),
+    connectionParams: async () => {
+      socketToken = await session.accessToken();
+      return { token: socketToken ?? "" };
+    },
+    retryDelayMs: (attempt) => backoffDelay(attempt),
+    lazy: { enabled: false, closeMs: 0 },
+    // Notice a dead connection (sleep, network change) within seconds instead of minutes.
+    keepAlive: { enabled: true, intervalMs: 15_000, pongTimeoutMs: 5_000 },
+  });
+
+  const client = createTRPCClient<AppRouter>({
+    links: [
+      authLink(session),
+      splitLink({
+        condition: (op) => op.type === "subscription",
+        true: wsLink({ client: wsClient }),
+        false: httpBatchLink({
+          url: TRPC_HTTP_PATH,
+          maxURLLength: 4_000,
+          headers: ({ opList }) => {
+            const token = tokenOf(opList[0].context);
+            return token ? { Authorization: `Bearer ${token}` } : {};
+          },
+        }),
+      }),
+    ],
+  });
+
+  const chat = new ChatStore(userId, navigator.onLine);
+  const sender = new Sender({
+    store: chat,
+    send: (input) => client.message.send.mutate(input),
+    newClientMessageId: () => crypto.randomUUID(),
+    now: () => Date.now(),
+  });
+
+  // The query cache, typed by procedure, for use outside React.
+  const queries = createTRPCQueryUtils<AppRouter>({ client, queryClient });
+  const knowsConversation = (id: string) => queries.conversation.list.getData()?.some((c) => c.id === id) ?? false;
+
+  const live = new LiveSync({
+    client,
+    onMessage: (message) => {
+      chat.receive(message, { fromLive: true });
+      // Someone started a conversation with me.
+      if (!knowsConversation(message.conversationId)) void queries.conversation.list.invalidate();
+    },
+    onLiveChange: (isLive) => chat.setConnection({ live: isLive }),
+    onStartedWithoutResume: () => {
+      void queries.conversation.list.invalidate();
+      void queries.message.list.invalidate();
+    },
+    onStarted: () => sender.wake(),
+    onUnauthorized: async () => (await session.refresh(socketToken)) !== null,
+  });
+
+  // A new access token: reconnect the socket so it authenticates with it (connectionParams runs on
+  // every connect). The stream resumes from its last event id.
+  let lastToken = session.currentAccessToken();
+  const stopFollowingSession = session.subscribe(() => {
+    const token = session.currentAccessToken();
+    if (token && token !== lastToken) {
+      lastToken = token;
+      const connection = wsClient.connection;
+      if (connection?.state === "open") connection.ws.close(4000, "new access token");
+    }
+  });
+
+  const channel = typeof BroadcastChannel !== "undefined" ? new BroadcastChannel(CONVERSATIONS_CHANNEL) : null;
+  const onChannelMessage = (event: MessageEvent<{ userId: string }>) => {
+    if (event.data.userId === userId) void queries.conversation.list.invalidate();
+  };
+  channel?.addEventListener("message", onChannelMessage);
+
+  const onOnline = () => {
+    chat.setConnection({ online: true });
+    session.checkNow();
+    sender.wake();
+  };
+  const onOffline = () => chat.setConnection({ online: false });
+  const onVisible = () => {
+    if (document.visibilityState === "visible") session.checkNow();
+  };
+  window.addEventListener("online", onOnline);
+  window.addEventListener("offline", onOffline);
+  document.addEventListener("visibilitychange", onVisible);
+
+  live.start();
+
+  return {
+    userId,
+    client,
+    queryClient,
+    chat,
+    sender,
+    drafts: new Map(),
+    announceConversationsChanged: () => channel?.postMessage({ userId }),
+    dispose() {
+      window.removeEventListener("online", onOnline);
+      window.removeEventListener("offline", onOffline);
+      document.removeEventListener("visibilitychange", onVisible);
+      channel?.removeEventListener("message", onChannelMessage);
+      channel?.close();
+      stopFollowingSession();
+      live.stop();
+      sender.stop();
+      void wsClient.close();
+      queryClient.clear();
+    },
+  };
+}

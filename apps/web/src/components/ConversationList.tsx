@@ -1,0 +1,131 @@
+import { useId, useState } from "react";
+import { conversationTitle, displayName, lastActivity, otherMembers } from "../lib/conversations";
+import { describeError } from "../lib/errors";
+import { formatListTime } from "../lib/format";
+import { routeHash } from "../lib/route";
+import type { Conversation, Message, User } from "../lib/types";
+import { Avatar } from "./Avatar";
+import { SearchIcon } from "./icons";
+
+interface ConversationListProps {
+  conversations: Conversation[];
+  loading: boolean;
+  error: unknown;
+  onRetry(): void;
+  previewsLoading: boolean;
+  me: User;
+  activeId: string | null;
+  lastMessage(id: string): Message | null;
+  unread: ReadonlyMap<string, number>;
+  onNewConversation(): void;
+}
+
+function previewText(conversation: Conversation, last: Message | null, me: User): string {
+  if (!last) return conversation.isDirect ? "No messages yet" : `${conversation.members.length} members`;
+  const text = last.content.replace(/\s+/g, " ").trim();
+  if (last.senderId === me.id) return `You: ${text}`;
+  if (conversation.isDirect) return text;
+  const sender = conversation.members.find((m) => m.id === last.senderId);
+  return sender ? `${displayName(sender).split(" ")[0]}: ${text}` : text;
+}
+
+export function ConversationList(props: ConversationListProps) {
+  const { conversations, loading, error, onRetry, previewsLoading, me, activeId, lastMessage, unread, onNewConversation } = props;
+  const [filter, setFilter] = useState("");
+  const searchId = useId();
+  const now = new Date();
+  const needle = filter.trim().toLowerCase();
+  const shown = needle
+    ? conversations.filter(
+        (c) =>
+          conversationTitle(c, me.id).toLowerCase().includes(needle) ||
+          c.members.some((m) => m.username.includes(needle) || m.fullName.toLowerCase().includes(needle)),
+      )
+    : conversations;
+
+  return (
+    <>
+      {conversations.length > 0 && (
+        <div className="search">
+          <label htmlFor={searchId} className="sr-only">
+            Search conversations
+          </label>
+          <SearchIcon />
+          <input id={searchId} type="search" placeholder="Search conversations" value={filter} onChange={(e) => setFilter(e.target.value)} />
+        </div>
+      )}
+      <nav className="conversations" aria-label="Conversations" aria-busy={loading || undefined}>
+        {loading ? (
+          <ul className="conv-list" aria-hidden="true">
+            {[0, 1, 2, 3].map((i) => (
+              <li key={i} className="conv conv--skeleton">
+                <span className="skeleton skeleton--avatar" />
+                <span className="conv__body">
+                  <span className="skeleton skeleton--line" />
+                  <span className="skeleton skeleton--line skeleton--short" />
+                </span>
+              </li>
+            ))}
+          </ul>
+        ) : error ? (
+          <div className="list-message" role="alert">
+            <p>{describeError(error)}</p>
+            <button type="button" className="button" onClick={onRetry}>
+              Try again
+            </button>
+          </div>
+        ) : conversations.length === 0 ? (
+          <div className="list-message">
+            <p>No conversations yet.</p>
+            <button type="button" className="button button--primary" onClick={onNewConversation}>
+              Start one
+            </button>
+          </div>
+        ) : shown.length === 0 ? (
+          <div className="list-message">
+            <p>Nothing matches “{filter.trim()}”.</p>
+          </div>
+        ) : (
+          <ul className="conv-list">
+            {shown.map((c) => {
+              const last = lastMessage(c.id);
+              const title = conversationTitle(c, me.id);
+              const count = unread.get(c.id) ?? 0;
+              const other = c.isDirect ? otherMembers(c, me.id)[0] : undefined;
+              const at = lastActivity(c, last);
+              return (
+                <li key={c.id}>
+                  <a
+                    href={routeHash({ view: "conversation", conversationId: c.id })}
+                    className={`conv${count > 0 ? " conv--unread" : ""}`}
+                    aria-current={c.id === activeId ? "page" : undefined}
+                    data-conversation-id={c.id}
+                  >
+                    <Avatar id={other?.id ?? c.id} name={title} group={!c.isDirect} />
+                    <span className="conv__body">
+                      <span className="conv__top">
+                        <span className="conv__title">{title}</span>
+                        <time className="conv__time" dateTime={at}>
+                          {formatListTime(at, now)}
+                        </time>
+                      </span>
+                      <span className="conv__bottom">
+                        <span className="conv__preview">{!last && previewsLoading ? "\u00a0" : previewText(c, last, me)}</span>
+                        {count > 0 && (
+                          <span className="badge">
+                            {count > 99 ? "99+" : count}
+                            <span className="sr-only"> unread</span>
+                          </span>
+                        )}
+                      </span>
+                    </span>
+                  </a>
+                </li>
+              );
+            })}
+          </ul>
+        )}
+      </nav>
+    </>
+  );
+}

@@ -1,0 +1,16 @@
+import { ChatIcon, PlusIcon } from "./icons";
+
+export function EmptyPane({ hasConversations, onNewConversation }: { hasConversations: boolean; onNewConversation(): void }) {
+  return (
+    <div className="empty-pane">
+      <div className="empty-pane__art" aria-hidden="true">
+        <ChatIcon />
+      </div>
+      <h2>{hasConversations ? "Pick a conversation" : "Start your first conversation"}</h2>
+      <p>{hasConversations ? "Choose one from the list, or start something new." : "Find a colleague and say hello. Messages arrive instantly."}</p>
+      <button type="button" className="button button--primary" onClick={onNewConversation}>
+        <PlusIcon /> New conversation
+      </button>
+    </div>
+  );
+}

@@ -1,0 +1,258 @@
+import { Fragment, memo, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from "react";
+import { useChat, useRuntime } from "../app/context";
+import { conversationTitle, displayName, otherMembers } from "../lib/conversations";
+import { describeError } from "../lib/errors";
+import { formatDayLabel, formatFull, formatTime } from "../lib/format";
+import { linkify } from "../lib/linkify";
+import { layOut } from "../lib/message-groups";
+import type { OutboxEntry } from "../lib/outbox";
+import { buildTimeline, type TimelineItem } from "../lib/timeline";
+import type { Conversation, Message, User } from "../lib/types";
+import { trpc } from "../trpc";
+import { Avatar } from "./Avatar";
+import { AlertIcon, ArrowDownIcon, ClockIcon } from "./icons";
+
+const PAGE_SIZE = 50;
+/** Start loading older messages this close to the top. */
+const LOAD_OLDER_WITHIN_PX = 400;
+/** Counts as "at the bottom", where new messages keep the view scrolled down. */
+const AT_BOTTOM_WITHIN_PX = 80;
+
+const NO_MESSAGES: readonly Message[] = [];
+const NO_ENTRIES: readonly OutboxEntry[] = [];
+
+interface MessageListProps {
+  conversation: Conversation;
+  me: User;
+}
+
+export function MessageList({ conversation, me }: MessageListProps) {
+  const { sender } = useRuntime();
+  const query = trpc.message.list.useInfiniteQuery(
+    { conversationId: conversation.id, limit: PAGE_SIZE },
+    { getNextPageParam: (page) => page.nextCursor, staleTime: Infinity },
+  );
+  const { hasNextPage, isFetchingNextPage, fetchNextPage } = query;
+
+  const live = useChat((s) => s.live.get(conversation.id) ?? NO_MESSAGES);
+  const outbox = useChat((s) => s.outbox);
+  const mine = useMemo(() => {
+    const entries = outbox.filter((e) => e.conversationId === conversation.id);
+    return entries.length > 0 ? entries : NO_ENTRIES;
+  }, [outbox, conversation.id]);
+  const pages = query.data?.pages;
+  const timeline = useMemo(() => buildTimeline({ pages: pages?.map((p) => p.items) ?? [], live, outbox: mine }), [pages, live, mine]);
+  const laid = useMemo(() => layOut(timeline), [timeline]);
+
+  const retry = useCallback((clientMessageId: string) => sender.retry(clientMessageId), [sender]);
+  const discard = useCallback((clientMessageId: string) => sender.discard(clientMessageId), [sender]);
+  const members = useMemo(() => new Map(conversation.members.map((m) => [m.id, m])), [conversation.members]);
+  const isGroup = !conversation.isDirect;
+
+  const scroller = useRef<HTMLDivElement>(null);
+  const atBottom = useRef(true);
+  const firstItem = useRef<{ key: string; top: number } | null>(null);
+  const lastKey = useRef<string | null>(null);
+  const [unseen, setUnseen] = useState(0);
+
+  const loadOlder = useCallback(() => {
+    if (hasNextPage && !isFetchingNextPage) void fetchNextPage();
+  }, [hasNextPage, isFetchingNextPage, fetchNextPage]);
+
+  const scrollToBottom = useCallback((smooth = false) => {
+    const el = scroller.current;
+    if (!el) return;
+    el.scrollTo({ top: el.scrollHeight, behavior: smooth ? "smooth" : "auto" });
+    atBottom.current = true;
+    setUnseen(0);
+  }, []);
+
+  const onScroll = () => {
+    const el = scroller.current;
+    if (!el) return;
+    atBottom.current = el.scrollHeight - el.scrollTop - el.clientHeight < AT_BOTTOM_WITHIN_PX;
+    if (atBottom.current) setUnseen(0);
+    if (el.scrollTop < LOAD_OLDER_WITHIN_PX) loadOlder();
+  };
+
+  const rowTop = (key: string) => scroller.current?.querySelector<HTMLElement>(`[data-key="${CSS.escape(key)}"]`)?.offsetTop ?? null;
+
+  // Keep the view steady when older messages are added above, and follow new ones at the bottom.
+  useLayoutEffect(() => {
+    const el = scroller.current;
+    if (!el || laid.length === 0) return;
+    const first = (laid[0] as (typeof laid)[number]).item;
+    const last = (laid.at(-1) as (typeof laid)[number]).item;
+    const previousFirst = firstItem.current;
+    if (previousFirst && previousFirst.key !== first.key) {
+      const top = rowTop(previousFirst.key);
+      if (top !== null) el.scrollTop += top - previousFirst.top;
+    }
+    if (lastKey.current !== last.key) {
+      const appended = lastKey.current !== null;
+      const ownNew = last.senderId === me.id && last.status !== "sent";
+      if (atBottom.current || ownNew || !appended) scrollToBottom();
+      else if (appended) setUnseen((n) => n + 1);
+      lastKey.current = last.key;
+    }
+    firstItem.current = { key: first.key, top: rowTop(first.key) ?? 0 };
+    // Not enough history to scroll yet: fetch more until there is.
+    if (el.scrollTop < LOAD_OLDER_WITHIN_PX && el.scrollHeight - el.clientHeight < LOAD_OLDER_WITHIN_PX) loadOlder();
+  }, [laid, me.id, scrollToBottom, loadOlder]);
+
+  // Stay at the bottom when the view changes size (window resize, on-screen keyboard).
+  useEffect(() => {
+    const el = scroller.current;
+    if (!el) return;
+    const observer = new ResizeObserver(() => {
+      if (atBottom.current) el.scrollTop = el.scrollHeight;
+    });
+    observer.observe(el);
+    return () => observer.disconnect();
+  }, []);
+
+  const now = new Date();
+  const title = conversationTitle(conversation, me.id);
+
+  return (
+    <div className="messages-wrap">
+      <div className="messages" ref={scroller} onScroll={onScroll} tabIndex={0} role="region" aria-label={`Messages with ${title}`}>
+        <div className="messages__inner">
+          <div className="history-edge">
+            {query.isPending ? (
+              <p className="history-edge__status" role="status">
+                <span className="spinner" aria-hidden="true" /> Loading messages…
+              </p>
+            ) : query.isError && !pages ? (
+              <div className="history-edge__status" role="alert">
+                <p>{describeError(query.error)}</p>
+                <button type="button" className="button" onClick={() => void query.refetch()}>
+                  Try again
+                </button>
+              </div>
+            ) : hasNextPage ? (
+              isFetchingNextPage ? (
+                <p className="history-edge__status" role="status">
+                  <span className="spinner" aria-hidden="true" /> Loading earlier messages…
+                </p>
+              ) : (
+                <button type="button" className="button button--quiet" onClick={loadOlder}>
+                  Load earlier messages
+                </button>
+              )
+            ) : (
+              <Beginning conversation={conversation} me={me} title={title} empty={timeline.length === 0} />
+            )}
+          </div>
+          <ol className="message-list">
+            {laid.map(({ item, startsDay, startsGroup, endsGroup }) => (
+              <Fragment key={item.key}>
+                {startsDay && (
+                  <li className="day-divider">
+                    <span>{formatDayLabel(item.createdAt, now)}</span>
+                  </li>
+                )}
+                <MessageRow
+                  item={item}
+                  sender={members.get(item.senderId)}
+                  mine={item.senderId === me.id}
+                  showAvatar={isGroup}
+                  startsGroup={startsGroup}
+                  endsGroup={endsGroup}
+                  onRetry={retry}
+                  onDiscard={discard}
+                />
+              </Fragment>
+            ))}
+          </ol>
+        </div>
+      </div>
+      {unseen > 0 && (
+        <button type="button" className="jump-to-latest" onClick={() => scrollToBottom(true)}>
+          <ArrowDownIcon /> {unseen === 1 ? "1 new message" : `${unseen} new messages`}
+        </button>
+      )}
+    </div>
+  );
+}
+
+function Beginning({ conversation, me, title, empty }: { conversation: Conversation; me: User; title: string; empty: boolean }) {
+  const other = conversation.isDirect ? otherMembers(conversation, me.id)[0] : undefined;
+  return (
+    <div className="beginning">
+      <Avatar id={other?.id ?? conversation.id} name={title} size="lg" group={!conversation.isDirect} />
+      <h3>{title}</h3>
+      <p>
+        {conversation.isDirect
+          ? `This is the beginning of your conversation with ${title}.`
+          : `This is the beginning of ${conversation.title ? `“${title}”` : "this group"}, with ${conversation.members.length} members.`}
+        {empty && " Say hello!"}
+      </p>
+    </div>
+  );
+}
+
+interface MessageRowProps {
+  item: TimelineItem;
+  sender: User | undefined;
+  mine: boolean;
+  showAvatar: boolean;
+  startsGroup: boolean;
+  endsGroup: boolean;
+  onRetry(clientMessageId: string): void;
+  onDiscard(clientMessageId: string): void;
+}
+
+const MessageRow = memo(function MessageRow({ item, sender, mine, showAvatar, startsGroup, endsGroup, onRetry, onDiscard }: MessageRowProps) {
+  const name = mine ? "You" : sender ? displayName(sender) : "Former member";
+  const time = formatTime(item.createdAt);
+  const classes = ["msg", mine ? "msg--mine" : "msg--theirs", startsGroup ? "msg--first" : "", endsGroup ? "msg--last" : "", `msg--${item.status}`]
+    .filter(Boolean)
+    .join(" ");
+  return (
+    <li className={classes} data-key={item.key} data-message-id={item.id ?? undefined} data-status={item.status}>
+      {showAvatar && !mine && <div className="msg__gutter">{startsGroup && <Avatar id={item.senderId} name={name} size="sm" />}</div>}
+      <div className="msg__main">
+        {startsGroup ? (
+          <div className="msg__meta">
+            <span className={mine ? "sr-only" : "msg__sender"}>{name}</span>
+            <time dateTime={item.createdAt} title={formatFull(item.createdAt)}>
+              {time}
+            </time>
+          </div>
+        ) : (
+          <span className="sr-only">
+            {name}, {time}:
+          </span>
+        )}
+        <div className="msg__bubble">
+          {linkify(item.content).map((part, i) =>
+            part.kind === "link" ? (
+              <a key={i} href={part.href} target="_blank" rel="noopener noreferrer">
+                {part.text}
+              </a>
+            ) : (
+              <Fragment key={i}>{part.text}</Fragment>
+            ),
+          )}
+        </div>
+        {item.status === "pending" && (
+          <div className="msg__status msg__status--pending">
+            <ClockIcon /> Sending…
+          </div>
+        )}
+        {item.status === "failed" && (
+          <div className="msg__status msg__status--failed" role="alert">
+            <AlertIcon /> <span>{item.error ?? "Not sent."}</span>
+            <button type="button" className="link-button" onClick={() => onRetry(item.clientMessageId)}>
+              Retry
+            </button>
+            <button type="button" className="link-button link-button--muted" onClick={() => onDiscard(item.clientMessageId)}>
+              Delete
+            </button>
+          </div>
+        )}
+      </div>
+    </li>
+  );
+});

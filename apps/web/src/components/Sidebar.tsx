@@ -1,0 +1,43 @@
+import type { ReactNode } from "react";
+import { displayName } from "../lib/conversations";
+import type { User } from "../lib/types";
+import { Avatar } from "./Avatar";
+import { ConnectionPill } from "./Connection";
+import { LogOutIcon, LogoMark, PlusIcon } from "./icons";
+
+interface SidebarProps {
+  me: User;
+  onNewConversation(): void;
+  onSignOut(): void;
+  children: ReactNode;
+}
+
+export function Sidebar({ me, onNewConversation, onSignOut, children }: SidebarProps) {
+  return (
+    <aside className="sidebar">
+      <header className="sidebar__header">
+        <div className="brand">
+          <LogoMark />
+          <span className="brand__name">Parley</span>
+        </div>
+        <ConnectionPill />
+        <button type="button" className="icon-button icon-button--accent" onClick={onNewConversation} title="New conversation">
+          <PlusIcon />
+          <span className="sr-only">New conversation</span>
+        </button>
+      </header>
+      {children}
+      <footer className="sidebar__footer">
+        <Avatar id={me.id} name={displayName(me) || "?"} size="sm" />
+        <div className="me">
+          <span className="me__name">{displayName(me) || "\u00a0"}</span>
+          {me.username && <span className="me__username">@{me.username}</span>}
+        </div>
+        <button type="button" className="icon-button" onClick={onSignOut} title="Log out">
+          <LogOutIcon />
+          <span className="sr-only">Log out</span>
+        </button>
+      </footer>
+    </aside>
+  );
+}

@@ -1,0 +1,58 @@
+// How conversations are named and ordered in the list.
+import { compareIds } from "./timeline";
+import type { Conversation, Message, User } from "./types";
+
+export function displayName(user: Pick<User, "fullName" | "username">): string {
+  return user.fullName.trim() || user.username;
+}
+
+export function otherMembers(conversation: Conversation, myId: string): User[] {
+  return conversation.members.filter((m) => m.id !== myId);
+}
+
+/** The title; for a direct conversation the other person; otherwise the members' names. */
+export function conversationTitle(conversation: Conversation, myId: string): string {
+  if (conversation.title) return conversation.title;
+  const others = otherMembers(conversation, myId);
+  if (others.length === 0) return "Just you";
+  const names = others.map(displayName);
+  if (conversation.isDirect || names.length === 1) return names[0] as string;
+  if (names.length <= 3) return `${names.slice(0, -1).join(", ")} and ${names.at(-1) as string}`;
+  return `${names.slice(0, 2).join(", ")} and ${names.length - 2} others`;
+}
+
+/** The time of the last thing that happened in it: its last message, or its creation. */
+export function lastActivity(conversation: Conversation, last: Message | null | undefined): string {
+  if (last && last.createdAt > conversation.createdAt) return last.createdAt;
+  return conversation.createdAt;
+}
+
+/**
+ * Most recent activity first. The server sends the list in that order; live messages move a
+ * conversation up without a refetch. Ties keep the server's order.
+ */
+export function sortByActivity(conversations: readonly Conversation[], lastMessage: (id: string) => Message | null | undefined): Conversation[] {
+  const keyed = conversations.map((c, index) => ({ c, index, last: lastMessage(c.id), at: lastActivity(c, lastMessage(c.id)) }));
+  keyed.sort((a, b) => {
+    if (a.at !== b.at) return a.at < b.at ? 1 : -1;
+    if (a.last && b.last) return -compareIds(a.last.id, b.last.id);
+    return a.index - b.index;
+  });
+  return keyed.map((k) => k.c);
+}
+
+/** One or two letters for an avatar. */
+export function initials(name: string): string {
+  const words = name.trim().split(/[\s._-]+/).filter(Boolean);
+  if (words.length === 0) return "?";
+  const first = [...(words[0] as string)][0] ?? "";
+  const second = words.length > 1 ? ([...(words.at(-1) as string)][0] ?? "") : ([...(words[0] as string)][1] ?? "");
+  return (first + second).toUpperCase();
+}
+
+/** A stable hue (0-359) for someone's avatar, from their id. */
+export function avatarHue(id: string): number {
+  let hash = 0;
+  for (let i = 0; i < id.length; i += 1) hash = (hash * 31 + id.charCodeAt(i)) >>> 0;
+  return hash % 360;
+}

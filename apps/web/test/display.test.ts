@@ -1,0 +1,143 @@
+import { describe, expect, it } from "vitest";
+import { conversationTitle, initials, sortByActivity } from "../src/lib/conversations";
+import { formatDayLabel, formatListTime } from "../src/lib/format";
+import { trpcWebSocketUrl } from "../src/api/urls";
+import { linkify } from "../src/lib/linkify";
+import { parseRoute, routeHash } from "../src/lib/route";
+import { layOut } from "../src/lib/message-groups";
+import { buildTimeline } from "../src/lib/timeline";
+import type { Conversation } from "../src/lib/types";
+import { checkMessage, usernameProblem } from "../src/lib/validation";
+import { message } from "./helpers";
+
+const alice = { id: "a", username: "alice", fullName: "Alice Liddell" };
+const bob = { id: "b", username: "bob", fullName: "" };
+const carol = { id: "c", username: "carol", fullName: "Carol Danvers" };
+
+function conversation(overrides: Partial<Conversation>): Conversation {
+  return { id: "c1", title: null, isDirect: false, members: [alice, bob, carol], createdAt: "2025-03-01T00:00:00.000Z", ...overrides };
+}
+
+describe("conversationTitle", () => {
+  it("names a direct conversation after the other person", () => {
+    expect(conversationTitle(conversation({ isDirect: true, members: [alice, bob] }), "a")).toBe("bob");
+    expect(conversationTitle(conversation({ isDirect: true, members: [alice, bob] }), "b")).toBe("Alice Liddell");
+  });
+
+  it("uses the title of a group", () => {
+    expect(conversationTitle(conversation({ title: "Launch" }), "a")).toBe("Launch");
+  });
+
+  it("lists the other members of an untitled group", () => {
+    expect(conversationTitle(conversation({}), "a")).toBe("bob and Carol Danvers");
+  });
+});
+
+describe("sortByActivity", () => {
+  it("puts the conversation with the newest message first, and falls back to creation time", () => {
+    const quiet = conversation({ id: "quiet", createdAt: "2025-03-05T00:00:00.000Z" });
+    const busy = conversation({ id: "busy", createdAt: "2025-03-01T00:00:00.000Z" });
+    const last = { busy: message({ id: "50", conversationId: "busy", createdAt: "2025-03-06T00:00:00.000Z" }) };
+    const sorted = sortByActivity([quiet, busy], (id) => last[id as keyof typeof last]);
+    expect(sorted.map((c) => c.id)).toEqual(["busy", "quiet"]);
+  });
+
+  it("keeps the server's order for ties", () => {
+    const sorted = sortByActivity([conversation({ id: "x" }), conversation({ id: "y" })], () => null);
+    expect(sorted.map((c) => c.id)).toEqual(["x", "y"]);
+  });
+});
+
+describe("initials", () => {
+  it("takes the first letters of the first and last word", () => {
+    expect(initials("Alice Liddell")).toBe("AL");
+    expect(initials("bob")).toBe("BO");
+    expect(initials("")).toBe("?");
+  });
+});
+
+describe("dates", () => {
+  const now = new Date("2025-03-10T15:00:00Z");
+  const utc = { locale: "en-GB", timeZone: "UTC" };
+
+  it("labels days relative to today", () => {
+    expect(formatDayLabel("2025-03-10T08:00:00Z", now, utc)).toBe("Today");
+    expect(formatDayLabel("2025-03-09T23:59:00Z", now, utc)).toBe("Yesterday");
+    expect(formatDayLabel("2025-03-07T10:00:00Z", now, utc)).toBe("Friday");
+    expect(formatDayLabel("2024-12-25T10:00:00Z", now, utc)).toContain("2024");
+  });
+
+  it("shows the time for today in the list, and a weekday within the week", () => {
+    expect(formatListTime("2025-03-10T08:05:00Z", now, utc)).toBe("8:05");
+    expect(formatListTime("2025-03-08T08:05:00Z", now, utc)).toBe("Sat");
+  });
+});
+
+describe("layOut", () => {
+  it("shows the sender once for a run of quick messages and again after a pause or another sender", () => {
+    const items = buildTimeline({
+      pages: [
+        [
+          message({ id: "1", senderId: "a", createdAt: "2025-03-10T12:00:00Z" }),
+          message({ id: "2", senderId: "a", createdAt: "2025-03-10T12:01:00Z" }),
+          message({ id: "3", senderId: "b", createdAt: "2025-03-10T12:02:00Z" }),
+          message({ id: "4", senderId: "b", createdAt: "2025-03-10T12:30:00Z" }),
+          message({ id: "5", senderId: "b", createdAt: "2025-03-11T09:00:00Z" }),
+        ],
+      ],
+      live: [],
+      outbox: [],
+    });
+    const laid = layOut(items, { timeZone: "UTC" });
+    expect(laid.map((l) => l.startsGroup)).toEqual([true, false, true, true, true]);
+    expect(laid.map((l) => l.endsGroup)).toEqual([false, true, true, true, true]);
+    expect(laid.map((l) => l.startsDay)).toEqual([true, false, false, false, true]);
+  });
+});
+
+describe("checkMessage", () => {
+  it("refuses white space and text over 4,000 characters", () => {
+    expect(checkMessage("   \n").sendable).toBe(false);
+    expect(checkMessage("hi").sendable).toBe(true);
+    expect(checkMessage("x".repeat(4000), "en-US")).toMatchObject({ sendable: true, tooLong: false, counter: "4,000 / 4,000" });
+    expect(checkMessage("x".repeat(4001))).toMatchObject({ sendable: false, tooLong: true });
+  });
+
+  it("shows the counter only near the limit", () => {
+    expect(checkMessage("hello").counter).toBeNull();
+    expect(checkMessage("x".repeat(3000), "en-US").counter).toBe("3,000 / 4,000");
+  });
+});
+
+describe("usernameProblem", () => {
+  it("follows the contract's rules", () => {
+    expect(usernameProblem("ab")).not.toBeNull();
+    expect(usernameProblem("a b c")).not.toBeNull();
+    expect(usernameProblem("Alice.B-1_x")).toBeNull();
+  });
+});
+
+describe("linkify", () => {
+  it("finds web links and leaves sentence punctuation outside", () => {
+    expect(linkify("see https://example.com/a?b=1. ok")).toEqual([
+      { kind: "text", text: "see " },
+      { kind: "link", text: "https://example.com/a?b=1", href: "https://example.com/a?b=1" },
+      { kind: "text", text: ". ok" },
+    ]);
+    expect(linkify("plain <b>text</b>")).toEqual([{ kind: "text", text: "plain <b>text</b>" }]);
+    expect(linkify("javascript:alert(1)")).toEqual([{ kind: "text", text: "javascript:alert(1)" }]);
+  });
+});
+
+describe("addresses", () => {
+  it("derives the WebSocket URL from the page's own origin", () => {
+    expect(trpcWebSocketUrl({ protocol: "https:", host: "chat.example.com" })).toBe("wss://chat.example.com/trpc");
+    expect(trpcWebSocketUrl({ protocol: "http:", host: "127.0.0.1:5173" })).toBe("ws://127.0.0.1:5173/trpc");
+  });
+
+  it("reads and writes the conversation in the URL hash", () => {
+    expect(parseRoute(routeHash({ view: "conversation", conversationId: "c 1/x" }))).toEqual({ view: "conversation", conversationId: "c 1/x" });
+    expect(parseRoute("#/")).toEqual({ view: "home" });
+    expect(parseRoute("#/c/%E0%A4%A")).toEqual({ view: "home" });
+  });
+});

@@ -1,0 +1,26 @@
+import react from "@vitejs/plugin-react";
+import { defineConfig } from "vite";
+
+// In development Vite serves the app and hands the API to the Parley server.
+const apiTarget = process.env.PARLEY_API_URL ?? "http://127.0.0.1:3000";
+
+export default defineConfig({
+  plugins: [react()],
+  build: {
+    outDir: "dist",
+    emptyOutDir: true,
+    sourcemap: true,
+  },
+  server: {
+    proxy: {
+      "/trpc": { target: apiTarget, ws: true, changeOrigin: true },
+      "/healthz": { target: apiTarget, changeOrigin: true },
+    },
+  },
+  preview: {
+    proxy: {
+      "/trpc": { target: apiTarget, ws: true, changeOrigin: true },
+      "/healthz": { target: apiTarget, changeOrigin: true },
+    },
+  },
+});
