@@ -10,6 +10,7 @@ import {
   TEST_JWT_SECRET,
   uniqueName,
   type TestServer,
+  testLimits,
 } from "./harness.js";
 
 const PASSWORD = "correct horse battery";
@@ -18,13 +19,7 @@ describeEachProvider("auth", (provider) => {
   let server: TestServer;
   beforeAll(async () => {
     server = await startTestServer(provider, {
-      api: {
-        limits: {
-          loginFailuresPerAccount: { max: 3, windowSeconds: 60 },
-          loginFailuresPerAddress: { max: 1000, windowSeconds: 60 },
-          messagesPerUser: { max: 1000, windowSeconds: 10 },
-        },
-      },
+      api: testLimits({ loginFailuresPerAccount: { max: 3, windowSeconds: 60 }, messagesPerUser: { max: 1000, windowSeconds: 10 } }),
     });
   });
   afterAll(async () => {

@@ -23,6 +23,7 @@ import {
   wsClient,
   type LiveClient,
   type TestServer,
+  testLimits,
 } from "./harness.js";
 
 const PASSWORD = "correct horse battery";
@@ -38,11 +39,7 @@ describe("hostile WebSocket clients", () => {
       keepAlive: { pingMs: 200, pongWaitMs: 300 },
       api: {
         accessTtlSeconds: 3,
-        limits: {
-          loginFailuresPerAccount: { max: 10, windowSeconds: 60 },
-          loginFailuresPerAddress: { max: 1000, windowSeconds: 60 },
-          messagesPerUser: { max: 10_000, windowSeconds: 60 },
-        },
+        ...testLimits(),
       },
     });
   });
@@ -180,13 +177,7 @@ describe("hostile WebSocket clients", () => {
   it("a client that stops reading is cut off; the others get every message and the server stays up", async () => {
     const limited = await startTestServer("sqlite", {
       wsLimits: { maxBufferedBytes: 256 * 1024 },
-      api: {
-        limits: {
-          loginFailuresPerAccount: { max: 10, windowSeconds: 60 },
-          loginFailuresPerAddress: { max: 1000, windowSeconds: 60 },
-          messagesPerUser: { max: 100_000, windowSeconds: 60 },
-        },
-      },
+      api: testLimits(),
     });
     try {
       const [alice, slow, fast] = await Promise.all([signUpAndLogIn(limited), signUpAndLogIn(limited), signUpAndLogIn(limited)]);
@@ -221,13 +212,7 @@ describe("hostile HTTP clients and passwords", () => {
   let server: TestServer;
   beforeAll(async () => {
     server = await startTestServer("sqlite", {
-      api: {
-        limits: {
-          loginFailuresPerAccount: { max: 3, windowSeconds: 1 },
-          loginFailuresPerAddress: { max: 5, windowSeconds: 1 },
-          messagesPerUser: { max: 10_000, windowSeconds: 60 },
-        },
-      },
+      api: testLimits({ loginFailuresPerAccount: { max: 3, windowSeconds: 1 }, loginFailuresPerAddress: { max: 5, windowSeconds: 1 }, messagesPerUser: { max: 10_000, windowSeconds: 60 } }),
     });
   });
   afterAll(async () => {
@@ -285,13 +270,7 @@ describe("hostile HTTP clients and passwords", () => {
   it("failed logins are throttled per client address too, and the throttle lifts by itself", async () => {
     const addressServer = await startTestServer("sqlite", {
       database: server.database,
-      api: {
-        limits: {
-          loginFailuresPerAccount: { max: 100, windowSeconds: 1 },
-          loginFailuresPerAddress: { max: 3, windowSeconds: 1 },
-          messagesPerUser: { max: 100, windowSeconds: 60 },
-        },
-      },
+      api: testLimits({ loginFailuresPerAccount: { max: 100, windowSeconds: 1 }, loginFailuresPerAddress: { max: 3, windowSeconds: 1 }, messagesPerUser: { max: 100, windowSeconds: 60 } }),
     });
     try {
       const victim = await signUpAndLogIn(addressServer);

@@ -16,7 +16,7 @@ import {
   TRPCClientError,
   type TRPCClient,
 } from "@trpc/client";
-import type { AppRouter, MessageDto } from "@parley/api";
+import { defaultApiConfig, type ApiConfig, type AppRouter, type MessageDto } from "@parley/api";
 import { startServer, type RunningServer, type StartOptions } from "../src/index.js";
 
 export const TEST_JWT_SECRET = "test-secret-that-is-long-enough-for-hs256-0123456789";
@@ -296,6 +296,20 @@ export async function rawSocket(
         if (Date.now() > deadline) throw new Error(`no matching frame; got ${JSON.stringify(frames).slice(0, 500)}`);
         await sleep(10);
       }
+    },
+  };
+}
+
+type Limits = ApiConfig["limits"];
+
+/** API limits for tests: generous where a test sends fast, with the ones a test is about overridden. */
+export function testLimits(overrides: Partial<Limits> = {}): { limits: Limits } {
+  return {
+    limits: {
+      ...defaultApiConfig.limits,
+      loginFailuresPerAddress: { max: 1000, windowSeconds: 60 },
+      messagesPerUser: { max: 100_000, windowSeconds: 60 },
+      ...overrides,
     },
   };
 }

@@ -10,6 +10,7 @@ import {
   type LiveClient,
   type SignedIn,
   type TestServer,
+  testLimits,
 } from "./harness.js";
 
 describeEachProvider("message.live", (provider) => {
@@ -17,13 +18,7 @@ describeEachProvider("message.live", (provider) => {
   const opened: LiveClient[] = [];
   beforeAll(async () => {
     server = await startTestServer(provider, {
-      api: {
-        limits: {
-          loginFailuresPerAccount: { max: 10, windowSeconds: 60 },
-          loginFailuresPerAddress: { max: 1000, windowSeconds: 60 },
-          messagesPerUser: { max: 10_000, windowSeconds: 60 },
-        },
-      },
+      api: testLimits(),
     });
   });
   afterAll(async () => {

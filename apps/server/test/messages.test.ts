@@ -7,19 +7,14 @@ import {
   startTestServer,
   type SignedIn,
   type TestServer,
+  testLimits,
 } from "./harness.js";
 
 describeEachProvider("messages", (provider) => {
   let server: TestServer;
   beforeAll(async () => {
     server = await startTestServer(provider, {
-      api: {
-        limits: {
-          loginFailuresPerAccount: { max: 10, windowSeconds: 60 },
-          loginFailuresPerAddress: { max: 1000, windowSeconds: 60 },
-          messagesPerUser: { max: 300, windowSeconds: 60 },
-        },
-      },
+      api: testLimits({ messagesPerUser: { max: 300, windowSeconds: 60 } }),
     });
   });
   afterAll(async () => {
@@ -151,13 +146,7 @@ describeEachProvider("messages", (provider) => {
 
   it("too many messages from one user are TOO_MANY_REQUESTS, and retries of stored ones still answer", async () => {
     const limited = await startTestServer(provider, {
-      api: {
-        limits: {
-          loginFailuresPerAccount: { max: 10, windowSeconds: 60 },
-          loginFailuresPerAddress: { max: 1000, windowSeconds: 60 },
-          messagesPerUser: { max: 3, windowSeconds: 60 },
-        },
-      },
+      api: testLimits({ messagesPerUser: { max: 3, windowSeconds: 60 } }),
     });
     try {
       const [alice, bob] = await Promise.all([signUpAndLogIn(limited), signUpAndLogIn(limited)]);

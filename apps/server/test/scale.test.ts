@@ -22,19 +22,14 @@ import {
   type SignedIn,
   type TestDatabase,
   type TestServer,
+  testLimits,
 } from "./harness.js";
 import { balancer, tcpProxy, type Proxy } from "./tcp-proxy.js";
 
 const missing = [!postgresUrl && "TEST_DATABASE_URL", !redisUrl && "TEST_REDIS_URL"].filter(Boolean);
 const reason = missing.length ? ` (skipped: ${missing.join(" and ")} not set)` : "";
 /** Generous limits: these tests send fast on purpose. */
-const api = {
-  limits: {
-    loginFailuresPerAccount: { max: 10, windowSeconds: 60 },
-    loginFailuresPerAddress: { max: 1000, windowSeconds: 60 },
-    messagesPerUser: { max: 100_000, windowSeconds: 60 },
-  },
-};
+const api = testLimits();
 const bundle = fileURLToPath(new URL("../dist/main.js", import.meta.url));
 
 describe.skipIf(missing.length > 0)(`several instances on PostgreSQL and Redis${reason}`, () => {
