@@ -45,6 +45,12 @@ export class WindowCounter {
     return wait;
   }
 
+  /** Gives back one event recorded by take() that turned out not to count. */
+  refund(key: string): void {
+    const window = this.windows.get(key);
+    if (window && window.count > 0) window.count -= 1;
+  }
+
   clear(key: string): void {
     this.windows.delete(key);
   }

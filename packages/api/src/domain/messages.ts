@@ -11,15 +11,20 @@ export async function sendMessage(
   input: { conversationId: string; content: string; clientMessageId: string },
 ): Promise<MessageDto> {
   const { db, writer, messagesByUser } = services;
-  const existing = await db.prisma.message.findUnique({
-    where: { senderId_clientMessageId: { senderId, clientMessageId: input.clientMessageId } },
-    select: messageSelect,
-  });
-  // A retry of a send that was already stored: answer with what is stored, publish nothing.
-  if (existing) return toMessageDto(existing);
   const wait = messagesByUser.take(senderId);
-  if (wait > 0) throw new DomainError("rate_limited", `Too many messages. Try again in ${wait} seconds.`, wait);
-  return writer.write({ ...input, senderId }, [...recipientIds]);
+  if (wait > 0) {
+    // Over the limit, a retry of a message already stored is still answered.
+    const existing = await db.prisma.message.findUnique({
+      where: { senderId_clientMessageId: { senderId, clientMessageId: input.clientMessageId } },
+      select: messageSelect,
+    });
+    if (existing) return toMessageDto(existing);
+    throw new DomainError("rate_limited", `Too many messages. Try again in ${wait} seconds.`, wait);
+  }
+  const { message, created } = await writer.write({ ...input, senderId }, [...recipientIds]);
+  // A retry stores nothing, so it does not count against the sender.
+  if (!created) messagesByUser.refund(senderId);
+  return message;
 }
 
 export async function listMessages(

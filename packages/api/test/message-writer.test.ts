@@ -1,0 +1,54 @@
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { MessageWriter, type NewMessage } from "../src/domain/message-writer.js";
+import { InProcessEventBus, type MessageEvent } from "../src/live/event-bus.js";
+import { openTestDatabase, type TestDatabase } from "./helpers.js";
+
+let database: TestDatabase;
+let conversationId: string;
+let senderId: string;
+
+beforeAll(async () => {
+  database = await openTestDatabase();
+  const prisma = database.db.prisma;
+  senderId = (await prisma.user.create({ data: { username: "writer", passwordHash: "-" } })).id;
+  conversationId = (await prisma.conversation.create({ data: { members: { create: [{ userId: senderId }] } } })).id;
+});
+afterAll(() => database.dispose());
+
+function setup(): { writer: MessageWriter; events: MessageEvent[] } {
+  const bus = new InProcessEventBus();
+  const events: MessageEvent[] = [];
+  bus.subscribe((event) => {
+    if (event.type === "message") events.push(event);
+  });
+  return { writer: new MessageWriter(database.db, bus), events };
+}
+
+const message = (clientMessageId: string): NewMessage => ({ conversationId, senderId, content: clientMessageId, clientMessageId });
+
+it("stores concurrent sends and publishes them in id order, each linked to the one before", async () => {
+  const { writer, events } = setup();
+  const results = await Promise.all(Array.from({ length: 30 }, (_, i) => writer.write(message(`c-${i}`), [senderId])));
+  expect(results.every((r) => r.created)).toBe(true);
+  const ids = events.map((e) => BigInt(e.message.id));
+  expect([...ids].sort((a, b) => (a < b ? -1 : 1))).toEqual(ids);
+  for (let i = 1; i < events.length; i += 1) expect(events[i]?.prevId).toBe(events[i - 1]?.message.id);
+  expect(new Set(results.map((r) => r.message.id)).size).toBe(30);
+});
+
+it("answers duplicates in a batch with the stored message, stores the rest, and publishes each new one once", async () => {
+  const { writer, events } = setup();
+  const stored = await writer.write(message("dup-stored"), [senderId]);
+  events.length = 0;
+  const results = await Promise.all([
+    writer.write(message("fresh-1"), [senderId]),
+    writer.write(message("dup-stored"), [senderId]),
+    writer.write(message("fresh-2"), [senderId]),
+    writer.write(message("fresh-2"), [senderId]),
+  ]);
+  expect(results[1]).toEqual({ message: stored.message, created: false });
+  expect(results[2]?.message).toEqual(results[3]?.message);
+  expect(results.filter((r) => r.created).map((r) => r.message.content).sort()).toEqual(["fresh-1", "fresh-2"]);
+  expect(events.map((e) => e.message.content).sort()).toEqual(["fresh-1", "fresh-2"]);
+  expect(await database.db.prisma.message.count({ where: { clientMessageId: { in: ["fresh-1", "fresh-2", "dup-stored"] } } })).toBe(3);
+});
