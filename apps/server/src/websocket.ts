@@ -8,6 +8,7 @@ import { appRouter, createContext, type Services } from "@parley/api";
 import type { ServerConfig } from "./config.js";
 import type { Logger } from "./log.js";
 import { clientAddressOf, reportInternalError } from "./request-info.js";
+import { fanOutEncoder } from "./ws-encoder.js";
 import { CloseCode, guardSocket, isOriginAllowed, type WsLimits } from "./ws-guard.js";
 
 const MAX_FRAME_BYTES = 64 * 1024;
@@ -62,6 +63,7 @@ export function attachWebSocket(
     },
     onError: reportInternalError(log),
     keepAlive: { enabled: true, ...keepAlive },
+    experimental_encoder: fanOutEncoder,
   });
 
   let nextConnectionId = 1;
