@@ -21,6 +21,13 @@ export class MessageQueue {
     this.wake?.();
   }
 
+  /** Closes the queue when the signal aborts: one listener for the queue's life, not one per wait. */
+  closeOn(signal: AbortSignal | undefined): void {
+    if (!signal) return;
+    if (signal.aborted) this.close();
+    else signal.addEventListener("abort", () => this.close(), { once: true });
+  }
+
   get isClosed(): boolean {
     return this.closed;
   }

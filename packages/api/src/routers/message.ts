@@ -20,6 +20,7 @@ export const messageRouter = router({
   live: protectedProcedure.input(liveInput).subscription(async function* ({ ctx, input, signal }) {
     const { hub } = ctx.services;
     const queue = hub.open(ctx.userId);
+    queue.closeOn(signal);
     try {
       let lastId = input?.lastEventId ? BigInt(input.lastEventId) : null;
       if (lastId !== null) {
@@ -32,8 +33,8 @@ export const messageRouter = router({
           if (page.length < BACKFILL_PAGE) break;
         }
       }
-      while (!signal?.aborted && !queue.isClosed) {
-        for (const message of await queue.take(signal)) {
+      while (!queue.isClosed) {
+        for (const message of await queue.take()) {
           const id = BigInt(message.id);
           if (lastId !== null && id <= lastId) continue;
           lastId = id;
