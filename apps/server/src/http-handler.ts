@@ -69,6 +69,12 @@ export function createHttpHandler(deps: {
       res.end(JSON.stringify(body));
     } else if (pathname === "/trpc" || pathname.startsWith("/trpc/")) {
       res.setHeader("Cache-Control", "no-store");
+      if (!isDecodable(pathname)) {
+        // tRPC decodes the procedure path itself and would answer a broken escape with a 500.
+        res.writeHead(400, { "Content-Type": "application/json" });
+        res.end(JSON.stringify({ error: { message: "Malformed procedure path", code: -32600, data: { code: "BAD_REQUEST", httpStatus: 400 } } }));
+        return;
+      }
       trpcHandler(req, res);
     } else {
       res.setHeader("Content-Security-Policy", CONTENT_SECURITY_POLICY);
@@ -77,6 +83,15 @@ export function createHttpHandler(deps: {
       staticHandler(req, res);
     }
   };
+}
+
+function isDecodable(pathname: string): boolean {
+  try {
+    decodeURIComponent(pathname);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function bearerToken(header: string | undefined): string | null {

@@ -207,3 +207,39 @@ describe("web app and CORS", () => {
     expect(preflight.headers.get("access-control-allow-headers")).toContain("authorization");
   });
 });
+
+describe("inputs the databases cannot store", () => {
+  it.each([
+    ["an unpaired surrogate", "bad \uD800 text"],
+    ["a NUL character", "bad \u0000 text"],
+  ])("a message with %s is BAD_REQUEST, not a server error", async (_, content) => {
+    const server = await startTestServer("sqlite");
+    try {
+      const [alice, bob] = await Promise.all([signUpAndLogIn(server), signUpAndLogIn(server)]);
+      const { id } = await alice.api.conversation.create.mutate({ memberIds: [bob.id] });
+      const error = await errorOf(alice.api.message.send.mutate({ conversationId: id, content, clientMessageId: "m" }));
+      expect(error.data?.code).toBe("BAD_REQUEST");
+      const raw = await fetch(`${server.url}/trpc/auth.login`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: `{"username":"x\\ud800","password":"whatever1"}`,
+      });
+      expect(raw.status).toBe(400);
+    } finally {
+      await server.close();
+      await server.database.drop();
+    }
+  });
+
+  it("a procedure path with a broken percent-escape is a 400", async () => {
+    const server = await startTestServer("sqlite");
+    try {
+      const response = await fetch(`${server.url}/trpc/%`);
+      expect(response.status).toBe(400);
+      expectNoInternals(await response.text());
+    } finally {
+      await server.close();
+      await server.database.drop();
+    }
+  });
+});

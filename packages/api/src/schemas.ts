@@ -2,6 +2,11 @@
 // are checked against them, so a field that is not listed here cannot reach a client.
 import { z } from "zod";
 
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const STORABLE = "must be valid text (no NUL characters or unpaired surrogates)";
+/** Text every database can store: no unpaired UTF-16 surrogates, no NUL (PostgreSQL refuses it). */
+const isStorable = (s: string) => !s.includes("\u0000") && !LONE_SURROGATE.test(s);
+
 /** A message id: a positive decimal integer, the order of storage. Also the live-stream event id. */
 export const messageIdSchema = z
   .string()
@@ -19,9 +24,10 @@ export const usernameSchema = z
 export const passwordSchema = z
   .string()
   .min(8, "password must be 8 to 128 characters")
-  .max(128, "password must be 8 to 128 characters");
+  .max(128, "password must be 8 to 128 characters")
+  .refine(isStorable, STORABLE);
 
-export const idSchema = z.string().min(1).max(64);
+export const idSchema = z.string().min(1).max(64).refine(isStorable, STORABLE);
 
 export const userSchema = z.object({
   id: z.string(),
@@ -59,22 +65,27 @@ export const messagePageSchema = z.object({
 export const signupInput = z.object({
   username: usernameSchema,
   password: passwordSchema,
-  fullName: z.string().trim().max(100, "full name must be at most 100 characters").default(""),
+  fullName: z.string().trim().max(100, "full name must be at most 100 characters").refine(isStorable, STORABLE).default(""),
 });
 
 export const loginInput = z.object({
   // Any string may be tried; a name that cannot exist simply fails like a wrong password.
-  username: z.string().max(32, "username must be 3 to 32 characters").transform((s) => s.toLowerCase()),
-  password: z.string().max(128, "password must be 8 to 128 characters"),
+  username: z
+    .string()
+    .max(32, "username must be 3 to 32 characters")
+    .refine(isStorable, STORABLE)
+    .transform((s) => s.toLowerCase()),
+  password: z.string().max(128, "password must be 8 to 128 characters").refine(isStorable, STORABLE),
 });
 
-export const refreshTokenInput = z.object({ refreshToken: z.string().min(1).max(4096) });
+export const refreshTokenInput = z.object({ refreshToken: z.string().min(1).max(4096).refine(isStorable, STORABLE) });
 
 export const createConversationInput = z.object({
   title: z
     .string()
     .trim()
     .max(100, "title must be at most 100 characters")
+    .refine(isStorable, STORABLE)
     .optional()
     .transform((t) => (t === undefined || t === "" ? undefined : t)),
   memberIds: z.array(idSchema).max(1000, "at most 1000 members"),
@@ -92,8 +103,13 @@ export const sendMessageInput = z.object({
     .string()
     .min(1, "message must be 1 to 4000 characters")
     .max(4000, "message must be 1 to 4000 characters")
-    .refine((s) => s.trim().length > 0, "message must not be only white space"),
-  clientMessageId: z.string().min(1, "clientMessageId must be 1 to 64 characters").max(64, "clientMessageId must be 1 to 64 characters"),
+    .refine((s) => s.trim().length > 0, "message must not be only white space")
+    .refine(isStorable, STORABLE),
+  clientMessageId: z
+    .string()
+    .min(1, "clientMessageId must be 1 to 64 characters")
+    .max(64, "clientMessageId must be 1 to 64 characters")
+    .refine(isStorable, STORABLE),
 });
 
 export const liveInput = z.object({ lastEventId: messageIdSchema.nullish() }).optional();

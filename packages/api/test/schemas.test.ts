@@ -1,6 +1,7 @@
 // contract.md's validation rules, checked where they live: the zod schemas procedures parse with.
 import { describe, expect, it } from "vitest";
 import {
+  createConversationInput,
   listMessagesInput,
   loginInput,
   messageIdSchema,
@@ -127,5 +128,24 @@ describe("messageIdSchema", () => {
 
   it.each(["abc", "1.5"])("rejects %j with a validation issue rather than throwing", (id) => {
     expect(messageIdSchema.safeParse(id).success).toBe(false);
+  });
+});
+
+describe("text every database can store", () => {
+  it.each([
+    ["an unpaired high surrogate", "abc\uD800"],
+    ["an unpaired low surrogate", "\uDC00abc"],
+    ["a NUL character", "abc\u0000def"],
+  ])("message content, clientMessageId, ids, titles and names refuse %s", (_, bad) => {
+    expect(sendMessageInput.safeParse({ conversationId: "c1", content: bad, clientMessageId: "m" }).success).toBe(false);
+    expect(sendMessageInput.safeParse({ conversationId: "c1", content: "fine", clientMessageId: bad }).success).toBe(false);
+    expect(sendMessageInput.safeParse({ conversationId: bad, content: "fine", clientMessageId: "m" }).success).toBe(false);
+    expect(createConversationInput.safeParse({ title: bad, memberIds: ["u"] }).success).toBe(false);
+    expect(signupInput.safeParse({ username: "valid", password: "long enough", fullName: bad }).success).toBe(false);
+    expect(loginInput.safeParse({ username: bad, password: "long enough" }).success).toBe(false);
+  });
+
+  it("accepts paired surrogates (emoji) and other Unicode", () => {
+    expect(sendMessageInput.safeParse({ conversationId: "c1", content: "ship it \uD83D\uDE80 \u00e9\u4e2d", clientMessageId: "m" }).success).toBe(true);
   });
 });
