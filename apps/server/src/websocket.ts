@@ -70,12 +70,12 @@ export function attachWebSocket(
   server.on("upgrade", (req: IncomingMessage, socket: Socket, head: Buffer) => {
     const pathname = new URL(req.url ?? "/", "http://local").pathname;
     if (pathname !== "/trpc") {
-      socket.end("HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+      refuseUpgrade(socket, "404 Not Found");
       return;
     }
     if (!isOriginAllowed(req, config.corsOrigins, config.allowLocalhostOrigins)) {
       log.warn("ws refused", { reason: "origin not allowed", origin: req.headers.origin });
-      socket.end("HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+      refuseUpgrade(socket, "403 Forbidden");
       return;
     }
     wss.handleUpgrade(req, socket, head, (ws) => {
@@ -102,6 +102,16 @@ export function attachWebSocket(
       await new Promise<void>((resolve) => wss.close(() => resolve()));
     },
   };
+}
+
+/**
+ * Answers an upgrade we will not take and destroys the socket once the answer is written: ending it
+ * alone leaves it half-open when the client sent a body we never read, which leaks the descriptor
+ * and keeps graceful shutdown waiting.
+ */
+function refuseUpgrade(socket: Socket, status: string): void {
+  socket.once("finish", () => socket.destroy());
+  socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
 }
 
 async function waitUntil(condition: () => boolean, timeoutMs: number): Promise<void> {

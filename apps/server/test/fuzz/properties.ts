@@ -1,0 +1,252 @@
+// The fuzz properties, in the order they run: the same ones run a few hundred inputs in `pnpm test`
+// (fuzz.test.ts) and ten thousand or more in `pnpm fuzz` (run.ts). This file holds the two that
+// check rights and stored rows; the HTTP and WebSocket ones have files of their own.
+import fc from "fast-check";
+import { boundaryString, hostileString, hostileUnit, PROCEDURES, type Json } from "./arbitraries.js";
+import { codePoints, isStorable } from "./neutralize.js";
+import { describeRequest, sendHttp, type Finding, type Frame, type HttpAnswer, type HttpRequest, type WsSession } from "./transport.js";
+import { diffCounts, type Account, type FuzzWorld } from "./world.js";
+import { httpBatch, httpOversized, httpProcedures, httpRaw } from "./http-properties.js";
+import { defineProperty, encodeLoose, judgeHttp, type FuzzProperty } from "./property.js";
+import { expectations, isObj, runSession, wsProcedures, wsRaw } from "./ws-properties.js";
+
+// ---------------------------------------------------------------------------------------------
+// Valid calls without the right to make them
+
+interface Unauthorized {
+  transport: "http" | "ws";
+  path: "message.send" | "message.list" | "conversation.create" | "auth.me" | "user.list" | "conversation.list" | "auth.refresh" | "auth.logout" | "message.live";
+  token: number;
+  /** Use a seed user's valid token on a conversation that user is not in, instead of a bad token. */
+  outsider: number | null;
+  content: string;
+  title: string;
+  refreshToken: string;
+}
+
+function unauthorizedCall(world: FuzzWorld, u: Unauthorized): { token: string | undefined; input: Json | undefined; expected: string[] } {
+  const badTokens = world.accessTokens.filter((t) => !t.owner);
+  const bad = badTokens[u.token % badTokens.length];
+  const outsider = u.outsider === null ? undefined : world.users[u.outsider % world.users.length];
+  const foreign = outsider && world.conversations.find((c) => !c.memberIds.includes(outsider.id));
+  const asOutsider = outsider !== undefined && foreign !== undefined && (u.path === "message.send" || u.path === "message.list");
+  const token = asOutsider ? outsider.accessToken : bad?.token;
+  const conversationId = (asOutsider ? foreign.id : world.conversations[0]?.id) ?? "";
+  const expected = asOutsider ? ["FORBIDDEN"] : ["UNAUTHORIZED"];
+  const users = world.users.map((x) => x.id);
+  switch (u.path) {
+    case "message.send":
+      return { token, input: { conversationId, content: u.content, clientMessageId: `unauthorized-${u.content.length}-${u.token}` }, expected };
+    case "message.list":
+      return { token, input: { conversationId }, expected };
+    case "conversation.create":
+      return { token, input: { title: u.title, memberIds: users }, expected };
+    case "auth.refresh":
+      return { token: undefined, input: { refreshToken: u.refreshToken }, expected: ["UNAUTHORIZED"] };
+    case "auth.logout":
+      // Logging out a session that is already logged out is idempotent: {"ok":true}, nothing changes.
+      return { token: undefined, input: { refreshToken: u.refreshToken }, expected: ["UNAUTHORIZED", "ok"] };
+    default:
+      return { token, input: undefined, expected };
+  }
+}
+
+const unauthorized = defineProperty<Unauthorized>({
+  name: "valid calls with a missing, forged, expired or revoked token, or from a non-member, are refused and change nothing",
+  weight: 8,
+  probeWebSocket: true,
+  arbitrary: (world) =>
+    fc.record({
+      transport: fc.constantFrom("http", "ws"),
+      path: fc.constantFrom(
+        "message.send", "message.list", "conversation.create", "auth.me", "user.list", "conversation.list", "auth.refresh", "auth.logout", "message.live",
+      ),
+      token: fc.nat({ max: 100 }),
+      outsider: fc.option(fc.nat({ max: 2 }), { nil: null }),
+      content: fc.string({ unit: hostileUnit, minLength: 1, maxLength: 50 }).filter((s) => s.trim() !== ""),
+      title: fc.string({ unit: "grapheme-ascii", minLength: 1, maxLength: 30 }).filter((s) => s.trim() !== ""),
+      refreshToken: fc.constantFrom(...world.refreshTokens),
+    }),
+  async run(world, u) {
+    const { token, input, expected } = unauthorizedCall(world, u);
+    const type = PROCEDURES.find((p) => p.path === u.path)?.type ?? "query";
+    if (u.transport === "ws") {
+      const frames: Frame[] = [
+        { text: JSON.stringify({ method: "connectionParams", data: token === undefined ? {} : { token } }) },
+        { text: JSON.stringify({ id: 1, method: type, params: { path: u.path, ...(input === undefined ? {} : { input }) } }) },
+      ];
+      const session: WsSession = { query: "?connectionParams=1", frames, ...expectations(frames, true) };
+      const { findings, sent, outcome } = await runSession(world, session);
+      const answer = outcome.received.find((f) => f.includes('"id":1'));
+      if (answer && !expected.some((code) => answer.includes(code === "ok" ? '"data":{"ok":true}' : `"code":"${code}"`))) {
+        findings.push({ kind: "authz", detail: `${u.path} over WebSocket answered ${answer.slice(0, 200)}; expected ${expected.join(" or ")}` });
+      }
+      return { findings, sent };
+    }
+    const headers: Record<string, string> = {};
+    if (token !== undefined) headers.authorization = `Bearer ${token}`;
+    const body = input === undefined ? undefined : JSON.stringify(input);
+    const request: HttpRequest =
+      type === "mutation"
+        ? { method: "POST", target: `/trpc/${u.path}`, headers: { ...headers, "content-type": "application/json" }, ...(body ? { body: Buffer.from(body) } : {}) }
+        : { method: "GET", target: `/trpc/${u.path}${body ? `?input=${encodeLoose(body)}` : ""}`, headers };
+    const sent = describeRequest(request);
+    const answer = await sendHttp(world.server.url, request);
+    const findings = judgeHttp(u.path, answer, sent);
+    if ("status" in answer && !expected.some((code) => answer.body.includes(code === "ok" ? '"data":{"ok":true}' : `"code":"${code}"`))) {
+      findings.push({ kind: "authz", detail: `${u.path} over HTTP answered ${answer.status} ${answer.body.slice(0, 200)}; expected ${expected.join(" or ")}` });
+    }
+    return { findings, sent };
+  },
+});
+
+// ---------------------------------------------------------------------------------------------
+// Valid writes with hostile content: stored exactly, exactly once
+
+type ValidWrite =
+  | { kind: "send"; user: number; conversation: number; content: string; suffix: string }
+  | { kind: "group"; user: number; title: string }
+  | { kind: "signup"; password: string; fullName: string; name: string };
+
+let writeCounter = 0;
+
+const hostileTextUpTo = (max: number) =>
+  fc
+    .oneof(fc.string({ unit: hostileUnit, minLength: 1, maxLength: Math.min(max, 60) }), boundaryString, hostileString)
+    .filter((s) => codePoints(s.trim()) >= 1 && codePoints(s) <= max);
+
+async function postJson(world: FuzzWorld, path: string, input: Json, token?: string): Promise<{ answer: HttpAnswer; sent: string }> {
+  const request: HttpRequest = {
+    method: "POST",
+    target: `/trpc/${path}`,
+    headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: Buffer.from(JSON.stringify(input)),
+  };
+  const sent = describeRequest(request);
+  return { answer: await sendHttp(world.server.url, request), sent };
+}
+
+function dataOf(answer: HttpAnswer): Record<string, unknown> | null {
+  if (!("status" in answer) || answer.status !== 200) return null;
+  const parsed: unknown = JSON.parse(answer.body);
+  if (!isObj(parsed) || !isObj(parsed.result) || !isObj(parsed.result.data)) return null;
+  return parsed.result.data;
+}
+
+const validWrites = defineProperty<ValidWrite>({
+  name: "writes with hostile text (unicode, quotes, SQL, prototype keys) are stored exactly, once; NUL and unpaired surrogates are refused",
+  weight: 4,
+  maxRuns: 600,
+  writes: true,
+  arbitrary: (world) =>
+    fc.oneof(
+      {
+        weight: 6,
+        arbitrary: fc.record({
+          kind: fc.constant("send" as const),
+          user: fc.nat({ max: world.users.length - 1 }),
+          conversation: fc.nat({ max: 100 }),
+          content: hostileTextUpTo(4000),
+          suffix: fc.string({ unit: hostileUnit, maxLength: 40 }),
+        }),
+      },
+      { weight: 2, arbitrary: fc.record({ kind: fc.constant("group" as const), user: fc.nat({ max: world.users.length - 1 }), title: hostileTextUpTo(100) }) },
+      {
+        weight: 1,
+        arbitrary: fc.record({
+          kind: fc.constant("signup" as const),
+          password: fc.oneof(fc.string({ unit: hostileUnit, minLength: 8, maxLength: 128 }), boundaryString).filter((s) => codePoints(s) >= 8 && codePoints(s) <= 128),
+          fullName: fc.oneof(fc.constant(""), hostileTextUpTo(100)),
+          name: fc.stringMatching(/^[a-zA-Z0-9_.-]{0,20}$/),
+        }),
+      },
+    ),
+  async run(world, write) {
+    const before = await world.counts();
+    const findings: Finding[] = [];
+    let sent = "";
+    /** Text the server must refuse (BAD_REQUEST) rather than store. */
+    const expectRefused = async (what: string, answer: HttpAnswer) => {
+      if ("status" in answer && answer.status !== 400) {
+        findings.push({ kind: "status", detail: `${what} with unstorable text answered ${answer.status}, not 400: ${answer.body.slice(0, 200)}` });
+      }
+      await expectChange({});
+    };
+    const expectChange = async (expected: Partial<Record<keyof typeof before, number>>) => {
+      const after = await world.counts();
+      const wanted = { ...before };
+      for (const [key, delta] of Object.entries(expected) as [keyof typeof before, number][]) wanted[key] += delta;
+      const diff = diffCounts(wanted, after);
+      if (diff) findings.push({ kind: "data", detail: `expected ${JSON.stringify(expected)}, rows differ from that: ${diff}` });
+    };
+    if (write.kind === "send") {
+      const user = world.users[write.user] as Account;
+      const mine = world.conversations.filter((c) => c.memberIds.includes(user.id));
+      const conversation = mine[write.conversation % mine.length];
+      if (!conversation) throw new Error("seed user without a conversation");
+      writeCounter += 1;
+      const clientMessageId = `w${writeCounter}-${write.suffix}`.slice(0, 64);
+      const result = await postJson(world, "message.send", { conversationId: conversation.id, content: write.content, clientMessageId }, user.accessToken);
+      sent = result.sent;
+      findings.push(...judgeHttp("message.send", result.answer, sent));
+      const stored = dataOf(result.answer);
+      if (!isStorable(write.content) || !isStorable(clientMessageId)) {
+        await expectRefused("message.send", result.answer);
+      } else if (stored) {
+        if (stored.content !== write.content || stored.clientMessageId !== clientMessageId) {
+          findings.push({ kind: "data", detail: `message.send stored ${JSON.stringify(stored).slice(0, 300)}` });
+        }
+        await expectChange({ messages: 1 });
+      } else if ("status" in result.answer && result.answer.status === 429) {
+        await expectChange({});
+      } else if ("status" in result.answer && result.answer.status < 500) {
+        findings.push({ kind: "status", detail: `a valid message.send was refused: ${result.answer.status} ${result.answer.body.slice(0, 200)}` });
+      }
+    } else if (write.kind === "group") {
+      const user = world.users[write.user] as Account;
+      const result = await postJson(world, "conversation.create", { title: write.title, memberIds: world.users.map((u) => u.id) }, user.accessToken);
+      sent = result.sent;
+      findings.push(...judgeHttp("conversation.create", result.answer, sent));
+      const created = dataOf(result.answer);
+      if (!isStorable(write.title)) {
+        await expectRefused("conversation.create", result.answer);
+      } else if (created) {
+        if (created.title !== write.title.trim()) findings.push({ kind: "data", detail: `conversation.create stored title ${JSON.stringify(created.title)}` });
+        await expectChange({ conversations: 1, members: world.users.length });
+      } else if ("status" in result.answer && result.answer.status < 500) {
+        findings.push({ kind: "status", detail: `a valid conversation.create was refused: ${result.answer.status} ${result.answer.body.slice(0, 200)}` });
+      }
+    } else {
+      writeCounter += 1;
+      const username = `w${writeCounter}_${write.name}`.slice(0, 32);
+      const signup = await postJson(world, "auth.signup", { username, password: write.password, fullName: write.fullName });
+      sent = signup.sent;
+      findings.push(...judgeHttp("auth.signup", signup.answer, sent));
+      const user = dataOf(signup.answer);
+      if (!isStorable(write.password) || !isStorable(write.fullName)) {
+        await expectRefused("auth.signup", signup.answer);
+      } else if (user) {
+        world.takenUsernames.add(username.toLowerCase());
+        if (user.username !== username.toLowerCase() || user.fullName !== write.fullName.trim()) {
+          findings.push({ kind: "data", detail: `auth.signup stored ${JSON.stringify(user).slice(0, 300)}` });
+        }
+        // Either spelling logs in. The fuzzing before this has usually used up this address's failed
+        // logins, so TOO_MANY_REQUESTS is an answer too.
+        const login = await postJson(world, "auth.login", { username: username.toUpperCase(), password: write.password });
+        findings.push(...judgeHttp("auth.login", login.answer, login.sent));
+        if (dataOf(login.answer)) await expectChange({ users: 1, sessions: 1, refreshTokens: 1 });
+        else if ("status" in login.answer && login.answer.status === 429) await expectChange({ users: 1 });
+        else {
+          const why = "status" in login.answer ? login.answer.body.slice(0, 200) : login.answer.error;
+          findings.push({ kind: "status", detail: `the new user could not log in: ${why}` });
+        }
+      } else if ("status" in signup.answer && signup.answer.status !== 429 && signup.answer.status < 500) {
+        findings.push({ kind: "status", detail: `a valid signup was refused: ${signup.answer.status} ${signup.answer.body.slice(0, 200)}` });
+      }
+    }
+    return { findings, sent };
+  },
+});
+
+/** In the order they run: the property that stores rows last, so that the others see the seed data only. */
+export const PROPERTIES: readonly FuzzProperty[] = [httpProcedures, httpRaw, httpBatch, httpOversized, wsProcedures, wsRaw, unauthorized, validWrites];
