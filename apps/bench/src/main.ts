@@ -1,0 +1,228 @@
+// `pnpm bench` (quick, about two minutes) and `pnpm bench -- --full` (everything, then results,
+// chart and a markdown summary written to apps/bench/results/). See BENCHMARKS.md.
+import { execFileSync } from "node:child_process";
+import { randomBytes, randomUUID } from "node:crypto";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpus, release, tmpdir } from "node:os";
+import { basename, join } from "node:path";
+import { parseArgs } from "node:util";
+import { latencyChart } from "./chart.js";
+import type { RunContext } from "./context.js";
+import { dropRunDatabases } from "./databases.js";
+import { fullParams, quickParams, type Params } from "./params.js";
+import { benchDir, canPin, serverBundle, stopAllServers } from "./processes.js";
+import { chartSeries, profileTable, stepTable, summaryTable, type BenchResults, type Machine } from "./report.js";
+import { runDelivery } from "./scenarios/delivery.js";
+import { runHistory } from "./scenarios/history.js";
+import { runIdle } from "./scenarios/idle.js";
+import { runLogins } from "./scenarios/logins.js";
+
+const SCENARIOS = ["s1", "s2", "s3", "s4", "s5"] as const;
+
+const { values: args } = parseArgs({
+  options: {
+    full: { type: "boolean", default: false },
+    quick: { type: "boolean", default: false },
+    only: { type: "string" },
+    postgres: { type: "string" },
+    redis: { type: "string" },
+    "no-pin": { type: "boolean", default: false },
+    write: { type: "boolean", default: false },
+    "max-minutes": { type: "string" },
+    profile: { type: "boolean", default: false },
+    help: { type: "boolean", default: false },
+  },
+});
+
+if (args.help) {
+  console.log(`usage: pnpm bench [-- --full] [--only s1,s2,s3,s4,s5] [--postgres URL] [--redis URL] [--profile] [--no-pin] [--write] [--max-minutes N]
+
+  (default)   quick: about two minutes, SQLite only, smaller sizes; prints the table
+  --full      every scenario at full size, also on PostgreSQL and on two instances with Redis;
+              writes results/<time>.json, .svg (p99 against rate) and .md
+  --postgres  PostgreSQL server to create databases on (full default postgresql://postgres@127.0.0.1:5432/postgres)
+  --redis     Redis for the two-instance run (full default redis://127.0.0.1:6379)
+  --profile   also profile the server (node --cpu-prof) for one step at scenario 1's knee (full does)
+  --no-pin    do not pin the servers (core 0) and the generator (core 1) with taskset`);
+  process.exit(0);
+}
+
+const base: Params = args.full ? fullParams : quickParams;
+const params: Params = {
+  ...base,
+  postgres: base.postgres || args.postgres !== undefined,
+  redis: base.redis || args.redis !== undefined,
+  profile: base.profile || args.profile,
+};
+const only = new Set((args.only ?? SCENARIOS.join(",")).split(",").map((s) => s.trim()));
+const postgresUrl = params.postgres ? (args.postgres ?? "postgresql://postgres@127.0.0.1:5432/postgres") : null;
+const redisUrl = params.redis ? (args.redis ?? "redis://127.0.0.1:6379") : null;
+const maxMinutes = Number(args["max-minutes"] ?? (params.mode === "full" ? 180 : 15));
+
+if (!existsSync(serverBundle)) {
+  console.error(`${serverBundle} is missing: run \`pnpm --filter @parley/server build\` first (the root \`pnpm bench\` does).`);
+  process.exit(1);
+}
+
+const pinned = !args["no-pin"] && cpus().length >= 2 && canPin();
+if (pinned) execFileSync("taskset", ["-a", "-p", "-c", "1", String(process.pid)], { stdio: "ignore" });
+
+const startedAt = new Date();
+const workDir = mkdtempSync(join(tmpdir(), "parley-bench-"));
+const runId = randomUUID().replace(/-/g, "").slice(0, 6);
+const log = (line: string) => console.log(`[${((Date.now() - startedAt.getTime()) / 1000).toFixed(0).padStart(5)} s] ${line}`);
+const context: RunContext = {
+  params,
+  runId,
+  workDir,
+  jwtSecret: randomBytes(48).toString("base64url"),
+  serverCpu: pinned ? 0 : null,
+  postgresUrl,
+  redisUrl,
+  log,
+  templates: new Map(),
+};
+
+const results: BenchResults = {
+  mode: params.mode,
+  startedAt: startedAt.toISOString(),
+  durationSeconds: 0,
+  machine: machine(pinned),
+  git: gitState(),
+  params,
+  s1: null,
+  s1Postgres: null,
+  s1Redis: null,
+  s2: null,
+  s3: null,
+  s3Postgres: null,
+  s4: [],
+  s5: null,
+  failures: [],
+};
+
+let cleaningUp: Promise<void> | null = null;
+function cleanUp(): Promise<void> {
+  cleaningUp ??= (async () => {
+    await stopAllServers();
+    if (postgresUrl) await dropRunDatabases(postgresUrl, runId).catch((error: unknown) => log(`could not drop this run's databases: ${String(error)}`));
+    rmSync(workDir, { recursive: true, force: true });
+  })();
+  return cleaningUp;
+}
+const abort = (why: string) => {
+  log(`${why}: stopping servers and dropping databases`);
+  void cleanUp().finally(() => process.exit(2));
+};
+process.once("SIGINT", () => abort("interrupted"));
+process.once("SIGTERM", () => abort("terminated"));
+setTimeout(() => abort(`over the ${maxMinutes}-minute limit`), maxMinutes * 60_000).unref();
+
+async function attempt<T>(scenario: string, run: () => Promise<T>): Promise<T | null> {
+  if (!only.has(scenario.slice(0, 2))) return null;
+  log(`== ${scenario}`);
+  try {
+    return await run();
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    log(`${scenario} failed: ${message}`);
+    results.failures.push({ scenario, error: message });
+    return null;
+  }
+}
+
+log(
+  `Parley bench, ${params.mode} mode; ${results.machine.cores} cores (${results.machine.cpuModel}), ${pinned ? "servers on core 0, generator on core 1" : "not pinned"}; ` +
+    `work directory ${workDir}`,
+);
+try {
+  results.s1 = await attempt("s1 (SQLite)", () => runDelivery(context, { id: "s1", provider: "sqlite", instances: 1, withBaseline: true, profile: params.profile }));
+  results.s2 = await attempt("s2", () => runIdle(context));
+  results.s3 = await attempt("s3 (SQLite)", () => runDelivery(context, { id: "s3", provider: "sqlite", instances: 1, withBaseline: true, profile: false }));
+  const sqliteHistory = await attempt("s4 (SQLite)", () => runHistory(context, "sqlite"));
+  if (sqliteHistory) results.s4.push(sqliteHistory);
+  const knee = results.s1?.parley.knee ?? 0;
+  results.s5 = await attempt("s5", () => runLogins(context, knee > 0 ? knee : (params.knee.ladder[0] ?? 10) * 2));
+  if (postgresUrl) {
+    results.s1Postgres = await attempt("s1 (PostgreSQL)", () => runDelivery(context, { id: "s1", provider: "postgresql", instances: 1, withBaseline: false, profile: false }));
+    results.s3Postgres = await attempt("s3 (PostgreSQL)", () => runDelivery(context, { id: "s3", provider: "postgresql", instances: 1, withBaseline: false, profile: false }));
+    const postgresHistory = await attempt("s4 (PostgreSQL)", () => runHistory(context, "postgresql"));
+    if (postgresHistory) results.s4.push(postgresHistory);
+    if (redisUrl) {
+      results.s1Redis = await attempt("s1 (2 instances, Redis)", () => runDelivery(context, { id: "s1", provider: "postgresql", instances: 2, withBaseline: false, profile: false }));
+    }
+  }
+} finally {
+  results.durationSeconds = Math.round((Date.now() - startedAt.getTime()) / 1000);
+  const profileFile = results.s1?.profile?.file;
+  if (params.mode === "full" || args.write) writeResults(profileFile);
+  await cleanUp();
+}
+
+console.log(`\nParley bench (${params.mode}), ${results.startedAt}, ${results.durationSeconds} s\n`);
+console.log(summaryTable(results));
+if (results.s1?.profile) console.log(`\nServer CPU profile near the knee (scenario 1):\n${profileTable(results.s1.profile)}`);
+process.exit(results.failures.length > 0 ? 1 : 0);
+
+function writeResults(profileFile: string | undefined): void {
+  const directory = join(benchDir, "results");
+  mkdirSync(directory, { recursive: true });
+  const stamp = `${params.mode}-${startedAt.toISOString().slice(0, 16).replace(/[:T]/g, "")}`;
+  if (profileFile && existsSync(profileFile)) {
+    // Large and ignored by git; kept for opening in Chrome DevTools.
+    const copy = join(directory, `${stamp}-server.cpuprofile`);
+    cpSync(profileFile, copy);
+    if (results.s1?.profile) results.s1.profile.file = basename(copy);
+  }
+  const series = chartSeries(results);
+  const chartFile = `${stamp}-p99-vs-rate.svg`;
+  if (series.length > 0) {
+    const { knee } = params;
+    writeFileSync(
+      join(directory, chartFile),
+      latencyChart(series, {
+        title: "Scenario 1: p99 delivery latency against send rate",
+        subtitle: `${knee.clients} clients in rooms of ${knee.roomSize}, ${knee.senders} sending 128-byte messages; server pinned to one core; ${results.startedAt.slice(0, 10)}`,
+        limitMs: params.p99LimitMs,
+      }),
+    );
+  }
+  writeFileSync(join(directory, `${stamp}.json`), `${JSON.stringify(results, null, 2)}\n`);
+  writeFileSync(join(directory, `${stamp}.md`), markdown(series.length > 0 ? chartFile : null));
+  log(`results written to ${directory}/${stamp}.{json,md}${series.length > 0 ? ` and ${chartFile}` : ""}`);
+}
+
+function markdown(chartFile: string | null): string {
+  const sections = [`# Parley bench, ${params.mode} run of ${results.startedAt}`, summaryTable(results)];
+  if (chartFile) sections.push(`![p99 against send rate](${chartFile})`);
+  for (const [title, result] of [
+    ["Scenario 1 (SQLite)", results.s1],
+    ["Scenario 1 (PostgreSQL)", results.s1Postgres],
+    ["Scenario 1 (two instances, PostgreSQL + Redis)", results.s1Redis],
+    ["Scenario 3 (SQLite)", results.s3],
+    ["Scenario 3 (PostgreSQL)", results.s3Postgres],
+  ] as const) {
+    if (!result) continue;
+    sections.push(`## ${title}: ${result.parley.label}\n\n${stepTable(result.parley)}`);
+    if (result.baseline) sections.push(`## ${title}: ${result.baseline.label}\n\n${stepTable(result.baseline)}`);
+    if (result.serverLog.length > 0) sections.push(`Server warnings:\n\n${result.serverLog.map((l) => `    ${l}`).join("\n")}`);
+  }
+  if (results.s1?.profile) sections.push(`## Server CPU profile near the knee (scenario 1, SQLite)\n\n${profileTable(results.s1.profile)}`);
+  return `${sections.join("\n\n")}\n`;
+}
+
+function machine(isPinned: boolean): Machine {
+  const memoryKb = Number(/MemTotal:\s+(\d+)/.exec(readFileSync("/proc/meminfo", "utf8"))?.[1] ?? 0);
+  return { cpuModel: cpus()[0]?.model ?? "unknown", cores: cpus().length, memoryBytes: memoryKb * 1024, kernel: release(), node: process.version, pinned: isPinned };
+}
+
+function gitState(): { commit: string; dirty: boolean } {
+  try {
+    const commit = execFileSync("git", ["rev-parse", "HEAD"], { cwd: benchDir, encoding: "utf8" }).trim();
+    // Only the server's code decides the numbers.
+    const changes = execFileSync("git", ["status", "--porcelain", "--", "../../packages", "../server"], { cwd: benchDir, encoding: "utf8" }).trim();
+    return { commit, dirty: changes.length > 0 };
+  } catch {
+    return { commit: "unknown", dirty: false };
+  }
+}

@@ -1,0 +1,72 @@
+// The two sizes of the benchmark: `quick` (pnpm bench, about two minutes, SQLite only) and `full`
+// (every scenario of issue 6 at full size, also on PostgreSQL and on two instances with Redis).
+import { roundRate } from "./knee.js";
+
+export interface StepTiming {
+  warmupMs: number;
+  measureMs: number;
+  drainMs: number;
+}
+
+export interface Params {
+  mode: "quick" | "full";
+  /** Users in the SQLite template: enough for the largest scenario. */
+  users: number;
+  step: StepTiming;
+  p99LimitMs: number;
+  /** Scenario 1: rooms of `roomSize`, `senders` of the clients sending. */
+  knee: { clients: number; roomSize: number; senders: number; ladder: number[]; bisections: number; confirmRuns: number };
+  /** Scenario 2. */
+  idle: { connections: number; settleMs: number };
+  /** Scenario 3: one room; rates are sends per second into it. */
+  fanout: { members: number; senders: number; ladder: number[]; bisections: number; confirmRuns: number };
+  /** Scenario 4. */
+  history: { messages: number; calls: number; seedBatch: number };
+  /** Scenario 5: logins fired at once `atMs` into a `measureMs` window at half the knee. */
+  logins: { count: number; atMs: number; measureMs: number };
+  /** Also run scenarios 1, 3 and 4 on PostgreSQL, and 1 on two instances with Redis. */
+  postgres: boolean;
+  redis: boolean;
+  profile: boolean;
+}
+
+/** Parley allows 120 messages per 10 s per user (packages/api defaultApiConfig); stay under it. */
+export const SENDS_PER_USER_PER_SECOND = 11.5;
+
+/** from, from*factor, ... up to `to`, each rounded to two significant figures. */
+function ladder(from: number, factor: number, to: number): number[] {
+  const rungs: number[] = [];
+  for (let rate = from; rate <= to; rate *= factor) rungs.push(roundRate(rate));
+  return rungs;
+}
+
+export const quickParams: Params = {
+  mode: "quick",
+  users: 300,
+  step: { warmupMs: 1_000, measureMs: 3_000, drainMs: 8_000 },
+  p99LimitMs: 50,
+  // 30% sending, not 10%: with 120 messages per user per 10 s, 90 senders allow about 1,000 sends/s.
+  knee: { clients: 300, roomSize: 10, senders: 90, ladder: ladder(100, 3, 13_000), bisections: 0, confirmRuns: 1 },
+  idle: { connections: 300, settleMs: 2_000 },
+  fanout: { members: 200, senders: 20, ladder: ladder(2, 4, 1_000), bisections: 0, confirmRuns: 1 },
+  history: { messages: 100_000, calls: 300, seedBatch: 50_000 },
+  logins: { count: 20, atMs: 3_000, measureMs: 8_000 },
+  postgres: false,
+  redis: false,
+  profile: false,
+};
+
+export const fullParams: Params = {
+  mode: "full",
+  users: 5_000,
+  step: { warmupMs: 2_000, measureMs: 8_000, drainMs: 20_000 },
+  p99LimitMs: 50,
+  knee: { clients: 1_000, roomSize: 10, senders: 100, ladder: ladder(50, 1.5, 20_000), bisections: 2, confirmRuns: 3 },
+  idle: { connections: 5_000, settleMs: 5_000 },
+  fanout: { members: 500, senders: 50, ladder: ladder(1, 1.5, 400), bisections: 2, confirmRuns: 3 },
+  history: { messages: 1_000_000, calls: 1_000, seedBatch: 100_000 },
+  logins: { count: 50, atMs: 8_000, measureMs: 20_000 },
+  postgres: true,
+  redis: true,
+  profile: true,
+};

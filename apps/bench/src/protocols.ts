@@ -1,0 +1,143 @@
+// How the generator talks to each target. Both carry the same 128-byte message content, which
+// holds everything the generator needs to account for a delivery (step, sequence number, intended
+// send time), so a delivery is recognised and timed without parsing the whole frame as JSON.
+
+export type TargetName = "parley" | "baseline";
+
+export const CONTENT_BYTES = 128;
+/** The request id of the one subscription (Parley) or room join (baseline) per connection. */
+export const SUBSCRIPTION_ID = 1;
+
+export function messageContent(step: number, seq: number, intendedMs: number): string {
+  const head = `b|${step}|${seq}|${Math.round(intendedMs * 1000)}|`;
+  return head.padEnd(CONTENT_BYTES, ".");
+}
+
+export interface Delivery {
+  step: number;
+  /** The message's number within its room in this step. */
+  seq: number;
+  /** When the generator meant to send it (performance.now() of the generator). */
+  intendedMs: number;
+}
+
+const CONTENT_MARKER = Buffer.from('"content":"b|');
+const BAR = 0x7c;
+
+/**
+ * Reads the bench fields out of a frame carrying a message into `into` (reused: tens of thousands
+ * of deliveries a second should not each allocate), or returns false if it has none.
+ */
+export function readDelivery(frame: Buffer, into: Delivery): boolean {
+  const start = frame.indexOf(CONTENT_MARKER);
+  if (start < 0) return false;
+  let pos = start + CONTENT_MARKER.length;
+  for (let field = 0; field < 3; field += 1) {
+    let value = 0;
+    let digits = 0;
+    for (let c = frame[pos]; c !== undefined && c >= 0x30 && c <= 0x39; c = frame[++pos]) {
+      value = value * 10 + (c - 0x30);
+      digits += 1;
+    }
+    if (digits === 0 || frame[pos] !== BAR) return false;
+    if (field === 0) into.step = value;
+    else if (field === 1) into.seq = value;
+    else into.intendedMs = value / 1000;
+    pos += 1;
+  }
+  return true;
+}
+
+export type Frame =
+  | { kind: "delivery" }
+  | { kind: "ready" }
+  | { kind: "ack"; requestId: number }
+  | { kind: "error"; requestId: number | null; code: string }
+  | { kind: "ping" }
+  | { kind: "ignored" };
+
+// The frames without fields, allocated once.
+const DELIVERY: Frame = { kind: "delivery" };
+const READY: Frame = { kind: "ready" };
+const PING_FRAME: Frame = { kind: "ping" };
+const IGNORED: Frame = { kind: "ignored" };
+
+export interface Protocol {
+  readonly name: TargetName;
+  socketUrl(httpUrl: string): string;
+  /** Frames sent right after the socket opens: authentication and the subscription or room join. */
+  greeting(client: { token: string | null; room: string }): string[];
+  sendFrame(requestId: number, room: string, content: string, clientMessageId: string): string;
+  classify(frame: Buffer): Frame;
+}
+
+const ID_PREFIX = Buffer.from('{"id":');
+
+function startsWithAt(frame: Buffer, position: number, text: Buffer): boolean {
+  return frame.length >= position + text.length && frame.compare(text, 0, text.length, position, position + text.length) === 0;
+}
+
+/** The number after `{"id":`, and where it ends; null for `{"id":null` or anything else. */
+function leadingId(frame: Buffer): { id: number; end: number } | null {
+  if (!startsWithAt(frame, 0, ID_PREFIX)) return null;
+  let pos = ID_PREFIX.length;
+  let id = 0;
+  const first = pos;
+  for (let c = frame[pos]; c !== undefined && c >= 0x30 && c <= 0x39; c = frame[++pos]) id = id * 10 + (c - 0x30);
+  return pos > first ? { id, end: pos } : null;
+}
+
+function errorCode(frame: Buffer): string {
+  const match = /"code":"([A-Z_]+)"/.exec(frame.toString("latin1"));
+  return match?.[1] ?? "UNKNOWN";
+}
+
+const PING = Buffer.from("PING");
+const RESULT_DATA = Buffer.from(',"result":{"type":"data"');
+const RESULT_STARTED = Buffer.from(',"result":{"type":"started"');
+const ERROR_FIELD = Buffer.from(',"error":');
+
+/** tRPC v11 over WebSocket, as `createWSClient` speaks it (see @trpc/server's ws adapter). */
+export const parleyProtocol: Protocol = {
+  name: "parley",
+  socketUrl: (httpUrl) => `${httpUrl.replace(/^http/, "ws")}/trpc?connectionParams=1`,
+  greeting: ({ token }) => [
+    JSON.stringify({ method: "connectionParams", data: { token } }),
+    JSON.stringify({ id: SUBSCRIPTION_ID, method: "subscription", params: { path: "message.live", input: {} } }),
+  ],
+  sendFrame: (requestId, room, content, clientMessageId) =>
+    JSON.stringify({ id: requestId, method: "mutation", params: { path: "message.send", input: { conversationId: room, content, clientMessageId } } }),
+  classify(frame) {
+    if (frame.length === PING.length && frame.equals(PING)) return PING_FRAME;
+    const lead = leadingId(frame);
+    if (!lead) {
+      // `{"id":null,"method":"reconnect"}`: the server is shutting down.
+      return frame.includes("reconnect") ? { kind: "error", requestId: null, code: "RECONNECT" } : IGNORED;
+    }
+    if (startsWithAt(frame, lead.end, ERROR_FIELD)) return { kind: "error", requestId: lead.id, code: errorCode(frame) };
+    if (lead.id !== SUBSCRIPTION_ID) return { kind: "ack", requestId: lead.id };
+    if (startsWithAt(frame, lead.end, RESULT_DATA)) return DELIVERY;
+    if (startsWithAt(frame, lead.end, RESULT_STARTED)) return READY;
+    return { kind: "error", requestId: lead.id, code: "SUBSCRIPTION_STOPPED" };
+  },
+};
+
+const BASELINE_MESSAGE = Buffer.from('{"type":"message"');
+const OK_FIELD = Buffer.from(',"ok":true');
+
+export const baselineProtocol: Protocol = {
+  name: "baseline",
+  socketUrl: (httpUrl) => httpUrl.replace(/^http/, "ws"),
+  greeting: ({ room }) => [JSON.stringify({ id: SUBSCRIPTION_ID, join: room })],
+  sendFrame: (requestId, room, content) => JSON.stringify({ id: requestId, room, content }),
+  classify(frame) {
+    if (startsWithAt(frame, 0, BASELINE_MESSAGE)) return DELIVERY;
+    const lead = leadingId(frame);
+    if (!lead) return IGNORED;
+    if (startsWithAt(frame, lead.end, OK_FIELD)) return lead.id === SUBSCRIPTION_ID ? READY : { kind: "ack", requestId: lead.id };
+    const code = /"error":"([A-Z_]+)"/.exec(frame.toString("latin1"))?.[1] ?? "UNKNOWN";
+    return { kind: "error", requestId: lead.id, code };
+  },
+};
+
+export const protocols: Record<TargetName, Protocol> = { parley: parleyProtocol, baseline: baselineProtocol };

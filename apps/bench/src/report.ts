@@ -1,0 +1,281 @@
+// The results of one run: their JSON shape, the summary table with Parley/baseline ratios, the
+// per-step tables and the chart's series.
+import type { ChartSeries } from "./chart.js";
+import type { KneeResult, TaggedStep } from "./knee.js";
+import type { Params } from "./params.js";
+import type { ProfileSummary } from "./profile.js";
+import type { DeliveryResult } from "./scenarios/delivery.js";
+import type { HistoryResult } from "./scenarios/history.js";
+import type { IdleResult } from "./scenarios/idle.js";
+import type { LoginsResult } from "./scenarios/logins.js";
+import { ratio } from "./stats.js";
+
+export interface Machine {
+  cpuModel: string;
+  cores: number;
+  memoryBytes: number;
+  kernel: string;
+  node: string;
+  /** Server on one core and generator on another (taskset). */
+  pinned: boolean;
+}
+
+export interface BenchResults {
+  mode: Params["mode"];
+  startedAt: string;
+  durationSeconds: number;
+  machine: Machine;
+  git: { commit: string; dirty: boolean };
+  params: Params;
+  s1: DeliveryResult | null;
+  s1Postgres: DeliveryResult | null;
+  s1Redis: DeliveryResult | null;
+  s2: IdleResult | null;
+  s3: DeliveryResult | null;
+  s3Postgres: DeliveryResult | null;
+  s4: HistoryResult[];
+  s5: LoginsResult | null;
+  /** Scenarios that could not run, and why. */
+  failures: { scenario: string; error: string }[];
+}
+
+export interface Row {
+  scenario: string;
+  metric: string;
+  parley: string;
+  baseline: string;
+  ratio: string;
+  target: string;
+}
+
+const fmt = (value: number, digits = 0) => (Number.isFinite(value) ? value.toFixed(digits) : "-");
+const ms = (value: number) => (value >= 100 ? fmt(value) : value >= 10 ? fmt(value, 1) : fmt(value, 2));
+const kb = (bytes: number) => `${fmt(bytes / 1024, 1)} KB`;
+const times = (value: number | null, digits = 2) => (value === null ? "-" : `${value.toFixed(digits)}x`);
+
+function kneeText(knee: KneeResult, roomSize: number): string {
+  if (knee.bound === "none") return "below the first rate";
+  const prefix = knee.bound === "rate-limit" || knee.bound === "generator" || knee.bound === "ladder-end" ? ">= " : "";
+  return `${prefix}${fmt(knee.knee)} sends/s (${fmt(knee.knee * roomSize)} deliveries/s)`;
+}
+
+function boundNote(knee: KneeResult): string {
+  switch (knee.bound) {
+    case "rate-limit":
+      return " [capped by the per-user send limit]";
+    case "generator":
+      return " [the generator ran out of CPU]";
+    case "ladder-end":
+      return " [passed every rate tried]";
+    default:
+      return "";
+  }
+}
+
+function deliveryRows(result: DeliveryResult, baselineFrom: DeliveryResult | null, name: string): Row[] {
+  const rows: Row[] = [];
+  const baseline = result.baseline ?? baselineFrom?.baseline ?? null;
+  const sameRun = result.baseline ? "" : baseline ? " (baseline: SQLite run's)" : "";
+  rows.push({
+    scenario: name,
+    metric: `knee: p99 < 50 ms, nothing lost${sameRun}`,
+    parley: kneeText(result.parley, result.roomSize) + boundNote(result.parley),
+    baseline: baseline ? kneeText(baseline, result.roomSize) + boundNote(baseline) : "-",
+    ratio: baseline ? times(ratio(result.parley.knee, baseline.knee), 3) : "-",
+    target: result.id === "s1" ? ">= 0.5x" : "",
+  });
+  const atKnee = result.parley.atKnee;
+  if (atKnee) {
+    const baselineSame = result.baselineAtParleyKnee;
+    rows.push({
+      scenario: name,
+      metric: `p50 / p99 at Parley's knee (${fmt(atKnee.rate)} sends/s), ms`,
+      parley: `${ms(atKnee.latency.p50)} / ${ms(atKnee.latency.p99)}`,
+      baseline: baselineSame ? `${ms(baselineSame.latency.p50)} / ${ms(baselineSame.latency.p99)}` : "-",
+      ratio: baselineSame ? `p99 ${times(ratio(atKnee.latency.p99, baselineSame.latency.p99), 1)}` : "-",
+      target: "",
+    });
+    rows.push({
+      scenario: name,
+      metric: "server CPU / RSS at Parley's knee",
+      parley: `${fmt(atKnee.serverCpu * 100)}% / ${fmt(atKnee.serverRssBytes / 2 ** 20)} MB`,
+      baseline: baselineSame ? `${fmt(baselineSame.serverCpu * 100)}% / ${fmt(baselineSame.serverRssBytes / 2 ** 20)} MB` : "-",
+      ratio: baselineSame ? `CPU ${times(ratio(atKnee.serverCpu, baselineSame.serverCpu), 1)}` : "-",
+      target: "",
+    });
+  }
+  if (result.id === "s3") {
+    // The cost of one fan-out: at the lowest rate, messages hardly overlap.
+    const first = (knee: KneeResult | null | undefined) => knee?.steps[0] ?? null;
+    const parleyFirst = first(result.parley);
+    const baselineFirst = first(result.baseline);
+    if (parleyFirst) {
+      rows.push({
+        scenario: name,
+        metric: `one message to all ${result.roomSize}: p50 / p99 at ${fmt(parleyFirst.rate, 1)} sends/s, ms`,
+        parley: `${ms(parleyFirst.latency.p50)} / ${ms(parleyFirst.latency.p99)}`,
+        baseline: baselineFirst ? `${ms(baselineFirst.latency.p50)} / ${ms(baselineFirst.latency.p99)}` : "-",
+        ratio: baselineFirst ? `p99 ${times(ratio(parleyFirst.latency.p99, baselineFirst.latency.p99), 1)}` : "-",
+        target: "",
+      });
+    }
+  }
+  const baselineAtOwnKnee = result.baseline?.atKnee;
+  if (baselineAtOwnKnee) {
+    rows.push({
+      scenario: name,
+      metric: "baseline at its own knee: p99, CPU",
+      parley: "",
+      baseline: `${ms(baselineAtOwnKnee.latency.p99)} ms, ${fmt(baselineAtOwnKnee.serverCpu * 100)}%`,
+      ratio: "",
+      target: "",
+    });
+  }
+  const totals = (steps: TaggedStep[]) => {
+    const lost = steps.reduce((n, s) => n + s.lost, 0);
+    const duplicates = steps.reduce((n, s) => n + s.duplicates, 0);
+    return `${lost} / ${duplicates}`;
+  };
+  rows.push({
+    scenario: name,
+    metric: "lost / duplicated deliveries, every step",
+    parley: totals(result.parley.steps),
+    baseline: result.baseline ? totals(result.baseline.steps) : "-",
+    ratio: "",
+    target: "0 / 0",
+  });
+  return rows;
+}
+
+export function summaryRows(results: BenchResults): Row[] {
+  const rows: Row[] = [];
+  const { params } = results;
+  const s1Name = `1: ${params.knee.clients} clients, rooms of ${params.knee.roomSize}, ${params.knee.senders} sending`;
+  if (results.s1) rows.push(...deliveryRows(results.s1, null, `${s1Name} (SQLite)`));
+  if (results.s1Postgres) rows.push(...deliveryRows(results.s1Postgres, results.s1, `${s1Name} (PostgreSQL)`));
+  if (results.s1Redis) rows.push(...deliveryRows(results.s1Redis, results.s1, `${s1Name} (2 instances, PostgreSQL + Redis)`));
+  if (results.s2) {
+    const { parley, baseline } = results.s2;
+    rows.push({
+      scenario: `2: ${parley.connections} idle connections`,
+      metric: "RSS per connection (subscribed / joined)",
+      parley: kb(parley.bytesPerConnection),
+      baseline: kb(baseline.bytesPerConnection),
+      ratio: times(ratio(parley.bytesPerConnection, baseline.bytesPerConnection), 1),
+      target: "<= 3x",
+    });
+    rows.push({
+      scenario: `2: ${parley.connections} idle connections`,
+      metric: "RSS before -> after; time to connect all",
+      parley: `${fmt(parley.rssBeforeBytes / 2 ** 20)} -> ${fmt(parley.rssAfterBytes / 2 ** 20)} MB; ${fmt(parley.connectSeconds, 1)} s`,
+      baseline: `${fmt(baseline.rssBeforeBytes / 2 ** 20)} -> ${fmt(baseline.rssAfterBytes / 2 ** 20)} MB; ${fmt(baseline.connectSeconds, 1)} s`,
+      ratio: "",
+      target: "",
+    });
+  }
+  const s3Name = `3: one room of ${params.fanout.members}, ${params.fanout.senders} sending`;
+  if (results.s3) rows.push(...deliveryRows(results.s3, null, `${s3Name} (SQLite)`));
+  if (results.s3Postgres) rows.push(...deliveryRows(results.s3Postgres, results.s3, `${s3Name} (PostgreSQL)`));
+  for (const history of results.s4) {
+    const name = `4: message.list, ${history.messages.toLocaleString("en-US")} messages (${history.provider === "sqlite" ? "SQLite" : "PostgreSQL"})`;
+    rows.push({
+      scenario: name,
+      metric: `newest page of 50: p50 / p99 / max, ms (${history.calls} calls)`,
+      parley: `${ms(history.newest.p50)} / ${ms(history.newest.p99)} / ${ms(history.newest.max)}`,
+      baseline: "",
+      ratio: "",
+      target: "p99 < 10",
+    });
+    rows.push({
+      scenario: name,
+      metric: `page before a random cursor: p50 / p99 / max, ms${history.errors ? `; ${history.errors} errors` : ""}`,
+      parley: `${ms(history.deep.p50)} / ${ms(history.deep.p99)} / ${ms(history.deep.max)}`,
+      baseline: "",
+      ratio: "",
+      target: "p99 < 10",
+    });
+  }
+  if (results.s5) {
+    const { step, loginLatency, loginErrors, logins, rate } = results.s5;
+    const errors = Object.entries(loginErrors).map(([code, n]) => `${code} x${n}`);
+    rows.push({
+      scenario: `5: ${logins} logins during scenario 1 at ${fmt(rate)} sends/s`,
+      metric: "delivery p99 before / during the burst, ms",
+      parley: `${ms(step.phases?.before.p99 ?? NaN)} / ${ms(step.phases?.during.p99 ?? NaN)}`,
+      baseline: "",
+      ratio: "",
+      target: "during < 100",
+    });
+    rows.push({
+      scenario: `5: ${logins} logins during scenario 1 at ${fmt(rate)} sends/s`,
+      metric: "burst length; login p50 / max; lost / dup",
+      parley: `${fmt(step.phases?.duringMs ?? NaN)} ms; ${fmt(loginLatency.p50)} / ${fmt(loginLatency.max)} ms; ${step.lost} / ${step.duplicates}${errors.length ? `; errors ${errors.join(", ")}` : ""}`,
+      baseline: "",
+      ratio: "",
+      target: "",
+    });
+  }
+  for (const failure of results.failures) rows.push({ scenario: failure.scenario, metric: "could not run", parley: failure.error.slice(0, 160), baseline: "", ratio: "", target: "" });
+  return rows;
+}
+
+/** A markdown table; its columns are padded so that it also reads well in a terminal. */
+export function renderTable(headers: string[], rows: string[][]): string {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  const renderRow = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join(" | ")} |`;
+  return [renderRow(headers), `|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`, ...rows.map(renderRow)].join("\n");
+}
+
+export function summaryTable(results: BenchResults): string {
+  const rows = summaryRows(results).map((r) => [r.scenario, r.metric, r.parley, r.baseline, r.ratio, r.target]);
+  return renderTable(["scenario", "metric", "Parley", "baseline (raw ws)", "Parley/baseline", "target"], rows);
+}
+
+/** Every step of a knee search. */
+export function stepTable(knee: KneeResult): string {
+  const rows = knee.steps.map((s) => [
+    s.phase,
+    fmt(s.rate),
+    fmt(s.deliveredPerSecond),
+    `${ms(s.latency.p50)} / ${ms(s.latency.p95)} / ${ms(s.latency.p99)} / ${ms(s.latency.max)}`,
+    `${s.lost} / ${s.duplicates}`,
+    Object.entries(s.errors)
+      .map(([code, n]) => `${code} x${n}`)
+      .join(", ") || "0",
+    `${fmt(s.serverCpu * 100)}%`,
+    `${fmt(s.serverRssBytes / 2 ** 20)} MB`,
+    `${fmt(s.servicesCpu * 100)}%`,
+    `${fmt(s.generatorCpu * 100)}%`,
+    `${fmt(s.otherCpu * 100)}%`,
+    s.passed ? "pass" : "FAIL",
+  ]);
+  return renderTable(
+    ["step", "sends/s", "deliveries/s", "p50 / p95 / p99 / max ms", "lost / dup", "errors", "server CPU", "server RSS", "PostgreSQL + Redis CPU", "generator CPU", "other processes' CPU", ""],
+    rows,
+  );
+}
+
+export function profileTable(profile: ProfileSummary): string {
+  const areas = renderTable(
+    ["area", "self time, % of busy"],
+    profile.areas.slice(0, 16).map((a) => [a.area, `${a.selfPercent}%`]),
+  );
+  const top = renderTable(
+    ["function", "where", "area", "self, % of busy"],
+    profile.top.map((t) => [t.function, t.location, t.area, `${t.selfPercent}%`]),
+  );
+  return `Window ${profile.windowMs} ms; the main thread was busy ${profile.busyPercent}% of it (the rest idle, waiting for I/O). Shares below are of the busy time.\n\n${areas}\n\n${top}`;
+}
+
+export function chartSeries(results: BenchResults): ChartSeries[] {
+  const series: ChartSeries[] = [];
+  const add = (knee: KneeResult | null | undefined) => {
+    if (!knee) return;
+    series.push({ label: knee.label, knee: knee.knee, points: knee.steps.map((s) => ({ rate: s.rate, p99: s.latency.p99, passed: s.passed })) });
+  };
+  add(results.s1?.baseline);
+  add(results.s1?.parley);
+  add(results.s1Postgres?.parley);
+  add(results.s1Redis?.parley);
+  return series;
+}
