@@ -11,24 +11,35 @@ export interface RunContext {
   runId: string;
   workDir: string;
   jwtSecret: string;
+  /** The Parley server bundle under test. */
+  serverBundle: string;
   /** The core servers are pinned to (null: not pinned). */
   serverCpu: number | null;
   postgresUrl: string | null;
   redisUrl: string | null;
   log: (line: string) => void;
   templates: Map<Provider, Promise<DatabaseTemplate>>;
+  /** The scenarios this run includes ("s1" ... "s5"): the templates get as many users as they need. */
+  scenarios: ReadonlySet<string>;
 }
 
 export function template(context: RunContext, provider: Provider): Promise<DatabaseTemplate> {
   let pending = context.templates.get(provider);
   if (!pending) {
+    const { knee, fanout, idle } = context.params;
+    // PostgreSQL runs scenarios 1, 3 and 4 only: no idle connections there.
+    const needs = [
+      context.scenarios.has("s1") || context.scenarios.has("s5") ? knee.clients : 2,
+      context.scenarios.has("s3") ? fanout.members : 2,
+      context.scenarios.has("s2") && provider === "sqlite" ? idle.connections : 2,
+    ];
     pending = createTemplate({
       provider,
-      // PostgreSQL runs scenarios 1, 3 and 4 only: no 5,000 idle connections there.
-      userCount: provider === "sqlite" ? context.params.users : Math.min(context.params.users, Math.max(context.params.knee.clients, context.params.fanout.members)),
+      userCount: Math.max(...needs),
       workDir: context.workDir,
       ...(context.postgresUrl ? { postgresAdminUrl: context.postgresUrl } : {}),
       jwtSecret: context.jwtSecret,
+      bundle: context.serverBundle,
       runId: context.runId,
       log: context.log,
     });
@@ -60,7 +71,10 @@ export async function prepareDatabase(context: RunContext, provider: Provider, n
   const database = await source.copy(name);
   try {
     // Unpinned: this is setup.
-    const server = await startParley({ databaseUrl: database.url, dataDir: context.workDir, jwtSecret: context.jwtSecret, cpu: null }, `parley (${name} setup)`);
+    const server = await startParley(
+      { bundle: context.serverBundle, databaseUrl: database.url, dataDir: context.workDir, jwtSecret: context.jwtSecret, cpu: null },
+      `parley (${name} setup)`,
+    );
     try {
       const users = await refreshUsers(server.url, source.users.slice(0, userCount));
       let refreshedAt = Date.now();
@@ -95,6 +109,7 @@ export function parleyOn(context: RunContext, database: PreparedDatabase, instan
   if (instances > 1 && !context.redisUrl) throw new Error("several instances need Redis (--redis)");
   return parleyTarget({
     label,
+    bundle: context.serverBundle,
     databaseUrl: database.url,
     workDir: context.workDir,
     jwtSecret: context.jwtSecret,

@@ -33,6 +33,8 @@ export interface TemplateOptions {
   /** PostgreSQL: a database on the server to connect to for CREATE/DROP DATABASE. */
   postgresAdminUrl?: string;
   jwtSecret: string;
+  /** The server bundle that signs the users up. */
+  bundle: string;
   /** Names databases and users of this run apart from any other. */
   runId: string;
   log: (line: string) => void;
@@ -44,7 +46,7 @@ export async function createTemplate(options: TemplateOptions): Promise<Database
   const database = await base.createTemplate();
   const started = performance.now();
   // Unpinned: sign-up is setup, and argon2 gets both cores.
-  const server = await startParley({ databaseUrl: database, dataDir: workDir, jwtSecret: options.jwtSecret, cpu: null }, `parley (${provider} setup)`);
+  const server = await startParley({ bundle: options.bundle, databaseUrl: database, dataDir: workDir, jwtSecret: options.jwtSecret, cpu: null }, `parley (${provider} setup)`);
   let users: BenchUser[];
   try {
     users = await signUpUsers(server.url, options.userCount, `b${runId}u`);

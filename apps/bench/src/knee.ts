@@ -72,6 +72,8 @@ export function disturbed(step: StepResult): boolean {
 
 /** Attempts per rate: a failure on latency alone is run again once, and again while others disturb it. */
 const MAX_ATTEMPTS = 3;
+/** Passing rates tried, from the highest down, when confirming the knee. */
+const MAX_CONFIRM_CANDIDATES = 6;
 
 export async function findKnee(session: Session, options: KneeSearchOptions, log: (line: string) => void): Promise<KneeResult> {
   const steps: TaggedStep[] = [];
@@ -138,9 +140,8 @@ export async function findKnee(session: Session, options: KneeSearchOptions, log
   }
 
   // Confirm: every run at the knee must pass; if one does not, fall back to the next lower passing rate.
-  const passing = [...new Set(steps.filter((s) => s.passed).map((s) => s.rate))].sort((a, b) => b - a);
-  for (const candidate of passing.slice(0, 3)) {
-    if (candidate > lastPass) continue;
+  const passing = [...new Set(steps.filter((s) => s.passed && s.rate <= lastPass).map((s) => s.rate))].sort((a, b) => b - a);
+  for (const candidate of passing.slice(0, MAX_CONFIRM_CANDIDATES)) {
     const firstRun = steps.find((s) => s.rate === candidate && s.passed) ?? null;
     let confirmed = true;
     for (let i = 1; i < options.confirmRuns && confirmed; i += 1) confirmed = (await run(candidate, "confirm")).passed;

@@ -2,16 +2,15 @@
 // chart and a markdown summary written to apps/bench/results/). See BENCHMARKS.md.
 import { execFileSync } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { cpus, release, tmpdir } from "node:os";
-import { basename, join } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { latencyChart } from "./chart.js";
 import type { RunContext } from "./context.js";
 import { dropRunDatabases } from "./databases.js";
 import { fullParams, quickParams, type Params } from "./params.js";
 import { benchDir, canPin, serverBundle, stopAllServers } from "./processes.js";
-import { chartSeries, profileTable, stepTable, summaryTable, type BenchResults, type Machine } from "./report.js";
+import { profileTable, summaryTable, writeReport, type BenchResults, type Machine } from "./report.js";
 import { runDelivery } from "./scenarios/delivery.js";
 import { runHistory } from "./scenarios/history.js";
 import { runIdle } from "./scenarios/idle.js";
@@ -30,6 +29,9 @@ const { values: args } = parseArgs({
     write: { type: "boolean", default: false },
     "max-minutes": { type: "string" },
     profile: { type: "boolean", default: false },
+    server: { type: "string" },
+    label: { type: "string" },
+    report: { type: "string" },
     help: { type: "boolean", default: false },
   },
 });
@@ -43,7 +45,18 @@ if (args.help) {
   --postgres  PostgreSQL server to create databases on (full default postgresql://postgres@127.0.0.1:5432/postgres)
   --redis     Redis for the two-instance run (full default redis://127.0.0.1:6379)
   --profile   also profile the server (node --cpu-prof) for one step at scenario 1's knee (full does)
-  --no-pin    do not pin the servers (core 0) and the generator (core 1) with taskset`);
+  --no-pin    do not pin the servers (core 0) and the generator (core 1) with taskset
+  --server    another build of the server to measure (default apps/server/dist/main.js), with
+  --label     a name for it in the results (e.g. the commit it was built from)
+  --report    re-render the .md and .svg of a results .json, measuring nothing`);
+  process.exit(0);
+}
+
+if (args.report) {
+  const file = resolve(args.report);
+  const saved = JSON.parse(readFileSync(file, "utf8")) as BenchResults;
+  writeReport(saved, dirname(file), basename(file, ".json"));
+  console.log(summaryTable(saved));
   process.exit(0);
 }
 
@@ -59,8 +72,9 @@ const postgresUrl = params.postgres ? (args.postgres ?? "postgresql://postgres@1
 const redisUrl = params.redis ? (args.redis ?? "redis://127.0.0.1:6379") : null;
 const maxMinutes = Number(args["max-minutes"] ?? (params.mode === "full" ? 180 : 15));
 
-if (!existsSync(serverBundle)) {
-  console.error(`${serverBundle} is missing: run \`pnpm --filter @parley/server build\` first (the root \`pnpm bench\` does).`);
+const bundle = args.server ? resolve(args.server) : serverBundle;
+if (!existsSync(bundle)) {
+  console.error(`${bundle} is missing: run \`pnpm --filter @parley/server build\` first.`);
   process.exit(1);
 }
 
@@ -76,11 +90,13 @@ const context: RunContext = {
   runId,
   workDir,
   jwtSecret: randomBytes(48).toString("base64url"),
+  serverBundle: bundle,
   serverCpu: pinned ? 0 : null,
   postgresUrl,
   redisUrl,
   log,
   templates: new Map(),
+  scenarios: only,
 };
 
 const results: BenchResults = {
@@ -89,6 +105,7 @@ const results: BenchResults = {
   durationSeconds: 0,
   machine: machine(pinned),
   git: gitState(),
+  server: { bundle, label: args.label ?? (args.server ? basename(bundle) : "this checkout") },
   params,
   s1: null,
   s1Postgres: null,
@@ -154,8 +171,12 @@ try {
   }
 } finally {
   results.durationSeconds = Math.round((Date.now() - startedAt.getTime()) / 1000);
-  const profileFile = results.s1?.profile?.file;
-  if (params.mode === "full" || args.write) writeResults(profileFile);
+  if (params.mode === "full" || args.write) {
+    const directory = join(benchDir, "results");
+    const stamp = `${params.mode}-${startedAt.toISOString().slice(0, 16).replace(/[:T]/g, "")}`;
+    writeReport(results, directory, stamp);
+    log(`results written to ${directory}/${stamp}.*`);
+  }
   await cleanUp();
 }
 
@@ -163,53 +184,6 @@ console.log(`\nParley bench (${params.mode}), ${results.startedAt}, ${results.du
 console.log(summaryTable(results));
 if (results.s1?.profile) console.log(`\nServer CPU profile near the knee (scenario 1):\n${profileTable(results.s1.profile)}`);
 process.exit(results.failures.length > 0 ? 1 : 0);
-
-function writeResults(profileFile: string | undefined): void {
-  const directory = join(benchDir, "results");
-  mkdirSync(directory, { recursive: true });
-  const stamp = `${params.mode}-${startedAt.toISOString().slice(0, 16).replace(/[:T]/g, "")}`;
-  if (profileFile && existsSync(profileFile)) {
-    // Large and ignored by git; kept for opening in Chrome DevTools.
-    const copy = join(directory, `${stamp}-server.cpuprofile`);
-    cpSync(profileFile, copy);
-    if (results.s1?.profile) results.s1.profile.file = basename(copy);
-  }
-  const series = chartSeries(results);
-  const chartFile = `${stamp}-p99-vs-rate.svg`;
-  if (series.length > 0) {
-    const { knee } = params;
-    writeFileSync(
-      join(directory, chartFile),
-      latencyChart(series, {
-        title: "Scenario 1: p99 delivery latency against send rate",
-        subtitle: `${knee.clients} clients in rooms of ${knee.roomSize}, ${knee.senders} sending 128-byte messages; server pinned to one core; ${results.startedAt.slice(0, 10)}`,
-        limitMs: params.p99LimitMs,
-      }),
-    );
-  }
-  writeFileSync(join(directory, `${stamp}.json`), `${JSON.stringify(results, null, 2)}\n`);
-  writeFileSync(join(directory, `${stamp}.md`), markdown(series.length > 0 ? chartFile : null));
-  log(`results written to ${directory}/${stamp}.{json,md}${series.length > 0 ? ` and ${chartFile}` : ""}`);
-}
-
-function markdown(chartFile: string | null): string {
-  const sections = [`# Parley bench, ${params.mode} run of ${results.startedAt}`, summaryTable(results)];
-  if (chartFile) sections.push(`![p99 against send rate](${chartFile})`);
-  for (const [title, result] of [
-    ["Scenario 1 (SQLite)", results.s1],
-    ["Scenario 1 (PostgreSQL)", results.s1Postgres],
-    ["Scenario 1 (two instances, PostgreSQL + Redis)", results.s1Redis],
-    ["Scenario 3 (SQLite)", results.s3],
-    ["Scenario 3 (PostgreSQL)", results.s3Postgres],
-  ] as const) {
-    if (!result) continue;
-    sections.push(`## ${title}: ${result.parley.label}\n\n${stepTable(result.parley)}`);
-    if (result.baseline) sections.push(`## ${title}: ${result.baseline.label}\n\n${stepTable(result.baseline)}`);
-    if (result.serverLog.length > 0) sections.push(`Server warnings:\n\n${result.serverLog.map((l) => `    ${l}`).join("\n")}`);
-  }
-  if (results.s1?.profile) sections.push(`## Server CPU profile near the knee (scenario 1, SQLite)\n\n${profileTable(results.s1.profile)}`);
-  return `${sections.join("\n\n")}\n`;
-}
 
 function machine(isPinned: boolean): Machine {
   const memoryKb = Number(/MemTotal:\s+(\d+)/.exec(readFileSync("/proc/meminfo", "utf8"))?.[1] ?? 0);

@@ -10,8 +10,6 @@ export interface StepTiming {
 
 export interface Params {
   mode: "quick" | "full";
-  /** Users in the SQLite template: enough for the largest scenario. */
-  users: number;
   step: StepTiming;
   p99LimitMs: number;
   /** Scenario 1: rooms of `roomSize`, `senders` of the clients sending. */
@@ -42,7 +40,6 @@ function ladder(from: number, factor: number, to: number): number[] {
 
 export const quickParams: Params = {
   mode: "quick",
-  users: 300,
   step: { warmupMs: 1_000, measureMs: 3_000, drainMs: 8_000 },
   p99LimitMs: 50,
   // 30% sending, not 10%: with 120 messages per user per 10 s, 90 senders allow about 1,000 sends/s.
@@ -58,7 +55,6 @@ export const quickParams: Params = {
 
 export const fullParams: Params = {
   mode: "full",
-  users: 5_000,
   step: { warmupMs: 2_000, measureMs: 8_000, drainMs: 20_000 },
   p99LimitMs: 50,
   knee: { clients: 1_000, roomSize: 10, senders: 100, ladder: ladder(50, 1.5, 20_000), bisections: 2, confirmRuns: 3 },

@@ -242,6 +242,8 @@ export function freePort(): Promise<number> {
 }
 
 export interface ParleyLaunch {
+  /** The built server to run; defaults to this checkout's apps/server/dist/main.js. */
+  bundle?: string;
   databaseUrl: string;
   dataDir: string;
   jwtSecret: string;
@@ -253,15 +255,14 @@ export interface ParleyLaunch {
 }
 
 export async function startParley(options: ParleyLaunch, name = "parley"): Promise<ServerProcess> {
-  if (!existsSync(serverBundle)) {
-    throw new Error(`${serverBundle} is missing: build the server first (pnpm --filter @parley/server build)`);
-  }
+  const bundle = options.bundle ?? serverBundle;
+  if (!existsSync(bundle)) throw new Error(`${bundle} is missing: build the server first (pnpm --filter @parley/server build)`);
   const profile = options.profileDir ? ["--cpu-prof", "--cpu-prof-dir", options.profileDir] : [];
   // At LOG_LEVEL=warn the server does not print its "listening" line, so it gets a port chosen here.
   const port = await freePort();
   return ServerProcess.start({
     name,
-    args: [...profile, serverBundle],
+    args: [...profile, bundle],
     cpu: options.cpu,
     readiness: { url: `http://127.0.0.1:${port}/healthz` },
     env: {

@@ -97,11 +97,16 @@ export function summariseProfile(file: string, window: { start: number; end: num
   };
 }
 
-const SPECIAL: Record<string, string> = { "(idle)": "idle", "(garbage collector)": "garbage collection", "(program)": "V8/native (program)" };
+// A Map, not an object literal: a function may well be called "constructor".
+const SPECIAL = new Map([
+  ["(idle)", "idle"],
+  ["(garbage collector)", "garbage collection"],
+  ["(program)", "V8/native (program)"],
+]);
 
 function describeFrame(frame: CallFrame, maps: SourceMaps): Omit<ProfileEntry, "selfPercent"> {
   const name = frame.functionName || "(anonymous)";
-  const special = SPECIAL[frame.functionName];
+  const special = SPECIAL.get(frame.functionName);
   if (special) return { function: frame.functionName, location: "", area: special };
   if (!frame.url) return { function: name, location: "native", area: "native (no JS frame)" };
   if (frame.url.startsWith("wasm://")) return { function: name, location: frame.url, area: "wasm (Prisma query compiler)" };

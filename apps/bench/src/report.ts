@@ -1,6 +1,8 @@
 // The results of one run: their JSON shape, the summary table with Parley/baseline ratios, the
 // per-step tables and the chart's series.
-import type { ChartSeries } from "./chart.js";
+import { cpSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { basename, join } from "node:path";
+import { latencyChart, type ChartSeries } from "./chart.js";
 import type { KneeResult, TaggedStep } from "./knee.js";
 import type { Params } from "./params.js";
 import type { ProfileSummary } from "./profile.js";
@@ -25,7 +27,10 @@ export interface BenchResults {
   startedAt: string;
   durationSeconds: number;
   machine: Machine;
+  /** The checkout the bench ran from; `dirty`: uncommitted changes under packages/ or apps/server/. */
   git: { commit: string; dirty: boolean };
+  /** The server measured: its bundle, and what it was built from. */
+  server: { bundle: string; label: string };
   params: Params;
   s1: DeliveryResult | null;
   s1Postgres: DeliveryResult | null;
@@ -278,4 +283,54 @@ export function chartSeries(results: BenchResults): ChartSeries[] {
   add(results.s1Postgres?.parley);
   add(results.s1Redis?.parley);
   return series;
+}
+
+/** Writes `<stamp>.json`, `<stamp>.md`, the chart `<stamp>-p99-vs-rate.svg` and a copy of the CPU profile. */
+export function writeReport(results: BenchResults, directory: string, stamp: string): void {
+  mkdirSync(directory, { recursive: true });
+  const profile = results.s1?.profile;
+  if (profile && existsSync(profile.file)) {
+    // Large and ignored by git; kept for opening in Chrome DevTools.
+    const copy = join(directory, `${stamp}-server.cpuprofile`);
+    cpSync(profile.file, copy);
+    profile.file = basename(copy);
+  }
+  const series = chartSeries(results);
+  const chartFile = `${stamp}-p99-vs-rate.svg`;
+  if (series.length > 0) {
+    const { knee, p99LimitMs } = results.params;
+    writeFileSync(
+      join(directory, chartFile),
+      latencyChart(series, {
+        title: "Scenario 1: p99 delivery latency against send rate",
+        subtitle: `${knee.clients} clients in rooms of ${knee.roomSize}, ${knee.senders} sending 128-byte messages; server pinned to one core; ${results.startedAt.slice(0, 10)}`,
+        limitMs: p99LimitMs,
+      }),
+    );
+  }
+  writeFileSync(join(directory, `${stamp}.json`), `${JSON.stringify(results, null, 2)}\n`);
+  writeFileSync(join(directory, `${stamp}.md`), markdownReport(results, series.length > 0 ? chartFile : null));
+}
+
+export function markdownReport(results: BenchResults, chartFile: string | null): string {
+  const sections = [
+    `# Parley bench, ${results.mode} run of ${results.startedAt}`,
+    `Server: ${results.server?.label ?? "this checkout"}; checkout ${results.git.commit}${results.git.dirty ? " (with uncommitted server changes)" : ""}; ${results.durationSeconds} s.`,
+    summaryTable(results),
+  ];
+  if (chartFile) sections.push(`![p99 against send rate](${chartFile})`);
+  for (const [title, result] of [
+    ["Scenario 1 (SQLite)", results.s1],
+    ["Scenario 1 (PostgreSQL)", results.s1Postgres],
+    ["Scenario 1 (two instances, PostgreSQL + Redis)", results.s1Redis],
+    ["Scenario 3 (SQLite)", results.s3],
+    ["Scenario 3 (PostgreSQL)", results.s3Postgres],
+  ] as const) {
+    if (!result) continue;
+    sections.push(`## ${title}: ${result.parley.label}\n\n${stepTable(result.parley)}`);
+    if (result.baseline) sections.push(`## ${title}: ${result.baseline.label}\n\n${stepTable(result.baseline)}`);
+    if (result.serverLog.length > 0) sections.push(`Server warnings:\n\n${result.serverLog.map((l) => `    ${l}`).join("\n")}`);
+  }
+  if (results.s1?.profile) sections.push(`## Server CPU profile near the knee (scenario 1, SQLite)\n\n${profileTable(results.s1.profile)}`);
+  return `${sections.join("\n\n")}\n`;
 }

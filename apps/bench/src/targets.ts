@@ -46,6 +46,7 @@ export function baselineTarget(cpu: number | null): Target {
 
 export interface ParleyTargetOptions {
   label: string;
+  bundle?: string;
   databaseUrl: string;
   workDir: string;
   jwtSecret: string;
@@ -71,6 +72,7 @@ export function parleyTarget(options: ParleyTargetOptions): Target {
           processes.push(
             await startParley(
               {
+                ...(options.bundle ? { bundle: options.bundle } : {}),
                 databaseUrl: options.databaseUrl,
                 dataDir,
                 jwtSecret: options.jwtSecret,
