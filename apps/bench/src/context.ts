@@ -13,6 +13,10 @@ export interface RunContext {
   jwtSecret: string;
   /** The Parley server bundle under test. */
   serverBundle: string;
+  /** Extra node flags for the Parley servers under test (not for setup servers). */
+  serverNodeFlags: string[];
+  /** Profile scenario 1 at this rate rather than at the knee. */
+  profileRate: number | null;
   /** The core servers are pinned to (null: not pinned). */
   serverCpu: number | null;
   postgresUrl: string | null;
@@ -110,6 +114,7 @@ export function parleyOn(context: RunContext, database: PreparedDatabase, instan
   return parleyTarget({
     label,
     bundle: context.serverBundle,
+    nodeFlags: context.serverNodeFlags,
     databaseUrl: database.url,
     workDir: context.workDir,
     jwtSecret: context.jwtSecret,

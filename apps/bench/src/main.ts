@@ -18,7 +18,12 @@ import { runLogins } from "./scenarios/logins.js";
 
 const SCENARIOS = ["s1", "s2", "s3", "s4", "s5"] as const;
 
+// `pnpm bench -- --full` hands the "--" on to the script: drop it.
+const argv = process.argv.slice(2);
+if (argv[0] === "--") argv.shift();
+
 const { values: args } = parseArgs({
+  args: argv,
   options: {
     full: { type: "boolean", default: false },
     quick: { type: "boolean", default: false },
@@ -29,6 +34,8 @@ const { values: args } = parseArgs({
     write: { type: "boolean", default: false },
     "max-minutes": { type: "string" },
     profile: { type: "boolean", default: false },
+    "profile-rate": { type: "string" },
+    "node-flags": { type: "string" },
     server: { type: "string" },
     label: { type: "string" },
     report: { type: "string" },
@@ -45,6 +52,8 @@ if (args.help) {
   --postgres  PostgreSQL server to create databases on (full default postgresql://postgres@127.0.0.1:5432/postgres)
   --redis     Redis for the two-instance run (full default redis://127.0.0.1:6379)
   --profile   also profile the server (node --cpu-prof) for one step at scenario 1's knee (full does)
+  --profile-rate N  profile at N sends/s instead of at the knee
+  --node-flags "..."  extra node flags for the Parley servers (e.g. --node-flags=--max-semi-space-size=32)
   --no-pin    do not pin the servers (core 0) and the generator (core 1) with taskset
   --server    another build of the server to measure (default apps/server/dist/main.js), with
   --label     a name for it in the results (e.g. the commit it was built from)
@@ -91,6 +100,8 @@ const context: RunContext = {
   workDir,
   jwtSecret: randomBytes(48).toString("base64url"),
   serverBundle: bundle,
+  serverNodeFlags: (args["node-flags"] ?? "").split(" ").filter(Boolean),
+  profileRate: args["profile-rate"] ? Number(args["profile-rate"]) : null,
   serverCpu: pinned ? 0 : null,
   postgresUrl,
   redisUrl,

@@ -28,9 +28,6 @@ export interface Params {
   profile: boolean;
 }
 
-/** Parley allows 120 messages per 10 s per user (packages/api defaultApiConfig); stay under it. */
-export const SENDS_PER_USER_PER_SECOND = 11.5;
-
 /** from, from*factor, ... up to `to`, each rounded to two significant figures. */
 function ladder(from: number, factor: number, to: number): number[] {
   const rungs: number[] = [];
@@ -42,8 +39,7 @@ export const quickParams: Params = {
   mode: "quick",
   step: { warmupMs: 1_000, measureMs: 3_000, drainMs: 8_000 },
   p99LimitMs: 50,
-  // 30% sending, not 10%: with 120 messages per user per 10 s, 90 senders allow about 1,000 sends/s.
-  knee: { clients: 300, roomSize: 10, senders: 90, ladder: ladder(100, 3, 13_000), bisections: 0, confirmRuns: 1 },
+  knee: { clients: 300, roomSize: 10, senders: 30, ladder: ladder(100, 3, 13_000), bisections: 0, confirmRuns: 1 },
   idle: { connections: 300, settleMs: 2_000 },
   fanout: { members: 200, senders: 20, ladder: ladder(2, 4, 1_000), bisections: 0, confirmRuns: 1 },
   history: { messages: 100_000, calls: 300, seedBatch: 50_000 },

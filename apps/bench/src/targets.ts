@@ -47,6 +47,7 @@ export function baselineTarget(cpu: number | null): Target {
 export interface ParleyTargetOptions {
   label: string;
   bundle?: string;
+  nodeFlags?: string[];
   databaseUrl: string;
   workDir: string;
   jwtSecret: string;
@@ -73,6 +74,7 @@ export function parleyTarget(options: ParleyTargetOptions): Target {
             await startParley(
               {
                 ...(options.bundle ? { bundle: options.bundle } : {}),
+                ...(options.nodeFlags ? { nodeFlags: options.nodeFlags } : {}),
                 databaseUrl: options.databaseUrl,
                 dataDir,
                 jwtSecret: options.jwtSecret,

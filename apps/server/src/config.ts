@@ -34,6 +34,10 @@ export interface ServerConfig {
   trustProxy: boolean;
   /** How long shutdown waits for in-flight calls before closing anyway. */
   shutdownTimeoutMs: number;
+  /** message.send calls per user per window; over it, TOO_MANY_REQUESTS. */
+  messageRateLimit: { max: number; windowSeconds: number };
+  /** WebSocket frames a connection may send: a sustained rate and a burst. */
+  wsFrameRate: { framesPerSecond: number; frameBurst: number };
 }
 
 export class ConfigError extends Error {
@@ -63,6 +67,14 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(LOG_LEVELS).default("info"),
   TRUST_PROXY: z.enum(["true", "false", "1", "0"]).default("false"),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
+  MESSAGE_RATE_LIMIT: z
+    .string()
+    .regex(/^[1-9]\d{0,6}\/[1-9]\d{0,4}s$/, 'must look like "120/10s" (messages per seconds)')
+    .default("120/10s"),
+  WS_FRAME_RATE_LIMIT: z
+    .string()
+    .regex(/^[1-9]\d{0,5}\/s,[1-9]\d{0,6}$/, 'must look like "20/s,60" (frames per second, burst)')
+    .default("20/s,60"),
   TLS_CERT_FILE: z.string().optional(),
   TLS_KEY_FILE: z.string().optional(),
   NODE_ENV: z.string().optional(),
@@ -119,9 +131,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = env.INIT_
       logLevel: e.LOG_LEVEL,
       trustProxy: e.TRUST_PROXY === "true" || e.TRUST_PROXY === "1",
       shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+      messageRateLimit: parseMessageRate(e.MESSAGE_RATE_LIMIT),
+      wsFrameRate: parseFrameRate(e.WS_FRAME_RATE_LIMIT),
     },
     warnings,
   };
+}
+
+function parseMessageRate(value: string): ServerConfig["messageRateLimit"] {
+  const [max, seconds] = value.slice(0, -1).split("/").map(Number);
+  return { max: max ?? 0, windowSeconds: seconds ?? 0 };
+}
+
+function parseFrameRate(value: string): ServerConfig["wsFrameRate"] {
+  const [rate, burst] = value.split(",");
+  return { framesPerSecond: Number(rate?.split("/")[0]), frameBurst: Number(burst) };
 }
 
 function readOrCreateSecret(path: string): string {

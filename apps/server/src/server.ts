@@ -50,7 +50,12 @@ export async function startServer(overrides: Partial<ServerConfig> = {}, options
   const services = await createServices({
     db,
     bus,
-    config: { ...defaultApiConfig, ...options.api, jwtSecret: config.jwtSecret },
+    config: {
+      ...defaultApiConfig,
+      limits: { ...defaultApiConfig.limits, messagesPerUser: config.messageRateLimit },
+      ...options.api,
+      jwtSecret: config.jwtSecret,
+    },
     onBackgroundError: (error, what) => log.warn(`${what} failed`, { cause: describeError(error) }),
   });
   const catchUpTimer = setInterval(() => void services.hub.catchUp(), CATCH_UP_INTERVAL_MS);
@@ -71,7 +76,7 @@ export async function startServer(overrides: Partial<ServerConfig> = {}, options
     config,
     services,
     log,
-    limits: { ...defaultWsLimits, ...options.wsLimits },
+    limits: { ...defaultWsLimits, ...config.wsFrameRate, ...options.wsLimits },
     keepAlive: { pingMs: 30_000, pongWaitMs: 5_000, ...options.keepAlive },
   });
 

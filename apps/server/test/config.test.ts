@@ -14,6 +14,15 @@ describe("configuration", () => {
     expect(config.databaseUrl).toBe(`file:${join(cwd, "data", "parley.db")}`);
   });
 
+  it("reads the message and WebSocket frame rate limits, with the documented defaults", () => {
+    const defaults = loadConfig({ JWT_SECRET: "s".repeat(32) }, dir()).config;
+    expect(defaults.messageRateLimit).toEqual({ max: 120, windowSeconds: 10 });
+    expect(defaults.wsFrameRate).toEqual({ framesPerSecond: 20, frameBurst: 60 });
+    const set = loadConfig({ JWT_SECRET: "s".repeat(32), MESSAGE_RATE_LIMIT: "5000/60s", WS_FRAME_RATE_LIMIT: "400/s,1000" }, dir()).config;
+    expect(set.messageRateLimit).toEqual({ max: 5000, windowSeconds: 60 });
+    expect(set.wsFrameRate).toEqual({ framesPerSecond: 400, frameBurst: 1000 });
+  });
+
   it("refuses a JWT_SECRET shorter than 32 bytes with a clear message", () => {
     expect(() => loadConfig({ JWT_SECRET: "too-short" }, dir())).toThrow(ConfigError);
     expect(() => loadConfig({ JWT_SECRET: "too-short" }, dir())).toThrow(/at least 32 bytes/);
@@ -36,6 +45,11 @@ describe("configuration", () => {
     ["PORT", { PORT: "70000" }],
     ["LOG_LEVEL", { LOG_LEVEL: "loud" }],
     ["DATABASE_URL", { DATABASE_URL: "mysql://localhost/db" }],
+    ["MESSAGE_RATE_LIMIT", { MESSAGE_RATE_LIMIT: "120" }],
+    ["MESSAGE_RATE_LIMIT", { MESSAGE_RATE_LIMIT: "0/10s" }],
+    ["MESSAGE_RATE_LIMIT", { MESSAGE_RATE_LIMIT: "120/10m" }],
+    ["WS_FRAME_RATE_LIMIT", { WS_FRAME_RATE_LIMIT: "20/s" }],
+    ["WS_FRAME_RATE_LIMIT", { WS_FRAME_RATE_LIMIT: "-1/s,60" }],
   ])("refuses an invalid %s", (_, env) => {
     expect(() => loadConfig({ JWT_SECRET: "s".repeat(32), ...env }, dir())).toThrow(ConfigError);
   });

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import type { MessageDto } from "@parley/api";
-import { collectLive, httpClient, signUpAndLogIn, TEST_JWT_SECRET, wsClient } from "./harness.js";
+import { collectLive, errorCodeOf, httpClient, rawSocket, signUpAndLogIn, TEST_JWT_SECRET, wsClient } from "./harness.js";
 
 const bundle = fileURLToPath(new URL("../dist/main.js", import.meta.url));
 
@@ -52,6 +52,37 @@ describe.skipIf(!existsSync(bundle))(`the built server${existsSync(bundle) ? "" 
     const server = run({ PORT: "0", HOST: "127.0.0.1", DATA_DIR: mkdtempSync(join(tmpdir(), "parley-process-")), JWT_SECRET: "short" });
     expect(await server.exited).toBe(1);
     expect(server.output()).toMatch(/JWT_SECRET must be at least 32 bytes/);
+  });
+
+  it("enforces MESSAGE_RATE_LIMIT and WS_FRAME_RATE_LIMIT as the environment sets them", async () => {
+    const server = run({
+      PORT: "0",
+      HOST: "127.0.0.1",
+      DATA_DIR: mkdtempSync(join(tmpdir(), "parley-limits-")),
+      WEB_DIST_DIR: "",
+      JWT_SECRET: TEST_JWT_SECRET,
+      MESSAGE_RATE_LIMIT: "3/60s",
+      WS_FRAME_RATE_LIMIT: "1/s,5",
+    });
+    try {
+      const [, url] = await waitForLine(server.output, /"msg":"listening","url":"([^"]+)"/);
+      const target = { url: url ?? "", port: Number(new URL(url ?? "").port) };
+      const [alice, bob] = [await signUpAndLogIn(target), await signUpAndLogIn(target)];
+      const { id } = await alice.api.conversation.create.mutate({ memberIds: [bob.id] });
+      for (let i = 0; i < 3; i += 1) await alice.api.message.send.mutate({ conversationId: id, content: "x", clientMessageId: `m${i}` });
+      expect(await errorCodeOf(alice.api.message.send.mutate({ conversationId: id, content: "x", clientMessageId: "m3" }))).toBe("TOO_MANY_REQUESTS");
+
+      // Five frames in a burst are allowed (connectionParams was the first), the seventh is not.
+      const raw = await rawSocket(target, { token: alice.accessToken });
+      for (let i = 0; i < 4; i += 1) raw.send("PONG");
+      await new Promise((r) => setTimeout(r, 100));
+      expect(raw.socket.readyState).toBe(raw.socket.OPEN);
+      for (let i = 0; i < 2; i += 1) raw.send("PONG");
+      expect(await raw.closed).toEqual({ code: 1008, reason: "too many messages" });
+    } finally {
+      server.child.kill("SIGTERM");
+      await server.exited;
+    }
   });
 
   it("SIGKILL during a burst of sends loses no acknowledged message, and a resuming client gets exactly what it missed", async () => {

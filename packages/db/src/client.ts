@@ -1,7 +1,10 @@
 import { PrismaBetterSQLite3 } from "@prisma/adapter-better-sqlite3";
 import { PrismaPg } from "@prisma/adapter-pg";
+import type BetterSqlite3 from "better-sqlite3";
+import pg from "pg";
 import { PrismaClient as SqliteClient } from "../generated/sqlite/client.js";
 import { PrismaClient as PostgresClient } from "../generated/postgresql/client.js";
+import { postgresMessageStore, sqliteMessageStore, type MessageStore } from "./message-store.js";
 import { providerOf, sqlitePath, type Provider } from "./provider.js";
 
 /**
@@ -13,6 +16,8 @@ export type Db = SqliteClient;
 export interface Database {
   readonly provider: Provider;
   readonly prisma: Db;
+  /** Storing and paging messages, on the same connection (SQLite) or pool (PostgreSQL) as `prisma`. */
+  readonly messages: MessageStore;
   /** Runs a trivial query: true when the database answers. */
   ping(): Promise<boolean>;
   close(): Promise<void>;
@@ -28,22 +33,28 @@ export interface DatabaseOptions {
 export async function openDatabase(url: string, options: DatabaseOptions = {}): Promise<Database> {
   const provider = providerOf(url);
   let prisma: Db;
+  let messages: MessageStore;
   if (provider === "sqlite") {
-    const adapter = new PrismaBetterSQLite3({ url: sqlitePath(url), timeout: options.busyTimeoutMs ?? 10_000 });
+    const adapter = new SharedConnectionSqliteAdapter({ url: sqlitePath(url), timeout: options.busyTimeoutMs ?? 10_000 });
     prisma = new SqliteClient({ adapter });
     // WAL lets readers go on while one writer writes; it is stored in the file, and NORMAL sync is
     // the documented safe pairing with WAL (a commit survives a process crash).
     await prisma.$queryRawUnsafe("PRAGMA journal_mode = WAL");
     await prisma.$executeRawUnsafe("PRAGMA synchronous = NORMAL");
     await prisma.$executeRawUnsafe("PRAGMA foreign_keys = ON");
+    // The queries above made Prisma connect.
+    messages = sqliteMessageStore(adapter.connection());
   } else {
-    const adapter = new PrismaPg({ connectionString: url, max: options.poolSize ?? 10 });
+    const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 10 });
+    const adapter = new PrismaPg(pool, { disposeExternalPool: true });
     // Same models, same delegates: only the generated provider differs.
     prisma = new PostgresClient({ adapter }) as unknown as Db;
+    messages = postgresMessageStore(pool);
   }
   return {
     provider,
     prisma,
+    messages,
     async ping() {
       try {
         await prisma.$queryRawUnsafe("SELECT 1");
@@ -54,4 +65,31 @@ export async function openDatabase(url: string, options: DatabaseOptions = {}): 
     },
     close: () => prisma.$disconnect(),
   };
+}
+
+/**
+ * Prisma's better-sqlite3 adapter, also handing out the connection it opened, so that the message
+ * store uses the same one: a second connection to the file would wait synchronously (blocking the
+ * event loop) for a write lock held by the first. The adapter keeps the connection in its `client`
+ * field (checked by test/message-store.test.ts against the pinned adapter version).
+ */
+class SharedConnectionSqliteAdapter extends PrismaBetterSQLite3 {
+  private client: BetterSqlite3.Database | null = null;
+
+  override async connect(): Promise<Awaited<ReturnType<PrismaBetterSQLite3["connect"]>>> {
+    const adapter = await super.connect();
+    const client = (adapter as unknown as { client?: unknown }).client;
+    if (!isBetterSqlite3(client)) throw new Error("@prisma/adapter-better-sqlite3 no longer keeps its connection in `client`");
+    this.client = client;
+    return adapter;
+  }
+
+  connection(): BetterSqlite3.Database {
+    if (!this.client) throw new Error("the SQLite adapter has not connected yet");
+    return this.client;
+  }
+}
+
+function isBetterSqlite3(value: unknown): value is BetterSqlite3.Database {
+  return typeof value === "object" && value !== null && "prepare" in value && "transaction" in value && "inTransaction" in value;
 }

@@ -2,4 +2,5 @@ export { openDatabase, type Database, type DatabaseOptions, type Db } from "./cl
 export { migrate, readMigrations, migrationsDir, type Migration, type MigrateResult } from "./migrate.js";
 export { providerOf, sqlitePath, type Provider } from "./provider.js";
 export { isUniqueViolation } from "./errors.js";
+export { MESSAGE_ORDER_LOCK, type InsertResult, type MessageStore, type NewMessageRow, type StoredMessage } from "./message-store.js";
 export type { User, Conversation, ConversationMember, Message, Session, RefreshToken } from "../generated/sqlite/client.js";

@@ -6,7 +6,6 @@ import { baselineOf, parleyOn, prepareDatabase, type RunContext } from "../conte
 import type { Provider } from "../databases.js";
 import { describeStep, findKnee, type KneeResult, type KneeSearchOptions } from "../knee.js";
 import type { StepResult } from "../load.js";
-import { SENDS_PER_USER_PER_SECOND } from "../params.js";
 import { newestProfile, summariseProfile, type ProfileSummary } from "../profile.js";
 import { Session } from "../session.js";
 import { loadPlan, topology, type Target, type Topology } from "../targets.js";
@@ -61,7 +60,7 @@ export async function runDelivery(context: RunContext, spec: DeliverySpec): Prom
     let parley: KneeResult;
     let serverLog: string[];
     try {
-      parley = await findKnee(parleySession, { ...search, maxRate: SENDS_PER_USER_PER_SECOND * layout.senders.length }, log);
+      parley = await findKnee(parleySession, search, log);
       serverLog = parleySession.serverErrors();
     } finally {
       await parleySession.close();
@@ -85,7 +84,7 @@ export async function runDelivery(context: RunContext, spec: DeliverySpec): Prom
     }
 
     let profile: ProfileSummary | null = null;
-    if (spec.profile && parley.knee > 0) profile = await profileAt(context, parleyTarget, sessionFor, parley.knee, spec.id);
+    if (spec.profile && parley.knee > 0) profile = await profileAt(context, parleyTarget, sessionFor, context.profileRate ?? parley.knee, spec.id);
     return { id: spec.id, provider: spec.provider, instances: spec.instances, clients, roomSize, senders: layout.senders.length, parley, baseline, baselineAtParleyKnee, profile, serverLog };
   } finally {
     await database.drop();

@@ -1,7 +1,7 @@
-import { isUniqueViolation, type Database } from "@parley/db";
+import type { Database } from "@parley/db";
 import type { EventBus } from "../live/event-bus.js";
 import type { MessageDto } from "../schemas.js";
-import { messageSelect, toMessageDto, type MessageRow } from "./selects.js";
+import { toMessageDto } from "./selects.js";
 
 export interface NewMessage {
   conversationId: string;
@@ -23,12 +23,8 @@ interface Pending {
   reject(error: unknown): void;
 }
 
-/** Key of the PostgreSQL advisory lock that orders message inserts across instances. */
-const MESSAGE_ORDER_LOCK = 72_707_370n;
 /** Messages stored in one statement at most. */
 const MAX_BATCH = 100;
-
-const keyOf = (m: { senderId: string; clientMessageId: string }) => `${m.senderId}\u0000${m.clientMessageId}`;
 
 /**
  * Stores messages and publishes them, each with the id of the message stored before it.
@@ -37,7 +33,7 @@ const keyOf = (m: { senderId: string; clientMessageId: string }) => `${m.senderI
  * a new message below N - because they are the resume cursor. Writes are therefore serialized:
  * within an instance one batch at a time, and on PostgreSQL across instances by a
  * transaction-scoped advisory lock taken before the ids are drawn, so commit order equals id
- * order. SQLite is written by one process, whose own serialization suffices.
+ * order (db.messages.insert). SQLite is written by one process, whose own serialization suffices.
  *
  * Sends that arrive while a batch is being stored wait and are stored together in one statement
  * (group commit): under load the cost of a database round trip is shared by the whole batch.
@@ -45,8 +41,6 @@ const keyOf = (m: { senderId: string; clientMessageId: string }) => `${m.senderI
 export class MessageWriter {
   private pending: Pending[] = [];
   private flushing = false;
-  /** SQLite only: the newest id this process stored (null until read from the database). */
-  private lastStoredId: bigint | null = null;
 
   constructor(
     private readonly db: Database,
@@ -76,71 +70,20 @@ export class MessageWriter {
   }
 
   private async storeBatch(batch: Pending[]): Promise<void> {
-    let stored: { rows: MessageRow[]; prevId: bigint };
-    try {
-      const messages = batch.map((p) => p.message);
-      stored = this.db.provider === "postgresql" ? await this.insertLocked(messages) : await this.insertSqlite(messages);
-    } catch (error) {
-      if (!isUniqueViolation(error)) throw error;
-      if (batch.length > 1) {
-        // A retry of a stored message is in this batch: store them one by one, so that each
-        // duplicate gets the stored row and the others are stored.
-        for (const p of batch) await this.storeBatch([p]).catch((e: unknown) => p.reject(e));
-        return;
-      }
-      // Already stored under this sender's clientMessageId (a retry, or the same send racing on
-      // another instance): the first one stored wins, and was published.
-      const [p] = batch as [Pending];
-      const existing = await this.db.prisma.message.findUniqueOrThrow({
-        where: { senderId_clientMessageId: { senderId: p.message.senderId, clientMessageId: p.message.clientMessageId } },
-        select: messageSelect,
-      });
-      p.resolve({ message: toMessageDto(existing), created: false });
-      return;
-    }
-    const pendingByKey = new Map(batch.map((p) => [keyOf(p.message), p]));
-    let prevId = stored.prevId;
+    const { results, prevId: before } = await this.db.messages.insert(batch.map((p) => p.message));
+    let prevId = before;
     const published: Promise<void>[] = [];
-    const written: [Pending, MessageDto][] = [];
-    for (const row of stored.rows) {
-      const pending = pendingByKey.get(keyOf(row));
-      if (!pending) continue;
-      pendingByKey.delete(keyOf(row));
+    const written = results.map(({ message: row, created }, i) => {
       const message = toMessageDto(row);
-      written.push([pending, message]);
-      published.push(
-        this.bus.publish({ type: "message", message, recipientIds: pending.recipientIds, prevId: prevId.toString() }).catch(this.onPublishError),
-      );
-      prevId = row.id;
-    }
+      if (created) {
+        const { recipientIds } = batch[i] as Pending;
+        published.push(this.bus.publish({ type: "message", message, recipientIds, prevId: prevId.toString() }).catch(this.onPublishError));
+        prevId = row.id;
+      }
+      return { message, created };
+    });
     // Stored means sent, even if publishing failed: receivers fill the gap from the database.
     await Promise.all(published);
-    for (const [pending, message] of written) pending.resolve({ message, created: true });
-    for (const pending of pendingByKey.values()) pending.reject(new Error("a stored message was not returned"));
+    for (const [i, pending] of batch.entries()) pending.resolve(written[i] as Written);
   }
-
-  private async insertSqlite(messages: NewMessage[]): Promise<{ rows: MessageRow[]; prevId: bigint }> {
-    const { prisma } = this.db;
-    if (this.lastStoredId === null) {
-      const newest = await prisma.message.findFirst({ orderBy: { id: "desc" }, select: { id: true } });
-      this.lastStoredId = newest?.id ?? 0n;
-    }
-    const rows = sortById(await prisma.message.createManyAndReturn({ data: messages, select: messageSelect }));
-    const prevId = this.lastStoredId;
-    this.lastStoredId = rows.at(-1)?.id ?? prevId;
-    return { rows, prevId };
-  }
-
-  private insertLocked(messages: NewMessage[]): Promise<{ rows: MessageRow[]; prevId: bigint }> {
-    return this.db.prisma.$transaction(async (tx) => {
-      await tx.$executeRaw`SELECT pg_advisory_xact_lock(${MESSAGE_ORDER_LOCK})`;
-      const newest = await tx.message.findFirst({ orderBy: { id: "desc" }, select: { id: true } });
-      const rows = sortById(await tx.message.createManyAndReturn({ data: messages, select: messageSelect }));
-      return { rows, prevId: newest?.id ?? 0n };
-    });
-  }
-}
-
-function sortById(rows: MessageRow[]): MessageRow[] {
-  return rows.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }

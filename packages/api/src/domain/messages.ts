@@ -31,12 +31,7 @@ export async function listMessages(
   services: Services,
   input: { conversationId: string; cursor?: string | null | undefined; limit: number },
 ): Promise<{ items: MessageDto[]; nextCursor: string | null }> {
-  const rows = await services.db.prisma.message.findMany({
-    where: { conversationId: input.conversationId, ...(input.cursor ? { id: { lt: BigInt(input.cursor) } } : {}) },
-    orderBy: { id: "desc" },
-    take: input.limit + 1,
-    select: messageSelect,
-  });
+  const rows = await services.db.messages.page(input.conversationId, input.cursor ? BigInt(input.cursor) : null, input.limit + 1);
   const hasMore = rows.length > input.limit;
   const page = rows.slice(0, input.limit).reverse();
   const oldest = page[0];
@@ -62,10 +57,7 @@ export { BACKFILL_PAGE };
 export function messageLogOf(services: Pick<Services, "db" | "memberships">): MessageLog {
   const { db, memberships } = services;
   return {
-    async latestId() {
-      const newest = await db.prisma.message.findFirst({ orderBy: { id: "desc" }, select: { id: true } });
-      return newest?.id ?? 0n;
-    },
+    latestId: () => db.messages.latestId(),
     async after(afterId, limit) {
       const rows = await db.prisma.message.findMany({
         where: { id: { gt: afterId } },
