@@ -45,6 +45,29 @@ describeEachProvider("message.live", (provider) => {
     for (const tab of tabs) expect(tab.ids).toEqual([sent.id]);
   });
 
+  it("releases a subscription on the server when the client stops it or closes its socket", async () => {
+    // Shares the hub with the other tests of this file: counts are relative.
+    const alice = await signUpAndLogIn(server);
+    const before = server.services.hub.subscriptionCount;
+    const stopped = collectLive(live(alice));
+    const socket = live(alice);
+    collectLive(socket);
+    await waitForSubscribers(server, before + 2);
+
+    stopped.unsubscribe();
+    await waitForCount(before + 1);
+    await socket.close();
+    await waitForCount(before);
+  });
+
+  const waitForCount = async (count: number) => {
+    const deadline = Date.now() + 5_000;
+    while (server.services.hub.subscriptionCount !== count) {
+      if (Date.now() > deadline) throw new Error(`expected ${count} subscriptions, have ${server.services.hub.subscriptionCount}`);
+      await sleep(10);
+    }
+  };
+
   it("delivers nothing to a user who is not a member", async () => {
     const [alice, bob, mallory] = await Promise.all([signUpAndLogIn(server), signUpAndLogIn(server), signUpAndLogIn(server)]);
     const { id } = await alice.api.conversation.create.mutate({ memberIds: [bob.id] });

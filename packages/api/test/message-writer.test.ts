@@ -52,3 +52,17 @@ it("answers duplicates in a batch with the stored message, stores the rest, and 
   expect(events.map((e) => e.message.content).sort()).toEqual(["fresh-1", "fresh-2"]);
   expect(await database.db.prisma.message.count({ where: { clientMessageId: { in: ["fresh-1", "fresh-2", "dup-stored"] } } })).toBe(3);
 });
+
+it("stores sends that arrive in the same turn of the event loop in one transaction", async () => {
+  const inserts: number[] = [];
+  const insert = database.db.messages.insert.bind(database.db.messages);
+  const spy = Object.assign(Object.create(database.db.messages) as typeof database.db.messages, {
+    insert: (messages: Parameters<typeof insert>[0]) => {
+      inserts.push(messages.length);
+      return insert(messages);
+    },
+  });
+  const counted = new MessageWriter({ ...database.db, messages: spy }, new InProcessEventBus());
+  await Promise.all(Array.from({ length: 10 }, (_, i) => counted.write(message(`turn-${i}`), [senderId])));
+  expect(inserts).toEqual([10]);
+});

@@ -69,6 +69,34 @@ function fromSqlite(row: SqliteRow): StoredMessage {
 const SQLITE_TRANSACTION_WAIT_MS = 10_000;
 
 export function sqliteMessageStore(client: BetterSqlite3.Database): MessageStore {
+  // Prepared on first use: the database may not be migrated yet when it is opened.
+  let prepared: ReturnType<typeof prepareSqlite> | null = null;
+  const statements = () => (prepared ??= prepareSqlite(client));
+
+  return {
+    async insert(messages) {
+      // Prisma runs its own transactions on this connection with awaits between statements; a
+      // write now would join one (and be rolled back with it). Wait for it to end.
+      const deadline = Date.now() + SQLITE_TRANSACTION_WAIT_MS;
+      while (client.inTransaction) {
+        if (Date.now() > deadline) throw new Error("timed out waiting for a transaction on the SQLite connection");
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      // IMMEDIATE: take the write lock at BEGIN, so the id read first is still the newest at the insert.
+      return statements().insertAll.immediate(messages);
+    },
+    async page(conversationId, beforeId, limit) {
+      const { pageFrom, pageBefore } = statements();
+      const rows = beforeId === null ? pageFrom.all(conversationId, limit) : pageBefore.all(conversationId, beforeId, limit);
+      return rows.map(fromSqlite);
+    },
+    async latestId() {
+      return statements().latest();
+    },
+  };
+}
+
+function prepareSqlite(client: BetterSqlite3.Database) {
   const insertOne = client.prepare<[string, string, string, string, string], SqliteRow>(
     `INSERT INTO "Message" ("conversationId", "senderId", "content", "clientMessageId", "createdAt") VALUES (?, ?, ?, ?, ?) ` +
       `ON CONFLICT ("senderId", "clientMessageId") DO NOTHING RETURNING ${COLUMNS}`,
@@ -93,27 +121,7 @@ export function sqliteMessageStore(client: BetterSqlite3.Database): MessageStore
     });
     return { results, prevId };
   });
-
-  return {
-    async insert(messages) {
-      // Prisma runs its own transactions on this connection with awaits between statements; a
-      // write now would join one (and be rolled back with it). Wait for it to end.
-      const deadline = Date.now() + SQLITE_TRANSACTION_WAIT_MS;
-      while (client.inTransaction) {
-        if (Date.now() > deadline) throw new Error("timed out waiting for a transaction on the SQLite connection");
-        await new Promise((resolve) => setImmediate(resolve));
-      }
-      // IMMEDIATE: take the write lock at BEGIN, so the id read first is still the newest at the insert.
-      return insertAll.immediate(messages);
-    },
-    async page(conversationId, beforeId, limit) {
-      const rows = beforeId === null ? pageFrom.all(conversationId, limit) : pageBefore.all(conversationId, beforeId, limit);
-      return rows.map(fromSqlite);
-    },
-    async latestId() {
-      return latest();
-    },
-  };
+  return { insertAll, pageFrom, pageBefore, latest };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -52,12 +52,16 @@ export class MessageWriter {
   write(message: NewMessage, recipientIds: string[]): Promise<Written> {
     return new Promise<Written>((resolve, reject) => {
       this.pending.push({ message, recipientIds, resolve, reject });
-      if (!this.flushing) void this.flush();
+      if (!this.flushing) {
+        // Gather what arrives in the same turn of the event loop (frames read from many sockets
+        // at once) into the first batch; later arrivals wait for the batch being stored.
+        this.flushing = true;
+        setImmediate(() => void this.flush());
+      }
     });
   }
 
   private async flush(): Promise<void> {
-    this.flushing = true;
     while (this.pending.length > 0) {
       const batch = this.pending.splice(0, MAX_BATCH);
       try {
