@@ -2,11 +2,15 @@
 import { ConfigError } from "./config.js";
 import { createLogger } from "./log.js";
 import { startServer } from "./server.js";
+import { lowerHelperThreadPriority } from "./thread-priority.js";
 
 const bootLog = createLogger("info");
 
 try {
+  // Deliveries before password hashes (see thread-priority.ts).
+  const priority = await lowerHelperThreadPriority();
   const server = await startServer();
+  if (priority.skipped) bootLog.warn("password hashing runs at normal priority", { reason: priority.skipped });
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;

@@ -1,6 +1,6 @@
 // The production entry point as an operator runs it: the built bundle, configured by environment.
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -45,6 +45,25 @@ describe.skipIf(!existsSync(bundle))(`the built server${existsSync(bundle) ? "" 
       expect(server.output()).toContain('"msg":"stopped"');
     } finally {
       server.child.kill("SIGKILL");
+    }
+  });
+
+  it("runs every thread but the event loop's (password hashing on libuv's threadpool) at a lower priority", async () => {
+    const server = run({ PORT: "0", HOST: "127.0.0.1", DATA_DIR: mkdtempSync(join(tmpdir(), "parley-nice-")), WEB_DIST_DIR: "", JWT_SECRET: TEST_JWT_SECRET });
+    try {
+      await waitForLine(server.output, /"msg":"listening"/);
+      const pid = server.child.pid ?? 0;
+      // Field 19 of /proc/<pid>/task/<tid>/stat is the thread's nice value (after the parenthesised name).
+      const nice = (tid: string) => Number(readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8").split(") ")[1]?.split(" ")[16]);
+      const threads = readdirSync(`/proc/${pid}/task`);
+      expect(nice(String(pid))).toBe(0);
+      // At least libuv's four threadpool threads and V8's helpers; threads the server started
+      // itself afterwards (the SQLite checkpoint worker) inherit the event loop's priority.
+      expect(threads.filter((tid) => nice(tid) === 10).length).toBeGreaterThanOrEqual(8);
+      expect(server.output()).not.toContain("normal priority");
+    } finally {
+      server.child.kill("SIGTERM");
+      await server.exited;
     }
   });
 

@@ -4,6 +4,7 @@ import type BetterSqlite3 from "better-sqlite3";
 import pg from "pg";
 import { PrismaClient as SqliteClient } from "../generated/sqlite/client.js";
 import { PrismaClient as PostgresClient } from "../generated/postgresql/client.js";
+import { startCheckpointer } from "./checkpointer.js";
 import { postgresMessageStore, sqliteMessageStore, type MessageStore } from "./message-store.js";
 import { providerOf, sqlitePath, type Provider } from "./provider.js";
 
@@ -34,6 +35,7 @@ export async function openDatabase(url: string, options: DatabaseOptions = {}): 
   const provider = providerOf(url);
   let prisma: Db;
   let messages: MessageStore;
+  let stopBackgroundWork: () => Promise<void> = () => Promise.resolve();
   if (provider === "sqlite") {
     const adapter = new SharedConnectionSqliteAdapter({ url: sqlitePath(url), timeout: options.busyTimeoutMs ?? 10_000 });
     prisma = new SqliteClient({ adapter });
@@ -44,6 +46,8 @@ export async function openDatabase(url: string, options: DatabaseOptions = {}): 
     await prisma.$executeRawUnsafe("PRAGMA foreign_keys = ON");
     // The queries above made Prisma connect.
     messages = sqliteMessageStore(adapter.connection());
+    const checkpointer = startCheckpointer(adapter.connection(), sqlitePath(url));
+    stopBackgroundWork = () => checkpointer.stop();
   } else {
     const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 10 });
     const adapter = new PrismaPg(pool, { disposeExternalPool: true });
@@ -63,7 +67,10 @@ export async function openDatabase(url: string, options: DatabaseOptions = {}): 
         return false;
       }
     },
-    close: () => prisma.$disconnect(),
+    async close() {
+      await stopBackgroundWork();
+      await prisma.$disconnect();
+    },
   };
 }
 
