@@ -72,7 +72,7 @@ export function disturbed(step: StepResult): boolean {
 
 /** Attempts per rate: a failure on latency alone is run again once, and again while others disturb it. */
 const MAX_ATTEMPTS = 3;
-/** Passing rates tried, from the highest down, when confirming the knee. */
+/** Passing rates tried, from the highest down (bisected ones included), when confirming the knee. */
 const MAX_CONFIRM_CANDIDATES = 6;
 
 export async function findKnee(session: Session, options: KneeSearchOptions, log: (line: string) => void): Promise<KneeResult> {
@@ -139,14 +139,25 @@ export async function findKnee(session: Session, options: KneeSearchOptions, log
     lastPass = low;
   }
 
-  // Confirm: every run at the knee must pass; if one does not, fall back to the next lower passing rate.
-  const passing = [...new Set(steps.filter((s) => s.passed && s.rate <= lastPass).map((s) => s.rate))].sort((a, b) => b - a);
-  for (const candidate of passing.slice(0, MAX_CONFIRM_CANDIDATES)) {
+  // Confirm: every run at the knee must pass. When one does not, the knee lies between the next
+  // lower passing rate and this one: bisect there (as many times as above) before falling back.
+  const candidates = [...new Set(steps.filter((s) => s.passed && s.rate <= lastPass).map((s) => s.rate))].sort((a, b) => b - a);
+  let bisectionsLeft = options.bisections;
+  for (let tried = 0; candidates.length > 0 && tried < MAX_CONFIRM_CANDIDATES; tried += 1) {
+    const candidate = candidates.shift() as number;
     const firstRun = steps.find((s) => s.rate === candidate && s.passed) ?? null;
     let confirmed = true;
     for (let i = 1; i < options.confirmRuns && confirmed; i += 1) confirmed = (await run(candidate, "confirm")).passed;
     if (confirmed) return { label: session.label, knee: candidate, bound, atKnee: firstRun, steps };
     bound = "latency-or-loss";
+    const lower = candidates[0];
+    if (lower !== undefined && bisectionsLeft > 0) {
+      const mid = roundRate((lower + candidate) / 2);
+      if (mid > lower && mid < candidate) {
+        bisectionsLeft -= 1;
+        if ((await run(mid, "bisect")).passed) candidates.unshift(mid);
+      }
+    }
   }
   return { label: session.label, knee: 0, bound: "none", atKnee: null, steps };
 }

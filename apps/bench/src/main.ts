@@ -29,6 +29,7 @@ const { values: args } = parseArgs({
     quick: { type: "boolean", default: false },
     only: { type: "string" },
     postgres: { type: "string" },
+    "no-postgres": { type: "boolean", default: false },
     redis: { type: "string" },
     "no-pin": { type: "boolean", default: false },
     write: { type: "boolean", default: false },
@@ -51,6 +52,7 @@ if (args.help) {
               writes results/<time>.json, .svg (p99 against rate) and .md
   --postgres  PostgreSQL server to create databases on (full default postgresql://postgres@127.0.0.1:5432/postgres)
   --redis     Redis for the two-instance run (full default redis://127.0.0.1:6379)
+  --no-postgres  full, but SQLite only (no PostgreSQL or Redis runs)
   --profile   also profile the server (node --cpu-prof) for one step at scenario 1's knee (full does)
   --profile-rate N  profile at N sends/s instead of at the knee
   --node-flags "..."  extra node flags for the Parley servers (e.g. --node-flags=--max-semi-space-size=32)
@@ -72,8 +74,8 @@ if (args.report) {
 const base: Params = args.full ? fullParams : quickParams;
 const params: Params = {
   ...base,
-  postgres: base.postgres || args.postgres !== undefined,
-  redis: base.redis || args.redis !== undefined,
+  postgres: (base.postgres && !args["no-postgres"]) || args.postgres !== undefined,
+  redis: ((base.redis && !args["no-postgres"]) || args.redis !== undefined) && !args["no-postgres"],
   profile: base.profile || args.profile,
 };
 const only = new Set((args.only ?? SCENARIOS.join(",")).split(",").map((s) => s.trim()));
