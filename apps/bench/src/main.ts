@@ -1,4 +1,4 @@
-// `pnpm bench` (quick, about two minutes) and `pnpm bench -- --full` (everything, then results,
+// `pnpm bench` (quick, about three minutes) and `pnpm bench -- --full` (everything, then results,
 // chart and a markdown summary written to apps/bench/results/). See BENCHMARKS.md.
 import { execFileSync } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
@@ -47,7 +47,7 @@ const { values: args } = parseArgs({
 if (args.help) {
   console.log(`usage: pnpm bench [-- --full] [--only s1,s2,s3,s4,s5] [--postgres URL] [--redis URL] [--profile] [--no-pin] [--write] [--max-minutes N]
 
-  (default)   quick: about two minutes, SQLite only, smaller sizes; prints the table
+  (default)   quick: about three minutes, SQLite only, smaller sizes; prints the table
   --full      every scenario at full size, also on PostgreSQL and on two instances with Redis;
               writes results/<time>.json, .svg (p99 against rate) and .md
   --postgres  PostgreSQL server to create databases on (full default postgresql://postgres@127.0.0.1:5432/postgres)

@@ -1,4 +1,4 @@
-// The two sizes of the benchmark: `quick` (pnpm bench, about two minutes, SQLite only) and `full`
+// The two sizes of the benchmark: `quick` (pnpm bench, about three minutes, SQLite only) and `full`
 // (every scenario of issue 6 at full size, also on PostgreSQL and on two instances with Redis).
 import { roundRate } from "./knee.js";
 
