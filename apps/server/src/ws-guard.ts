@@ -1,6 +1,7 @@
 // Limits on each WebSocket connection, applied before tRPC sees a frame. tRPC's adapter has no
 // hooks for these, so the guard wraps the socket's emit (incoming frames) and send (outgoing).
 import type { IncomingMessage } from "node:http";
+import { Duplex } from "node:stream";
 import type { WebSocket } from "ws";
 
 export interface WsLimits {
@@ -73,7 +74,9 @@ export function guardSocket(socket: WebSocket, req: IncomingMessage, limits: WsL
   socket.emit = guardedEmit as typeof socket.emit;
 
   const send = socket.send.bind(socket) as (...args: Parameters<Send>) => void;
+  const transport = transportOf(socket);
   socket.send = ((...args: Parameters<Send>) => {
+    if (transport) holdUntilEndOfTurn(transport);
     send(...args);
     // A client that stopped reading: its queue would grow without bound.
     if (socket.bufferedAmount > limits.maxBufferedBytes) {
@@ -81,6 +84,41 @@ export function guardSocket(socket: WebSocket, req: IncomingMessage, limits: WsL
       socket.terminate();
     }
   }) as Send;
+}
+
+// Frames sent to one socket in the same turn of the event loop (a batch of messages for a busy
+// room) leave in one write instead of one system call each. The first frame of a turn goes out at
+// once - most sockets get one - and a second one corks the socket until the turn's work is done.
+const sentThisTurn = new Set<Duplex>();
+const held: Duplex[] = [];
+let endOfTurnScheduled = false;
+
+function holdUntilEndOfTurn(transport: Duplex): void {
+  if (!sentThisTurn.has(transport)) {
+    sentThisTurn.add(transport);
+    if (!endOfTurnScheduled) {
+      endOfTurnScheduled = true;
+      setImmediate(endTurn);
+    }
+    return;
+  }
+  if (transport.writableCorked === 0) {
+    transport.cork();
+    held.push(transport);
+  }
+}
+
+function endTurn(): void {
+  endOfTurnScheduled = false;
+  sentThisTurn.clear();
+  for (const transport of held) transport.uncork();
+  held.length = 0;
+}
+
+/** The TCP (or TLS) socket under a ws WebSocket; ws keeps it in `_socket`. */
+function transportOf(socket: WebSocket): Duplex | null {
+  const transport = (socket as unknown as { _socket?: unknown })._socket;
+  return transport instanceof Duplex ? transport : null;
 }
 
 /** The number of calls in a frame that is a JSON array; frames are at most 64 KiB. */
