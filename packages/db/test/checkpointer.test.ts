@@ -1,12 +1,24 @@
 // SQLite checkpoints run on a worker thread, not inside the server's commits.
 import { statSync } from "node:fs";
 import BetterSqlite3 from "better-sqlite3";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 import { startCheckpointer } from "../src/checkpointer.js";
 import { openDatabase } from "../src/client.js";
 import { migrate } from "../src/migrate.js";
 import { sqlitePath } from "../src/provider.js";
 import { newSqliteUrl, seedConversation } from "./support.js";
+
+/** A better-sqlite3 connection in WAL mode to a new migrated file, closed after the test. */
+async function walConnection(): Promise<BetterSqlite3.Database> {
+  const url = newSqliteUrl();
+  await migrate(url);
+  const connection = new BetterSqlite3(sqlitePath(url));
+  connection.pragma("journal_mode = WAL");
+  onTestFinished(() => {
+    connection.close();
+  });
+  return connection;
+}
 
 describe("the SQLite checkpoint worker", () => {
   it("moves committed pages into the database file while the server's connection never checkpoints", async () => {
@@ -42,25 +54,15 @@ describe("the SQLite checkpoint worker", () => {
   });
 
   it("reports its checkpoints and stops when asked", async () => {
-    const url = newSqliteUrl();
-    await migrate(url);
-    const connection = new BetterSqlite3(sqlitePath(url));
-    connection.pragma("journal_mode = WAL");
-    const checkpointer = startCheckpointer(connection, sqlitePath(url), 20);
-    try {
-      connection.exec(`CREATE TABLE "Scratch" ("x" TEXT)`);
-      expect(await checkpointer.checkpointed()).toBeGreaterThanOrEqual(0);
-      await checkpointer.stop();
-    } finally {
-      connection.close();
-    }
+    const connection = await walConnection();
+    const checkpointer = startCheckpointer(connection, connection.name, 20);
+    connection.exec(`CREATE TABLE "Scratch" ("x" TEXT)`);
+    expect(await checkpointer.checkpointed()).toBeGreaterThanOrEqual(0);
+    await checkpointer.stop();
   });
 
   it("hands checkpointing back to the connection when the worker cannot open the file", async () => {
-    const url = newSqliteUrl();
-    await migrate(url);
-    const connection = new BetterSqlite3(sqlitePath(url));
-    connection.pragma("journal_mode = WAL");
+    const connection = await walConnection();
     const checkpointer = startCheckpointer(connection, "/nonexistent-directory/parley.db", 20);
     try {
       const deadline = Date.now() + 5_000;
@@ -72,7 +74,6 @@ describe("the SQLite checkpoint worker", () => {
       await expect(checkpointer.checkpointed()).rejects.toThrow(/failed/);
     } finally {
       await checkpointer.stop();
-      connection.close();
     }
   });
 });

@@ -23,7 +23,7 @@ interface Pending {
   reject(error: unknown): void;
 }
 
-/** Messages stored in one statement at most. */
+/** Messages stored in one transaction at most. */
 const MAX_BATCH = 100;
 
 /**
@@ -35,8 +35,8 @@ const MAX_BATCH = 100;
  * transaction-scoped advisory lock taken before the ids are drawn, so commit order equals id
  * order (db.messages.insert). SQLite is written by one process, whose own serialization suffices.
  *
- * Sends that arrive while a batch is being stored wait and are stored together in one statement
- * (group commit): under load the cost of a database round trip is shared by the whole batch.
+ * Sends that arrive in the same turn of the event loop, or while a batch is being stored, are
+ * stored together in one transaction (group commit): under load the cost of a commit is shared.
  */
 export class MessageWriter {
   private pending: Pending[] = [];
