@@ -9,7 +9,8 @@ export default defineConfig({
   build: {
     outDir: "dist",
     emptyOutDir: true,
-    sourcemap: true,
+    // No source maps in the served build: they would publish the app's source (the server refuses *.map too).
+    sourcemap: false,
   },
   server: {
     proxy: {

@@ -1,7 +1,7 @@
 // The server's configuration: read from the environment once, validated, then passed down.
 // This is the only module of the server that reads process.env.
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
@@ -38,6 +38,11 @@ export interface ServerConfig {
   messageRateLimit: { max: number; windowSeconds: number };
   /** WebSocket frames a connection may send: a sustained rate and a burst. */
   wsFrameRate: { framesPerSecond: number; frameBurst: number };
+  // Caps on live connections (see ws-guard.ts WsLimits and SECURITY.md).
+  /** Per instance. maxConnections defaults to what the descriptor limit leaves after a reserve. */
+  wsConnections: { maxConnections: number; maxConnectionsPerUser: number; maxConnectionsPerAddress: number; authTimeoutMs: number };
+  /** Live subscriptions one connection may hold. */
+  subscriptionsPerConnection: number;
 }
 
 export class ConfigError extends Error {
@@ -75,6 +80,12 @@ const envSchema = z.object({
     .string()
     .regex(/^[1-9]\d{0,5}\/s,[1-9]\d{0,6}$/, 'must look like "20/s,60" (frames per second, burst)')
     .default("20/s,60"),
+  // Caps on live connections and subscriptions, per instance.
+  WS_MAX_CONNECTIONS: z.coerce.number().int().min(1).max(10_000_000).optional(),
+  WS_MAX_CONNECTIONS_PER_USER: z.coerce.number().int().min(1).max(100_000).default(20),
+  WS_MAX_CONNECTIONS_PER_ADDRESS: z.coerce.number().int().min(1).max(10_000_000).default(100),
+  WS_AUTH_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
+  WS_MAX_SUBSCRIPTIONS_PER_CONNECTION: z.coerce.number().int().min(1).max(1_000).default(10),
   TLS_CERT_FILE: z.string().optional(),
   TLS_KEY_FILE: z.string().optional(),
   NODE_ENV: z.string().optional(),
@@ -133,6 +144,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = env.INIT_
       shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
       messageRateLimit: parseMessageRate(e.MESSAGE_RATE_LIMIT),
       wsFrameRate: parseFrameRate(e.WS_FRAME_RATE_LIMIT),
+      wsConnections: {
+        maxConnections: e.WS_MAX_CONNECTIONS ?? defaultMaxConnections(),
+        maxConnectionsPerUser: e.WS_MAX_CONNECTIONS_PER_USER,
+        maxConnectionsPerAddress: e.WS_MAX_CONNECTIONS_PER_ADDRESS,
+        authTimeoutMs: e.WS_AUTH_TIMEOUT_MS,
+      },
+      subscriptionsPerConnection: e.WS_MAX_SUBSCRIPTIONS_PER_CONNECTION,
     },
     warnings,
   };
@@ -148,12 +166,33 @@ function parseFrameRate(value: string): ServerConfig["wsFrameRate"] {
   return { framesPerSecond: Number(rate?.split("/")[0]), frameBurst: Number(burst) };
 }
 
+/**
+ * WebSocket connections that fit in the process's open-file limit (RLIMIT_NOFILE, read from
+ * /proc/self/limits on Linux) after a reserve for HTTP requests, the database and /healthz: a
+ * quarter of the limit, at least 64 and at most 1,024 descriptors. Elsewhere a fixed 1,000.
+ */
+export function defaultMaxConnections(limitsFile = "/proc/self/limits"): number {
+  let limit: number | null = null;
+  try {
+    const line = readFileSync(limitsFile, "utf8").split("\n").find((l) => l.startsWith("Max open files"));
+    const soft = line?.slice("Max open files".length).trim().split(/\s+/)[0];
+    if (soft !== undefined && /^\d+$/.test(soft)) limit = Number(soft);
+  } catch {
+    // Not Linux: the fixed default below.
+  }
+  if (limit === null) return 1_000;
+  const reserve = Math.min(1_024, Math.max(64, Math.floor(limit / 4)));
+  return Math.max(16, limit - reserve);
+}
+
 function readOrCreateSecret(path: string): string {
   if (existsSync(path)) {
+    // Whoever can read the secret can sign tokens for anyone.
+    if ((statSync(path).mode & 0o077) !== 0) chmodSync(path, 0o600);
     const secret = readFileSync(path, "utf8").trim();
     if (Buffer.byteLength(secret) >= 32) return secret;
   }
-  mkdirSync(dirname(path), { recursive: true });
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   const secret = randomBytes(48).toString("base64url");
   writeFileSync(path, `${secret}\n`, { mode: 0o600 });
   return secret;

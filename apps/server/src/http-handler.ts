@@ -75,6 +75,11 @@ export function createHttpHandler(deps: {
         res.end(JSON.stringify({ error: { message: "Malformed procedure path", code: -32600, data: { code: "BAD_REQUEST", httpStatus: 400 } } }));
         return;
       }
+      const subscription = subscriptionNamedBy(pathname);
+      if (subscription !== null) {
+        refuseSubscription(res, subscription, new URL(req.url ?? "/", "http://local").searchParams.get("batch") === "1");
+        return;
+      }
       trpcHandler(req, res);
     } else {
       res.setHeader("Content-Security-Policy", CONTENT_SECURITY_POLICY);
@@ -83,6 +88,38 @@ export function createHttpHandler(deps: {
       staticHandler(req, res);
     }
   };
+}
+
+/** Procedure paths that are subscriptions, from the router itself (at run time a flat map of dotted paths). */
+const subscriptionPaths = new Set(
+  Object.entries(appRouter._def.procedures as unknown as Record<string, { _def: { type: string } }>)
+    .filter(([, procedure]) => procedure._def.type === "subscription")
+    .map(([path]) => path),
+);
+
+/**
+ * The subscription a /trpc request names, if any, read as tRPC's HTTP adapter reads the path
+ * (decoded, split at commas when batched; split always here, so a non-batch "a,b" is refused too).
+ */
+function subscriptionNamedBy(pathname: string): string | null {
+  const paths = decodeURIComponent(pathname.slice("/trpc/".length)).split(",");
+  return paths.find((path) => subscriptionPaths.has(path)) ?? null;
+}
+
+/**
+ * Live streams are served over the WebSocket only (where logout, expiry, slow readers and the
+ * connection caps are enforced); tRPC would answer over HTTP with an event stream.
+ */
+function refuseSubscription(res: ServerResponse, path: string, batch: boolean): void {
+  const error = {
+    error: {
+      message: "Subscriptions are served over the WebSocket only",
+      code: -32005,
+      data: { code: "METHOD_NOT_SUPPORTED", httpStatus: 405, path },
+    },
+  };
+  res.writeHead(405, { "Content-Type": "application/json", Allow: "" });
+  res.end(JSON.stringify(batch ? [error] : error));
 }
 
 function isDecodable(pathname: string): boolean {

@@ -6,6 +6,7 @@ import type { AddressInfo } from "node:net";
 import { createServices, defaultApiConfig, InProcessEventBus, RedisEventBus, type ApiConfig, type EventBus, type Services } from "@parley/api";
 import { migrate, openDatabase } from "@parley/db";
 import { loadConfig, type ServerConfig } from "./config.js";
+import { secureDataFiles } from "./data-files.js";
 import { createHttpHandler } from "./http-handler.js";
 import { createLogger, type Logger } from "./log.js";
 import { describeError } from "./request-info.js";
@@ -41,6 +42,7 @@ export async function startServer(overrides: Partial<ServerConfig> = {}, options
   const config: ServerConfig = { ...loaded.config, ...overrides };
   const log = options.logger ?? createLogger(config.logLevel);
   for (const warning of loaded.warnings) if (!overrides.jwtSecret) log.warn(warning);
+  for (const warning of secureDataFiles(config.dataDir, config.databaseUrl)) log.warn(warning);
 
   const { applied } = await migrate(config.databaseUrl);
   if (applied.length > 0) log.info("migrations applied", { migrations: applied.join(",") });
@@ -53,6 +55,7 @@ export async function startServer(overrides: Partial<ServerConfig> = {}, options
     config: {
       ...defaultApiConfig,
       limits: { ...defaultApiConfig.limits, messagesPerUser: config.messageRateLimit },
+      subscriptionsPerConnection: config.subscriptionsPerConnection,
       ...options.api,
       jwtSecret: config.jwtSecret,
     },
@@ -76,7 +79,7 @@ export async function startServer(overrides: Partial<ServerConfig> = {}, options
     config,
     services,
     log,
-    limits: { ...defaultWsLimits, ...config.wsFrameRate, ...options.wsLimits },
+    limits: { ...defaultWsLimits, ...config.wsFrameRate, ...config.wsConnections, ...options.wsLimits },
     keepAlive: { pingMs: 30_000, pongWaitMs: 5_000, ...options.keepAlive },
   });
 

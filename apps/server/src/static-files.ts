@@ -40,6 +40,11 @@ export function createStaticHandler(root: string | null): (req: IncomingMessage,
       return;
     }
     const pathname = decodeURIComponentSafe(new URL(req.url ?? "/", "http://local").pathname);
+    // Source maps would publish the app's source; production builds have none, and a stray one is not served.
+    if (pathname?.toLowerCase().endsWith(".map")) {
+      res.writeHead(404, { "Content-Type": "text/plain; charset=utf-8" }).end(req.method === "HEAD" ? undefined : "Not found");
+      return;
+    }
     const candidate = pathname === null ? null : normalize(join(root, pathname));
     const insideRoot = candidate !== null && (candidate === root || candidate.startsWith(root + sep));
     const isFile = insideRoot && existsSync(candidate) && statSync(candidate).isFile();

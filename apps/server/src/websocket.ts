@@ -1,5 +1,6 @@
-// tRPC over WebSocket on the HTTP server's /trpc: origin check at the upgrade, per-connection
-// limits, and connections bound to the session of the token they authenticated with.
+// tRPC over WebSocket on the HTTP server's /trpc: origin check and connection caps at the upgrade,
+// per-connection limits, a deadline to authenticate, and connections bound to the session of the
+// token they authenticated with.
 import type { IncomingMessage, Server } from "node:http";
 import type { Socket } from "node:net";
 import { WebSocketServer, type WebSocket } from "ws";
@@ -52,13 +53,43 @@ export function attachWebSocket(
     for (const socket of socketsBySession.get(event.sessionId) ?? []) socket.close(CloseCode.sessionEnded, "session ended");
   });
 
+  // Open connections by client address (counted from the upgrade) and by user (from authentication).
+  const connectionsByAddress = new Map<string, number>();
+  const socketsByUser = new Map<string, Set<WebSocket>>();
+  let openConnections = 0;
+  const authenticated = new WeakSet<WebSocket>();
+
+  /** False when the user already has as many connections as allowed: the socket is closed with 4008. */
+  const admitUser = (socket: WebSocket, userId: string): boolean => {
+    let sockets = socketsByUser.get(userId);
+    if (!sockets) {
+      sockets = new Set();
+      socketsByUser.set(userId, sockets);
+    }
+    if (sockets.size >= limits.maxConnectionsPerUser) {
+      log.warn("ws refused", { reason: "too many connections for one user" });
+      socket.close(CloseCode.tooManyConnections, "too many connections");
+      return false;
+    }
+    sockets.add(socket);
+    socket.once("close", () => {
+      sockets.delete(socket);
+      if (sockets.size === 0) socketsByUser.delete(userId);
+    });
+    return true;
+  };
+
   const handler = applyWSSHandler({
     wss,
     router: appRouter,
     createContext: ({ req, res, info }) => {
       const token = info.connectionParams?.token;
-      const ctx = createContext(services, typeof token === "string" ? token : null, clientAddressOf(req, config.trustProxy));
-      if (ctx.auth) bindToSession(res, ctx.auth.sessionId, ctx.auth.expiresAt);
+      const address = clientAddressOf(req, config.trustProxy);
+      const ctx = createContext(services, typeof token === "string" ? token : null, address);
+      if (!ctx.auth) return ctx;
+      if (!admitUser(res, ctx.auth.userId)) return createContext(services, null, address);
+      authenticated.add(res);
+      bindToSession(res, ctx.auth.sessionId, ctx.auth.expiresAt);
       return ctx;
     },
     onError: reportInternalError(log),
@@ -78,10 +109,39 @@ export function attachWebSocket(
       refuseUpgrade(socket, "403 Forbidden");
       return;
     }
+    const address = clientAddressOf(req, config.trustProxy);
+    // Before descriptors run out: HTTP, the database and /healthz keep what is left.
+    if (openConnections >= limits.maxConnections) {
+      log.warn("ws refused", { reason: "server at its connection limit" });
+      refuseUpgrade(socket, "503 Service Unavailable");
+      return;
+    }
+    const fromAddress = connectionsByAddress.get(address) ?? 0;
+    if (fromAddress >= limits.maxConnectionsPerAddress) {
+      log.warn("ws refused", { reason: "too many connections from one address", address });
+      refuseUpgrade(socket, "429 Too Many Requests");
+      return;
+    }
+    // Counted from here until the TCP socket closes, whether or not the handshake completes.
+    openConnections += 1;
+    connectionsByAddress.set(address, fromAddress + 1);
+    socket.once("close", () => {
+      openConnections -= 1;
+      const left = (connectionsByAddress.get(address) ?? 1) - 1;
+      if (left === 0) connectionsByAddress.delete(address);
+      else connectionsByAddress.set(address, left);
+    });
     wss.handleUpgrade(req, socket, head, (ws) => {
       const connection = nextConnectionId++;
-      log.info("ws open", { connection, address: clientAddressOf(req, config.trustProxy) });
-      ws.on("close", (code) => log.info("ws close", { connection, code }));
+      log.info("ws open", { connection, address });
+      // Public calls (signup, login) work until then; a connection never authenticated holds nothing.
+      const authDeadline = setTimeout(() => {
+        if (!authenticated.has(ws)) ws.close(CloseCode.policy, "not authenticated in time");
+      }, limits.authTimeoutMs);
+      ws.on("close", (code) => {
+        clearTimeout(authDeadline);
+        log.info("ws close", { connection, code });
+      });
       guardSocket(ws, req, limits, (reason) => log.warn("ws limit", { connection, reason }));
       wss.emit("connection", ws, req);
     });

@@ -1,7 +1,9 @@
 // Serializes each live message once per fan-out instead of once per recipient. tRPC hands every
 // subscription's frame to the encoder separately, but the message inside is the same object for
 // all recipients, so its JSON is kept (weakly) and spliced into each frame.
-import { jsonEncoder, type Encoder } from "@trpc/server/adapters/ws";
+// Incoming frames are decoded from the parse ws-guard.ts already made (and checked).
+import type { Encoder } from "@trpc/server/adapters/ws";
+import { decodeFrame } from "./ws-guard.js";
 
 const jsonOf = new WeakMap<object, string>();
 
@@ -43,5 +45,5 @@ export const fanOutEncoder: Encoder = {
     const head = frame.jsonrpc === undefined ? `{"id":${JSON.stringify(frame.id)},` : `{"id":${JSON.stringify(frame.id)},"jsonrpc":"2.0",`;
     return `${head}"result":{"type":"data","id":${eventId},"data":{"id":${eventId},"data":${json}}}}`;
   },
-  decode: (data) => jsonEncoder.decode(data),
+  decode: decodeFrame,
 };

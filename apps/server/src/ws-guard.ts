@@ -1,8 +1,10 @@
 // Limits on each WebSocket connection, applied before tRPC sees a frame. tRPC's adapter has no
 // hooks for these, so the guard wraps the socket's emit (incoming frames) and send (outgoing).
+// Limits are decided on the frame as parsed, and tRPC is handed that same parse (frameDecoder).
 import type { IncomingMessage } from "node:http";
 import { Duplex } from "node:stream";
 import type { WebSocket } from "ws";
+import type { Encoder } from "@trpc/server/adapters/ws";
 
 export interface WsLimits {
   /** Sustained incoming frames per second, and the burst allowed above it. */
@@ -14,6 +16,14 @@ export interface WsLimits {
   connectionParamsTimeoutMs: number;
   /** Bytes queued for a client that does not read; past this it is cut off. */
   maxBufferedBytes: number;
+  /** A connection that has not authenticated (no valid token) is closed after this; public calls work until then. */
+  authTimeoutMs: number;
+  /** Open WebSocket connections per instance; past it upgrades are refused with 503 (keeps file descriptors for the rest). */
+  maxConnections: number;
+  /** Open connections of one user; past it the new one is closed with 4008. */
+  maxConnectionsPerUser: number;
+  /** Open connections from one client address (offices share one); past it upgrades are refused with 429. */
+  maxConnectionsPerAddress: number;
 }
 
 export const defaultWsLimits: WsLimits = {
@@ -22,6 +32,10 @@ export const defaultWsLimits: WsLimits = {
   maxBatch: 20,
   connectionParamsTimeoutMs: 5_000,
   maxBufferedBytes: 1024 * 1024,
+  authTimeoutMs: 10_000,
+  maxConnections: 1_000,
+  maxConnectionsPerUser: 20,
+  maxConnectionsPerAddress: 100,
 };
 
 /** Close codes: 1008 policy violation (RFC 6455); 4000-4999 are Parley's own. */
@@ -29,6 +43,8 @@ export const CloseCode = {
   policy: 1008,
   tokenExpired: 4001,
   sessionEnded: 4003,
+  /** The user already has as many connections open as allowed. */
+  tooManyConnections: 4008,
 } as const;
 
 type Emit = (event: string | symbol, ...args: unknown[]) => boolean;
@@ -37,8 +53,17 @@ type Send = WebSocket["send"];
 export function guardSocket(socket: WebSocket, req: IncomingMessage, limits: WsLimits, onViolation: (reason: string) => void): void {
   const expectsParams = new URL(req.url ?? "/", "http://local").searchParams.get("connectionParams") === "1";
   let waitingForParams = expectsParams;
-  const violate = (reason: string) => {
+  // One log line per kind of violation per connection: a socket being cut off keeps getting frames.
+  const reported = new Set<string>();
+  let cutOff = false;
+  const report = (reason: string) => {
+    if (reported.has(reason)) return;
+    reported.add(reason);
     onViolation(reason);
+  };
+  const violate = (reason: string) => {
+    report(reason);
+    cutOff = true;
     socket.close(CloseCode.policy, reason);
   };
   const paramsTimer = expectsParams
@@ -55,6 +80,8 @@ export function guardSocket(socket: WebSocket, req: IncomingMessage, limits: WsL
   const emit = socket.emit.bind(socket) as Emit;
   const guardedEmit: Emit = (event, ...args) => {
     if (event !== "message") return emit(event, ...args);
+    // Closing: nothing more reaches tRPC.
+    if (cutOff) return false;
     const now = performance.now();
     tokens = Math.min(limits.frameBurst, tokens + ((now - refilledAt) / 1000) * limits.framesPerSecond);
     refilledAt = now;
@@ -63,27 +90,62 @@ export function guardSocket(socket: WebSocket, req: IncomingMessage, limits: WsL
       return false;
     }
     tokens -= 1;
+    const [data, isBinary] = args;
+    if (isBinary === true || !Buffer.isBuffer(data)) return emit(event, ...args);
+    const text = data.toString("utf8");
+    if (text === "PING" || text === "PONG") return emit(event, ...args);
     waitingForParams = false;
-    const data = args[0];
-    if (Buffer.isBuffer(data) && data[0] === 0x5b && batchSize(data) > limits.maxBatch) {
+    const parsed = parseFrame(text);
+    // tRPC runs every element of an array as a call, whatever white space surrounds it.
+    if (parsed.ok && Array.isArray(parsed.value) && parsed.value.length > limits.maxBatch) {
       violate("too many calls in one message");
       return false;
     }
-    return emit(event, ...args);
+    parsedFrame = parsed.ok ? { text, value: parsed.value } : null;
+    try {
+      return emit(event, ...args);
+    } finally {
+      parsedFrame = null;
+    }
   };
   socket.emit = guardedEmit as typeof socket.emit;
 
   const send = socket.send.bind(socket) as (...args: Parameters<Send>) => void;
   const transport = transportOf(socket);
   socket.send = ((...args: Parameters<Send>) => {
+    // Cut off: frames still produced for it (a busy room) are dropped, not queued or logged again.
+    if (cutOff) return;
     if (transport) holdUntilEndOfTurn(transport);
     send(...args);
     // A client that stopped reading: its queue would grow without bound.
     if (socket.bufferedAmount > limits.maxBufferedBytes) {
-      onViolation("slow consumer");
+      report("slow consumer");
+      cutOff = true;
       socket.terminate();
     }
   }) as Send;
+}
+
+/**
+ * The frame the guard just parsed and checked, while tRPC handles it: tRPC's adapter decodes the
+ * text it gets from the same buffer synchronously inside emit, so it gets the guard's parse instead
+ * of parsing again - and the limits were decided on exactly what it runs.
+ */
+let parsedFrame: { text: string; value: unknown } | null = null;
+
+function parseFrame(text: string): { ok: true; value: unknown } | { ok: false } {
+  try {
+    return { ok: true, value: JSON.parse(text) as unknown };
+  } catch {
+    return { ok: false };
+  }
+}
+
+/** Decodes incoming frames for tRPC: the guard's parse of the frame at hand, else JSON.parse. */
+export function decodeFrame(data: Parameters<Encoder["decode"]>[0]): unknown {
+  if (parsedFrame !== null && parsedFrame.text === data) return parsedFrame.value;
+  if (typeof data !== "string") throw new Error("JSON frames are text");
+  return JSON.parse(data) as unknown;
 }
 
 // Frames sent to one socket in the same turn of the event loop (a batch of messages for a busy
@@ -119,16 +181,6 @@ function endTurn(): void {
 function transportOf(socket: WebSocket): Duplex | null {
   const transport = (socket as unknown as { _socket?: unknown })._socket;
   return transport instanceof Duplex ? transport : null;
-}
-
-/** The number of calls in a frame that is a JSON array; frames are at most 64 KiB. */
-function batchSize(data: Buffer): number {
-  try {
-    const parsed: unknown = JSON.parse(data.toString("utf8"));
-    return Array.isArray(parsed) ? parsed.length : 1;
-  } catch {
-    return 1;
-  }
 }
 
 /**

@@ -11,6 +11,7 @@ import { LiveHub } from "./live/live-hub.js";
 import { MembershipCache } from "./domain/memberships.js";
 import { MessageWriter } from "./domain/message-writer.js";
 import { messageLogOf } from "./domain/messages.js";
+import { ConnectionResources } from "./live/live-subscription.js";
 
 export interface Clock {
   now(): Date;
@@ -33,6 +34,8 @@ export interface ApiConfig {
     /** Messages per user. */
     messagesPerUser: WindowLimit;
   };
+  /** Live subscriptions one connection may hold at once (the web app opens one; v2 adds one more). */
+  subscriptionsPerConnection: number;
 }
 
 export const defaultApiConfig: Omit<ApiConfig, "jwtSecret"> = {
@@ -46,6 +49,7 @@ export const defaultApiConfig: Omit<ApiConfig, "jwtSecret"> = {
     // A fast typist sends a few a second; pasting many lines sends a burst.
     messagesPerUser: { max: 120, windowSeconds: 10 },
   },
+  subscriptionsPerConnection: 10,
 };
 
 export interface ApiDeps {
@@ -111,10 +115,12 @@ export interface Context {
   auth: AccessClaims | null;
   /** The caller's network address, for per-address limits. */
   clientAddress: string;
+  /** What this connection holds: one per WebSocket connection, or per HTTP request. */
+  connection: ConnectionResources;
 }
 
 /** Builds a context from a bearer token; the transport adapters call this, tests may too. */
 export function createContext(services: Services, accessToken: string | null | undefined, clientAddress = "unknown"): Context {
   const auth = accessToken ? services.tokens.verifyAccess(accessToken) : null;
-  return { services, auth, clientAddress };
+  return { services, auth, clientAddress, connection: new ConnectionResources(services.config.subscriptionsPerConnection) };
 }

@@ -23,6 +23,9 @@ function describeIssues(error: ZodError): { path: string; message: string }[] {
 const t = initTRPC.context<Context>().create({
   // Never send stack traces, whatever NODE_ENV says.
   isDev: false,
+  // Subscriptions travel over the WebSocket only (contract: wsLink); the HTTP handler refuses them
+  // before tRPC would open an event stream, and this keeps tRPC from streaming one if it did not.
+  sse: { enabled: false },
   errorFormatter({ shape, error }) {
     const cause = error.cause;
     const issues = cause instanceof ZodError ? describeIssues(cause) : undefined;

@@ -10,6 +10,8 @@ import type { EventBus } from "../live/event-bus.js";
  */
 export class RevokedSessions {
   private readonly expiresAt = new Map<string, number>();
+  /** Live subscriptions that end with their session, by session id: one bus listener for all of them. */
+  private readonly watchers = new Map<string, Set<() => void>>();
   private readonly unsubscribe: () => void;
 
   constructor(
@@ -32,6 +34,25 @@ export class RevokedSessions {
 
   add(sessionId: string, expiresAt: number): void {
     this.expiresAt.set(sessionId, expiresAt);
+    const watchers = this.watchers.get(sessionId);
+    this.watchers.delete(sessionId);
+    for (const onRevoked of watchers ?? []) onRevoked();
+  }
+
+  /** Calls `onRevoked` once when the session is revoked (on any instance); returns the function that stops watching. */
+  watch(sessionId: string, onRevoked: () => void): () => void {
+    let watchers = this.watchers.get(sessionId);
+    if (!watchers) {
+      watchers = new Set();
+      this.watchers.set(sessionId, watchers);
+    }
+    watchers.add(onRevoked);
+    return () => {
+      const current = this.watchers.get(sessionId);
+      if (!current) return;
+      current.delete(onRevoked);
+      if (current.size === 0) this.watchers.delete(sessionId);
+    };
   }
 
   has(sessionId: string): boolean {

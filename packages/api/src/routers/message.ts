@@ -1,6 +1,7 @@
 import { tracked } from "@trpc/server";
 import { BACKFILL_PAGE, listMessages, messagesForUserAfter, sendMessage } from "../domain/messages.js";
 import { listMessagesInput, liveInput, messagePageSchema, messageSchema, sendMessageInput } from "../schemas.js";
+import { openLiveSubscription } from "../live/live-subscription.js";
 import { conversationMemberProcedure, protectedProcedure, router } from "../trpc.js";
 
 export const messageRouter = router({
@@ -16,15 +17,16 @@ export const messageRouter = router({
    * Every message of the caller's conversations, as tracked events whose id is the message id.
    * It starts listening first, then backfills from the database after `lastEventId`, then streams
    * live; ids only grow, so anything at or below the last one delivered is a duplicate of the seam.
+   * It ends with UNAUTHORIZED when the caller's session is revoked or the token expires.
    */
   live: protectedProcedure.input(liveInput).subscription(async function* ({ ctx, input, signal }) {
-    const { hub } = ctx.services;
-    const queue = hub.open(ctx.userId);
-    queue.closeOn(signal);
+    const live = openLiveSubscription(ctx, signal);
+    const { queue } = live;
     try {
       let lastId = input?.lastEventId ? BigInt(input.lastEventId) : null;
       if (lastId !== null) {
         for (;;) {
+          live.assertLive();
           const page = await messagesForUserAfter(ctx.services, ctx.userId, lastId);
           for (const message of page) {
             lastId = BigInt(message.id);
@@ -34,15 +36,18 @@ export const messageRouter = router({
         }
       }
       while (!queue.isClosed) {
-        for (const message of await queue.take()) {
+        const messages = await queue.take();
+        live.assertLive();
+        for (const message of messages) {
           const id = BigInt(message.id);
           if (lastId !== null && id <= lastId) continue;
           lastId = id;
           yield tracked(message.id, message);
         }
       }
+      live.assertLive();
     } finally {
-      hub.release(ctx.userId, queue);
+      live.release();
     }
   }),
 });

@@ -1,0 +1,76 @@
+// The rules every live subscription obeys, whatever transport carries it: a few per connection,
+// and it ends when the caller's session is revoked or the access token it started with expires -
+// by itself, not only because the WebSocket layer happens to close the socket.
+import { TRPCError } from "@trpc/server";
+import type { AccessClaims } from "../auth/tokens.js";
+import type { Services } from "../context.js";
+import { BAD_TOKEN } from "../errors.js";
+import type { MessageQueue } from "./message-queue.js";
+
+/** What one connection holds (one per createContext: per WebSocket, or per HTTP request). */
+export class ConnectionResources {
+  private subscriptions = 0;
+
+  constructor(readonly maxSubscriptions: number) {}
+
+  get subscriptionCount(): number {
+    return this.subscriptions;
+  }
+
+  /** Takes a subscription slot, or refuses with TOO_MANY_REQUESTS; returns the function that gives it back (once). */
+  claimSubscription(): () => void {
+    if (this.subscriptions >= this.maxSubscriptions) {
+      throw new TRPCError({ code: "TOO_MANY_REQUESTS", message: `At most ${this.maxSubscriptions} live subscriptions per connection` });
+    }
+    this.subscriptions += 1;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.subscriptions -= 1;
+    };
+  }
+}
+
+export interface LiveSubscription {
+  queue: MessageQueue;
+  /** Throws UNAUTHORIZED once the session was revoked or the token expired; the queue is closed then. */
+  assertLive(): void;
+  /** Gives back everything the subscription held. */
+  release(): void;
+}
+
+/** setTimeout's longest delay; tokens live minutes, so this only guards against a wrapped timer. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+export function openLiveSubscription(
+  ctx: { services: Services; auth: AccessClaims; userId: string; connection: ConnectionResources },
+  signal: AbortSignal | undefined,
+): LiveSubscription {
+  const { services, auth, userId } = ctx;
+  const releaseSlot = ctx.connection.claimSubscription();
+  const queue = services.hub.open(userId);
+  queue.closeOn(signal);
+  let ended = false;
+  const end = () => {
+    ended = true;
+    queue.close();
+  };
+  const stopWatching = services.revokedSessions.watch(auth.sessionId, end);
+  const expiry = setTimeout(end, Math.min(MAX_TIMER_MS, Math.max(0, auth.expiresAt * 1000 - services.clock.now().getTime())));
+  expiry.unref();
+  // Revoked between the procedure's check and the watch above.
+  if (services.revokedSessions.has(auth.sessionId)) end();
+  return {
+    queue,
+    assertLive() {
+      if (ended) throw new TRPCError({ code: "UNAUTHORIZED", message: BAD_TOKEN });
+    },
+    release() {
+      clearTimeout(expiry);
+      stopWatching();
+      services.hub.release(userId, queue);
+      releaseSlot();
+    },
+  };
+}
