@@ -1,7 +1,7 @@
 // The server's configuration: read from the environment once, validated, then passed down.
 // This is the only module of the server that reads process.env.
 import { randomBytes } from "node:crypto";
-import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
@@ -187,8 +187,6 @@ export function defaultMaxConnections(limitsFile = "/proc/self/limits"): number 
 
 function readOrCreateSecret(path: string): string {
   if (existsSync(path)) {
-    // Whoever can read the secret can sign tokens for anyone.
-    if ((statSync(path).mode & 0o077) !== 0) chmodSync(path, 0o600);
     const secret = readFileSync(path, "utf8").trim();
     if (Buffer.byteLength(secret) >= 32) return secret;
   }

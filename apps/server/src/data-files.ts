@@ -7,7 +7,7 @@ import { dirname, join, resolve } from "node:path";
 const PRIVATE_DIR = 0o700;
 const PRIVATE_FILE = 0o600;
 
-/** Makes DATA_DIR 0700 and a SQLite database (with its -wal and -shm) 0600; returns warnings for the log. */
+/** Makes DATA_DIR 0700, its jwt-secret and a SQLite database (with its -wal and -shm) 0600; returns warnings for the log. */
 export function secureDataFiles(dataDir: string, databaseUrl: string): string[] {
   const warnings: string[] = [];
   const tighten = (path: string, mode: number) => {
@@ -21,7 +21,10 @@ export function secureDataFiles(dataDir: string, databaseUrl: string): string[] 
   // DATA_DIR is tightened when Parley keeps something in it; a database elsewhere keeps its folder as is.
   const usesDataDir = database !== null && dirname(database) === resolve(dataDir);
   if (usesDataDir) mkdirSync(dataDir, { recursive: true, mode: PRIVATE_DIR });
-  if (usesDataDir || existsSync(join(dataDir, "jwt-secret"))) tighten(dataDir, PRIVATE_DIR);
+  const secret = join(dataDir, "jwt-secret");
+  if (usesDataDir || existsSync(secret)) tighten(dataDir, PRIVATE_DIR);
+  // Whoever can read the secret can sign tokens for anyone.
+  tighten(secret, PRIVATE_FILE);
   if (database === null) return warnings;
   // SQLite gives -wal and -shm the mode of the database file, so creating it private covers them.
   if (!existsSync(database) && existsSync(dirname(database))) closeSync(openSync(database, "a", PRIVATE_FILE));
