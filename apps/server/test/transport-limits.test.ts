@@ -200,7 +200,7 @@ describe("WebSocket limits", () => {
     await raw.closed;
   });
 
-  it("duplicate subscription ids in one batch hold no more than the cap", async () => {
+  it("duplicate subscription ids in one batch hold no more than the cap, and none outlives the connection", async () => {
     const user = await signUpAndLogIn(server);
     const raw = answerPings(await rawSocket(server, { token: user.accessToken }));
     raw.send([subscribe(1), subscribe(1), subscribe(1), subscribe(1), subscribe(1)]);
