@@ -8,7 +8,7 @@ import { describeRequest, sendHttp, type Finding, type Frame, type HttpAnswer, t
 import { diffCounts, type Account, type FuzzWorld } from "./world.js";
 import { httpBatch, httpOversized, httpProcedures, httpRaw } from "./http-properties.js";
 import { defineProperty, encodeLoose, judgeHttp, type FuzzProperty } from "./property.js";
-import { expectations, isObj, runSession, wsProcedures, wsRaw } from "./ws-properties.js";
+import { expectations, isObj, runSession, wsProcedures, wsRaw, wsShapes } from "./ws-properties.js";
 
 // ---------------------------------------------------------------------------------------------
 // Valid calls without the right to make them
@@ -93,6 +93,11 @@ const unauthorized = defineProperty<Unauthorized>({
     const sent = describeRequest(request);
     const answer = await sendHttp(world.server.url, request);
     const findings = judgeHttp(u.path, answer, sent);
+    // Subscriptions are served over the WebSocket only: over HTTP they are refused whoever asks.
+    if (type === "subscription") {
+      if (!("status" in answer) || answer.status !== 405) findings.push({ kind: "authz", detail: `message.live over HTTP was not refused with 405: ${JSON.stringify(answer).slice(0, 200)}` });
+      return { findings, sent };
+    }
     if ("status" in answer && !expected.some((code) => answer.body.includes(code === "ok" ? '"data":{"ok":true}' : `"code":"${code}"`))) {
       findings.push({ kind: "authz", detail: `${u.path} over HTTP answered ${answer.status} ${answer.body.slice(0, 200)}; expected ${expected.join(" or ")}` });
     }
@@ -249,4 +254,4 @@ const validWrites = defineProperty<ValidWrite>({
 });
 
 /** In the order they run: the property that stores rows last, so that the others see the seed data only. */
-export const PROPERTIES: readonly FuzzProperty[] = [httpProcedures, httpRaw, httpBatch, httpOversized, wsProcedures, wsRaw, unauthorized, validWrites];
+export const PROPERTIES: readonly FuzzProperty[] = [httpProcedures, httpRaw, httpBatch, httpOversized, wsProcedures, wsRaw, wsShapes, unauthorized, validWrites];

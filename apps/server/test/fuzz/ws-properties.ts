@@ -1,6 +1,8 @@
 // WebSocket properties: every procedure over a tRPC connection, and raw frames of every kind; what
 // the server must answer to each frame, or else close the connection.
 import fc from "fast-check";
+import { defaultApiConfig } from "@parley/api";
+import { defaultWsLimits } from "../../src/ws-guard.js";
 import {
   anyInput,
   bogusPath,
@@ -301,5 +303,135 @@ export const wsRaw = defineProperty<WsRaw>({
     const frames = rawFrames(world, raw);
     const withParams = raw.query.includes("connectionParams=1");
     return runSession(world, { query: raw.query, origin: raw.origin, frames, ...expectations(frames, withParams) });
+  },
+});
+
+// ---------------------------------------------------------------------------------------------
+// WebSocket: the shape of frames and batches against the limits (decided on what the server parses)
+
+/** The server's limits this property holds it to: the defaults the fuzz world runs with. */
+const MAX_BATCH = defaultWsLimits.maxBatch;
+const MAX_SUBSCRIPTIONS = defaultApiConfig.subscriptionsPerConnection;
+
+type Shaped =
+  /** Calls in one array, however long: past the cap the connection must close with 1008 and run none. */
+  | { kind: "array"; calls: number; subscriptions: boolean }
+  /** Arrays inside the array: tRPC refuses the frame, and nothing in it runs. */
+  | { kind: "nested"; depth: number; calls: number }
+  /** Subscriptions with ids from a small set, and stops of them, over a few frames. */
+  | { kind: "mixed"; steps: { stop: boolean; id: number }[]; perFrame: number };
+
+interface WsShapes {
+  shape: Shaped;
+  /** JSON white space around the frame and inside it. */
+  before: string;
+  after: string;
+  indent: number;
+}
+
+const jsonSpace = fc.string({ unit: fc.constantFrom(" ", "\t", "\n", "\r"), maxLength: 6 });
+
+const shaped: fc.Arbitrary<Shaped> = fc.oneof(
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      kind: fc.constant("array" as const),
+      calls: fc.oneof(fc.integer({ min: 0, max: MAX_BATCH }), fc.integer({ min: MAX_BATCH + 1, max: MAX_BATCH + 5 }), fc.integer({ min: 100, max: 1_500 })),
+      subscriptions: fc.boolean(),
+    }),
+  },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant("nested" as const), depth: fc.integer({ min: 2, max: 4 }), calls: fc.integer({ min: 1, max: 60 }) }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant("mixed" as const),
+      steps: fc.array(fc.record({ stop: fc.boolean(), id: fc.integer({ min: 1, max: MAX_SUBSCRIPTIONS + 4 }) }), { minLength: 1, maxLength: 40 }),
+      perFrame: fc.integer({ min: 1, max: MAX_BATCH }),
+    }),
+  },
+);
+
+const liveCall = (id: number): Json => ({ id, method: "subscription", params: { path: "message.live", input: {} } });
+const meCall = (id: number): Json => ({ id, method: "query", params: { path: "auth.me", input: null } });
+
+/** The frames' JSON values, and whether the server must close the connection for a batch past the cap. */
+function shapedValues(shape: Shaped): { values: Json[]; overCap: boolean } {
+  switch (shape.kind) {
+    case "array": {
+      const calls = Array.from({ length: shape.calls }, (_, i) => (shape.subscriptions && i % 2 === 0 ? liveCall(i + 1) : meCall(i + 1)));
+      return { values: [calls], overCap: shape.calls > MAX_BATCH };
+    }
+    case "nested": {
+      let value: Json = Array.from({ length: shape.calls }, (_, i) => meCall(i + 1));
+      for (let level = 1; level < shape.depth; level += 1) value = [value];
+      return { values: [value], overCap: false };
+    }
+    case "mixed": {
+      const messages = shape.steps.map((step): Json => (step.stop ? { id: step.id, method: "subscription.stop" } : liveCall(step.id)));
+      const values: Json[] = [];
+      for (let i = 0; i < messages.length; i += shape.perFrame) values.push(messages.slice(i, i + shape.perFrame));
+      return { values, overCap: false };
+    }
+  }
+}
+
+/**
+ * Results that mean a call ran, and the most subscriptions open at once, read from what the server
+ * sent. tRPC answers a subscription its body refuses with "started", then the error, then
+ * "stopped": a start whose next event is an error never held anything.
+ */
+function executed(received: string[]): { ran: number; maxOpen: number } {
+  const events: { id: string; type: string }[] = [];
+  for (const text of received) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      continue;
+    }
+    for (const frame of Array.isArray(parsed) ? parsed : [parsed]) {
+      if (!isObj(frame)) continue;
+      const id = JSON.stringify(frame.id);
+      if (isObj(frame.result) && typeof frame.result.type === "string") events.push({ id, type: frame.result.type });
+      else if ("error" in frame) events.push({ id, type: "error" });
+    }
+  }
+  const refused = new Set(events.flatMap((event, i) => (event.type === "started" && events.slice(i + 1).find((e) => e.id === event.id)?.type === "error" ? [i] : [])));
+  const open = new Set<string>();
+  let ran = 0;
+  let maxOpen = 0;
+  for (const [i, event] of events.entries()) {
+    if (event.type === "data" || (event.type === "started" && !refused.has(i))) ran += 1;
+    if (event.type === "started" && !refused.has(i)) open.add(event.id);
+    if (event.type === "stopped" || event.type === "error") open.delete(event.id);
+    maxOpen = Math.max(maxOpen, open.size);
+  }
+  return { ran, maxOpen };
+}
+
+export const wsShapes = defineProperty<WsShapes>({
+  name: "WebSocket: frame and batch shapes - JSON white space, nested and huge arrays, duplicate ids, subscriptions and stops - never past the limits",
+  weight: 8,
+  probeWebSocket: true,
+  arbitrary: () => fc.record({ shape: shaped, before: jsonSpace, after: jsonSpace, indent: fc.constantFrom(0, 0, 1, 2) }),
+  async run(world, input) {
+    const alice = world.users[0];
+    if (!alice) throw new Error("no seed data");
+    const { values, overCap } = shapedValues(input.shape);
+    const frames: Frame[] = [
+      { text: JSON.stringify({ method: "connectionParams", data: { token: alice.accessToken } }) },
+      ...values.map((value) => ({ text: `${input.before}${JSON.stringify(value, null, input.indent)}${input.after}` })),
+    ];
+    const { findings, sent, outcome } = await runSession(world, { query: "?connectionParams=1", frames, ...expectations(frames, true) });
+    const { ran, maxOpen } = executed(outcome.received);
+    if (overCap) {
+      // Past 64 KiB the WebSocket layer refuses the frame first (1009).
+      const closeCode = frames.some((f) => "text" in f && Buffer.byteLength(f.text) > 64 * 1024) ? 1009 : 1008;
+      if (outcome.closeCode !== closeCode) findings.push({ kind: "resource", detail: `a batch past ${MAX_BATCH} calls was not closed with ${closeCode} (close ${String(outcome.closeCode)})` });
+      if (ran > 0) findings.push({ kind: "resource", detail: `${ran} calls of a batch past the cap ran` });
+    }
+    if (input.shape.kind === "nested" && ran > 0) findings.push({ kind: "resource", detail: `${ran} calls of a nested array ran` });
+    if (maxOpen > MAX_SUBSCRIPTIONS) findings.push({ kind: "resource", detail: `${maxOpen} subscriptions open at once on one connection (cap ${MAX_SUBSCRIPTIONS})` });
+    return { findings, sent };
   },
 });
