@@ -22,6 +22,8 @@ import { startServer, type RunningServer, type StartOptions } from "../src/index
 export const TEST_JWT_SECRET = "test-secret-that-is-long-enough-for-hs256-0123456789";
 export const postgresUrl = process.env.TEST_DATABASE_URL;
 export const redisUrl = process.env.TEST_REDIS_URL;
+/** A limit no test reaches by accident. */
+const GENEROUS = { max: 100_000, windowSeconds: 60 };
 
 export type Provider = "sqlite" | "postgresql";
 
@@ -92,6 +94,8 @@ export async function startTestServer(provider: Provider, options: TestServerOpt
       webDistDir: null,
       logLevel: "silent",
       shutdownTimeoutMs: 2_000,
+      // Suites sign many users up from 127.0.0.1; the signup-limit tests set their own.
+      signupRateLimit: { perAddress: GENEROUS, overall: GENEROUS },
     },
     options,
   );
@@ -309,6 +313,8 @@ export function testLimits(overrides: Partial<Limits> = {}): { limits: Limits } 
       ...defaultApiConfig.limits,
       loginFailuresPerAddress: { max: 1000, windowSeconds: 60 },
       messagesPerUser: { max: 100_000, windowSeconds: 60 },
+      signupsPerAddress: GENEROUS,
+      signupsOverall: GENEROUS,
       ...overrides,
     },
   };
