@@ -17,7 +17,7 @@ import {
   type TRPCClient,
 } from "@trpc/client";
 import { defaultApiConfig, type ApiConfig, type AppRouter, type MessageDto } from "@parley/api";
-import { startServer, type RunningServer, type StartOptions } from "../src/index.js";
+import { startServer, type RunningServer, type ServerConfig, type StartOptions } from "../src/index.js";
 
 export const TEST_JWT_SECRET = "test-secret-that-is-long-enough-for-hs256-0123456789";
 export const postgresUrl = process.env.TEST_DATABASE_URL;
@@ -79,6 +79,8 @@ export interface TestServerOptions extends StartOptions {
   redisChannel?: string;
   /** Connect through this URL instead of database.url (a proxy in front of the same database). */
   databaseUrl?: string;
+  /** How X-Forwarded-For is read (TRUST_PROXY); by default it is ignored. */
+  trustProxy?: ServerConfig["trustProxy"];
 }
 
 export async function startTestServer(provider: Provider, options: TestServerOptions = {}): Promise<TestServer> {
@@ -96,6 +98,7 @@ export async function startTestServer(provider: Provider, options: TestServerOpt
       shutdownTimeoutMs: 2_000,
       // Suites sign many users up from 127.0.0.1; the signup-limit tests set their own.
       signupRateLimit: { perAddress: GENEROUS, overall: GENEROUS },
+      ...(options.trustProxy !== undefined ? { trustProxy: options.trustProxy } : {}),
     },
     options,
   );
