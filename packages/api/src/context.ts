@@ -159,6 +159,9 @@ async function createLimiterStore(
       if (message !== lastError) onBackgroundError(error, "shared rate limits (answering from this instance's memory)");
       lastError = message;
     },
+    onReady: () => {
+      lastError = "";
+    },
   });
   await store.ready(5_000).catch((error: unknown) => onBackgroundError(error, "shared rate limits (answering from this instance's memory)"));
   return store;

@@ -123,6 +123,8 @@ export interface RedisLimiterOptions {
   keyPrefix: string;
   /** Told when Redis fails; the limits then fall back to this instance's memory until it is back. */
   onError?: (error: unknown) => void;
+  /** Told when the connection is (again) ready. */
+  onReady?: () => void;
 }
 
 /**
@@ -145,6 +147,7 @@ export class RedisLimiterStore implements LimiterStore {
       retryStrategy: (attempt: number) => Math.min(2_000, 50 * 2 ** Math.min(attempt, 6)),
     });
     this.client.on("error", (error: unknown) => options.onError?.(error));
+    this.client.on("ready", () => options.onReady?.());
   }
 
   limiter(name: string, limit: WindowLimit): Limiter {
