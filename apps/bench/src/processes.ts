@@ -281,6 +281,9 @@ export async function startParley(options: ParleyLaunch, name = "parley"): Promi
       // per-user limits that protect a real deployment from one abusive client.
       MESSAGE_RATE_LIMIT: "9999999/1s",
       WS_FRAME_RATE_LIMIT: "999999/s,9999999",
+      // Set-up signs thousands of users up from one address.
+      SIGNUP_RATE_LIMIT: "9999999/1s",
+      SIGNUP_RATE_LIMIT_TOTAL: "9999999/1s",
       ...(options.redisUrl ? { REDIS_URL: options.redisUrl, REDIS_CHANNEL: options.redisChannel ?? "parley:bench" } : {}),
     },
   });

@@ -1,6 +1,7 @@
 // The server's configuration: read from the environment once, validated, then passed down.
 // This is the only module of the server that reads process.env.
 import { randomBytes } from "node:crypto";
+import { BlockList, isIP } from "node:net";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -30,8 +31,8 @@ export interface ServerConfig {
   /** PEM files: given both, the server speaks HTTPS and wss:// only. */
   tls: { certFile: string; keyFile: string } | null;
   logLevel: LogLevel;
-  /** Trust X-Forwarded-For for the client address (behind a reverse proxy). */
-  trustProxy: boolean;
+  /** Which X-Forwarded-For entry is the client's address (behind reverse proxies); null ignores the header. */
+  trustProxy: TrustProxy;
   /** How long shutdown waits for in-flight calls before closing anyway. */
   shutdownTimeoutMs: number;
   /** message.send calls per user per window; over it, TOO_MANY_REQUESTS. */
@@ -43,7 +44,16 @@ export interface ServerConfig {
   wsConnections: { maxConnections: number; maxConnectionsPerUser: number; maxConnectionsPerAddress: number; authTimeoutMs: number };
   /** Live subscriptions one connection may hold. */
   subscriptionsPerConnection: number;
+  /** auth.signup attempts per client address, and across the deployment. */
+  signupRateLimit: { perAddress: { max: number; windowSeconds: number }; overall: { max: number; windowSeconds: number } };
 }
+
+/**
+ * `hops`: that many proxies in front; the client is the entry the outermost one appended (counted
+ * from the right). `proxies`: the proxies' addresses; the client is the right-most entry that is
+ * not one of them. Either way, entries the client wrote itself (on the left) are never taken.
+ */
+export type TrustProxy = { hops: number } | { proxies: BlockList } | null;
 
 export class ConfigError extends Error {
   constructor(message: string) {
@@ -70,7 +80,7 @@ const envSchema = z.object({
   WEB_DIST_DIR: z.string().optional(),
   CORS_ORIGINS: z.string().optional(),
   LOG_LEVEL: z.enum(LOG_LEVELS).default("info"),
-  TRUST_PROXY: z.enum(["true", "false", "1", "0"]).default("false"),
+  TRUST_PROXY: z.string().default("false"),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
   MESSAGE_RATE_LIMIT: z
     .string()
@@ -86,6 +96,15 @@ const envSchema = z.object({
   WS_MAX_CONNECTIONS_PER_ADDRESS: z.coerce.number().int().min(1).max(10_000_000).default(100),
   WS_AUTH_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
   WS_MAX_SUBSCRIPTIONS_PER_CONNECTION: z.coerce.number().int().min(1).max(1_000).default(10),
+  // Rate limits of auth.signup (see signupRateLimit).
+  SIGNUP_RATE_LIMIT: z
+    .string()
+    .regex(/^[1-9]\d{0,6}\/[1-9]\d{0,6}s$/, 'must look like "10/3600s" (signups per address per seconds)')
+    .default("10/3600s"),
+  SIGNUP_RATE_LIMIT_TOTAL: z
+    .string()
+    .regex(/^[1-9]\d{0,6}\/[1-9]\d{0,6}s$/, 'must look like "60/60s" (signups per seconds, all addresses together)')
+    .default("60/60s"),
   TLS_CERT_FILE: z.string().optional(),
   TLS_KEY_FILE: z.string().optional(),
   NODE_ENV: z.string().optional(),
@@ -140,7 +159,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = env.INIT_
       allowLocalhostOrigins: e.NODE_ENV !== "production",
       tls,
       logLevel: e.LOG_LEVEL,
-      trustProxy: e.TRUST_PROXY === "true" || e.TRUST_PROXY === "1",
+      trustProxy: parseTrustProxy(e.TRUST_PROXY),
       shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
       messageRateLimit: parseMessageRate(e.MESSAGE_RATE_LIMIT),
       wsFrameRate: parseFrameRate(e.WS_FRAME_RATE_LIMIT),
@@ -151,6 +170,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = env.INIT_
         authTimeoutMs: e.WS_AUTH_TIMEOUT_MS,
       },
       subscriptionsPerConnection: e.WS_MAX_SUBSCRIPTIONS_PER_CONNECTION,
+      signupRateLimit: { perAddress: parseMessageRate(e.SIGNUP_RATE_LIMIT), overall: parseMessageRate(e.SIGNUP_RATE_LIMIT_TOTAL) },
     },
     warnings,
   };
@@ -159,6 +179,32 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = env.INIT_
 function parseMessageRate(value: string): ServerConfig["messageRateLimit"] {
   const [max, seconds] = value.slice(0, -1).split("/").map(Number);
   return { max: max ?? 0, windowSeconds: seconds ?? 0 };
+}
+
+const TRUST_PROXY_HELP =
+  'TRUST_PROXY must be false, true (one proxy in front), the number of proxies in front (1-20), or a comma-separated list of the proxies\' addresses or CIDR ranges (e.g. "10.0.0.0/8,192.168.1.5")';
+
+/** "false"/"0": ignore X-Forwarded-For. "true" means one proxy, as "1" always did. */
+function parseTrustProxy(value: string): TrustProxy {
+  const text = value.trim().toLowerCase();
+  if (text === "false" || text === "0" || text === "") return null;
+  if (text === "true") return { hops: 1 };
+  if (/^\d+$/.test(text)) {
+    const hops = Number(text);
+    if (hops > 20) throw new ConfigError(`Invalid configuration: ${TRUST_PROXY_HELP}`);
+    return { hops };
+  }
+  const proxies = new BlockList();
+  for (const entry of text.split(",").map((item) => item.trim())) {
+    const [address = "", prefix, extra] = entry.split("/");
+    const family = isIP(address);
+    const bits = prefix === undefined ? (family === 6 ? 128 : 32) : /^\d{1,3}$/.test(prefix) ? Number(prefix) : -1;
+    if (family === 0 || extra !== undefined || bits < 0 || bits > (family === 6 ? 128 : 32)) {
+      throw new ConfigError(`Invalid configuration: TRUST_PROXY entry "${entry}" is not an address or CIDR range. ${TRUST_PROXY_HELP}`);
+    }
+    proxies.addSubnet(address, bits, family === 6 ? "ipv6" : "ipv4");
+  }
+  return { proxies };
 }
 
 function parseFrameRate(value: string): ServerConfig["wsFrameRate"] {

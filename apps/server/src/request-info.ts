@@ -1,11 +1,38 @@
 import type { IncomingMessage } from "node:http";
+import { isIP } from "node:net";
+import type { TrustProxy } from "./config.js";
 import type { Logger } from "./log.js";
 
-/** The caller's address: the socket's, or the first X-Forwarded-For hop behind a trusted proxy. */
-export function clientAddressOf(req: IncomingMessage, trustProxy: boolean): string {
+/**
+ * The caller's address: the socket's, or behind trusted proxies the address the outermost trusted
+ * proxy saw - read from the right of X-Forwarded-For, because the client writes the left of it.
+ */
+export function clientAddressOf(req: IncomingMessage, trustProxy: TrustProxy): string {
+  const peer = plainAddress(req.socket.remoteAddress ?? "unknown");
   const forwarded = req.headers["x-forwarded-for"];
-  if (trustProxy && typeof forwarded === "string") return forwarded.split(",")[0]?.trim() || "unknown";
-  return req.socket.remoteAddress ?? "unknown";
+  if (!trustProxy || typeof forwarded !== "string") return peer;
+  // Nearest hop first: the socket's peer, then X-Forwarded-For from its right end.
+  const hops = [peer, ...forwarded.split(",").map((entry) => plainAddress(entry.trim())).reverse()];
+  let index: number;
+  if ("hops" in trustProxy) {
+    index = Math.min(trustProxy.hops, hops.length - 1);
+  } else {
+    index = 0;
+    while (index < hops.length - 1 && isTrusted(trustProxy.proxies, hops[index] ?? "")) index += 1;
+  }
+  const address = hops[index] ?? peer;
+  // A proxy that appended something other than an address is misconfigured: fall back to what we know.
+  return isIP(address) ? address : peer;
+}
+
+/** "::ffff:10.0.0.1" is 10.0.0.1: one client, one key, whichever way the socket reports it. */
+function plainAddress(address: string): string {
+  return address.toLowerCase().startsWith("::ffff:") && isIP(address.slice(7)) === 4 ? address.slice(7) : address;
+}
+
+function isTrusted(proxies: { check(address: string, type?: "ipv4" | "ipv6"): boolean }, address: string): boolean {
+  const family = isIP(address);
+  return family !== 0 && proxies.check(address, family === 6 ? "ipv6" : "ipv4");
 }
 
 export function describeError(error: unknown): string {

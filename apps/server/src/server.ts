@@ -54,12 +54,19 @@ export async function startServer(overrides: Partial<ServerConfig> = {}, options
     bus,
     config: {
       ...defaultApiConfig,
-      limits: { ...defaultApiConfig.limits, messagesPerUser: config.messageRateLimit },
+      limits: {
+        ...defaultApiConfig.limits,
+        messagesPerUser: config.messageRateLimit,
+        signupsPerAddress: config.signupRateLimit.perAddress,
+        signupsOverall: config.signupRateLimit.overall,
+      },
       subscriptionsPerConnection: config.subscriptionsPerConnection,
       ...options.api,
       jwtSecret: config.jwtSecret,
     },
     onBackgroundError: (error, what) => log.warn(`${what} failed`, { cause: describeError(error) }),
+    // Limits are shared where events are: one Redis, keys kept apart per deployment by the channel.
+    limitsRedis: config.redisUrl ? { url: config.redisUrl, keyPrefix: `${config.redisChannel}:limits` } : null,
   });
   const catchUpTimer = setInterval(() => void services.hub.catchUp(), CATCH_UP_INTERVAL_MS);
   catchUpTimer.unref();

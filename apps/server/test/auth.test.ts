@@ -19,7 +19,7 @@ describeEachProvider("auth", (provider) => {
   let server: TestServer;
   beforeAll(async () => {
     server = await startTestServer(provider, {
-      api: testLimits({ loginFailuresPerAccount: { max: 3, windowSeconds: 60 }, messagesPerUser: { max: 1000, windowSeconds: 10 } }),
+      api: testLimits({ loginFailuresPerAccountAndAddress: { max: 3, windowSeconds: 60 }, messagesPerUser: { max: 1000, windowSeconds: 10 } }),
     });
   });
   afterAll(async () => {

@@ -212,7 +212,7 @@ describe("hostile HTTP clients and passwords", () => {
   let server: TestServer;
   beforeAll(async () => {
     server = await startTestServer("sqlite", {
-      api: testLimits({ loginFailuresPerAccount: { max: 3, windowSeconds: 1 }, loginFailuresPerAddress: { max: 5, windowSeconds: 1 }, messagesPerUser: { max: 10_000, windowSeconds: 60 } }),
+      api: testLimits({ loginFailuresPerAccountAndAddress: { max: 3, windowSeconds: 1 }, loginFailuresPerAddress: { max: 5, windowSeconds: 1 }, messagesPerUser: { max: 10_000, windowSeconds: 60 } }),
     });
   });
   afterAll(async () => {
@@ -270,7 +270,7 @@ describe("hostile HTTP clients and passwords", () => {
   it("failed logins are throttled per client address too, and the throttle lifts by itself", async () => {
     const addressServer = await startTestServer("sqlite", {
       database: server.database,
-      api: testLimits({ loginFailuresPerAccount: { max: 100, windowSeconds: 1 }, loginFailuresPerAddress: { max: 3, windowSeconds: 1 }, messagesPerUser: { max: 100, windowSeconds: 60 } }),
+      api: testLimits({ loginFailuresPerAccountAndAddress: { max: 100, windowSeconds: 1 }, loginFailuresPerAddress: { max: 3, windowSeconds: 1 }, messagesPerUser: { max: 100, windowSeconds: 60 } }),
     });
     try {
       const victim = await signUpAndLogIn(addressServer);

@@ -17,11 +17,13 @@ import {
   type TRPCClient,
 } from "@trpc/client";
 import { defaultApiConfig, type ApiConfig, type AppRouter, type MessageDto } from "@parley/api";
-import { startServer, type RunningServer, type StartOptions } from "../src/index.js";
+import { startServer, type RunningServer, type ServerConfig, type StartOptions } from "../src/index.js";
 
 export const TEST_JWT_SECRET = "test-secret-that-is-long-enough-for-hs256-0123456789";
 export const postgresUrl = process.env.TEST_DATABASE_URL;
 export const redisUrl = process.env.TEST_REDIS_URL;
+/** A limit no test reaches by accident. */
+const GENEROUS = { max: 100_000, windowSeconds: 60 };
 
 export type Provider = "sqlite" | "postgresql";
 
@@ -77,6 +79,8 @@ export interface TestServerOptions extends StartOptions {
   redisChannel?: string;
   /** Connect through this URL instead of database.url (a proxy in front of the same database). */
   databaseUrl?: string;
+  /** How X-Forwarded-For is read (TRUST_PROXY); by default it is ignored. */
+  trustProxy?: ServerConfig["trustProxy"];
 }
 
 export async function startTestServer(provider: Provider, options: TestServerOptions = {}): Promise<TestServer> {
@@ -92,6 +96,9 @@ export async function startTestServer(provider: Provider, options: TestServerOpt
       webDistDir: null,
       logLevel: "silent",
       shutdownTimeoutMs: 2_000,
+      // Suites sign many users up from 127.0.0.1; the signup-limit tests set their own.
+      signupRateLimit: { perAddress: GENEROUS, overall: GENEROUS },
+      ...(options.trustProxy !== undefined ? { trustProxy: options.trustProxy } : {}),
     },
     options,
   );
@@ -309,6 +316,8 @@ export function testLimits(overrides: Partial<Limits> = {}): { limits: Limits } 
       ...defaultApiConfig.limits,
       loginFailuresPerAddress: { max: 1000, windowSeconds: 60 },
       messagesPerUser: { max: 100_000, windowSeconds: 60 },
+      signupsPerAddress: GENEROUS,
+      signupsOverall: GENEROUS,
       ...overrides,
     },
   };

@@ -4,7 +4,7 @@
 import type { Database } from "@parley/db";
 import { defaultHashingLimits, PasswordHasher, type HashingLimits, type PasswordCost } from "./auth/passwords.js";
 import { TokenService, type AccessClaims } from "./auth/tokens.js";
-import { WindowCounter, type WindowLimit } from "./auth/rate-limit.js";
+import { MemoryLimiterStore, RedisLimiterStore, type Limiter, type LimiterStore, type WindowLimit } from "./auth/rate-limit.js";
 import { RevokedSessions } from "./auth/revoked-sessions.js";
 import type { EventBus } from "./live/event-bus.js";
 import { LiveHub } from "./live/live-hub.js";
@@ -27,10 +27,24 @@ export interface ApiConfig {
   /** How much argon2 work runs at once, and how much may wait. */
   hashing: HashingLimits;
   limits: {
-    /** Failed logins per account before TOO_MANY_REQUESTS. */
+    /**
+     * Failed logins of one account from one client address before that address is locked out of
+     * that account. Other addresses (the owner's own) are not affected.
+     */
+    loginFailuresPerAccountAndAddress: WindowLimit;
+    /**
+     * Failed logins of one account from anywhere, against guessing spread over many addresses.
+     * It does not lock out addresses the account recently logged in from.
+     */
     loginFailuresPerAccount: WindowLimit;
-    /** Failed logins per client address. */
+    /** Failed logins per client address, whatever the account. */
     loginFailuresPerAddress: WindowLimit;
+    /** How long an address the account logged in from counts as the owner's. */
+    knownLoginAddressSeconds: number;
+    /** Signup attempts per client address. */
+    signupsPerAddress: WindowLimit;
+    /** Signup attempts across the deployment. */
+    signupsOverall: WindowLimit;
     /** Messages per user. */
     messagesPerUser: WindowLimit;
   };
@@ -44,8 +58,15 @@ export const defaultApiConfig: Omit<ApiConfig, "jwtSecret"> = {
   passwordCost: { memoryCost: 19_456, timeCost: 2, parallelism: 1 },
   hashing: defaultHashingLimits,
   limits: {
-    loginFailuresPerAccount: { max: 10, windowSeconds: 15 * 60 },
+    loginFailuresPerAccountAndAddress: { max: 10, windowSeconds: 15 * 60 },
+    // OWASP ASVS: no more than 100 failed attempts per hour on one account.
+    loginFailuresPerAccount: { max: 100, windowSeconds: 60 * 60 },
     loginFailuresPerAddress: { max: 100, windowSeconds: 15 * 60 },
+    knownLoginAddressSeconds: 30 * 24 * 60 * 60,
+    // A team signing up together behind one office NAT fits; a script making accounts does not.
+    signupsPerAddress: { max: 10, windowSeconds: 60 * 60 },
+    // About one argon2 hash a second at most, whatever the number of addresses.
+    signupsOverall: { max: 60, windowSeconds: 60 },
     // A fast typist sends a few a second; pasting many lines sends a burst.
     messagesPerUser: { max: 120, windowSeconds: 10 },
   },
@@ -59,6 +80,11 @@ export interface ApiDeps {
   clock?: Clock;
   /** Told about failures that no caller sees (a publish that failed after a message was stored). */
   onBackgroundError?: (error: unknown, what: string) => void;
+  /**
+   * Shares the limits with every instance through Redis; without it they are per instance.
+   * keyPrefix keeps deployments that share a Redis apart.
+   */
+  limitsRedis?: { url: string; keyPrefix: string } | null;
 }
 
 export interface Services {
@@ -72,13 +98,20 @@ export interface Services {
   memberships: MembershipCache;
   revokedSessions: RevokedSessions;
   writer: MessageWriter;
-  loginFailuresByAccount: WindowCounter;
-  loginFailuresByAddress: WindowCounter;
-  messagesByUser: WindowCounter;
+  loginFailuresByAccountAndAddress: Limiter;
+  loginFailuresByAccount: Limiter;
+  loginFailuresByAddress: Limiter;
+  /** Addresses each account logged in from (key: address|account); counted 1 while remembered. */
+  knownLoginAddresses: Limiter;
+  signupsByAddress: Limiter;
+  signupsOverall: Limiter;
+  messagesByUser: Limiter;
   close(): void;
 }
 
-export async function createServices({ db, bus, config, clock = systemClock, onBackgroundError = () => undefined }: ApiDeps): Promise<Services> {
+export async function createServices({ db, bus, config, clock = systemClock, onBackgroundError = () => undefined, limitsRedis }: ApiDeps): Promise<Services> {
+  const limiterStore = await createLimiterStore(limitsRedis, clock, onBackgroundError);
+  const { limits } = config;
   const revokedSessions = new RevokedSessions(bus, clock);
   await revokedSessions.loadRecent(db.prisma, config.accessTtlSeconds);
   const memberships = new MembershipCache(db.prisma);
@@ -99,14 +132,43 @@ export async function createServices({ db, bus, config, clock = systemClock, onB
       // This instance's own subscribers need not wait for the bus to come back.
       void hub.catchUp();
     }),
-    loginFailuresByAccount: new WindowCounter(config.limits.loginFailuresPerAccount, clock),
-    loginFailuresByAddress: new WindowCounter(config.limits.loginFailuresPerAddress, clock),
-    messagesByUser: new WindowCounter(config.limits.messagesPerUser, clock),
+    loginFailuresByAccountAndAddress: limiterStore.limiter("login-failures-account-address", limits.loginFailuresPerAccountAndAddress),
+    loginFailuresByAccount: limiterStore.limiter("login-failures-account", limits.loginFailuresPerAccount),
+    loginFailuresByAddress: limiterStore.limiter("login-failures-address", limits.loginFailuresPerAddress),
+    // Long-lived: in memory, forget the oldest pairs beyond this many rather than grow for a month.
+    knownLoginAddresses: limiterStore.limiter("login-known-address", { max: 1, windowSeconds: limits.knownLoginAddressSeconds }, { maxKeys: 100_000 }),
+    signupsByAddress: limiterStore.limiter("signups-address", limits.signupsPerAddress),
+    signupsOverall: limiterStore.limiter("signups-overall", limits.signupsOverall),
+    messagesByUser: limiterStore.limiter("messages-user", limits.messagesPerUser),
     close() {
       hub.close();
       revokedSessions.close();
+      limiterStore.close();
     },
   };
+}
+
+async function createLimiterStore(
+  redis: ApiDeps["limitsRedis"],
+  clock: Clock,
+  onBackgroundError: NonNullable<ApiDeps["onBackgroundError"]>,
+): Promise<LimiterStore> {
+  if (!redis) return new MemoryLimiterStore(clock);
+  let lastError = "";
+  const store = new RedisLimiterStore({
+    ...redis,
+    onError: (error) => {
+      // One report per distinct failure, not one per reconnect attempt.
+      const message = error instanceof Error ? error.message : String(error);
+      if (message !== lastError) onBackgroundError(error, "shared rate limits (answering from this instance's memory)");
+      lastError = message;
+    },
+    onReady: () => {
+      lastError = "";
+    },
+  });
+  await store.ready(5_000).catch((error: unknown) => onBackgroundError(error, "shared rate limits (answering from this instance's memory)"));
+  return store;
 }
 
 export interface Context {

@@ -73,12 +73,36 @@ describe("PasswordHasher's cost check", () => {
 
 describe("PasswordHasher's turn-taking", () => {
   it("runs at most `concurrent` computations at once and turns work away past the queue", async () => {
-    const hasher = new PasswordHasher(OWASP_MINIMUM, { concurrent: 1, queued: 2 });
+    const hasher = new PasswordHasher(OWASP_MINIMUM, { concurrent: 1, queued: 2, signupConcurrent: 1, signupQueued: 2 });
     const running = [hasher.hash("first password"), hasher.hash("second password"), hasher.hash("third password")];
     expect(hasher.load).toBe(3);
     await expect(hasher.hash("fourth password")).rejects.toMatchObject({ kind: "rate_limited" });
     const hashes = await Promise.all(running);
     expect(new Set(hashes).size).toBe(3);
     expect(hasher.load).toBe(0);
+  });
+});
+
+describe("PasswordHasher's lanes: signups cannot crowd out logins", () => {
+  it("a full signup queue turns signups away but still takes logins", async () => {
+    const hasher = new PasswordHasher(OWASP_MINIMUM, { concurrent: 2, queued: 5, signupConcurrent: 1, signupQueued: 2 });
+    const signups = [hasher.hash("signup one"), hasher.hash("signup two"), hasher.hash("signup three")];
+    await expect(hasher.hash("signup four")).rejects.toMatchObject({ kind: "rate_limited" });
+    await expect(hasher.verify(storedHash, PASSWORD)).resolves.toBe(true);
+    await Promise.all(signups);
+  });
+
+  it("a freed slot goes to a waiting login before any waiting signup", async () => {
+    const hasher = new PasswordHasher(OWASP_MINIMUM, { concurrent: 1, queued: 5, signupConcurrent: 1, signupQueued: 5 });
+    const finished: string[] = [];
+    const track = (name: string, work: Promise<unknown>) => work.then(() => finished.push(name));
+    const all = [
+      track("signup 1", hasher.hash("signup one")),
+      track("signup 2", hasher.hash("signup two")),
+      track("signup 3", hasher.hash("signup three")),
+      track("login", hasher.verify(storedHash, PASSWORD)),
+    ];
+    await Promise.all(all);
+    expect(finished).toEqual(["signup 1", "login", "signup 2", "signup 3"]);
   });
 });

@@ -259,7 +259,7 @@ describe("error responses over HTTP", () => {
   });
 
   it("too many failed logins is TOO_MANY_REQUESTS with the seconds to wait", async () => {
-    const limits = { ...testConfig().limits, loginFailuresPerAccount: { max: 1, windowSeconds: 60 } };
+    const limits = { ...testConfig().limits, loginFailuresPerAccountAndAddress: { max: 1, windowSeconds: 60 } };
     const strict = await createServices({ db: database.db, bus: new InProcessEventBus(), config: testConfig({ limits }) });
     try {
       const wrong = { path: "auth.login", kind: "mutation", input: { username: "alice", password: "wrong password" } } as const;

@@ -1,5 +1,7 @@
+import { randomUUID } from "node:crypto";
 import { beforeEach, describe, expect, it } from "vitest";
-import { WindowCounter } from "../src/auth/rate-limit.js";
+import { MemoryLimiterStore, RedisLimiterStore, WindowCounter, type Limiter, type LimiterStore } from "../src/auth/rate-limit.js";
+import { systemClock } from "../src/context.js";
 import { fakeClock, type FakeClock } from "./helpers.js";
 
 const LIMIT = { max: 3, windowSeconds: 60 };
@@ -53,5 +55,55 @@ describe("WindowCounter", () => {
   it("keeps keys independent", () => {
     takeTimes("alice", LIMIT.max);
     expect(counter.take("bob")).toBe(0);
+  });
+});
+
+describe("WindowCounter with maxKeys", () => {
+  it("forgets the oldest key beyond maxKeys instead of growing", () => {
+    const bounded = new WindowCounter({ max: 1, windowSeconds: 3600 }, clock, 2);
+    for (const key of ["a", "b", "c"]) bounded.record(key);
+    expect([bounded.retryAfter("a"), bounded.retryAfter("b") > 0, bounded.retryAfter("c") > 0]).toEqual([0, true, true]);
+  });
+});
+
+const redisUrl = process.env.TEST_REDIS_URL;
+const stores: [string, () => LimiterStore][] = [["in memory", () => new MemoryLimiterStore(systemClock)]];
+if (redisUrl) stores.push(["through Redis", () => new RedisLimiterStore({ url: redisUrl, keyPrefix: `parley:test:${randomUUID()}` })]);
+
+describe.each(stores)("Limiter %s", (_, makeStore) => {
+  let store: LimiterStore;
+  let limiter: Limiter;
+  beforeEach(async () => {
+    store = makeStore();
+    await store.ready(5_000);
+    limiter = store.limiter("test", LIMIT);
+    return () => store.close();
+  });
+
+  it("take() allows max events, then answers the seconds until the window resets", async () => {
+    expect([await limiter.take("k"), await limiter.take("k"), await limiter.take("k")]).toEqual([0, 0, 0]);
+    const wait = await limiter.take("k");
+    expect(wait).toBeGreaterThan(55);
+    expect(wait).toBeLessThanOrEqual(60);
+  });
+
+  it("record() counts toward retryAfter(), which counts nothing itself", async () => {
+    for (let i = 0; i < 5; i += 1) expect(await limiter.retryAfter("k")).toBe(0);
+    for (let i = 0; i < LIMIT.max; i += 1) await limiter.record("k");
+    expect(await limiter.retryAfter("k")).toBeGreaterThan(0);
+    expect(await limiter.retryAfter("other")).toBe(0);
+  });
+
+  it("refund() gives one event back and clear() resets the key", async () => {
+    for (let i = 0; i < LIMIT.max; i += 1) await limiter.take("k");
+    await limiter.refund("k");
+    expect(await limiter.take("k")).toBe(0);
+    await limiter.clear("k");
+    expect(await limiter.retryAfter("k")).toBe(0);
+  });
+
+  it("limiters of different names count apart", async () => {
+    for (let i = 0; i < LIMIT.max; i += 1) await limiter.take("k");
+    expect(await store.limiter("another", LIMIT).take("k")).toBe(0);
   });
 });

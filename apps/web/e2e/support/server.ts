@@ -33,6 +33,8 @@ export async function startTestServer(options: StartOptions = {}): Promise<TestS
     corsOrigins: [],
     logLevel: "silent" as const,
     shutdownTimeoutMs: 2_000,
+    // Every browser in these tests signs up from 127.0.0.1.
+    signupRateLimit: { perAddress: { max: 100_000, windowSeconds: 60 }, overall: { max: 100_000, windowSeconds: 60 } },
   };
   let running: RunningServer | null = await startServer({ ...config, port: 0 }, options);
   const port = running.port;

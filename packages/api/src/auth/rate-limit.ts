@@ -1,3 +1,5 @@
+import { Redis } from "ioredis";
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from "rate-limiter-flexible";
 import type { Clock } from "../context.js";
 
 export interface WindowLimit {
@@ -7,8 +9,33 @@ export interface WindowLimit {
 }
 
 /**
- * Counts events per key in fixed windows. Used for failed logins (per account and per client
- * address) and sends (per user). Memory is bounded: expired windows are swept as keys are touched.
+ * A fixed-window limit on events per key. Every limit of the API goes through this interface, so
+ * whether it is counted in this process or shared by every instance through Redis is decided once,
+ * in createServices. Keys are the caller's business (a user id, an address, "all").
+ */
+export interface Limiter {
+  /** Seconds until the key may act again, or 0 when it is under its limit. Counts nothing. */
+  retryAfter(key: string): Promise<number>;
+  /** Counts one event that has already happened (a failed login). */
+  record(key: string): Promise<void>;
+  /** Counts the event if the key is under its limit: 0 when counted, else the seconds to wait. */
+  take(key: string): Promise<number>;
+  /** Gives back one event recorded by take() that turned out not to count. */
+  refund(key: string): Promise<void>;
+  clear(key: string): Promise<void>;
+}
+
+/** Makes the limiters of one process; `name` keeps limits with different purposes apart. */
+export interface LimiterStore {
+  limiter(name: string, limit: WindowLimit, options?: { maxKeys?: number }): Limiter;
+  /** Resolves when the store can answer (at once for memory). */
+  ready(timeoutMs: number): Promise<void>;
+  close(): void;
+}
+
+/**
+ * Counts events per key in fixed windows, in this process. Memory is bounded: expired windows are
+ * swept as keys are touched, and `maxKeys` (for long windows) forgets the oldest keys beyond it.
  */
 export class WindowCounter {
   private readonly windows = new Map<string, { count: number; resetsAt: number }>();
@@ -17,6 +44,7 @@ export class WindowCounter {
   constructor(
     private readonly limit: WindowLimit,
     private readonly clock: Clock,
+    private readonly maxKeys = Number.POSITIVE_INFINITY,
   ) {}
 
   /** Seconds until the key may act again, or 0 when it is under its limit. */
@@ -32,7 +60,12 @@ export class WindowCounter {
     this.sweep(now);
     const window = this.windows.get(key);
     if (!window || window.resetsAt <= now) {
+      this.windows.delete(key);
       this.windows.set(key, { count: 1, resetsAt: now + this.limit.windowSeconds * 1000 });
+      if (this.windows.size > this.maxKeys) {
+        const oldest = this.windows.keys().next();
+        if (!oldest.done) this.windows.delete(oldest.value);
+      }
     } else {
       window.count += 1;
     }
@@ -59,5 +92,115 @@ export class WindowCounter {
     if (now - this.lastSweep < this.limit.windowSeconds * 1000) return;
     this.lastSweep = now;
     for (const [key, window] of this.windows) if (window.resetsAt <= now) this.windows.delete(key);
+  }
+}
+
+/** One instance's limits: a WindowCounter per limiter, answered without any I/O. */
+export class MemoryLimiterStore implements LimiterStore {
+  constructor(private readonly clock: Clock) {}
+
+  limiter(_name: string, limit: WindowLimit, options: { maxKeys?: number } = {}): Limiter {
+    const counter = new WindowCounter(limit, this.clock, options.maxKeys);
+    return {
+      retryAfter: (key) => Promise.resolve(counter.retryAfter(key)),
+      record: (key) => Promise.resolve(counter.record(key)),
+      take: (key) => Promise.resolve(counter.take(key)),
+      refund: (key) => Promise.resolve(counter.refund(key)),
+      clear: (key) => Promise.resolve(counter.clear(key)),
+    };
+  }
+
+  ready(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  close(): void {}
+}
+
+export interface RedisLimiterOptions {
+  url: string;
+  /** Prefixes every key, so deployments sharing a Redis do not share counters. */
+  keyPrefix: string;
+  /** Told when Redis fails; the limits then fall back to this instance's memory until it is back. */
+  onError?: (error: unknown) => void;
+  /** Told when the connection is (again) ready. */
+  onReady?: () => void;
+}
+
+/**
+ * Limits shared by every instance through Redis (rate-limiter-flexible's atomic Lua counter: one
+ * round trip per take/record). When Redis cannot answer, each limiter answers from an in-memory
+ * "insurance" limiter instead: limits stay enforced per instance rather than refusing every login
+ * and message while Redis is down (failing closed would turn a Redis outage into a full outage).
+ */
+export class RedisLimiterStore implements LimiterStore {
+  private readonly client: Redis;
+
+  constructor(private readonly options: RedisLimiterOptions) {
+    this.client = new Redis(options.url, {
+      connectionName: "parley-limits",
+      // Fail at once while disconnected, so the insurance limiter answers instead of a queue.
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      // A Redis that accepts connections but does not answer must not hold up logins and sends.
+      commandTimeout: 1_000,
+      retryStrategy: (attempt: number) => Math.min(2_000, 50 * 2 ** Math.min(attempt, 6)),
+    });
+    this.client.on("error", (error: unknown) => options.onError?.(error));
+    this.client.on("ready", () => options.onReady?.());
+  }
+
+  limiter(name: string, limit: WindowLimit): Limiter {
+    const common = { points: limit.max, duration: limit.windowSeconds };
+    const redis = new RateLimiterRedis({
+      ...common,
+      storeClient: this.client,
+      keyPrefix: `${this.options.keyPrefix}:${name}`,
+      insuranceLimiter: new RateLimiterMemory({ ...common, keyPrefix: name }),
+    });
+    const secondsOf = (res: RateLimiterRes) => Math.max(1, Math.ceil(res.msBeforeNext / 1000));
+    return {
+      async retryAfter(key) {
+        const res = await redis.get(key);
+        return res && res.consumedPoints >= limit.max && res.msBeforeNext > 0 ? secondsOf(res) : 0;
+      },
+      async record(key) {
+        await redis.penalty(key, 1);
+      },
+      async take(key) {
+        try {
+          await redis.consume(key, 1);
+          return 0;
+        } catch (rejection) {
+          if (rejection instanceof RateLimiterRes) return secondsOf(rejection);
+          throw rejection;
+        }
+      },
+      async refund(key) {
+        await redis.reward(key, 1);
+      },
+      async clear(key) {
+        await redis.delete(key);
+      },
+    };
+  }
+
+  async ready(timeoutMs: number): Promise<void> {
+    if (this.client.status === "ready") return;
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.client.off("ready", onReady);
+        reject(new Error("redis did not become ready in time"));
+      }, timeoutMs);
+      const onReady = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      this.client.once("ready", onReady);
+    });
+  }
+
+  close(): void {
+    this.client.disconnect();
   }
 }

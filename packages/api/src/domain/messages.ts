@@ -11,7 +11,7 @@ export async function sendMessage(
   input: { conversationId: string; content: string; clientMessageId: string },
 ): Promise<MessageDto> {
   const { db, writer, messagesByUser } = services;
-  const wait = messagesByUser.take(senderId);
+  const wait = await messagesByUser.take(senderId);
   if (wait > 0) {
     // Over the limit, a retry of a message already stored is still answered.
     const existing = await db.prisma.message.findUnique({
@@ -23,7 +23,7 @@ export async function sendMessage(
   }
   const { message, created } = await writer.write({ ...input, senderId }, [...recipientIds]);
   // A retry stores nothing, so it does not count against the sender.
-  if (!created) messagesByUser.refund(senderId);
+  if (!created) await messagesByUser.refund(senderId);
   return message;
 }
 

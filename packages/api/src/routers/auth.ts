@@ -7,7 +7,7 @@ export const authRouter = router({
   signup: publicProcedure
     .input(signupInput)
     .output(userSchema)
-    .mutation(({ ctx, input }) => signUp(ctx.services, input)),
+    .mutation(({ ctx, input }) => signUp(ctx.services, input, ctx.clientAddress)),
   login: publicProcedure
     .input(loginInput)
     .output(tokensSchema)
