@@ -18,8 +18,10 @@ export async function seedUsers(server: TestServer, count: number, prefix = `see
   }));
   const { prisma } = server.services.db;
   for (let i = 0; i < rows.length; i += 200) await prisma.user.createMany({ data: rows.slice(i, i + 200) });
+  // Prisma's startsWith passes `_` and `%` on to LIKE as wildcards, so the names are asked for exactly.
+  const names = rows.map((row) => row.username);
   return prisma.user.findMany({
-    where: { username: { startsWith: prefix } },
+    where: { username: { in: names } },
     select: { id: true, username: true, fullName: true },
     orderBy: { username: "asc" },
   });
