@@ -47,6 +47,10 @@ export interface ApiConfig {
     signupsOverall: WindowLimit;
     /** Messages per user. */
     messagesPerUser: WindowLimit;
+    /** Conversations a user creates (a direct conversation that already existed does not count). */
+    conversationsPerUser: WindowLimit;
+    /** Members a user puts into the conversations they create, the creator not counted. */
+    conversationMembersPerUser: WindowLimit;
   };
   /** Live subscriptions one connection may hold at once (the web app opens one; v2 adds one more). */
   subscriptionsPerConnection: number;
@@ -69,6 +73,10 @@ export const defaultApiConfig: Omit<ApiConfig, "jwtSecret"> = {
     signupsOverall: { max: 60, windowSeconds: 60 },
     // A fast typist sends a few a second; pasting many lines sends a burst.
     messagesPerUser: { max: 120, windowSeconds: 10 },
+    // A person starts a few conversations a day; a burst of 30 covers setting up a team. The member
+    // budget allows two groups of the largest size (MAX_MEMBER_IDS) an hour.
+    conversationsPerUser: { max: 30, windowSeconds: 10 * 60 },
+    conversationMembersPerUser: { max: 2_000, windowSeconds: 60 * 60 },
   },
   subscriptionsPerConnection: 10,
 };
@@ -106,6 +114,8 @@ export interface Services {
   signupsByAddress: Limiter;
   signupsOverall: Limiter;
   messagesByUser: Limiter;
+  conversationsByUser: Limiter;
+  conversationMembersByUser: Limiter;
   close(): void;
 }
 
@@ -140,6 +150,8 @@ export async function createServices({ db, bus, config, clock = systemClock, onB
     signupsByAddress: limiterStore.limiter("signups-address", limits.signupsPerAddress),
     signupsOverall: limiterStore.limiter("signups-overall", limits.signupsOverall),
     messagesByUser: limiterStore.limiter("messages-user", limits.messagesPerUser),
+    conversationsByUser: limiterStore.limiter("conversations-user", limits.conversationsPerUser),
+    conversationMembersByUser: limiterStore.limiter("conversation-members-user", limits.conversationMembersPerUser),
     close() {
       hub.close();
       revokedSessions.close();

@@ -107,3 +107,32 @@ describe.each(stores)("Limiter %s", (_, makeStore) => {
     expect(await store.limiter("another", LIMIT).take("k")).toBe(0);
   });
 });
+
+describe.each(stores)("Limiter %s, weighted", (_, makeStore) => {
+  let limiter: Limiter;
+  beforeEach(async () => {
+    const store = makeStore();
+    await store.ready(5_000);
+    limiter = store.limiter("weighted", { max: 10, windowSeconds: 60 });
+    return () => store.close();
+  });
+
+  it("take(key, n) counts n events at once when they fit", async () => {
+    expect(await limiter.take("k", 7)).toBe(0);
+    expect(await limiter.take("k", 3)).toBe(0);
+    expect(await limiter.take("k")).toBeGreaterThan(0);
+  });
+
+  it("a refused take(key, n) counts nothing, so smaller takes that fit still pass", async () => {
+    expect(await limiter.take("k", 6)).toBe(0);
+    expect(await limiter.take("k", 5)).toBeGreaterThan(0);
+    expect(await limiter.take("k", 4)).toBe(0);
+  });
+
+  it("refund(key, n) gives n events back", async () => {
+    expect(await limiter.take("k", 10)).toBe(0);
+    await limiter.refund("k", 4);
+    expect(await limiter.take("k", 4)).toBe(0);
+    expect(await limiter.take("k")).toBeGreaterThan(0);
+  });
+});

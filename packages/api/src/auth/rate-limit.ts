@@ -18,10 +18,13 @@ export interface Limiter {
   retryAfter(key: string): Promise<number>;
   /** Counts one event that has already happened (a failed login). */
   record(key: string): Promise<void>;
-  /** Counts the event if the key is under its limit: 0 when counted, else the seconds to wait. */
-  take(key: string): Promise<number>;
-  /** Gives back one event recorded by take() that turned out not to count. */
-  refund(key: string): Promise<void>;
+  /**
+   * Counts `points` events (default 1) if they fit under the key's limit: 0 when counted, else the
+   * seconds to wait, and nothing is counted.
+   */
+  take(key: string, points?: number): Promise<number>;
+  /** Gives back events counted by take() that turned out not to count. */
+  refund(key: string, points?: number): Promise<void>;
   clear(key: string): Promise<void>;
 }
 
@@ -47,41 +50,41 @@ export class WindowCounter {
     private readonly maxKeys = Number.POSITIVE_INFINITY,
   ) {}
 
-  /** Seconds until the key may act again, or 0 when it is under its limit. */
-  retryAfter(key: string): number {
+  /** Seconds until the key may count `points` more events, or 0 when they fit under its limit. */
+  retryAfter(key: string, points = 1): number {
     const now = this.clock.now().getTime();
     const window = this.windows.get(key);
-    if (!window || window.resetsAt <= now || window.count < this.limit.max) return 0;
+    if (!window || window.resetsAt <= now || window.count + points <= this.limit.max) return 0;
     return Math.max(1, Math.ceil((window.resetsAt - now) / 1000));
   }
 
-  record(key: string): void {
+  record(key: string, points = 1): void {
     const now = this.clock.now().getTime();
     this.sweep(now);
     const window = this.windows.get(key);
     if (!window || window.resetsAt <= now) {
       this.windows.delete(key);
-      this.windows.set(key, { count: 1, resetsAt: now + this.limit.windowSeconds * 1000 });
+      this.windows.set(key, { count: points, resetsAt: now + this.limit.windowSeconds * 1000 });
       if (this.windows.size > this.maxKeys) {
         const oldest = this.windows.keys().next();
         if (!oldest.done) this.windows.delete(oldest.value);
       }
     } else {
-      window.count += 1;
+      window.count += points;
     }
   }
 
-  /** Records the event and reports whether it was over the limit. */
-  take(key: string): number {
-    const wait = this.retryAfter(key);
-    if (wait === 0) this.record(key);
+  /** Records `points` events if they fit under the limit; else records nothing and returns the wait. */
+  take(key: string, points = 1): number {
+    const wait = this.retryAfter(key, points);
+    if (wait === 0) this.record(key, points);
     return wait;
   }
 
   /** Gives back one event recorded by take() that turned out not to count. */
-  refund(key: string): void {
+  refund(key: string, points = 1): void {
     const window = this.windows.get(key);
-    if (window && window.count > 0) window.count -= 1;
+    if (window) window.count = Math.max(0, window.count - points);
   }
 
   clear(key: string): void {
@@ -104,8 +107,8 @@ export class MemoryLimiterStore implements LimiterStore {
     return {
       retryAfter: (key) => Promise.resolve(counter.retryAfter(key)),
       record: (key) => Promise.resolve(counter.record(key)),
-      take: (key) => Promise.resolve(counter.take(key)),
-      refund: (key) => Promise.resolve(counter.refund(key)),
+      take: (key, points) => Promise.resolve(counter.take(key, points)),
+      refund: (key, points) => Promise.resolve(counter.refund(key, points)),
       clear: (key) => Promise.resolve(counter.clear(key)),
     };
   }
@@ -167,17 +170,20 @@ export class RedisLimiterStore implements LimiterStore {
       async record(key) {
         await redis.penalty(key, 1);
       },
-      async take(key) {
+      async take(key, points = 1) {
         try {
-          await redis.consume(key, 1);
+          await redis.consume(key, points);
           return 0;
         } catch (rejection) {
-          if (rejection instanceof RateLimiterRes) return secondsOf(rejection);
-          throw rejection;
+          if (!(rejection instanceof RateLimiterRes)) throw rejection;
+          // consume() counts the points even when it refuses them; a refused weighted take must not
+          // use up the budget that smaller ones would still fit in.
+          if (points > 1) await redis.reward(key, points);
+          return secondsOf(rejection);
         }
       },
-      async refund(key) {
-        await redis.reward(key, 1);
+      async refund(key, points = 1) {
+        await redis.reward(key, points);
       },
       async clear(key) {
         await redis.delete(key);
