@@ -281,6 +281,8 @@ export async function startParley(options: ParleyLaunch, name = "parley"): Promi
       // per-user limits that protect a real deployment from one abusive client.
       MESSAGE_RATE_LIMIT: "9999999/1s",
       WS_FRAME_RATE_LIMIT: "999999/s,9999999",
+      // Every simulated client connects from 127.0.0.1: up to 5,000 connections from one address.
+      WS_MAX_CONNECTIONS_PER_ADDRESS: "1000000",
       ...(options.redisUrl ? { REDIS_URL: options.redisUrl, REDIS_CHANNEL: options.redisChannel ?? "parley:bench" } : {}),
     },
   });
