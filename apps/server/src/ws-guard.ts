@@ -1,6 +1,6 @@
 // Limits on each WebSocket connection, applied before tRPC sees a frame. tRPC's adapter has no
 // hooks for these, so the guard wraps the socket's emit (incoming frames) and send (outgoing).
-// Limits are decided on the frame as parsed, and tRPC is handed that same parse (frameDecoder).
+// Limits are decided on the frame as parsed, and tRPC is handed that same parse (decodeFrame).
 import type { IncomingMessage } from "node:http";
 import { Duplex } from "node:stream";
 import type { WebSocket } from "ws";

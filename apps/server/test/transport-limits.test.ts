@@ -150,6 +150,36 @@ describe("a live subscription obeys the session by itself, whatever carries it",
   });
 });
 
+describe("the same rules over the WebSocket", () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer("sqlite", { api: { accessTtlSeconds: 2, ...testLimits() } });
+  });
+  afterAll(async () => {
+    await server.close();
+    await server.database.drop();
+  });
+
+  it("an expiring token closes the connection with 4001 first: the stream sends no error of its own", async () => {
+    const user = await signUpAndLogIn(server);
+    const raw = answerPings(await rawSocket(server, { token: user.accessToken }));
+    raw.send(subscribe(1));
+    await raw.waitFor((f) => hasId(1)(f) && resultType(f) === "started");
+    expect(await closedWithin(raw, 6_000)).toEqual({ code: 4001, reason: "token expired" });
+    expect(raw.frames.filter((f) => errorCode(f) !== undefined)).toEqual([]);
+  });
+
+  it("a logout closes the connection with 4003 first: the stream sends no error of its own", async () => {
+    const user = await signUpAndLogIn(server);
+    const raw = answerPings(await rawSocket(server, { token: user.accessToken }));
+    raw.send(subscribe(1));
+    await raw.waitFor((f) => hasId(1)(f) && resultType(f) === "started");
+    await httpClient(server).auth.logout.mutate({ refreshToken: user.refreshToken });
+    expect(await closedWithin(raw, 3_000)).toEqual({ code: 4003, reason: "session ended" });
+    expect(raw.frames.filter((f) => errorCode(f) !== undefined)).toEqual([]);
+  });
+});
+
 describe("WebSocket limits", () => {
   let server: TestServer;
   beforeAll(async () => {
