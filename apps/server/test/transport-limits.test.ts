@@ -346,3 +346,23 @@ describe("logging a slow reader", () => {
     }
   });
 });
+
+describe("the WebSocket rate counts calls, not frames", () => {
+  it("batches that stay under the batch cap still spend one unit of the rate per call: past the burst the connection closes with 1008", async () => {
+    const server = await startTestServer("sqlite", { wsLimits: { framesPerSecond: 1, frameBurst: 30, maxBatch: 20 }, api: testLimits() });
+    try {
+      const user = await signUpAndLogIn(server);
+      const raw = answerPings(await rawSocket(server, { token: user.accessToken }));
+      // connectionParams, then 20 calls: 21 of 30.
+      raw.send(Array.from({ length: 20 }, (_, i) => authMe(i + 1)));
+      await raw.waitFor(hasId(20));
+      // 10 more would fit in the burst; 20 do not.
+      raw.send(Array.from({ length: 20 }, (_, i) => authMe(i + 21)));
+      expect(await closedWithin(raw, 3_000)).toEqual({ code: 1008, reason: "too many messages" });
+      expect(raw.frames.filter((f) => typeof f === "object" && f !== null && ((f as { id?: number }).id ?? 0) > 20)).toEqual([]);
+    } finally {
+      await server.close();
+      await server.database.drop();
+    }
+  });
+});
