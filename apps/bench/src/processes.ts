@@ -284,6 +284,8 @@ export async function startParley(options: ParleyLaunch, name = "parley"): Promi
       // Set-up signs thousands of users up from one address.
       SIGNUP_RATE_LIMIT: "9999999/1s",
       SIGNUP_RATE_LIMIT_TOTAL: "9999999/1s",
+      // Every simulated client connects from 127.0.0.1: up to 5,000 connections from one address.
+      WS_MAX_CONNECTIONS_PER_ADDRESS: "1000000",
       ...(options.redisUrl ? { REDIS_URL: options.redisUrl, REDIS_CHANNEL: options.redisChannel ?? "parley:bench" } : {}),
     },
   });

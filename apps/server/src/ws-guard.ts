@@ -1,13 +1,13 @@
 // Limits on each WebSocket connection, applied before tRPC sees a frame. tRPC's adapter has no
 // hooks for these, so the guard wraps the socket's emit (incoming frames) and send (outgoing).
-// Limits are decided on the frame as parsed, and tRPC is handed that same parse (frameDecoder).
+// Limits are decided on the frame as parsed, and tRPC is handed that same parse (decodeFrame).
 import type { IncomingMessage } from "node:http";
 import { Duplex } from "node:stream";
 import type { WebSocket } from "ws";
 import type { Encoder } from "@trpc/server/adapters/ws";
 
 export interface WsLimits {
-  /** Sustained incoming frames per second, and the burst allowed above it. */
+  /** Sustained incoming frames per second, and the burst allowed above it; a batch counts once per call. */
   framesPerSecond: number;
   frameBurst: number;
   /** Calls in one batched frame (a JSON array). */
@@ -97,10 +97,17 @@ export function guardSocket(socket: WebSocket, req: IncomingMessage, limits: WsL
     waitingForParams = false;
     const parsed = parseFrame(text);
     // tRPC runs every element of an array as a call, whatever white space surrounds it.
-    if (parsed.ok && Array.isArray(parsed.value) && parsed.value.length > limits.maxBatch) {
+    const calls = parsed.ok && Array.isArray(parsed.value) ? parsed.value.length : 1;
+    if (calls > limits.maxBatch) {
       violate("too many calls in one message");
       return false;
     }
+    // The rate is of calls: a batch costs one per call (the frame paid for the first).
+    if (calls > 1 && tokens < calls - 1) {
+      violate("too many messages");
+      return false;
+    }
+    tokens -= Math.max(0, calls - 1);
     parsedFrame = parsed.ok ? { text, value: parsed.value } : null;
     try {
       return emit(event, ...args);

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import { defaultMaxConnections } from "../src/config.js";
+import { defaultMaxConnections, loadConfig } from "../src/config.js";
 import { startServer } from "../src/index.js";
 import { httpClient, startTestServer, TEST_JWT_SECRET, testLimits, uniqueName } from "./harness.js";
 
@@ -120,6 +120,27 @@ describe.skipIf(!existsSync(bundle))(`the built server and its descriptors and f
       await server.exited;
     }
   }, 30_000);
+});
+
+describe("connection caps in the environment", () => {
+  const env = { JWT_SECRET: "s".repeat(32) };
+  it("reads the WebSocket caps, with the documented defaults", () => {
+    const defaults = loadConfig(env, mkdtempSync(join(tmpdir(), "parley-config-"))).config;
+    expect(defaults.wsConnections).toEqual({ maxConnections: defaultMaxConnections(), maxConnectionsPerUser: 20, maxConnectionsPerAddress: 100, authTimeoutMs: 10_000 });
+    expect(defaults.subscriptionsPerConnection).toBe(10);
+    const set = loadConfig(
+      { ...env, WS_MAX_CONNECTIONS: "500", WS_MAX_CONNECTIONS_PER_USER: "3", WS_MAX_CONNECTIONS_PER_ADDRESS: "40", WS_AUTH_TIMEOUT_MS: "2000", WS_MAX_SUBSCRIPTIONS_PER_CONNECTION: "2" },
+      mkdtempSync(join(tmpdir(), "parley-config-")),
+    ).config;
+    expect(set.wsConnections).toEqual({ maxConnections: 500, maxConnectionsPerUser: 3, maxConnectionsPerAddress: 40, authTimeoutMs: 2_000 });
+    expect(set.subscriptionsPerConnection).toBe(2);
+  });
+
+  it("refuses a cap that is not a positive whole number, naming it", () => {
+    for (const [name, value] of [["WS_MAX_CONNECTIONS", "0"], ["WS_MAX_CONNECTIONS_PER_USER", "-1"], ["WS_MAX_CONNECTIONS_PER_ADDRESS", "many"], ["WS_MAX_SUBSCRIPTIONS_PER_CONNECTION", "1.5"]] as const) {
+      expect(() => loadConfig({ ...env, [name]: value }, mkdtempSync(join(tmpdir(), "parley-config-")))).toThrow(new RegExp(`${name}`));
+    }
+  });
 });
 
 describe("the WebSocket cap follows the descriptor limit", () => {

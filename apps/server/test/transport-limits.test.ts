@@ -150,6 +150,36 @@ describe("a live subscription obeys the session by itself, whatever carries it",
   });
 });
 
+describe("the same rules over the WebSocket", () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer("sqlite", { api: { accessTtlSeconds: 2, ...testLimits() } });
+  });
+  afterAll(async () => {
+    await server.close();
+    await server.database.drop();
+  });
+
+  it("an expiring token closes the connection with 4001 first: the stream sends no error of its own", async () => {
+    const user = await signUpAndLogIn(server);
+    const raw = answerPings(await rawSocket(server, { token: user.accessToken }));
+    raw.send(subscribe(1));
+    await raw.waitFor((f) => hasId(1)(f) && resultType(f) === "started");
+    expect(await closedWithin(raw, 6_000)).toEqual({ code: 4001, reason: "token expired" });
+    expect(raw.frames.filter((f) => errorCode(f) !== undefined)).toEqual([]);
+  });
+
+  it("a logout closes the connection with 4003 first: the stream sends no error of its own", async () => {
+    const user = await signUpAndLogIn(server);
+    const raw = answerPings(await rawSocket(server, { token: user.accessToken }));
+    raw.send(subscribe(1));
+    await raw.waitFor((f) => hasId(1)(f) && resultType(f) === "started");
+    await httpClient(server).auth.logout.mutate({ refreshToken: user.refreshToken });
+    expect(await closedWithin(raw, 3_000)).toEqual({ code: 4003, reason: "session ended" });
+    expect(raw.frames.filter((f) => errorCode(f) !== undefined)).toEqual([]);
+  });
+});
+
 describe("WebSocket limits", () => {
   let server: TestServer;
   beforeAll(async () => {
@@ -310,6 +340,26 @@ describe("logging a slow reader", () => {
       expect(server.services.hub.subscriptionCount).toBe(0);
       const slowLines = lines.filter((line) => line.includes("slow consumer"));
       expect(slowLines).toHaveLength(1);
+    } finally {
+      await server.close();
+      await server.database.drop();
+    }
+  });
+});
+
+describe("the WebSocket rate counts calls, not frames", () => {
+  it("batches that stay under the batch cap still spend one unit of the rate per call: past the burst the connection closes with 1008", async () => {
+    const server = await startTestServer("sqlite", { wsLimits: { framesPerSecond: 1, frameBurst: 30, maxBatch: 20 }, api: testLimits() });
+    try {
+      const user = await signUpAndLogIn(server);
+      const raw = answerPings(await rawSocket(server, { token: user.accessToken }));
+      // connectionParams, then 20 calls: 21 of 30.
+      raw.send(Array.from({ length: 20 }, (_, i) => authMe(i + 1)));
+      await raw.waitFor(hasId(20));
+      // 10 more would fit in the burst; 20 do not.
+      raw.send(Array.from({ length: 20 }, (_, i) => authMe(i + 21)));
+      expect(await closedWithin(raw, 3_000)).toEqual({ code: 1008, reason: "too many messages" });
+      expect(raw.frames.filter((f) => typeof f === "object" && f !== null && ((f as { id?: number }).id ?? 0) > 20)).toEqual([]);
     } finally {
       await server.close();
       await server.database.drop();

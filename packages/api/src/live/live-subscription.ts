@@ -42,6 +42,12 @@ export interface LiveSubscription {
 
 /** setTimeout's longest delay; tokens live minutes, so this only guards against a wrapped timer. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
+/**
+ * The stream ends this long after its token expires: a transport that ends the connection at expiry
+ * itself (the WebSocket closes with 4001, and the client reconnects and resumes) goes first, and this
+ * is the backstop for any that does not.
+ */
+const EXPIRY_GRACE_MS = 1_000;
 
 export function openLiveSubscription(
   ctx: { services: Services; auth: AccessClaims; userId: string; connection: ConnectionResources },
@@ -57,7 +63,7 @@ export function openLiveSubscription(
     queue.close();
   };
   const stopWatching = services.revokedSessions.watch(auth.sessionId, end);
-  const expiry = setTimeout(end, Math.min(MAX_TIMER_MS, Math.max(0, auth.expiresAt * 1000 - services.clock.now().getTime())));
+  const expiry = setTimeout(end, Math.min(MAX_TIMER_MS, Math.max(0, auth.expiresAt * 1000 + EXPIRY_GRACE_MS - services.clock.now().getTime())));
   expiry.unref();
   // Revoked between the procedure's check and the watch above.
   if (services.revokedSessions.has(auth.sessionId)) end();
