@@ -2,7 +2,7 @@
 // headers every response carries.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
-import { appRouter, createContext, type EventBus, type Services } from "@parley/api";
+import { appRouter, createContext, MAX_CALLS_PER_BATCH, type EventBus, type Services } from "@parley/api";
 import type { Database } from "@parley/db";
 import type { ServerConfig } from "./config.js";
 import type { Logger } from "./log.js";
@@ -10,8 +10,6 @@ import { createStaticHandler } from "./static-files.js";
 import { clientAddressOf, reportInternalError } from "./request-info.js";
 
 const MAX_BODY_BYTES = 100 * 1024;
-/** Calls in one batched HTTP request. */
-const MAX_BATCH = 20;
 
 /**
  * The app's own scripts and styles only; the API and its WebSocket on the same origin. React sets
@@ -44,7 +42,7 @@ export function createHttpHandler(deps: {
     createContext: ({ req }) => createContext(services, bearerToken(req.headers.authorization), clientAddressOf(req, config.trustProxy)),
     onError: reportInternalError(log),
     maxBodySize: MAX_BODY_BYTES,
-    maxBatchSize: MAX_BATCH,
+    maxBatchSize: MAX_CALLS_PER_BATCH,
   });
   const staticHandler = createStaticHandler(config.webDistDir);
 

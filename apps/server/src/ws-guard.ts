@@ -5,6 +5,7 @@ import type { IncomingMessage } from "node:http";
 import { Duplex } from "node:stream";
 import type { WebSocket } from "ws";
 import type { Encoder } from "@trpc/server/adapters/ws";
+import { MAX_CALLS_PER_BATCH } from "@parley/api/limits";
 
 export interface WsLimits {
   /** Sustained incoming frames per second, and the burst allowed above it; a batch counts once per call. */
@@ -29,7 +30,7 @@ export interface WsLimits {
 export const defaultWsLimits: WsLimits = {
   framesPerSecond: 20,
   frameBurst: 60,
-  maxBatch: 20,
+  maxBatch: MAX_CALLS_PER_BATCH,
   connectionParamsTimeoutMs: 5_000,
   maxBufferedBytes: 1024 * 1024,
   authTimeoutMs: 10_000,

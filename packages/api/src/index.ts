@@ -12,6 +12,7 @@ export {
 } from "./context.js";
 export { InProcessEventBus, type EventBus, type ParleyEvent, type EventListener, type MessageEvent } from "./live/event-bus.js";
 export { RedisEventBus, type RedisBusOptions } from "./live/redis-bus.js";
+export { MAX_CALLS_PER_BATCH } from "./limits.js";
 export { OWASP_MINIMUM, type PasswordCost } from "./auth/passwords.js";
 export type {
   ConversationDto,
