@@ -15,7 +15,7 @@ const bob = { id: "b", username: "bob", fullName: "" };
 const carol = { id: "c", username: "carol", fullName: "Carol Danvers" };
 
 function conversation(overrides: Partial<Conversation>): Conversation {
-  return { id: "c1", title: null, isDirect: false, members: [alice, bob, carol], createdAt: "2025-03-01T00:00:00.000Z", ...overrides };
+  return { id: "c1", title: null, isDirect: false, members: [alice, bob, carol], createdAt: "2025-03-01T00:00:00.000Z", memberCount: 3, lastMessage: null, ...overrides };
 }
 
 describe("conversationTitle", () => {
