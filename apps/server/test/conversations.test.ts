@@ -24,6 +24,8 @@ describeEachProvider("conversations", (provider) => {
         { id: bob.id, username: bob.username, fullName: `Full ${bob.username}` },
       ]),
       createdAt: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/),
+      memberCount: 2,
+      lastMessage: null,
     });
     expect(convo.members).toHaveLength(2);
   });

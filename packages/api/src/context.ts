@@ -32,6 +32,12 @@ export interface ApiConfig {
     loginFailuresPerAddress: WindowLimit;
     /** Messages per user. */
     messagesPerUser: WindowLimit;
+    // -- conversation creation (issue 10, finding 4) --
+    /** Conversations a user creates (a direct conversation that already existed does not count). */
+    conversationsPerUser: WindowLimit;
+    /** Members a user puts into the conversations they create, the creator not counted. */
+    conversationMembersPerUser: WindowLimit;
+    // -- end conversation creation --
   };
 }
 
@@ -45,6 +51,12 @@ export const defaultApiConfig: Omit<ApiConfig, "jwtSecret"> = {
     loginFailuresPerAddress: { max: 100, windowSeconds: 15 * 60 },
     // A fast typist sends a few a second; pasting many lines sends a burst.
     messagesPerUser: { max: 120, windowSeconds: 10 },
+    // -- conversation creation (issue 10, finding 4) --
+    // A person starts a few conversations a day; a burst of 30 covers setting up a team. The member
+    // budget allows two groups of the largest size (MAX_MEMBER_IDS) an hour.
+    conversationsPerUser: { max: 30, windowSeconds: 10 * 60 },
+    conversationMembersPerUser: { max: 2_000, windowSeconds: 60 * 60 },
+    // -- end conversation creation --
   },
 };
 
@@ -71,6 +83,10 @@ export interface Services {
   loginFailuresByAccount: WindowCounter;
   loginFailuresByAddress: WindowCounter;
   messagesByUser: WindowCounter;
+  // -- conversation creation (issue 10, finding 4) --
+  conversationsByUser: WindowCounter;
+  conversationMembersByUser: WindowCounter;
+  // -- end conversation creation --
   close(): void;
 }
 
@@ -98,6 +114,10 @@ export async function createServices({ db, bus, config, clock = systemClock, onB
     loginFailuresByAccount: new WindowCounter(config.limits.loginFailuresPerAccount, clock),
     loginFailuresByAddress: new WindowCounter(config.limits.loginFailuresPerAddress, clock),
     messagesByUser: new WindowCounter(config.limits.messagesPerUser, clock),
+    // -- conversation creation (issue 10, finding 4) --
+    conversationsByUser: new WindowCounter(config.limits.conversationsPerUser, clock),
+    conversationMembersByUser: new WindowCounter(config.limits.conversationMembersPerUser, clock),
+    // -- end conversation creation --
     close() {
       hub.close();
       revokedSessions.close();

@@ -29,6 +29,56 @@ export const passwordSchema = z
 
 export const idSchema = z.string().min(1).max(64).refine(isStorable, STORABLE);
 
+// Human-written text. NFC first, so that the same visible text is the same stored text (and the
+// same length). Format characters (Unicode Cf: bidi overrides and isolates, zero-width spaces and
+// joiners, word joiner, BOM, soft hyphen...) and control characters change how a name is displayed
+// without being seen, so names and titles refuse them; message content needs some of them (the
+// zero-width joiner of emoji sequences), so there they only count as white space.
+const FORMAT_OR_CONTROL = /[\p{Cf}\p{Cc}\p{Zl}\p{Zp}]/u;
+/** Letters that render as nothing: Hangul fillers and the blank braille pattern. */
+const INVISIBLE_LETTERS = "\u115F\u1160\u3164\uFFA0\u2800";
+const BLANK = new RegExp(`^[\\s\\p{Cf}\\p{Cc}${INVISIBLE_LETTERS}]*$`, "u");
+const NO_FORMAT_CHARACTERS = "must not contain invisible formatting or control characters (such as bidi overrides or zero-width spaces)";
+
+/** True when the text shows nothing: only white space, format, control or invisible characters. */
+export const isBlankText = (s: string) => BLANK.test(s);
+export const hasFormatOrControlCharacters = (s: string) => FORMAT_OR_CONTROL.test(s);
+
+/**
+ * A name a person reads to decide who or what something is (a full name, a conversation title):
+ * NFC, trimmed, at most `max` characters, no format or control characters, and either empty or
+ * with something visible in it.
+ */
+export function displayTextSchema(what: string, max: number) {
+  return z
+    .string()
+    .refine(isStorable, `${what} ${STORABLE}`)
+    .transform((s) => s.normalize("NFC").trim())
+    .pipe(
+      z
+        .string()
+        .max(max, `${what} must be at most ${max} characters`)
+        .refine((s) => !hasFormatOrControlCharacters(s), `${what} ${NO_FORMAT_CHARACTERS}`)
+        .refine((s) => s === "" || !isBlankText(s), `${what} must not be only invisible characters`),
+    );
+}
+
+export const fullNameSchema = displayTextSchema("full name", 100);
+export const titleSchema = displayTextSchema("title", 100);
+
+/** Message text: NFC, 1 to 4000 characters, and something visible in it. */
+export const messageContentSchema = z
+  .string()
+  .refine(isStorable, STORABLE)
+  .transform((s) => s.normalize("NFC"))
+  .pipe(
+    z
+      .string()
+      .min(1, "message must be 1 to 4000 characters")
+      .max(4000, "message must be 1 to 4000 characters")
+      .refine((s) => !isBlankText(s), "message must not be only white space"),
+  );
+
 export const userSchema = z.object({
   id: z.string(),
   username: z.string(),
@@ -40,14 +90,6 @@ export const tokensSchema = z.object({
   refreshToken: z.string(),
 });
 
-export const conversationSchema = z.object({
-  id: z.string(),
-  title: z.string().nullable(),
-  isDirect: z.boolean(),
-  members: z.array(userSchema),
-  createdAt: z.string(),
-});
-
 export const messageSchema = z.object({
   id: z.string(),
   conversationId: z.string(),
@@ -55,6 +97,26 @@ export const messageSchema = z.object({
   content: z.string(),
   clientMessageId: z.string(),
   createdAt: z.string(),
+});
+
+/** Most members of a conversation a conversation.list item carries; conversation.get has them all. */
+export const MEMBERS_IN_LIST = 20;
+/** Most members a conversation can be created with, besides its creator (contract.md). */
+export const MAX_MEMBER_IDS = 1000;
+export const CONVERSATION_PAGE_MAX = 100;
+export const USER_PAGE_MAX = 200;
+export const USER_SEARCH_MAX = 50;
+export const USER_SEARCH_DEFAULT = 20;
+
+export const conversationSchema = z.object({
+  id: z.string(),
+  title: z.string().nullable(),
+  isDirect: z.boolean(),
+  /** All members, except in conversation.list: there at most MEMBERS_IN_LIST, by join order. */
+  members: z.array(userSchema),
+  createdAt: z.string(),
+  memberCount: z.number().int(),
+  lastMessage: messageSchema.nullable(),
 });
 
 export const messagePageSchema = z.object({
@@ -65,7 +127,7 @@ export const messagePageSchema = z.object({
 export const signupInput = z.object({
   username: usernameSchema,
   password: passwordSchema,
-  fullName: z.string().trim().max(100, "full name must be at most 100 characters").refine(isStorable, STORABLE).default(""),
+  fullName: fullNameSchema.default(""),
 });
 
 export const loginInput = z.object({
@@ -81,14 +143,35 @@ export const loginInput = z.object({
 export const refreshTokenInput = z.object({ refreshToken: z.string().min(1).max(4096).refine(isStorable, STORABLE) });
 
 export const createConversationInput = z.object({
-  title: z
+  title: titleSchema.optional().transform((t) => (t === undefined || t === "" ? undefined : t)),
+  memberIds: z.array(idSchema).max(MAX_MEMBER_IDS, `memberIds may name at most ${MAX_MEMBER_IDS} users`),
+});
+
+export const listConversationsInput = z
+  .object({
+    /** The id of the last conversation of the previous page. */
+    cursor: idSchema.nullish(),
+    limit: z.number().int().min(1).max(CONVERSATION_PAGE_MAX).default(CONVERSATION_PAGE_MAX),
+  })
+  .optional();
+
+export const getConversationInput = z.object({ conversationId: idSchema });
+
+export const listUsersInput = z
+  .object({
+    /** The username of the last user of the previous page. */
+    cursor: z.string().max(64).refine(isStorable, STORABLE).nullish(),
+    limit: z.number().int().min(1).max(USER_PAGE_MAX).default(USER_PAGE_MAX),
+  })
+  .optional();
+
+export const searchUsersInput = z.object({
+  query: z
     .string()
-    .trim()
-    .max(100, "title must be at most 100 characters")
     .refine(isStorable, STORABLE)
-    .optional()
-    .transform((t) => (t === undefined || t === "" ? undefined : t)),
-  memberIds: z.array(idSchema).max(1000, "at most 1000 members"),
+    .transform((s) => s.normalize("NFC").trim())
+    .pipe(z.string().min(1, "query must be 1 to 32 characters").max(32, "query must be 1 to 32 characters")),
+  limit: z.number().int().min(1).max(USER_SEARCH_MAX).default(USER_SEARCH_DEFAULT),
 });
 
 export const listMessagesInput = z.object({
@@ -99,12 +182,7 @@ export const listMessagesInput = z.object({
 
 export const sendMessageInput = z.object({
   conversationId: idSchema,
-  content: z
-    .string()
-    .min(1, "message must be 1 to 4000 characters")
-    .max(4000, "message must be 1 to 4000 characters")
-    .refine((s) => s.trim().length > 0, "message must not be only white space")
-    .refine(isStorable, STORABLE),
+  content: messageContentSchema,
   clientMessageId: z
     .string()
     .min(1, "clientMessageId must be 1 to 64 characters")
@@ -118,3 +196,6 @@ export type UserDto = z.infer<typeof userSchema>;
 export type ConversationDto = z.infer<typeof conversationSchema>;
 export type MessageDto = z.infer<typeof messageSchema>;
 export type TokensDto = z.infer<typeof tokensSchema>;
+export type ListConversationsInput = z.input<typeof listConversationsInput>;
+export type ListUsersInput = z.input<typeof listUsersInput>;
+export type SearchUsersInput = z.input<typeof searchUsersInput>;

@@ -99,7 +99,3 @@ export async function getUser(services: Services, userId: string): Promise<UserD
   if (!user) throw new DomainError("unauthenticated", BAD_TOKEN);
   return user;
 }
-
-export function listUsers(services: Services): Promise<UserDto[]> {
-  return services.db.prisma.user.findMany({ select: publicUserSelect, orderBy: { username: "asc" } });
-}

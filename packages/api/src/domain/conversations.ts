@@ -1,38 +1,86 @@
 import { isUniqueViolation } from "@parley/db";
 import type { Services } from "../context.js";
 import { DomainError } from "../errors.js";
-import type { ConversationDto } from "../schemas.js";
-import { publicUserSelect } from "./selects.js";
+import { MEMBERS_IN_LIST, type ConversationDto, type MessageDto, type UserDto } from "../schemas.js";
+import { messageSelect, publicUserSelect, toMessageDto } from "./selects.js";
+import type { WindowCounter } from "../auth/rate-limit.js";
+import { chunked, placeholders } from "./sql.js";
 
-const conversationSelect = {
-  id: true,
-  title: true,
-  isDirect: true,
-  createdAt: true,
-  members: { select: { user: { select: publicUserSelect } }, orderBy: { joinedAt: "asc" } },
-} as const;
-
-type ConversationRow = {
-  id: string;
-  title: string | null;
-  isDirect: boolean;
-  createdAt: Date;
-  members: { user: { id: string; username: string; fullName: string } }[];
-};
-
-function toConversationDto(row: ConversationRow): ConversationDto {
-  return {
-    id: row.id,
-    title: row.title,
-    isDirect: row.isDirect,
-    members: row.members.map((m) => m.user),
-    createdAt: row.createdAt.toISOString(),
-  };
-}
+/** Rows per statement where a list of ids becomes bound parameters (SQLite allows 999 in older builds). */
+const IDS_PER_STATEMENT = 500;
 
 /** The key that makes a direct conversation between two people unique, whoever creates it. */
 export function directKeyOf(a: string, b: string): string {
   return a < b ? `${a}:${b}` : `${b}:${a}`;
+}
+
+const conversationFields = { id: true, title: true, isDirect: true, createdAt: true } as const;
+
+interface ConversationFields {
+  id: string;
+  title: string | null;
+  isDirect: boolean;
+  createdAt: Date;
+}
+
+function toConversationDto(row: ConversationFields, members: UserDto[], memberCount: number, lastMessage: MessageDto | null): ConversationDto {
+  return {
+    id: row.id,
+    title: row.title,
+    isDirect: row.isDirect,
+    members,
+    createdAt: row.createdAt.toISOString(),
+    memberCount,
+    lastMessage,
+  };
+}
+
+/** One conversation with every member (join order) and its newest message, or null when there is none. */
+async function findConversation(services: Services, conversationId: string): Promise<ConversationDto | null> {
+  const { prisma } = services.db;
+  const [row, members, last] = await Promise.all([
+    prisma.conversation.findUnique({ where: { id: conversationId }, select: conversationFields }),
+    prisma.conversationMember.findMany({
+      where: { conversationId },
+      orderBy: [{ joinedAt: "asc" }, { userId: "asc" }],
+      select: { user: { select: publicUserSelect } },
+    }),
+    prisma.message.findFirst({ where: { conversationId }, orderBy: { id: "desc" }, select: messageSelect }),
+  ]);
+  if (!row) return null;
+  return toConversationDto(row, members.map((m) => m.user), members.length, last ? toMessageDto(last) : null);
+}
+
+/** One conversation with every member (join order) and its newest message. */
+export async function getConversation(services: Services, conversationId: string): Promise<ConversationDto> {
+  const conversation = await findConversation(services, conversationId);
+  if (!conversation) throw new DomainError("not_found", "No such conversation");
+  return conversation;
+}
+
+/**
+ * Takes `weight` events from the counter at once, or none: seconds to wait when they do not all fit.
+ * (WindowCounter counts single events; this is the member budget's "n members at a time".)
+ */
+function takeWeighted(counter: WindowCounter, key: string, weight: number): number {
+  for (let taken = 0; taken < weight; taken += 1) {
+    const wait = counter.take(key);
+    if (wait > 0) {
+      for (let i = 0; i < taken; i += 1) counter.refund(key);
+      return wait;
+    }
+  }
+  return 0;
+}
+
+/** The users among `ids` that exist, looked up in chunks so that no statement has too many parameters. */
+async function existingUserIds(services: Services, ids: string[]): Promise<Set<string>> {
+  const found = new Set<string>();
+  for (const chunk of chunked(ids, IDS_PER_STATEMENT)) {
+    const rows = await services.db.prisma.user.findMany({ where: { id: { in: chunk } }, select: { id: true } });
+    for (const row of rows) found.add(row.id);
+  }
+  return found;
 }
 
 export async function createConversation(
@@ -40,49 +88,163 @@ export async function createConversation(
   callerId: string,
   input: { title?: string | undefined; memberIds: string[] },
 ): Promise<ConversationDto> {
-  const { db, memberships } = services;
+  const { db, memberships, config, conversationsByUser, conversationMembersByUser } = services;
   const others = [...new Set(input.memberIds)].filter((id) => id !== callerId);
   if (others.length === 0) throw new DomainError("invalid", "memberIds must name at least one other user");
-  const found = await db.prisma.user.count({ where: { id: { in: others } } });
-  if (found !== others.length) throw new DomainError("invalid", "memberIds names a user that does not exist");
 
-  const memberIds = [callerId, ...others];
   const otherId = others[0];
   const isDirect = others.length === 1 && input.title === undefined && otherId !== undefined;
   const directKey = isDirect ? directKeyOf(callerId, otherId) : null;
-
   if (directKey) {
-    const existing = await db.prisma.conversation.findUnique({ where: { directKey }, select: conversationSelect });
-    if (existing) return toConversationDto(existing);
+    // Returning the conversation that exists creates nothing, so it is not rate limited.
+    const existing = await db.prisma.conversation.findUnique({ where: { directKey }, select: { id: true } });
+    if (existing) return getConversation(services, existing.id);
   }
-  let created: ConversationRow;
+
+  const memberBudget = config.limits.conversationMembersPerUser.max;
+  if (others.length > memberBudget) {
+    throw new DomainError("invalid", `A conversation you create may have at most ${memberBudget} other members`);
+  }
+  // Counted before the database is asked anything, so a caller over the limit costs no queries.
+  const wait = conversationsByUser.take(callerId);
+  if (wait > 0) throw new DomainError("rate_limited", `Too many new conversations. Try again in ${wait} seconds.`, wait);
+  const membersWait = takeWeighted(conversationMembersByUser, callerId, others.length);
+  if (membersWait > 0) {
+    conversationsByUser.refund(callerId);
+    throw new DomainError("rate_limited", `Too many members added to new conversations. Try again in ${membersWait} seconds.`, membersWait);
+  }
+  let counted = true;
+  /** Nothing was created after all: give the counts back. */
+  const refund = () => {
+    if (!counted) return;
+    counted = false;
+    conversationsByUser.refund(callerId);
+    for (let i = 0; i < others.length; i += 1) conversationMembersByUser.refund(callerId);
+  };
+
   try {
-    created = await db.prisma.conversation.create({
-      data: {
-        title: input.title ?? null,
-        isDirect,
-        directKey,
-        members: { create: memberIds.map((userId) => ({ userId })) },
-      },
-      select: conversationSelect,
-    });
-  } catch (error) {
-    // Both people created it at the same moment: the unique direct key let one through.
-    if (directKey && isUniqueViolation(error)) {
-      return toConversationDto(await db.prisma.conversation.findUniqueOrThrow({ where: { directKey }, select: conversationSelect }));
+    const found = await existingUserIds(services, others);
+    if (found.size !== others.length) throw new DomainError("invalid", "memberIds names a user that does not exist");
+
+    const memberIds = [callerId, ...others];
+    const joinedAt = services.clock.now();
+    let createdId: string;
+    try {
+      createdId = await db.prisma.$transaction(async (tx) => {
+        const created = await tx.conversation.create({
+          data: { title: input.title ?? null, isDirect, directKey },
+          select: { id: true },
+        });
+        for (const chunk of chunked(memberIds, IDS_PER_STATEMENT / 5)) {
+          await tx.conversationMember.createMany({ data: chunk.map((userId) => ({ conversationId: created.id, userId, joinedAt })) });
+        }
+        return created.id;
+      });
+    } catch (error) {
+      // Both people created it at the same moment: the unique direct key let one through.
+      if (directKey && isUniqueViolation(error)) {
+        refund();
+        const winner = await db.prisma.conversation.findUniqueOrThrow({ where: { directKey }, select: { id: true } });
+        return await getConversation(services, winner.id);
+      }
+      throw error;
     }
+    memberships.remember(createdId, memberIds);
+    counted = false;
+    return await getConversation(services, createdId);
+  } catch (error) {
+    refund();
     throw error;
   }
-  memberships.remember(created.id, memberIds);
-  return toConversationDto(created);
 }
 
-/** The caller's conversations, most recent activity (last message, else creation) first. */
-export async function listConversations(services: Services, userId: string): Promise<ConversationDto[]> {
-  const rows = await services.db.prisma.conversation.findMany({
-    where: { members: { some: { userId } } },
-    select: { ...conversationSelect, messages: { select: { createdAt: true }, orderBy: { id: "desc" }, take: 1 } },
-  });
-  const activity = (row: (typeof rows)[number]) => (row.messages[0]?.createdAt ?? row.createdAt).getTime();
-  return rows.sort((a, b) => activity(b) - activity(a)).map(toConversationDto);
+interface ActivityRow {
+  id: string;
+  title: string | null;
+  isDirect: boolean | number;
+  createdAt: Date;
+  lastMessageId: bigint | number | null;
+  lastMessageAt: Date | null;
+}
+
+/**
+ * The caller's conversations in activity order, cheaply: one query over the caller's memberships,
+ * where each conversation's newest message is one seek on the (conversationId, id) index.
+ */
+async function conversationsByActivity(services: Services, userId: string): Promise<ActivityRow[]> {
+  const rows = await services.db.prisma.$queryRaw<ActivityRow[]>`
+    SELECT c."id" AS "id", c."title" AS "title", c."isDirect" AS "isDirect", c."createdAt" AS "createdAt",
+      (SELECT m."id" FROM "Message" m WHERE m."conversationId" = c."id" ORDER BY m."id" DESC LIMIT 1) AS "lastMessageId",
+      (SELECT m."createdAt" FROM "Message" m WHERE m."conversationId" = c."id" ORDER BY m."id" DESC LIMIT 1) AS "lastMessageAt"
+    FROM "ConversationMember" cm JOIN "Conversation" c ON c."id" = cm."conversationId"
+    WHERE cm."userId" = ${userId}`;
+  const activity = (row: ActivityRow) => new Date(row.lastMessageAt ?? row.createdAt).getTime();
+  return rows.sort((a, b) => activity(b) - activity(a) || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
+}
+
+interface MemberRow {
+  conversationId: string;
+  id: string;
+  username: string;
+  fullName: string;
+}
+
+/** The first `MEMBERS_IN_LIST` members (join order) of each conversation, in one query. */
+async function firstMembersOf(services: Services, conversationIds: string[]): Promise<Map<string, UserDto[]>> {
+  const { db } = services;
+  const byConversation = new Map<string, UserDto[]>(conversationIds.map((id) => [id, []]));
+  if (conversationIds.length === 0) return byConversation;
+  const params = placeholders(db.provider, conversationIds.length, 1);
+  const limitParam = placeholders(db.provider, 1, conversationIds.length + 1);
+  const rows = await db.prisma.$queryRawUnsafe<MemberRow[]>(
+    `SELECT "conversationId", "id", "username", "fullName" FROM (
+       SELECT cm."conversationId" AS "conversationId", u."id" AS "id", u."username" AS "username", u."fullName" AS "fullName",
+         ROW_NUMBER() OVER (PARTITION BY cm."conversationId" ORDER BY cm."joinedAt", cm."userId") AS "position"
+       FROM "ConversationMember" cm JOIN "User" u ON u."id" = cm."userId"
+       WHERE cm."conversationId" IN (${params})
+     ) ranked WHERE "position" <= ${limitParam} ORDER BY "conversationId", "position"`,
+    ...conversationIds,
+    MEMBERS_IN_LIST,
+  );
+  for (const row of rows) byConversation.get(row.conversationId)?.push({ id: row.id, username: row.username, fullName: row.fullName });
+  return byConversation;
+}
+
+/**
+ * One page of the caller's conversations, most recent activity (last message, else creation)
+ * first; `cursor` is the id of the last conversation of the previous page. Members and last
+ * messages are loaded for the page only, and each item carries at most MEMBERS_IN_LIST members.
+ */
+export async function listConversations(
+  services: Services,
+  userId: string,
+  input: { cursor?: string | null | undefined; limit: number },
+): Promise<ConversationDto[]> {
+  const { prisma } = services.db;
+  const ordered = await conversationsByActivity(services, userId);
+  let start = 0;
+  if (input.cursor) {
+    const index = ordered.findIndex((row) => row.id === input.cursor);
+    if (index < 0) throw new DomainError("invalid", "cursor is not one of your conversations");
+    start = index + 1;
+  }
+  const page = ordered.slice(start, start + input.limit);
+  if (page.length === 0) return [];
+  const ids = page.map((row) => row.id);
+  const lastIds = page.flatMap((row) => (row.lastMessageId === null ? [] : [BigInt(row.lastMessageId)]));
+  const [members, counts, lastMessages] = await Promise.all([
+    firstMembersOf(services, ids),
+    prisma.conversationMember.groupBy({ by: ["conversationId"], where: { conversationId: { in: ids } }, _count: { _all: true } }),
+    lastIds.length === 0 ? [] : prisma.message.findMany({ where: { id: { in: lastIds } }, select: messageSelect }),
+  ]);
+  const countOf = new Map(counts.map((c) => [c.conversationId, c._count._all]));
+  const lastOf = new Map(lastMessages.map((m) => [m.conversationId, toMessageDto(m)]));
+  return page.map((row) =>
+    toConversationDto(
+      { id: row.id, title: row.title, isDirect: Boolean(row.isDirect), createdAt: new Date(row.createdAt) },
+      members.get(row.id) ?? [],
+      countOf.get(row.id) ?? 0,
+      lastOf.get(row.id) ?? null,
+    ),
+  );
 }

@@ -1,12 +1,17 @@
 import { z } from "zod";
-import { createConversation, listConversations } from "../domain/conversations.js";
-import { conversationSchema, createConversationInput } from "../schemas.js";
-import { protectedProcedure, router } from "../trpc.js";
+import { createConversation, getConversation, listConversations } from "../domain/conversations.js";
+import { CONVERSATION_PAGE_MAX, conversationSchema, createConversationInput, getConversationInput, listConversationsInput } from "../schemas.js";
+import { conversationMemberProcedure, protectedProcedure, router } from "../trpc.js";
 
 export const conversationRouter = router({
   list: protectedProcedure
+    .input(listConversationsInput)
     .output(z.array(conversationSchema))
-    .query(({ ctx }) => listConversations(ctx.services, ctx.userId)),
+    .query(({ ctx, input }) => listConversations(ctx.services, ctx.userId, { cursor: input?.cursor, limit: input?.limit ?? CONVERSATION_PAGE_MAX })),
+  get: conversationMemberProcedure
+    .input(getConversationInput)
+    .output(conversationSchema)
+    .query(({ ctx, input }) => getConversation(ctx.services, input.conversationId)),
   create: protectedProcedure
     .input(createConversationInput)
     .output(conversationSchema)

@@ -1,8 +1,15 @@
 import { z } from "zod";
-import { listUsers } from "../domain/accounts.js";
-import { userSchema } from "../schemas.js";
+import { listUsers, searchUsers } from "../domain/users.js";
+import { listUsersInput, searchUsersInput, USER_PAGE_MAX, userSchema } from "../schemas.js";
 import { protectedProcedure, router } from "../trpc.js";
 
 export const userRouter = router({
-  list: protectedProcedure.output(z.array(userSchema)).query(({ ctx }) => listUsers(ctx.services)),
+  list: protectedProcedure
+    .input(listUsersInput)
+    .output(z.array(userSchema))
+    .query(({ ctx, input }) => listUsers(ctx.services, { cursor: input?.cursor, limit: input?.limit ?? USER_PAGE_MAX })),
+  search: protectedProcedure
+    .input(searchUsersInput)
+    .output(z.array(userSchema))
+    .query(({ ctx, input }) => searchUsers(ctx.services, input)),
 });
