@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, expect, it } from "vitest";
+import { MEMBERS_IN_LIST } from "@parley/api";
 import { describeEachProvider, errorCodeOf, httpClient, signUpAndLogIn, startTestServer, type TestServer } from "./harness.js";
+import { seedUsers } from "./seed.js";
 
 describeEachProvider("conversations", (provider) => {
   let server: TestServer;
@@ -98,5 +100,97 @@ describeEachProvider("conversations", (provider) => {
     const list = await alice.api.conversation.list.query();
     expect(list.map((c) => c.id)).toEqual([withBob.id, withCarol.id]);
     expect(await errorCodeOf(httpClient(server).conversation.list.query())).toBe("UNAUTHORIZED");
+  });
+});
+
+describeEachProvider("conversation.list pages and conversation.get", (provider) => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer(provider);
+  });
+  afterAll(async () => {
+    await server.close();
+    await server.database.drop();
+  });
+
+  it("every conversation carries memberCount and its newest message as lastMessage (null before any)", async () => {
+    const [alice, bob] = await Promise.all([signUpAndLogIn(server), signUpAndLogIn(server)]);
+    const direct = await alice.api.conversation.create.mutate({ memberIds: [bob.id] });
+    expect(direct).toMatchObject({ memberCount: 2, lastMessage: null });
+    await alice.api.message.send.mutate({ conversationId: direct.id, content: "first", clientMessageId: "l1" });
+    const newest = await bob.api.message.send.mutate({ conversationId: direct.id, content: "second", clientMessageId: "l2" });
+    const [listed] = await alice.api.conversation.list.query();
+    expect(listed).toMatchObject({ id: direct.id, memberCount: 2, lastMessage: newest });
+    expect(await alice.api.conversation.get.query({ conversationId: direct.id })).toMatchObject({ memberCount: 2, lastMessage: newest });
+  });
+
+  it("a group in conversation.list carries its first MEMBERS_IN_LIST members by join order; conversation.get carries all", async () => {
+    const alice = await signUpAndLogIn(server);
+    const others = await seedUsers(server, MEMBERS_IN_LIST + 5);
+    const group = await alice.api.conversation.create.mutate({ title: "big", memberIds: others.map((u) => u.id) });
+    expect(group.members).toHaveLength(MEMBERS_IN_LIST + 6);
+    expect(group.memberCount).toBe(MEMBERS_IN_LIST + 6);
+    const full = await alice.api.conversation.get.query({ conversationId: group.id });
+    expect(full.members).toEqual(group.members);
+    const [listed] = await alice.api.conversation.list.query();
+    expect(listed?.memberCount).toBe(MEMBERS_IN_LIST + 6);
+    expect(listed?.members).toEqual(full.members.slice(0, MEMBERS_IN_LIST));
+  });
+
+  it("a direct conversation in conversation.list has both members", async () => {
+    const [alice, bob] = await Promise.all([signUpAndLogIn(server), signUpAndLogIn(server)]);
+    await alice.api.conversation.create.mutate({ memberIds: [bob.id] });
+    const [listed] = await bob.api.conversation.list.query();
+    expect(listed?.members.map((m) => m.id).sort()).toEqual([alice.id, bob.id].sort());
+  });
+
+  it("conversation.list pages by cursor and limit, in activity order, every conversation exactly once", async () => {
+    const alice = await signUpAndLogIn(server);
+    const others = await seedUsers(server, 7);
+    const created = [];
+    for (const other of others) created.push(await alice.api.conversation.create.mutate({ memberIds: [other.id] }));
+    // Activity moves the third-created to the front.
+    const third = created[2];
+    if (!third) throw new Error("no conversation");
+    await alice.api.message.send.mutate({ conversationId: third.id, content: "bump", clientMessageId: "bump" });
+    const all = await alice.api.conversation.list.query();
+    expect(all.map((c) => c.id)[0]).toBe(third.id);
+    const pages: string[][] = [];
+    let cursor: string | null = null;
+    for (let i = 0; i < 5; i += 1) {
+      const page: { id: string }[] = await alice.api.conversation.list.query({ cursor, limit: 3 });
+      pages.push(page.map((c) => c.id));
+      const last = page.at(-1);
+      if (page.length < 3 || !last) break;
+      cursor = last.id;
+    }
+    expect(pages.map((p) => p.length)).toEqual([3, 3, 1]);
+    expect(pages.flat()).toEqual(all.map((c) => c.id));
+  });
+
+  it("conversation.list after the last conversation is an empty page", async () => {
+    const [alice, bob] = await Promise.all([signUpAndLogIn(server), signUpAndLogIn(server)]);
+    const only = await alice.api.conversation.create.mutate({ memberIds: [bob.id] });
+    expect(await alice.api.conversation.list.query({ cursor: only.id })).toEqual([]);
+  });
+
+  it("a cursor that is not one of the caller's conversations is BAD_REQUEST", async () => {
+    const [alice, bob, carol] = await Promise.all([signUpAndLogIn(server), signUpAndLogIn(server), signUpAndLogIn(server)]);
+    const theirs = await bob.api.conversation.create.mutate({ memberIds: [carol.id] });
+    expect(await errorCodeOf(alice.api.conversation.list.query({ cursor: theirs.id }))).toBe("BAD_REQUEST");
+    expect(await errorCodeOf(alice.api.conversation.list.query({ cursor: "no-such-conversation" }))).toBe("BAD_REQUEST");
+  });
+
+  it.each([0, 101, 1.5])("conversation.list with limit %s is BAD_REQUEST", async (limit) => {
+    const alice = await signUpAndLogIn(server);
+    expect(await errorCodeOf(alice.api.conversation.list.query({ limit }))).toBe("BAD_REQUEST");
+  });
+
+  it("conversation.get is NOT_FOUND for no such conversation and FORBIDDEN for a non-member", async () => {
+    const [alice, bob, carol] = await Promise.all([signUpAndLogIn(server), signUpAndLogIn(server), signUpAndLogIn(server)]);
+    const theirs = await bob.api.conversation.create.mutate({ memberIds: [carol.id] });
+    expect(await errorCodeOf(alice.api.conversation.get.query({ conversationId: "no-such-conversation" }))).toBe("NOT_FOUND");
+    expect(await errorCodeOf(alice.api.conversation.get.query({ conversationId: theirs.id }))).toBe("FORBIDDEN");
+    expect(await errorCodeOf(httpClient(server).conversation.get.query({ conversationId: theirs.id }))).toBe("UNAUTHORIZED");
   });
 });

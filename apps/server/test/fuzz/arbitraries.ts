@@ -12,7 +12,9 @@ export const PROCEDURES = [
   { path: "auth.logout", type: "mutation" },
   { path: "auth.me", type: "query" },
   { path: "user.list", type: "query" },
+  { path: "user.search", type: "query" },
   { path: "conversation.list", type: "query" },
+  { path: "conversation.get", type: "query" },
   { path: "conversation.create", type: "mutation" },
   { path: "message.list", type: "query" },
   { path: "message.send", type: "mutation" },
@@ -196,6 +198,9 @@ function memberIdLike(world: FuzzWorld): fc.Arbitrary<string> {
   );
 }
 
+/** Page sizes around every list's bounds (1..20, 1..50, 1..100, 1..200) and hostile values. */
+const pageLimit: fc.Arbitrary<Json> = fc.oneof(fc.constantFrom(0, 1, 20, 21, 50, 51, 100, 101, 200, 201, -1, 1.5, 2 ** 53), hostileLeaf);
+
 /** Inputs for one procedure: a quarter anything at all, the rest shaped like the real input. */
 export function inputFor(world: FuzzWorld, path: string): fc.Arbitrary<Json | undefined> {
   const refreshToken = fc.oneof(fc.constantFrom(...world.refreshTokens), hostileString);
@@ -216,6 +221,10 @@ export function inputFor(world: FuzzWorld, path: string): fc.Arbitrary<Json | un
         { weight: 1, arbitrary: fc.constantFrom(999, 1000, 1001).chain((n) => fc.array(memberIdLike(world), { minLength: n, maxLength: n })) },
       ),
     },
+    "conversation.list": { cursor: fc.oneof(conversationIdLike(world), hostileLeaf), limit: pageLimit },
+    "conversation.get": { conversationId: conversationIdLike(world) },
+    "user.list": { cursor: fc.oneof(usernameLike(world), hostileLeaf), limit: pageLimit },
+    "user.search": { query: fc.oneof(usernameLike(world), hostileString), limit: pageLimit },
     "message.list": {
       conversationId: conversationIdLike(world),
       cursor: messageIdLike(world),
