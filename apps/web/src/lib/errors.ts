@@ -142,7 +142,8 @@ export function describeSendError(error: unknown, maxLength: number): SendFailur
     case "NOT_FOUND":
       return { transient: false, message: "Not sent: this conversation no longer exists." };
     case "TOO_MANY_REQUESTS":
-      return { transient: false, message: `Not sent: too many messages at once. ${tryAgainLater(failure)}` };
+      // Goes out by itself once the server's wait is over (the sender waits at least that long).
+      return { transient: true, message: "Not sent: too many messages at once." };
     case "UNAUTHORIZED":
       return { transient: false, message: "Not sent: you are logged out." };
     default:
