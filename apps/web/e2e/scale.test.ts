@@ -8,7 +8,7 @@ import type { AppRouter } from "@parley/api";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { MAX_CALLS_PER_BATCH } from "../src/api/limits";
 import { anonymousClient, type ApiClient } from "./support/api";
-import { PASSWORD, logIn, messageBubble, storedMessages } from "./support/app";
+import { PASSWORD, composer, logIn, messageBubble, storedMessages } from "./support/app";
 import { launchBrowser, openPerson, screenshot } from "./support/browser";
 import { startRefusingProxy, type RefusingProxy } from "./support/refusing-proxy";
 import { startTestServer, type TestServer } from "./support/server";
@@ -143,6 +143,9 @@ async function wholeList(page: Page): Promise<{ id: string; preview: string }[]>
   );
 }
 
+const LONG_CJK = "会议纪要".repeat(999);
+const list10 = <T>(list: T[]) => list.slice(0, 10);
+
 /** Another tab of hers announces a new conversation: the app refreshes its list. */
 async function refreshListAsAnotherTabWould(page: Page): Promise<void> {
   await page.evaluate((userId) => {
@@ -269,5 +272,29 @@ describe("Parley with 50 conversations and 5,000 messages", () => {
       proxy.refuse(null);
       await fresh.context.close();
     }
+  });
+
+  it("sends long messages waiting in many conversations when the connection is back, each accepted", async () => {
+    // Ten messages of 4,000 CJK characters (12 KB each as UTF-8): together they pass the server's
+    // 100 KB body limit, each alone fits. They go out together when the browser is back online.
+    const waiting = list10(await wholeList(vera.page));
+    await vera.context.setOffline(true);
+    try {
+      for (const [i, conversation] of waiting.entries()) {
+        await vera.page.locator(`.conv[data-conversation-id="${conversation.id}"]`).click();
+        await vera.page.locator(`.conversation[data-conversation-id="${conversation.id}"]`).waitFor();
+        await composer(vera.page).fill(`${i}${LONG_CJK}`);
+        await composer(vera.page).press("Enter");
+        await vera.page.locator('.msg--mine[data-status="pending"]').first().waitFor();
+      }
+    } finally {
+      await vera.context.setOffline(false);
+    }
+    for (const [i, conversation] of waiting.entries()) {
+      const preview = vera.page.locator(`.conv[data-conversation-id="${conversation.id}"] .conv__preview`);
+      await expect.poll(() => preview.textContent(), { timeout: 30_000 }).toContain(`You: ${i}${LONG_CJK.slice(0, 10)}`);
+    }
+    expect(await vera.page.locator('.msg--mine[data-status="failed"]').count()).toBe(0);
+    expect(refusedStatuses).toEqual([]);
   });
 });

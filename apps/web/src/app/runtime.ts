@@ -2,7 +2,7 @@
 // calls, WebSocket for the live stream), the query cache, the chat store, the sender and the live
 // subscription. Created on sign-in, disposed on sign-out, so nothing of one user leaks to the next.
 import { QueryClient } from "@tanstack/react-query";
-import { createTRPCClient, createWSClient, httpBatchLink, splitLink, wsLink, type TRPCClient } from "@trpc/client";
+import { createTRPCClient, createWSClient, httpBatchLink, httpLink, splitLink, wsLink, type TRPCClient } from "@trpc/client";
 import { createTRPCQueryUtils } from "@trpc/react-query";
 import type { AppRouter } from "@parley/api";
 import { authLink, tokenOf } from "../api/auth-link";
@@ -62,21 +62,29 @@ export function createUserRuntime(session: Session, userId: string): UserRuntime
     keepAlive: { enabled: true, intervalMs: 15_000, pongTimeoutMs: 5_000 },
   });
 
+  const bearer = (context: Record<string, unknown>): Record<string, string> => {
+    const token = tokenOf(context);
+    return token ? { Authorization: `Bearer ${token}` } : {};
+  };
   const client = createTRPCClient<AppRouter>({
     links: [
       authLink(session),
       splitLink({
         condition: (op) => op.type === "subscription",
         true: wsLink({ client: wsClient }),
-        false: httpBatchLink({
-          url: TRPC_HTTP_PATH,
-          maxURLLength: 4_000,
-          // Past the server's cap the whole batch is refused; tRPC splits larger ones.
-          maxItems: MAX_CALLS_PER_BATCH,
-          headers: ({ opList }) => {
-            const token = tokenOf(opList[0].context);
-            return token ? { Authorization: `Bearer ${token}` } : {};
-          },
+        false: splitLink({
+          // One mutation per request: messages waiting in many conversations go out together, and
+          // batched they could pass the server's body limit (MAX_BODY_BYTES, 100 KB) that each
+          // message alone stays well under.
+          condition: (op) => op.type === "mutation",
+          true: httpLink({ url: TRPC_HTTP_PATH, headers: ({ op }) => bearer(op.context) }),
+          false: httpBatchLink({
+            url: TRPC_HTTP_PATH,
+            maxURLLength: 4_000,
+            // Past the server's cap the whole batch is refused; tRPC splits larger ones.
+            maxItems: MAX_CALLS_PER_BATCH,
+            headers: ({ opList }) => bearer(opList[0].context),
+          }),
         }),
       }),
     ],
