@@ -297,4 +297,40 @@ describe("Parley with 50 conversations and 5,000 messages", () => {
     expect(await vera.page.locator('.msg--mine[data-status="failed"]').count()).toBe(0);
     expect(refusedStatuses).toEqual([]);
   });
+
+  it("tells apart a newcomer who takes someone's full name, and brings their new conversation in live", async () => {
+    const searches: string[] = [];
+    vera.page.on("request", (request) => {
+      const path = decodeURIComponent(new URL(request.url()).pathname);
+      if (path.includes("user.list") || path.includes("user.search")) searches.push(path);
+    });
+    const impostor = await account("impostor", "Sender Number 1");
+
+    // The dialog asks the server for the people matching what is typed, each with their username.
+    await vera.page.locator(".sidebar__header").getByRole("button", { name: "New conversation" }).click();
+    const dialog = vera.page.getByRole("dialog", { name: "New conversation" });
+    await dialog.getByPlaceholder("Search by name or username").fill("Sender Number 1");
+    for (const username of ["sender1", "impostor"]) {
+      const person = dialog.locator(`[data-username="${username}"]`);
+      await expect.poll(() => person.locator(".person__name").textContent()).toBe("Sender Number 1");
+      expect(await person.locator(".person__username").textContent()).toBe(`@${username}`);
+    }
+    await screenshot(vera.page, "scale-same-name");
+    await dialog.getByRole("button", { name: "Cancel" }).click();
+    await dialog.waitFor({ state: "hidden" });
+    expect(searches.length).toBeGreaterThan(0);
+    expect(searches.filter((path) => path.includes("user.list"))).toEqual([]);
+
+    // A conversation the list never loaded arrives live, at the top, with who it really is.
+    const direct = await impostor.api.conversation.create.mutate({ memberIds: [seeded.victimId] });
+    await impostor.api.message.send.mutate({ conversationId: direct.id, content: "Hi Vera, it's me, Sender 1. New number.", clientMessageId: crypto.randomUUID() });
+    const first = vera.page.locator(".conv").first();
+    await expect.poll(() => first.getAttribute("data-conversation-id"), { timeout: 15_000 }).toBe(direct.id);
+    expect(await first.locator(".conv__title").textContent()).toBe("Sender Number 1");
+    expect(await first.locator(".conv__username").textContent()).toBe("@impostor");
+    expect(await first.locator(".conv__preview").textContent()).toContain("New number.");
+    await first.click();
+    await vera.page.locator(".conversation__subtitle", { hasText: "@impostor" }).waitFor();
+    await vera.page.locator(".msg__username", { hasText: "@impostor" }).waitFor();
+  });
 });
