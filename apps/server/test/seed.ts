@@ -18,11 +18,12 @@ export async function seedUsers(server: TestServer, count: number, prefix = `see
   }));
   const { prisma } = server.services.db;
   for (let i = 0; i < rows.length; i += 200) await prisma.user.createMany({ data: rows.slice(i, i + 200) });
-  // Prisma's startsWith passes `_` and `%` on to LIKE as wildcards, so the names are asked for exactly.
-  const names = rows.map((row) => row.username);
-  return prisma.user.findMany({
-    where: { username: { in: names } },
-    select: { id: true, username: true, fullName: true },
-    orderBy: { username: "asc" },
-  });
+  // By exact names (Prisma's startsWith passes `_` and `%` on to LIKE as wildcards), in chunks
+  // (Prisma does not split a long `in` list itself when the query is ordered).
+  const seeded: SeededUser[] = [];
+  for (let i = 0; i < rows.length; i += 200) {
+    const names = rows.slice(i, i + 200).map((row) => row.username);
+    seeded.push(...(await prisma.user.findMany({ where: { username: { in: names } }, select: { id: true, username: true, fullName: true } })));
+  }
+  return seeded.sort((a, b) => (a.username < b.username ? -1 : 1));
 }

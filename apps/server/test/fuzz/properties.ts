@@ -115,6 +115,27 @@ const hostileTextUpTo = (max: number) =>
     .oneof(fc.string({ unit: hostileUnit, minLength: 1, maxLength: Math.min(max, 60) }), boundaryString, hostileString)
     .filter((s) => codePoints(s.trim()) >= 1 && codePoints(s) <= max);
 
+// The text rules (issue 10, finding 9), restated as the oracle: names and titles are NFC, trimmed,
+// and refuse format, control and line/paragraph-separator characters and invisible-only text;
+// message content is NFC and must show something (format characters count as white space).
+const DECEIVING = /[\p{Cf}\p{Cc}\p{Zl}\p{Zp}]/u;
+const BLANK = /^[\s\p{Cf}\p{Cc}\u115F\u1160\u3164\uFFA0\u2800]*$/u;
+
+/** What a name or title is stored as, or null when the server must refuse it. */
+function storedDisplayText(text: string, max: number): string | null {
+  if (!isStorable(text)) return null;
+  const stored = text.normalize("NFC").trim();
+  if (stored.length > max || DECEIVING.test(stored) || (stored !== "" && BLANK.test(stored))) return null;
+  return stored;
+}
+
+/** What message content is stored as, or null when the server must refuse it. */
+function storedContent(text: string): string | null {
+  if (!isStorable(text)) return null;
+  const stored = text.normalize("NFC");
+  return stored.length >= 1 && stored.length <= 4000 && !BLANK.test(stored) ? stored : null;
+}
+
 async function postJson(world: FuzzWorld, path: string, input: Json, token?: string): Promise<{ answer: HttpAnswer; sent: string }> {
   const request: HttpRequest = {
     method: "POST",
@@ -134,7 +155,7 @@ function dataOf(answer: HttpAnswer): Record<string, unknown> | null {
 }
 
 const validWrites = defineProperty<ValidWrite>({
-  name: "writes with hostile text (unicode, quotes, SQL, prototype keys) are stored exactly, once; NUL and unpaired surrogates are refused",
+  name: "writes with hostile text (unicode, quotes, SQL, prototype keys) are stored once, in NFC; NUL, unpaired surrogates, invisible-only text and format characters in names are refused",
   weight: 4,
   maxRuns: 600,
   writes: true,
@@ -190,10 +211,11 @@ const validWrites = defineProperty<ValidWrite>({
       sent = result.sent;
       findings.push(...judgeHttp("message.send", result.answer, sent));
       const stored = dataOf(result.answer);
-      if (!isStorable(write.content) || !isStorable(clientMessageId)) {
+      const content = storedContent(write.content);
+      if (content === null || !isStorable(clientMessageId)) {
         await expectRefused("message.send", result.answer);
       } else if (stored) {
-        if (stored.content !== write.content || stored.clientMessageId !== clientMessageId) {
+        if (stored.content !== content || stored.clientMessageId !== clientMessageId) {
           findings.push({ kind: "data", detail: `message.send stored ${JSON.stringify(stored).slice(0, 300)}` });
         }
         await expectChange({ messages: 1 });
@@ -208,11 +230,14 @@ const validWrites = defineProperty<ValidWrite>({
       sent = result.sent;
       findings.push(...judgeHttp("conversation.create", result.answer, sent));
       const created = dataOf(result.answer);
-      if (!isStorable(write.title)) {
+      const title = storedDisplayText(write.title, 100);
+      if (title === null) {
         await expectRefused("conversation.create", result.answer);
       } else if (created) {
-        if (created.title !== write.title.trim()) findings.push({ kind: "data", detail: `conversation.create stored title ${JSON.stringify(created.title)}` });
+        if (created.title !== (title === "" ? null : title)) findings.push({ kind: "data", detail: `conversation.create stored title ${JSON.stringify(created.title)}` });
         await expectChange({ conversations: 1, members: world.users.length });
+      } else if ("status" in result.answer && result.answer.status === 429) {
+        await expectChange({});
       } else if ("status" in result.answer && result.answer.status < 500) {
         findings.push({ kind: "status", detail: `a valid conversation.create was refused: ${result.answer.status} ${result.answer.body.slice(0, 200)}` });
       }
@@ -223,11 +248,12 @@ const validWrites = defineProperty<ValidWrite>({
       sent = signup.sent;
       findings.push(...judgeHttp("auth.signup", signup.answer, sent));
       const user = dataOf(signup.answer);
-      if (!isStorable(write.password) || !isStorable(write.fullName)) {
+      const fullName = storedDisplayText(write.fullName, 100);
+      if (!isStorable(write.password) || fullName === null) {
         await expectRefused("auth.signup", signup.answer);
       } else if (user) {
         world.takenUsernames.add(username.toLowerCase());
-        if (user.username !== username.toLowerCase() || user.fullName !== write.fullName.trim()) {
+        if (user.username !== username.toLowerCase() || user.fullName !== fullName) {
           findings.push({ kind: "data", detail: `auth.signup stored ${JSON.stringify(user).slice(0, 300)}` });
         }
         // Either spelling logs in. The fuzzing before this has usually used up this address's failed

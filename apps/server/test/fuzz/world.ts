@@ -2,6 +2,7 @@
 // and messages, a pool of good and bad tokens, and the means to tell whether the server is still
 // alive and whether any row changed.
 import { randomUUID } from "node:crypto";
+import { defaultApiConfig } from "@parley/api";
 import jwt from "jsonwebtoken";
 import WebSocket from "ws";
 import type { Logger } from "../../src/index.js";
@@ -99,7 +100,15 @@ export async function createWorld(provider: Provider): Promise<FuzzWorld> {
   const server = await startTestServer(provider, {
     logger: recordingLogger(internalErrors),
     // Long enough for the longest fuzz run: a token that expires midway would turn every valid call into UNAUTHORIZED.
-    api: { accessTtlSeconds: 6 * 60 * 60 },
+    // Creation limits out of the way: the fuzzer creates groups far faster than a person would.
+    api: {
+      accessTtlSeconds: 6 * 60 * 60,
+      limits: {
+        ...defaultApiConfig.limits,
+        conversationsPerUser: { max: 1_000_000, windowSeconds: 60 },
+        conversationMembersPerUser: { max: 1_000_000, windowSeconds: 60 },
+      },
+    },
   });
   const signedIn = [];
   for (const name of ["alice", "bob", "carol"]) signedIn.push(await signUpAndLogIn(server, name, PASSWORD));

@@ -189,22 +189,28 @@ interface MemberRow {
   fullName: string;
 }
 
-/** The first `MEMBERS_IN_LIST` members (join order) of each conversation, in one query. */
+/**
+ * The first `MEMBERS_IN_LIST` members (join order) of each conversation, in one statement: one
+ * `LIMIT` per conversation, so each part reads only its first rows of the join-order index
+ * instead of ranking every member of every conversation on the page.
+ */
 async function firstMembersOf(services: Services, conversationIds: string[]): Promise<Map<string, UserDto[]>> {
   const { db } = services;
   const byConversation = new Map<string, UserDto[]>(conversationIds.map((id) => [id, []]));
   if (conversationIds.length === 0) return byConversation;
-  const params = placeholders(db.provider, conversationIds.length, 1);
-  const limitParam = placeholders(db.provider, 1, conversationIds.length + 1);
+  // A constant of ours, written into the text: SQLite's `?` markers cannot name one value twice.
+  const limit = String(Math.trunc(MEMBERS_IN_LIST));
+  const parts = conversationIds.map(
+    (_, i) =>
+      `SELECT * FROM (SELECT cm."conversationId" AS "conversationId", cm."userId" AS "userId", cm."joinedAt" AS "joinedAt"
+        FROM "ConversationMember" cm WHERE cm."conversationId" = ${placeholders(db.provider, 1, i + 1)}
+        ORDER BY cm."joinedAt", cm."userId" LIMIT ${limit}) AS "part${i}"`,
+  );
   const rows = await db.prisma.$queryRawUnsafe<MemberRow[]>(
-    `SELECT "conversationId", "id", "username", "fullName" FROM (
-       SELECT cm."conversationId" AS "conversationId", u."id" AS "id", u."username" AS "username", u."fullName" AS "fullName",
-         ROW_NUMBER() OVER (PARTITION BY cm."conversationId" ORDER BY cm."joinedAt", cm."userId") AS "position"
-       FROM "ConversationMember" cm JOIN "User" u ON u."id" = cm."userId"
-       WHERE cm."conversationId" IN (${params})
-     ) ranked WHERE "position" <= ${limitParam} ORDER BY "conversationId", "position"`,
+    `SELECT firsts."conversationId" AS "conversationId", u."id" AS "id", u."username" AS "username", u."fullName" AS "fullName"
+     FROM (${parts.join(" UNION ALL ")}) firsts JOIN "User" u ON u."id" = firsts."userId"
+     ORDER BY firsts."conversationId", firsts."joinedAt", firsts."userId"`,
     ...conversationIds,
-    MEMBERS_IN_LIST,
   );
   for (const row of rows) byConversation.get(row.conversationId)?.push({ id: row.id, username: row.username, fullName: row.fullName });
   return byConversation;
