@@ -206,8 +206,10 @@ describe("Parley in the browser", () => {
     await screenshot(alice.page, "conversation-list");
     await alice.page.locator(".sidebar__header").getByRole("button", { name: "New conversation" }).click();
     const dialog = alice.page.getByRole("dialog", { name: "New conversation" });
-    await dialog.locator('[data-username="bob"]').click();
-    await dialog.locator('[data-username="dave"]').click();
+    for (const username of ["bob", "dave"]) {
+      await dialog.getByPlaceholder("Search by name or username").fill(username);
+      await dialog.locator(`[data-username="${username}"]`).click();
+    }
     await dialog.getByLabel("Group name (optional)").fill("Design review");
     await screenshot(alice.page, "new-conversation");
     await alice.page.keyboard.press("Escape");

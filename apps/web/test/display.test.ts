@@ -1,5 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { conversationTitle, initials, sortByActivity } from "../src/lib/conversations";
+import {
+  CONVERSATION_PAGE_SIZE,
+  conversationTitle,
+  flattenConversationPages,
+  initials,
+  nameWithUsername,
+  nextConversationCursor,
+  sortByActivity,
+} from "../src/lib/conversations";
 import { formatDayLabel, formatListTime } from "../src/lib/format";
 import { trpcWebSocketUrl } from "../src/api/urls";
 import { linkify } from "../src/lib/linkify";
@@ -15,7 +23,8 @@ const bob = { id: "b", username: "bob", fullName: "" };
 const carol = { id: "c", username: "carol", fullName: "Carol Danvers" };
 
 function conversation(overrides: Partial<Conversation>): Conversation {
-  return { id: "c1", title: null, isDirect: false, members: [alice, bob, carol], createdAt: "2025-03-01T00:00:00.000Z", memberCount: 3, lastMessage: null, ...overrides };
+  const members = overrides.members ?? [alice, bob, carol];
+  return { id: "c1", title: null, isDirect: false, members, memberCount: members.length, lastMessage: null, createdAt: "2025-03-01T00:00:00.000Z", ...overrides };
 }
 
 describe("conversationTitle", () => {
@@ -30,6 +39,35 @@ describe("conversationTitle", () => {
 
   it("lists the other members of an untitled group", () => {
     expect(conversationTitle(conversation({}), "a")).toBe("bob and Carol Danvers");
+  });
+
+  it("counts the members a listed group leaves out", () => {
+    expect(conversationTitle(conversation({ memberCount: 40 }), "a")).toBe("bob, Carol Danvers and 37 others");
+    expect(conversationTitle(conversation({ members: [alice, bob], memberCount: 3 }), "a")).toBe("bob and 1 other");
+  });
+});
+
+describe("nameWithUsername", () => {
+  it("puts the unique username beside a full name that anyone may choose", () => {
+    expect(nameWithUsername(alice)).toBe("Alice Liddell (@alice)");
+    expect(nameWithUsername({ username: "mallory", fullName: "alice" })).toBe("alice (@mallory)");
+    expect(nameWithUsername(bob)).toBe("@bob");
+  });
+});
+
+describe("conversation pages", () => {
+  const page = (ids: string[]) => ids.map((id) => conversation({ id }));
+
+  it("asks for another page only after a full one, from its last conversation", () => {
+    const full = page(Array.from({ length: CONVERSATION_PAGE_SIZE }, (_, i) => `c${i}`));
+    expect(nextConversationCursor(full)).toBe(`c${CONVERSATION_PAGE_SIZE - 1}`);
+    expect(nextConversationCursor(full.slice(1))).toBeUndefined();
+    expect(nextConversationCursor([])).toBeUndefined();
+  });
+
+  it("shows a conversation that moved between pages once, where it is newest", () => {
+    const flat = flattenConversationPages([page(["x", "y"]), page(["y", "z"])]);
+    expect(flat.map((c) => c.id)).toEqual(["x", "y", "z"]);
   });
 });
 
@@ -101,6 +139,17 @@ describe("checkMessage", () => {
     expect(checkMessage("hi").sendable).toBe(true);
     expect(checkMessage("x".repeat(4000), "en-US")).toMatchObject({ sendable: true, tooLong: false, counter: "4,000 / 4,000" });
     expect(checkMessage("x".repeat(4001))).toMatchObject({ sendable: false, tooLong: true });
+  });
+
+  it("refuses text of only invisible characters, as the server does", () => {
+    expect(checkMessage("\u200b\u200b").sendable).toBe(false);
+    expect(checkMessage("\u2066\u202e \u3164").sendable).toBe(false);
+    expect(checkMessage("\u{1F469}\u200d\u{1F4BB}").sendable).toBe(true);
+  });
+
+  it("counts the characters the server counts, after NFC", () => {
+    // Each "e" plus a combining acute accent is one character once composed.
+    expect(checkMessage("e\u0301".repeat(3000), "en-US")).toMatchObject({ sendable: true, tooLong: false, counter: "3,000 / 4,000" });
   });
 
   it("shows the counter only near the limit", () => {

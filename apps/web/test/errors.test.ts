@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { OFFLINE_MESSAGE, describeAuthError, describeError, describeSendError, formatWait, toApiFailure } from "../src/lib/errors";
+import { OFFLINE_MESSAGE, describeAuthError, describeError, describeSendError, formatWait, isWorthRetrying, retryDelayMs, toApiFailure } from "../src/lib/errors";
 
 const apiError = (data: Record<string, unknown>) => Object.assign(new Error("x"), { data });
 
@@ -76,5 +76,37 @@ describe("formatWait", () => {
     expect(formatWait(59.2)).toBe("60 seconds");
     expect(formatWait(61)).toBe("2 minutes");
     expect(formatWait(3600)).toBe("1 hour");
+  });
+});
+
+describe("isWorthRetrying", () => {
+  it("retries when no answer came, the server failed, or it asked to slow down", () => {
+    expect(isWorthRetrying(new TypeError("Failed to fetch"))).toBe(true);
+    expect(isWorthRetrying(apiError({ code: "INTERNAL_SERVER_ERROR" }))).toBe(true);
+    expect(isWorthRetrying(apiError({ code: "SERVICE_UNAVAILABLE" }))).toBe(true);
+    expect(isWorthRetrying(apiError({ code: "TOO_MANY_REQUESTS", retryAfterSeconds: 5 }))).toBe(true);
+  });
+
+  it("retries a batch the server refused for its size", () => {
+    const refused = Object.assign(new Error("Batch call exceeds maximum size"), { data: { code: "BAD_REQUEST" } });
+    expect(isWorthRetrying(refused)).toBe(true);
+  });
+
+  it("does not retry a refusal that would repeat", () => {
+    expect(isWorthRetrying(apiError({ code: "BAD_REQUEST", issues: [{ path: "limit", message: "too big" }] }))).toBe(false);
+    expect(isWorthRetrying(apiError({ code: "FORBIDDEN" }))).toBe(false);
+    expect(isWorthRetrying(apiError({ code: "NOT_FOUND" }))).toBe(false);
+    expect(isWorthRetrying(apiError({ code: "UNAUTHORIZED" }))).toBe(false);
+  });
+});
+
+describe("retryDelayMs", () => {
+  it("waits at least as long as the server asked", () => {
+    expect(retryDelayMs(apiError({ code: "TOO_MANY_REQUESTS", retryAfterSeconds: 7 }), 1_000)).toBe(7_000);
+  });
+
+  it("keeps the backoff when it is longer, or when the server named no time", () => {
+    expect(retryDelayMs(apiError({ code: "TOO_MANY_REQUESTS", retryAfterSeconds: 1 }), 4_000)).toBe(4_000);
+    expect(retryDelayMs(new TypeError("Failed to fetch"), 2_500)).toBe(2_500);
   });
 });

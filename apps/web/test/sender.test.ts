@@ -111,6 +111,24 @@ describe("sending", () => {
   });
 });
 
+describe("sending too fast", () => {
+  it("waits as long as the server asked, then sends the message by itself", async () => {
+    vi.useFakeTimers();
+    const { sender, calls, timeline, stored } = setup();
+    sender.send("c1", "hello");
+    calls[0]!.reject(Object.assign(new Error("slow down"), { data: { code: "TOO_MANY_REQUESTS", retryAfterSeconds: 8 } }));
+    await vi.advanceTimersByTimeAsync(7_000);
+    expect(calls).toHaveLength(1);
+    expect(timeline()).toMatchObject([{ status: "pending", content: "hello" }]);
+    await vi.advanceTimersByTimeAsync(1_500);
+    expect(calls).toHaveLength(2);
+    calls[1]!.resolve(stored(calls[1]!.input, "10"));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(timeline()).toMatchObject([{ status: "sent", id: "10" }]);
+    sender.stop();
+  });
+});
+
 describe("ChatStore", () => {
   it("counts unread messages from others outside the open conversation", () => {
     const store = new ChatStore("me", true);

@@ -1,7 +1,8 @@
 // Sends messages from the outbox: one at a time per conversation, in the order written, retrying
-// transient failures with backoff and at once when the connection comes back.
+// transient failures (and TOO_MANY_REQUESTS, no sooner than the server asked) with backoff, and at
+// once when the connection comes back.
 import { backoffDelay } from "../lib/backoff";
-import { describeSendError } from "../lib/errors";
+import { describeSendError, retryDelayMs } from "../lib/errors";
 import * as outbox from "../lib/outbox";
 import type { Message } from "../lib/types";
 import { MAX_MESSAGE_LENGTH } from "../lib/validation";
@@ -84,7 +85,7 @@ export class Sender {
         const attempts = o.find((e) => e.clientMessageId === entry.clientMessageId)?.attempts ?? 0;
         return outbox.failTransiently(o, entry.clientMessageId, {
           now: this.deps.now(),
-          delayMs: backoffDelay(attempts, { baseMs: 1000 }),
+          delayMs: retryDelayMs(error, backoffDelay(attempts, { baseMs: 1000 })),
           reason: failure.message,
         });
       });

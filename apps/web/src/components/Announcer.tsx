@@ -1,7 +1,8 @@
 import { useEffect, useRef, useState } from "react";
 import { useChat } from "../app/context";
-import { conversationTitle, displayName } from "../lib/conversations";
+import { conversationTitle, nameWithUsername } from "../lib/conversations";
 import type { Conversation, User } from "../lib/types";
+import { trpc } from "../trpc";
 
 interface AnnouncerProps {
   conversations: Conversation[];
@@ -14,17 +15,19 @@ export function Announcer({ conversations, me, activeId }: AnnouncerProps) {
   const incoming = useChat((s) => s.lastIncoming);
   const [text, setText] = useState("");
   // Read when a message arrives, not watched: only a new message is news.
-  const context = useRef({ conversations, me, activeId });
+  const utils = trpc.useUtils();
+  const context = useRef({ conversations, me, activeId, utils });
   useEffect(() => {
-    context.current = { conversations, me, activeId };
+    context.current = { conversations, me, activeId, utils };
   });
 
   useEffect(() => {
     if (!incoming) return;
-    const { conversations, me, activeId } = context.current;
-    const conversation = conversations.find((c) => c.id === incoming.conversationId);
+    const { conversations, me, activeId, utils } = context.current;
+    // The whole member list when it was loaded (the open conversation); a listed group has only its first members.
+    const conversation = utils.conversation.get.getData({ conversationId: incoming.conversationId }) ?? conversations.find((c) => c.id === incoming.conversationId);
     const sender = conversation?.members.find((m) => m.id === incoming.senderId);
-    const name = sender ? displayName(sender) : "Someone";
+    const name = sender ? nameWithUsername(sender) : "Someone";
     if (incoming.conversationId === activeId) setText(`${name}: ${incoming.content.slice(0, 300)}`);
     else setText(conversation ? `New message from ${name} in ${conversationTitle(conversation, me.id)}` : `New message from ${name}`);
   }, [incoming]);

@@ -3,9 +3,9 @@ import { useCallback, useEffect, useMemo, useState } from "react";
 import { RuntimeContext, useChat, useRuntime } from "../app/context";
 import type { UserRuntime } from "../app/runtime";
 import { useRoute } from "../app/use-route";
-import { sortByActivity } from "../lib/conversations";
+import { CONVERSATION_LIST_INPUT, flattenConversationPages, nextConversationCursor, sortByActivity } from "../lib/conversations";
 import { newer } from "../lib/timeline";
-import type { Conversation, Message, User } from "../lib/types";
+import type { Conversation, User } from "../lib/types";
 import { trpc } from "../trpc";
 import { Announcer } from "./Announcer";
 import { ConversationPane } from "./ConversationPane";
@@ -31,36 +31,29 @@ export function ChatApp({ runtime, onSignOut }: ChatAppProps) {
   );
 }
 
-const PREVIEW_OPTIONS = { staleTime: Infinity } as const;
-
-/** Kept at module level: useQueries re-runs combine, and returns a new object, only when a result changed. */
-function combinePreviews(results: { data?: { items: Message[] }; isPending: boolean }[]) {
-  const byId = new Map<string, Message>();
-  for (const result of results) {
-    const last = result.data?.items.at(-1);
-    if (last) byId.set(last.conversationId, last);
-  }
-  return { byId, loading: results.some((r) => r.isPending) };
-}
-
 function ChatLayout({ onSignOut }: { onSignOut(): void }) {
   const runtime = useRuntime();
   const [route, navigate] = useRoute();
   const [dialogOpen, setDialogOpen] = useState(false);
 
   const meQuery = trpc.auth.me.useQuery(undefined, { staleTime: Infinity });
-  const conversationsQuery = trpc.conversation.list.useQuery(undefined, { staleTime: 30_000, refetchOnWindowFocus: true });
-  const conversations = useMemo(() => conversationsQuery.data ?? [], [conversationsQuery.data]);
+  // Page by page, each conversation with its last message: one call per page, whatever the count.
+  const conversationsQuery = trpc.conversation.list.useInfiniteQuery(CONVERSATION_LIST_INPUT, {
+    getNextPageParam: nextConversationCursor,
+    staleTime: 30_000,
+    refetchOnWindowFocus: true,
+  });
+  const pages = conversationsQuery.data?.pages;
+  const conversations = useMemo(() => flattenConversationPages(pages ?? []), [pages]);
 
-  // The last message of each conversation, fetched together in one batched request.
-  const previews = trpc.useQueries(
-    (t) => conversations.map((c) => t.message.list({ conversationId: c.id, limit: 1 }, PREVIEW_OPTIONS)),
-    { combine: combinePreviews },
-  );
-  const loadedPreviews = previews.byId;
   const latest = useChat((s) => s.latest);
-  const lastMessage = useCallback((id: string) => newer(loadedPreviews.get(id), latest.get(id)), [loadedPreviews, latest]);
+  const loaded = useMemo(() => new Map(conversations.map((c) => [c.id, c.lastMessage])), [conversations]);
+  const lastMessage = useCallback((id: string) => newer(loaded.get(id), latest.get(id)), [loaded, latest]);
   const sorted = useMemo(() => sortByActivity(conversations, lastMessage), [conversations, lastMessage]);
+  const { hasNextPage, isFetchingNextPage, fetchNextPage } = conversationsQuery;
+  const loadMore = useCallback(() => {
+    if (hasNextPage && !isFetchingNextPage) void fetchNextPage();
+  }, [hasNextPage, isFetchingNextPage, fetchNextPage]);
 
   const me: User = meQuery.data ?? { id: runtime.userId, username: "", fullName: "" };
   const activeId = route.view === "conversation" ? route.conversationId : null;
@@ -87,9 +80,13 @@ function ChatLayout({ onSignOut }: { onSignOut(): void }) {
         <ConversationList
           conversations={sorted}
           loading={conversationsQuery.isPending}
-          error={conversationsQuery.error}
+          // What was loaded stays on screen while a failed refresh retries quietly.
+          error={pages ? null : conversationsQuery.error}
           onRetry={() => void conversationsQuery.refetch()}
-          previewsLoading={previews.loading}
+          hasMore={hasNextPage}
+          loadingMore={isFetchingNextPage}
+          loadMoreError={conversationsQuery.isFetchNextPageError ? conversationsQuery.error : null}
+          onLoadMore={loadMore}
           me={me}
           activeId={activeId}
           lastMessage={lastMessage}
@@ -102,13 +99,12 @@ function ChatLayout({ onSignOut }: { onSignOut(): void }) {
           <ConversationPane
             key={activeId}
             conversationId={activeId}
-            conversation={active}
-            listLoading={conversationsQuery.isPending}
+            listed={active}
             me={me}
             onBack={() => navigate({ view: "home" })}
           />
         ) : (
-          <EmptyPane hasConversations={conversations.length > 0} onNewConversation={() => setDialogOpen(true)} />
+          <EmptyPane hasConversations={conversations.length > 0 || !pages} onNewConversation={() => setDialogOpen(true)} />
         )}
       </main>
       <NewConversationDialog open={dialogOpen} me={me} onClose={() => setDialogOpen(false)} onOpened={openConversation} />

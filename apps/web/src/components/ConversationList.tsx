@@ -1,5 +1,5 @@
-import { useId, useState } from "react";
-import { conversationTitle, displayName, lastActivity, otherMembers } from "../lib/conversations";
+import { useEffect, useId, useRef, useState } from "react";
+import { conversationTitle, lastActivity, otherMembers } from "../lib/conversations";
 import { describeError } from "../lib/errors";
 import { formatListTime } from "../lib/format";
 import { routeHash } from "../lib/route";
@@ -12,7 +12,11 @@ interface ConversationListProps {
   loading: boolean;
   error: unknown;
   onRetry(): void;
-  previewsLoading: boolean;
+  /** More pages on the server, loaded when the end of the list comes into view. */
+  hasMore: boolean;
+  loadingMore: boolean;
+  loadMoreError: unknown;
+  onLoadMore(): void;
   me: User;
   activeId: string | null;
   lastMessage(id: string): Message | null;
@@ -20,19 +24,39 @@ interface ConversationListProps {
   onNewConversation(): void;
 }
 
+/** Start loading the next page this far before the end of the list comes into view. */
+const LOAD_MORE_WITHIN_PX = 300;
+
 function previewText(conversation: Conversation, last: Message | null, me: User): string {
-  if (!last) return conversation.isDirect ? "No messages yet" : `${conversation.members.length} members`;
+  if (!last) return conversation.isDirect ? "No messages yet" : `${conversation.memberCount} members`;
   const text = last.content.replace(/\s+/g, " ").trim();
   if (last.senderId === me.id) return `You: ${text}`;
   if (conversation.isDirect) return text;
   const sender = conversation.members.find((m) => m.id === last.senderId);
-  return sender ? `${displayName(sender).split(" ")[0]}: ${text}` : text;
+  // The username, not the full name: anyone may call themselves "Bob".
+  return sender ? `@${sender.username}: ${text}` : text;
 }
 
 export function ConversationList(props: ConversationListProps) {
-  const { conversations, loading, error, onRetry, previewsLoading, me, activeId, lastMessage, unread, onNewConversation } = props;
+  const { conversations, loading, error, onRetry, hasMore, loadingMore, loadMoreError, onLoadMore, me, activeId, lastMessage, unread, onNewConversation } = props;
   const [filter, setFilter] = useState("");
   const searchId = useId();
+  const scroller = useRef<HTMLElement>(null);
+  const end = useRef<HTMLLIElement>(null);
+
+  // The end of the list in (or near) view: load the next page. Re-observed after each page, so a
+  // page that does not fill the view is followed by the next one.
+  useEffect(() => {
+    const root = scroller.current;
+    const target = end.current;
+    if (!root || !target || !hasMore || loadingMore || loadMoreError) return;
+    const observer = new IntersectionObserver((entries) => entries.some((e) => e.isIntersecting) && onLoadMore(), {
+      root,
+      rootMargin: `0px 0px ${LOAD_MORE_WITHIN_PX}px 0px`,
+    });
+    observer.observe(target);
+    return () => observer.disconnect();
+  }, [hasMore, loadingMore, loadMoreError, onLoadMore, conversations.length]);
   const now = new Date();
   const needle = filter.trim().toLowerCase();
   const shown = needle
@@ -54,7 +78,7 @@ export function ConversationList(props: ConversationListProps) {
           <input id={searchId} type="search" placeholder="Search conversations" value={filter} onChange={(e) => setFilter(e.target.value)} />
         </div>
       )}
-      <nav className="conversations" aria-label="Conversations" aria-busy={loading || undefined}>
+      <nav ref={scroller} className="conversations" aria-label="Conversations" aria-busy={loading || loadingMore || undefined}>
         {loading ? (
           <ul className="conv-list" aria-hidden="true">
             {[0, 1, 2, 3].map((i) => (
@@ -105,12 +129,13 @@ export function ConversationList(props: ConversationListProps) {
                     <span className="conv__body">
                       <span className="conv__top">
                         <span className="conv__title">{title}</span>
+                        {other && <span className="conv__username">@{other.username}</span>}
                         <time className="conv__time" dateTime={at}>
                           {formatListTime(at, now)}
                         </time>
                       </span>
                       <span className="conv__bottom">
-                        <span className="conv__preview">{!last && previewsLoading ? "\u00a0" : previewText(c, last, me)}</span>
+                        <span className="conv__preview">{previewText(c, last, me)}</span>
                         {count > 0 && (
                           <span className="badge">
                             {count > 99 ? "99+" : count}
@@ -123,6 +148,22 @@ export function ConversationList(props: ConversationListProps) {
                 </li>
               );
             })}
+            {hasMore && (
+              <li ref={end} className="conv-list__more">
+                {loadMoreError ? (
+                  <div className="list-message" role="alert">
+                    <p>{describeError(loadMoreError)}</p>
+                    <button type="button" className="button" onClick={onLoadMore}>
+                      Try again
+                    </button>
+                  </div>
+                ) : (
+                  <p className="list-message" role="status">
+                    <span className="spinner" aria-hidden="true" /> Loading more conversations…
+                  </p>
+                )}
+              </li>
+            )}
           </ul>
         )}
       </nav>

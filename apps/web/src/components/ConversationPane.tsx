@@ -1,16 +1,18 @@
 import { useEffect, useId, useRef } from "react";
-import { conversationTitle, displayName, otherMembers } from "../lib/conversations";
+import { conversationTitle, otherMembers } from "../lib/conversations";
+import { describeError, isWorthRetrying } from "../lib/errors";
 import type { Conversation, User } from "../lib/types";
 import { Avatar } from "./Avatar";
 import { Composer } from "./Composer";
 import { ConnectionBanner } from "./Connection";
 import { BackIcon } from "./icons";
 import { MessageList } from "./MessageList";
+import { trpc } from "../trpc";
 
 interface ConversationPaneProps {
   conversationId: string;
-  conversation: Conversation | null;
-  listLoading: boolean;
+  /** Its entry in the loaded list (only the first members of a group), shown until the full one loads. */
+  listed: Conversation | null;
   me: User;
   onBack(): void;
 }
@@ -18,23 +20,32 @@ interface ConversationPaneProps {
 /** On touch screens, focusing the composer would pop the keyboard up over the conversation. */
 const finePointer = () => window.matchMedia("(pointer: fine)").matches;
 
+/** How many members a group's subtitle names: by username, as full names can look alike. */
+const SUBTITLE_NAMES = 5;
+
 function subtitle(conversation: Conversation, me: User): string {
   const others = otherMembers(conversation, me.id);
   if (conversation.isDirect) return others[0] ? `@${others[0].username}` : "";
-  const names = others.map((m) => displayName(m).split(" ")[0]);
-  return `You, ${names.join(", ")}`;
+  const names = ["You", ...others.slice(0, SUBTITLE_NAMES).map((m) => `@${m.username}`)];
+  const unnamed = conversation.memberCount - names.length;
+  return `${conversation.memberCount} members: ${names.join(", ")}${unnamed > 0 ? ` and ${unnamed} more` : ""}`;
 }
 
-export function ConversationPane({ conversationId, conversation, listLoading, me, onBack }: ConversationPaneProps) {
+export function ConversationPane({ conversationId, listed, me, onBack }: ConversationPaneProps) {
   const headingId = useId();
   const heading = useRef<HTMLHeadingElement>(null);
   const focusComposer = finePointer();
+  // The whole member list, for senders' names; also finds a conversation not loaded in the list.
+  const full = trpc.conversation.get.useQuery({ conversationId }, { staleTime: 5 * 60_000 });
+  const conversation = full.data ?? listed;
+  const membersComplete = full.data !== undefined;
 
   useEffect(() => {
     if (!focusComposer) heading.current?.focus();
   }, [conversationId, focusComposer]);
 
   if (!conversation) {
+    const missing = full.isError && !isWorthRetrying(full.error);
     return (
       <section className="conversation conversation--missing" aria-live="polite">
         <header className="conversation__header">
@@ -44,11 +55,11 @@ export function ConversationPane({ conversationId, conversation, listLoading, me
           </button>
         </header>
         <div className="empty-pane">
-          {listLoading ? (
+          {full.isPending ? (
             <p role="status">
               <span className="spinner" aria-hidden="true" /> Loading…
             </p>
-          ) : (
+          ) : missing ? (
             <>
               <h2>Conversation not found</h2>
               <p>It may not exist, or you are not a member of it.</p>
@@ -56,6 +67,13 @@ export function ConversationPane({ conversationId, conversation, listLoading, me
                 Back to conversations
               </a>
             </>
+          ) : (
+            <div role="alert">
+              <p>{describeError(full.error)}</p>
+              <button type="button" className="button" onClick={() => void full.refetch()}>
+                Try again
+              </button>
+            </div>
           )}
         </div>
       </section>
@@ -80,7 +98,7 @@ export function ConversationPane({ conversationId, conversation, listLoading, me
         </div>
       </header>
       <ConnectionBanner />
-      <MessageList conversation={conversation} me={me} />
+      <MessageList conversation={conversation} membersComplete={membersComplete} me={me} />
       <Composer conversationId={conversation.id} recipient={title} autoFocus={focusComposer} />
     </section>
   );

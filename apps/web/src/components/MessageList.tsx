@@ -20,13 +20,19 @@ const AT_BOTTOM_WITHIN_PX = 80;
 
 const NO_MESSAGES: readonly Message[] = [];
 const NO_ENTRIES: readonly OutboxEntry[] = [];
+/** A sender no longer among the members, or one not known until the whole member list loads. */
+const FORMER_MEMBER = { kind: "former" } as const;
+const UNKNOWN_YET = { kind: "loading" } as const;
+type Sender = User | typeof FORMER_MEMBER | typeof UNKNOWN_YET;
 
 interface MessageListProps {
   conversation: Conversation;
+  /** Whether `conversation.members` is everyone (from conversation.get), not a listed group's first few. */
+  membersComplete: boolean;
   me: User;
 }
 
-export function MessageList({ conversation, me }: MessageListProps) {
+export function MessageList({ conversation, membersComplete, me }: MessageListProps) {
   const { sender } = useRuntime();
   const query = trpc.message.list.useInfiniteQuery(
     { conversationId: conversation.id, limit: PAGE_SIZE },
@@ -154,7 +160,7 @@ export function MessageList({ conversation, me }: MessageListProps) {
                 )}
                 <MessageRow
                   item={item}
-                  sender={members.get(item.senderId)}
+                  sender={members.get(item.senderId) ?? (membersComplete ? FORMER_MEMBER : UNKNOWN_YET)}
                   mine={item.senderId === me.id}
                   showAvatar={isGroup}
                   startsGroup={startsGroup}
@@ -185,7 +191,7 @@ function Beginning({ conversation, me, title, empty }: { conversation: Conversat
       <p>
         {conversation.isDirect
           ? `This is the beginning of your conversation with ${title}.`
-          : `This is the beginning of ${conversation.title ? `“${title}”` : "this group"}, with ${conversation.members.length} members.`}
+          : `This is the beginning of ${conversation.title ? `“${title}”` : "this group"}, with ${conversation.memberCount} members.`}
         {empty && " Say hello!"}
       </p>
     </div>
@@ -194,7 +200,7 @@ function Beginning({ conversation, me, title, empty }: { conversation: Conversat
 
 interface MessageRowProps {
   item: TimelineItem;
-  sender: User | undefined;
+  sender: Sender;
   mine: boolean;
   showAvatar: boolean;
   startsGroup: boolean;
@@ -204,7 +210,10 @@ interface MessageRowProps {
 }
 
 const MessageRow = memo(function MessageRow({ item, sender, mine, showAvatar, startsGroup, endsGroup, onRetry, onDiscard }: MessageRowProps) {
-  const name = mine ? "You" : sender ? displayName(sender) : "Former member";
+  const person = "id" in sender ? sender : null;
+  const name = mine ? "You" : person ? displayName(person) : sender === FORMER_MEMBER ? "Former member" : "\u2026";
+  // The username beside the name: a full name may imitate someone else's.
+  const username = !mine && person ? `@${person.username}` : null;
   const time = formatTime(item.createdAt);
   const classes = ["msg", mine ? "msg--mine" : "msg--theirs", startsGroup ? "msg--first" : "", endsGroup ? "msg--last" : "", `msg--${item.status}`]
     .filter(Boolean)
@@ -216,13 +225,15 @@ const MessageRow = memo(function MessageRow({ item, sender, mine, showAvatar, st
         {startsGroup ? (
           <div className="msg__meta">
             <span className={mine ? "sr-only" : "msg__sender"}>{name}</span>
+            {username && <span className="msg__username">{username}</span>}
             <time dateTime={item.createdAt} title={formatFull(item.createdAt)}>
               {time}
             </time>
           </div>
         ) : (
           <span className="sr-only">
-            {name}, {time}:
+            {name}
+            {username && ` ${username}`}, {time}:
           </span>
         )}
         <div className="msg__bubble">

@@ -1,6 +1,7 @@
+import { keepPreviousData } from "@tanstack/react-query";
 import { useEffect, useId, useMemo, useRef, useState, type FormEvent } from "react";
 import { useRuntime } from "../app/context";
-import { displayName } from "../lib/conversations";
+import { CONVERSATION_LIST_INPUT, displayName, nameWithUsername } from "../lib/conversations";
 import { describeError } from "../lib/errors";
 import type { Conversation, User } from "../lib/types";
 import { trpc } from "../trpc";
@@ -35,35 +36,53 @@ export function NewConversationDialog({ open, me, onClose, onOpened }: NewConver
   );
 }
 
+/** People shown for what has been typed; typing more narrows it. */
+const SEARCH_LIMIT = 20;
+/** The longest query user.search takes (searchUsersInput in packages/api/src/schemas.ts). */
+const SEARCH_QUERY_MAX = 32;
+/** Wait for a pause in typing before asking the server. */
+const SEARCH_DEBOUNCE_MS = 200;
+
+function useDebounced(value: string, ms: number): string {
+  const [settled, setSettled] = useState(value);
+  useEffect(() => {
+    const timer = setTimeout(() => setSettled(value), ms);
+    return () => clearTimeout(timer);
+  }, [value, ms]);
+  return settled;
+}
+
 function NewConversationForm({ me, onCancel, onOpened }: { me: User; onCancel(): void; onOpened(c: Conversation): void }) {
   const runtime = useRuntime();
   const utils = trpc.useUtils();
-  // Refetched each time the dialog opens: colleagues sign up all the time.
-  const users = trpc.user.list.useQuery(undefined, { staleTime: 0 });
-  const create = trpc.conversation.create.useMutation();
   const [search, setSearch] = useState("");
-  const [selected, setSelected] = useState<string[]>([]);
+  // The server takes a query of at most SEARCH_QUERY_MAX characters; no username is longer.
+  const query = useDebounced(search.trim().slice(0, SEARCH_QUERY_MAX), SEARCH_DEBOUNCE_MS);
+  // Asks the server for the few people matching what was typed, never the whole directory; the
+  // previous results stay while the next ones load.
+  const users = trpc.user.search.useQuery({ query, limit: SEARCH_LIMIT }, { enabled: query.length > 0, staleTime: 0, placeholderData: keepPreviousData });
+  const create = trpc.conversation.create.useMutation();
+  const [selected, setSelected] = useState<User[]>([]);
   const [title, setTitle] = useState("");
   const id = useId();
 
-  const others = useMemo(() => (users.data ?? []).filter((u) => u.id !== me.id), [users.data, me.id]);
-  const needle = search.trim().toLowerCase();
-  const shown = needle ? others.filter((u) => u.username.includes(needle) || u.fullName.toLowerCase().includes(needle)) : others;
-  const byId = new Map(others.map((u) => [u.id, u]));
+  const shown = useMemo(() => (users.data ?? []).filter((u) => u.id !== me.id), [users.data, me.id]);
   const isGroup = selected.length > 1;
 
-  const toggle = (userId: string) => setSelected((s) => (s.includes(userId) ? s.filter((x) => x !== userId) : [...s, userId]));
+  const toggle = (user: User) => setSelected((s) => (s.some((x) => x.id === user.id) ? s.filter((x) => x.id !== user.id) : [...s, user]));
 
   const submit = (event: FormEvent) => {
     event.preventDefault();
     if (selected.length === 0 || create.isPending) return;
     create.mutate(
-      { memberIds: selected, ...(isGroup && title.trim() ? { title: title.trim() } : {}) },
+      { memberIds: selected.map((u) => u.id), ...(isGroup && title.trim() ? { title: title.trim() } : {}) },
       {
         onSuccess: (conversation) => {
-          utils.conversation.list.setData(undefined, (list) =>
-            list && !list.some((c) => c.id === conversation.id) ? [conversation, ...list] : list,
-          );
+          utils.conversation.list.setInfiniteData(CONVERSATION_LIST_INPUT, (data) => {
+            if (!data || data.pages.some((page) => page.some((c) => c.id === conversation.id))) return data;
+            const [first = [], ...rest] = data.pages;
+            return { ...data, pages: [[conversation, ...first], ...rest] };
+          });
           void utils.conversation.list.invalidate();
           runtime.announceConversationsChanged();
           onOpened(conversation);
@@ -72,7 +91,7 @@ function NewConversationForm({ me, onCancel, onOpened }: { me: User; onCancel():
     );
   };
 
-  const action = selected.length === 0 ? "Choose someone" : isGroup ? `Create group of ${selected.length + 1}` : `Open chat with ${displayName(byId.get(selected[0] as string) ?? { fullName: "", username: "them" })}`;
+  const action = selected.length === 0 ? "Choose someone" : isGroup ? `Create group of ${selected.length + 1}` : `Open chat with ${nameWithUsername(selected[0] as User)}`;
 
   return (
     <form className="dialog__form" onSubmit={submit}>
@@ -95,13 +114,12 @@ function NewConversationForm({ me, onCancel, onOpened }: { me: User; onCancel():
 
       {selected.length > 0 && (
         <ul className="chips" aria-label="Chosen">
-          {selected.map((userId) => {
-            const user = byId.get(userId);
-            const name = user ? displayName(user) : "Unknown";
+          {selected.map((user) => {
+            const name = nameWithUsername(user);
             return (
-              <li key={userId} className="chip">
+              <li key={user.id} className="chip">
                 {name}
-                <button type="button" className="chip__remove" onClick={() => toggle(userId)}>
+                <button type="button" className="chip__remove" onClick={() => toggle(user)}>
                   <CloseIcon />
                   <span className="sr-only">Remove {name}</span>
                 </button>
@@ -111,28 +129,31 @@ function NewConversationForm({ me, onCancel, onOpened }: { me: User; onCancel():
         </ul>
       )}
 
-      <fieldset className="people">
+      <fieldset className="people" aria-busy={users.isFetching || undefined}>
         <legend className="sr-only">People</legend>
-        {users.isPending ? (
+        {query.length === 0 ? (
+          <p className="people__message">Type a name or username to find someone.</p>
+        ) : users.isPending ? (
           <p className="people__message" role="status">
-            <span className="spinner" aria-hidden="true" /> Loading people…
+            <span className="spinner" aria-hidden="true" /> Looking for people…
           </p>
-        ) : users.isError ? (
-          <p className="people__message" role="alert">
-            {describeError(users.error)}
-          </p>
-        ) : others.length === 0 ? (
-          <p className="people__message">Nobody else has signed up yet. Invite a colleague to Parley!</p>
+        ) : !users.data && users.isError ? (
+          <div className="people__message" role="alert">
+            <p>{describeError(users.error)}</p>
+            <button type="button" className="button" onClick={() => void users.refetch()}>
+              Try again
+            </button>
+          </div>
         ) : shown.length === 0 ? (
-          <p className="people__message">Nobody matches “{search.trim()}”.</p>
+          <p className="people__message">Nobody matches “{query}”.</p>
         ) : (
           <ul className="people__list">
             {shown.map((user) => {
-              const checked = selected.includes(user.id);
+              const checked = selected.some((x) => x.id === user.id);
               return (
                 <li key={user.id}>
                   <label className={`person${checked ? " person--checked" : ""}`} data-username={user.username}>
-                    <input type="checkbox" className="person__check" checked={checked} onChange={() => toggle(user.id)} />
+                    <input type="checkbox" className="person__check" checked={checked} onChange={() => toggle(user)} />
                     <Avatar id={user.id} name={displayName(user)} size="sm" />
                     <span className="person__names">
                       <span className="person__name">{displayName(user)}</span>

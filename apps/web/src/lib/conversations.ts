@@ -10,15 +10,53 @@ export function otherMembers(conversation: Conversation, myId: string): User[] {
   return conversation.members.filter((m) => m.id !== myId);
 }
 
-/** The title; for a direct conversation the other person; otherwise the members' names. */
+/** Their name and, so that a look-alike name cannot pass for them, their unique username. */
+export function nameWithUsername(user: Pick<User, "fullName" | "username">): string {
+  const name = user.fullName.trim();
+  return name ? `${name} (@${user.username})` : `@${user.username}`;
+}
+
+/**
+ * The title; for a direct conversation the other person; otherwise the members' names. A listed
+ * group carries only its first members, so how many others there are comes from memberCount.
+ */
 export function conversationTitle(conversation: Conversation, myId: string): string {
   if (conversation.title) return conversation.title;
   const others = otherMembers(conversation, myId);
   if (others.length === 0) return "Just you";
   const names = others.map(displayName);
-  if (conversation.isDirect || names.length === 1) return names[0] as string;
-  if (names.length <= 3) return `${names.slice(0, -1).join(", ")} and ${names.at(-1) as string}`;
-  return `${names.slice(0, 2).join(", ")} and ${names.length - 2} others`;
+  const otherCount = Math.max(others.length, conversation.memberCount - 1);
+  if (conversation.isDirect || otherCount === 1) return names[0] as string;
+  if (otherCount <= 3 && names.length === otherCount) return `${names.slice(0, -1).join(", ")} and ${names.at(-1) as string}`;
+  const unnamed = otherCount - Math.min(2, names.length);
+  return `${names.slice(0, 2).join(", ")} and ${unnamed} other${unnamed === 1 ? "" : "s"}`;
+}
+
+/** How many conversations one page of the list holds. */
+export const CONVERSATION_PAGE_SIZE = 30;
+
+export const CONVERSATION_LIST_INPUT = { limit: CONVERSATION_PAGE_SIZE } as const;
+
+/** The cursor for the page after `page`: its last conversation; none after a short page. */
+export function nextConversationCursor(page: readonly Conversation[]): string | undefined {
+  return page.length < CONVERSATION_PAGE_SIZE ? undefined : page.at(-1)?.id;
+}
+
+/**
+ * The loaded pages as one list, each conversation once. Activity moves conversations between pages
+ * while they load, so the first (newest) copy wins.
+ */
+export function flattenConversationPages(pages: readonly (readonly Conversation[])[]): Conversation[] {
+  const seen = new Set<string>();
+  const list: Conversation[] = [];
+  for (const page of pages) {
+    for (const conversation of page) {
+      if (seen.has(conversation.id)) continue;
+      seen.add(conversation.id);
+      list.push(conversation);
+    }
+  }
+  return list;
 }
 
 /** The time of the last thing that happened in it: its last message, or its creation. */

@@ -37,6 +37,28 @@ export function isTransient(failure: ApiFailure): boolean {
   return failure.code === null || failure.code === "INTERNAL_SERVER_ERROR" || failure.code === "SERVICE_UNAVAILABLE" || failure.code === "TIMEOUT";
 }
 
+/** The server refused a whole HTTP batch for its size; the same calls in smaller batches would pass. */
+export function isRefusedBatch(error: unknown): boolean {
+  const failure = toApiFailure(error);
+  const message = error instanceof Error ? error.message : "";
+  return failure.code === "BAD_REQUEST" && failure.issues.length === 0 && /batch/i.test(message);
+}
+
+/**
+ * Worth loading again by itself, later: no answer, a server in trouble, too many requests, or a
+ * batch refused for its size. Not: a refusal that would repeat (bad input, no access, logged out).
+ */
+export function isWorthRetrying(error: unknown): boolean {
+  const failure = toApiFailure(error);
+  return isTransient(failure) || failure.code === "TOO_MANY_REQUESTS" || isRefusedBatch(error);
+}
+
+/** How long to wait before loading again: the backoff, but never sooner than the server asked. */
+export function retryDelayMs(error: unknown, backoffMs: number): number {
+  const { retryAfterSeconds } = toApiFailure(error);
+  return retryAfterSeconds ? Math.max(backoffMs, retryAfterSeconds * 1000) : backoffMs;
+}
+
 /** "30 seconds", "2 minutes", "1 hour". */
 export function formatWait(seconds: number): string {
   if (seconds < 60) {
@@ -120,7 +142,8 @@ export function describeSendError(error: unknown, maxLength: number): SendFailur
     case "NOT_FOUND":
       return { transient: false, message: "Not sent: this conversation no longer exists." };
     case "TOO_MANY_REQUESTS":
-      return { transient: false, message: `Not sent: too many messages at once. ${tryAgainLater(failure)}` };
+      // Goes out by itself once the server's wait is over (the sender waits at least that long).
+      return { transient: true, message: "Not sent: too many messages at once." };
     case "UNAUTHORIZED":
       return { transient: false, message: "Not sent: you are logged out." };
     default:

@@ -29,10 +29,17 @@ export interface ComposerCheck {
   counter: string | null;
 }
 
+/**
+ * Shows nothing: white space, format, control or invisible characters only. The server refuses
+ * such a message (isBlankText in packages/api/src/schemas.ts); keep the two alike.
+ */
+const BLANK = /^[\s\p{Cf}\p{Cc}\u115F\u1160\u3164\uFFA0\u2800]*$/u;
+
 export function checkMessage(text: string, locale?: string): ComposerCheck {
-  const length = text.length;
+  // The server counts the text after NFC normalisation, which can change its length.
+  const length = text.normalize("NFC").length;
   const tooLong = length > MAX_MESSAGE_LENGTH;
   const counter =
     length >= MESSAGE_COUNTER_FROM || tooLong ? `${formatCount(length, locale)} / ${formatCount(MAX_MESSAGE_LENGTH, locale)}` : null;
-  return { sendable: text.trim().length > 0 && !tooLong, tooLong, counter };
+  return { sendable: !BLANK.test(text) && !tooLong, tooLong, counter };
 }
