@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTRPCClient, httpBatchLink } from "@trpc/client";
 import type { AppRouter } from "@parley/api";
 import type { Browser, BrowserContext, Page } from "playwright-core";
-import { MAX_CALLS_PER_BATCH } from "../src/api/limits";
+import { MAX_CALLS_PER_BATCH } from "@parley/api/limits";
 import { anonymousClient, type ApiClient } from "./support/api";
 import { PASSWORD, composer, logIn, messageBubble, storedMessages } from "./support/app";
 import { launchBrowser, openPerson, screenshot } from "./support/browser";

@@ -6,7 +6,7 @@ import { createTRPCClient, createWSClient, httpBatchLink, httpLink, splitLink, w
 import { createTRPCQueryUtils } from "@trpc/react-query";
 import type { AppRouter } from "@parley/api";
 import { authLink, tokenOf } from "../api/auth-link";
-import { MAX_CALLS_PER_BATCH } from "../api/limits";
+import { MAX_CALLS_PER_BATCH } from "@parley/api/limits";
 import { TRPC_HTTP_PATH, trpcWebSocketUrl } from "../api/urls";
 import { ChatStore } from "../chat/chat-store";
 import { LiveSync } from "../chat/live-sync";
