@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { randomUUID } from "node:crypto";
 import pg from "pg";
-import { describe } from "vitest";
+import { afterAll, beforeAll, describe } from "vitest";
 import WebSocket from "ws";
 import {
   createTRPCClient,
@@ -320,5 +320,24 @@ export function testLimits(overrides: Partial<Limits> = {}): { limits: Limits } 
       signupsOverall: GENEROUS,
       ...overrides,
     },
+  };
+}
+
+/**
+ * A server with a fresh database for the enclosing suite: started before its tests, closed and its
+ * database dropped after them. Call the returned function inside tests to reach it.
+ */
+export function suiteServer(provider: Provider, options: TestServerOptions = {}): () => TestServer {
+  let server: TestServer | undefined;
+  beforeAll(async () => {
+    server = await startTestServer(provider, options);
+  });
+  afterAll(async () => {
+    await server?.close();
+    await server?.database.drop();
+  });
+  return () => {
+    if (!server) throw new Error("the suite's server has not started (call it inside a test)");
+    return server;
   };
 }

@@ -2,24 +2,17 @@
 // sibling: user.list answered every registered user at once).
 import { randomUUID } from "node:crypto";
 import { USER_PAGE_MAX, USER_SEARCH_DEFAULT, USER_SEARCH_MAX } from "@parley/api";
-import { afterAll, beforeAll, expect, it } from "vitest";
-import { describeEachProvider, errorCodeOf, httpClient, signUpAndLogIn, startTestServer, type TestServer } from "./harness.js";
+import { expect, it } from "vitest";
+import { describeEachProvider, errorCodeOf, httpClient, signUpAndLogIn, suiteServer } from "./harness.js";
 import { seedUsers } from "./seed.js";
 
 describeEachProvider("users", (provider) => {
-  let server: TestServer;
-  beforeAll(async () => {
-    server = await startTestServer(provider);
-  });
-  afterAll(async () => {
-    await server.close();
-    await server.database.drop();
-  });
+  const server = suiteServer(provider);
 
   it(`user.list answers at most ${USER_PAGE_MAX} users, and pages through all of them by username`, async () => {
-    const reader = await signUpAndLogIn(server);
-    await seedUsers(server, USER_PAGE_MAX + 50);
-    const everyone = await server.services.db.prisma.user.findMany({ select: { username: true }, orderBy: { username: "asc" } });
+    const reader = await signUpAndLogIn(server());
+    await seedUsers(server(), USER_PAGE_MAX + 50);
+    const everyone = await server().services.db.prisma.user.findMany({ select: { username: true }, orderBy: { username: "asc" } });
     const first = await reader.api.user.list.query();
     expect(first).toHaveLength(USER_PAGE_MAX);
     const seen = first.map((u) => u.username);
@@ -33,11 +26,11 @@ describeEachProvider("users", (provider) => {
   });
 
   it("user.search finds users whose username or full name starts with the query, ignoring case, by username", async () => {
-    const reader = await signUpAndLogIn(server);
+    const reader = await signUpAndLogIn(server());
     const tag = `q${randomUUID().slice(0, 6)}`;
-    const byName = await seedUsers(server, 3, `${tag}_`);
-    const other = await seedUsers(server, 1, `zz${tag}`);
-    await server.services.db.prisma.user.updateMany({ where: { id: other[0]?.id }, data: { fullName: `${tag.toUpperCase()} Person` } });
+    const byName = await seedUsers(server(), 3, `${tag}_`);
+    const other = await seedUsers(server(), 1, `zz${tag}`);
+    await server().services.db.prisma.user.updateMany({ where: { id: other[0]?.id }, data: { fullName: `${tag.toUpperCase()} Person` } });
     const found = await reader.api.user.search.query({ query: tag.toUpperCase() });
     expect(found.map((u) => u.username)).toEqual([...byName.map((u) => u.username), other[0]?.username]);
     // Not a substring match: the query must start the name.
@@ -45,26 +38,26 @@ describeEachProvider("users", (provider) => {
   });
 
   it("user.search treats % and _ in the query as themselves, not as wildcards", async () => {
-    const reader = await signUpAndLogIn(server);
+    const reader = await signUpAndLogIn(server());
     const tag = `w${randomUUID().slice(0, 6)}`;
-    await seedUsers(server, 2, `${tag}x`);
-    const underscored = await seedUsers(server, 1, `${tag}_`);
+    await seedUsers(server(), 2, `${tag}x`);
+    const underscored = await seedUsers(server(), 1, `${tag}_`);
     expect((await reader.api.user.search.query({ query: `${tag}_` })).map((u) => u.id)).toEqual(underscored.map((u) => u.id));
     expect(await reader.api.user.search.query({ query: `${tag}%` })).toEqual([]);
   });
 
   it(`user.search answers at most ${USER_SEARCH_DEFAULT} users by default and at most ${USER_SEARCH_MAX} when asked`, async () => {
-    const reader = await signUpAndLogIn(server);
+    const reader = await signUpAndLogIn(server());
     const tag = `m${randomUUID().slice(0, 6)}`;
-    await seedUsers(server, USER_SEARCH_MAX + 5, tag);
+    await seedUsers(server(), USER_SEARCH_MAX + 5, tag);
     expect(await reader.api.user.search.query({ query: tag })).toHaveLength(USER_SEARCH_DEFAULT);
     expect(await reader.api.user.search.query({ query: tag, limit: USER_SEARCH_MAX })).toHaveLength(USER_SEARCH_MAX);
     expect(await errorCodeOf(reader.api.user.search.query({ query: tag, limit: USER_SEARCH_MAX + 1 }))).toBe("BAD_REQUEST");
   });
 
   it("user.search needs a token and a query of 1 to 32 characters", async () => {
-    const reader = await signUpAndLogIn(server);
-    expect(await errorCodeOf(httpClient(server).user.search.query({ query: "a" }))).toBe("UNAUTHORIZED");
+    const reader = await signUpAndLogIn(server());
+    expect(await errorCodeOf(httpClient(server()).user.search.query({ query: "a" }))).toBe("UNAUTHORIZED");
     expect(await errorCodeOf(reader.api.user.search.query({ query: "  " }))).toBe("BAD_REQUEST");
     expect(await errorCodeOf(reader.api.user.search.query({ query: "a".repeat(33) }))).toBe("BAD_REQUEST");
   });
