@@ -2,9 +2,11 @@
 // HTTP and WebSocket. `pnpm fuzz` runs the same properties with 10,000 or more (run.ts).
 import net from "node:net";
 import fc from "fast-check";
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { appRouter } from "@parley/api";
+import { initTRPC } from "@trpc/server";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { describeEachProvider, sleep, startTestServer, type Provider } from "../harness.js";
-import { loneSurrogate } from "./arbitraries.js";
+import { GENERATORS, loneSurrogate, pathsWithoutGenerator, proceduresOf } from "./arbitraries.js";
 import { PROPERTIES } from "./properties.js";
 import { allocateRuns, type FuzzProperty } from "./property.js";
 import { runWsSession, sendHttp, type HttpRequest } from "./transport.js";
@@ -95,6 +97,26 @@ function callWithText(world: FuzzWorld, target: string, text: string): Promise<{
       throw new Error(target);
   }
 }
+
+describe("fuzz suite coverage", () => {
+  it("every procedure of the router has a generator of inputs", () => {
+    const missing = pathsWithoutGenerator(proceduresOf(appRouter), GENERATORS);
+    expect(missing, `no generator of inputs for ${missing.join(", ")}: add one to GENERATORS in test/fuzz/arbitraries.ts`).toEqual([]);
+  });
+
+  it("a procedure without a generator is named by the check, however deep its router", () => {
+    const t = initTRPC.create();
+    const router = t.router({
+      auth: t.router({ me: t.procedure.query(() => null) }),
+      message: t.router({ pin: t.router({ add: t.procedure.mutation(() => null) }) }),
+    });
+    expect(proceduresOf(router)).toEqual([
+      { path: "auth.me", type: "query" },
+      { path: "message.pin.add", type: "mutation" },
+    ]);
+    expect(pathsWithoutGenerator(proceduresOf(router), GENERATORS)).toEqual(["message.pin.add"]);
+  });
+});
 
 describeEachProvider("fuzz", (provider: Provider) => {
   let world: FuzzWorld;

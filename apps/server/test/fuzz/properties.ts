@@ -2,7 +2,7 @@
 // (fuzz.test.ts) and ten thousand or more in `pnpm fuzz` (run.ts). This file holds the two that
 // check rights and stored rows; the HTTP and WebSocket ones have files of their own.
 import fc from "fast-check";
-import { boundaryString, hostileString, hostileUnit, PROCEDURES, type Json } from "./arbitraries.js";
+import { boundaryString, generatorOf, hostileString, hostileUnit, PROCEDURES, type Json, type ProcedurePath } from "./arbitraries.js";
 import { codePoints, isStorable } from "./neutralize.js";
 import { describeRequest, sendHttp, type Finding, type Frame, type HttpAnswer, type HttpRequest, type WsSession } from "./transport.js";
 import { diffCounts, type Account, type FuzzWorld } from "./world.js";
@@ -13,9 +13,12 @@ import { expectations, isObj, runSession, wsProcedures, wsRaw, wsShapes } from "
 // ---------------------------------------------------------------------------------------------
 // Valid calls without the right to make them
 
+/** Every procedure that wants a valid token, and the two public ones that take a refresh token instead. */
+const UNAUTHORIZED_PATHS: ProcedurePath[] = [...PROCEDURES.filter((p) => generatorOf(p.path)?.public !== true).map((p) => p.path), "auth.refresh", "auth.logout"];
+
 interface Unauthorized {
   transport: "http" | "ws";
-  path: "message.send" | "message.list" | "conversation.create" | "auth.me" | "user.list" | "conversation.list" | "auth.refresh" | "auth.logout" | "message.live";
+  path: ProcedurePath;
   token: number;
   /** Use a seed user's valid token on a conversation that user is not in, instead of a bad token. */
   outsider: number | null;
@@ -58,9 +61,7 @@ const unauthorized = defineProperty<Unauthorized>({
   arbitrary: (world) =>
     fc.record({
       transport: fc.constantFrom("http", "ws"),
-      path: fc.constantFrom(
-        "message.send", "message.list", "conversation.create", "auth.me", "user.list", "conversation.list", "auth.refresh", "auth.logout", "message.live",
-      ),
+      path: fc.constantFrom(...UNAUTHORIZED_PATHS),
       token: fc.nat({ max: 100 }),
       outsider: fc.option(fc.nat({ max: 2 }), { nil: null }),
       content: fc.string({ unit: hostileUnit, minLength: 1, maxLength: 50 }).filter((s) => s.trim() !== ""),
@@ -95,7 +96,7 @@ const unauthorized = defineProperty<Unauthorized>({
     const findings = judgeHttp(u.path, answer, sent);
     // Subscriptions are served over the WebSocket only: over HTTP they are refused whoever asks.
     if (type === "subscription") {
-      if (!("status" in answer) || answer.status !== 405) findings.push({ kind: "authz", detail: `message.live over HTTP was not refused with 405: ${JSON.stringify(answer).slice(0, 200)}` });
+      if (!("status" in answer) || answer.status !== 405) findings.push({ kind: "authz", detail: `${u.path} over HTTP was not refused with 405: ${JSON.stringify(answer).slice(0, 200)}` });
       return { findings, sent };
     }
     if ("status" in answer && !expected.some((code) => answer.body.includes(code === "ok" ? '"data":{"ok":true}' : `"code":"${code}"`))) {

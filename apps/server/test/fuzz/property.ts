@@ -2,7 +2,7 @@
 // health and the database's row counts checked after each input), and the helpers the HTTP and
 // WebSocket properties share.
 import fc from "fast-check";
-import { LONE_SURROGATES, PROCEDURES } from "./arbitraries.js";
+import { generatorOf, LONE_SURROGATES, PROCEDURES } from "./arbitraries.js";
 import { classify } from "./known-bugs.js";
 import { inspect, type Finding, type HttpAnswer } from "./transport.js";
 import { diffCounts, type FuzzWorld, type TokenChoice } from "./world.js";
@@ -77,7 +77,7 @@ export function defineProperty<T>(spec: Spec<T>): FuzzProperty {
 // ---------------------------------------------------------------------------------------------
 // Shared pieces
 
-export const PUBLIC_PATHS = new Set(["auth.signup", "auth.login", "auth.refresh", "auth.logout"]);
+export const PUBLIC_PATHS = new Set<string>(PROCEDURES.filter((p) => generatorOf(p.path)?.public === true).map((p) => p.path));
 export const PROCEDURE_PATHS = PROCEDURES.map((p) => p.path);
 
 export function tokenIndex(world: FuzzWorld): fc.Arbitrary<number> {
