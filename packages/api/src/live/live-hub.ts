@@ -68,7 +68,15 @@ export class LiveHub {
     if (queues.size === 0) this.queuesByUser.delete(userId);
   }
 
-  /** Live subscriptions on this instance. */
+  /**
+   * Live subscriptions on this instance, all users together: queues open()ed and not yet
+   * release()d, so one per running message.live. It rises once the subscription's procedure has
+   * run (a message stored from then on reaches it) and falls when the subscription is given back,
+   * however it ended: unsubscribed, socket closed, session revoked, token expired; close() sets it
+   * to 0. Only tests read it (no endpoint shows it): to wait until a subscription is in place
+   * (test/harness.ts waitForSubscribers) and to check that every one was released; a subscription
+   * refused before open() (too many per connection, bad token) never counts.
+   */
   get subscriptionCount(): number {
     let count = 0;
     for (const queues of this.queuesByUser.values()) count += queues.size;
