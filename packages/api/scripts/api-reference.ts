@@ -2,7 +2,7 @@
 // programs (clients in other languages). Nothing here is hand-kept per procedure: kind, auth and the
 // derived error codes come from each procedure's definition, the rest from its `.meta()`.
 // `pnpm --filter @parley/api api:docs` writes both files; test/api-reference.test.ts fails when they drift.
-import { TRPCError, type AnyProcedure, type TRPC_ERROR_CODE_KEY } from "@trpc/server";
+import { TRPCError, type TRPC_ERROR_CODE_KEY } from "@trpc/server";
 import { getHTTPStatusCodeFromError } from "@trpc/server/http";
 import { z } from "zod";
 import { appRouter } from "../src/root.js";
@@ -41,10 +41,28 @@ export type ApiReference = {
   procedures: ProcedureReference[];
 };
 
+/**
+ * What tRPC keeps about a procedure at run time. Its public type leaves out `middlewares` and
+ * `output`; they are checked here so that an upgrade that moves them fails loudly, not silently.
+ */
+type ProcedureDefinition = { type: Kind; meta?: ApiMeta; inputs: z.ZodType[]; output?: z.ZodType; middlewares: unknown[] };
+
+export function definitionOf(procedure: unknown): ProcedureDefinition {
+  const def = (procedure as { _def?: Partial<ProcedureDefinition> })._def;
+  if (!def || !Array.isArray(def.middlewares) || !Array.isArray(def.inputs)) {
+    throw new Error("A tRPC procedure has no _def.middlewares/_def.inputs: scripts/api-reference.ts needs updating for this tRPC version");
+  }
+  return def as ProcedureDefinition;
+}
+
+/** Every procedure of the router by its dotted path, as the client calls it. */
+export function proceduresOf(): Record<string, unknown> {
+  return appRouter._def.procedures as unknown as Record<string, unknown>;
+}
+
 /** The last middleware a base procedure adds; a procedure built on it carries that same function. */
 function lastMiddleware(procedure: unknown): unknown {
-  const middlewares = (procedure as AnyProcedure)._def.middlewares;
-  return middlewares[middlewares.length - 1];
+  return definitionOf(procedure).middlewares.at(-1);
 }
 const TOKEN_CHECK = lastMiddleware(protectedProcedure);
 const MEMBERSHIP_CHECK = lastMiddleware(conversationMemberProcedure);
@@ -103,11 +121,11 @@ function mergedInput(inputs: z.ZodType[]): JsonSchema | null {
   return { type: "object", properties, required };
 }
 
-function referenceOf(path: string, procedure: AnyProcedure): ProcedureReference {
-  const def = procedure._def;
-  const meta = def.meta as ApiMeta | undefined;
+function referenceOf(path: string, procedure: unknown): ProcedureReference {
+  const def = definitionOf(procedure);
+  const meta = def.meta;
   if (!meta) throw new Error(`${path} has no .meta({ description, errors }) (see ApiMeta in src/trpc.ts)`);
-  const inputs = def.inputs as z.ZodType[];
+  const inputs = def.inputs;
   const auth = def.middlewares.includes(TOKEN_CHECK) ? "token" : "none";
   const conversationMember = def.middlewares.includes(MEMBERSHIP_CHECK);
 
@@ -125,7 +143,7 @@ function referenceOf(path: string, procedure: AnyProcedure): ProcedureReference 
 
   return {
     path,
-    kind: def.type as Kind,
+    kind: def.type,
     description: meta.description,
     auth,
     conversationMember,
@@ -134,12 +152,12 @@ function referenceOf(path: string, procedure: AnyProcedure): ProcedureReference 
       .sort((a, b) => a.httpStatus - b.httpStatus || a.code.localeCompare(b.code)),
     input: mergedInput(inputs),
     inputOptional: inputs.length === 0 || inputs.every((s) => s.safeParse(undefined).success),
-    output: def.output ? jsonSchema(def.output as z.ZodType, "output") : null,
+    output: def.output ? jsonSchema(def.output, "output") : null,
   };
 }
 
 export function buildApiReference(): ApiReference {
-  const procedures = appRouter._def.procedures as Record<string, AnyProcedure>;
+  const procedures = proceduresOf();
   const config = appRouter._def._config as { sse?: { enabled?: boolean } };
   return {
     title: "Parley API",
@@ -147,7 +165,7 @@ export function buildApiReference(): ApiReference {
     transport: { maxCallsPerBatch: MAX_CALLS_PER_BATCH, subscriptionsOverHttp: config.sse?.enabled !== false },
     procedures: Object.keys(procedures)
       .sort()
-      .map((path) => referenceOf(path, procedures[path] as AnyProcedure)),
+      .map((path) => referenceOf(path, procedures[path])),
   };
 }
 

@@ -10,7 +10,7 @@ export const authRouter = router({
       errors: {
         BAD_REQUEST: "the full name is another user's username",
         CONFLICT: "the username is taken",
-        TOO_MANY_REQUESTS: "too many signups from this address, or the server is busy hashing passwords",
+        TOO_MANY_REQUESTS: "too many signups from this address or from everyone, or the server is busy hashing passwords",
       },
     })
     .input(signupInput)
@@ -30,7 +30,7 @@ export const authRouter = router({
   refresh: publicProcedure
     .meta({
       description: "Exchanges a refresh token for a new access token and refresh token; the old refresh token stops working.",
-      errors: { UNAUTHORIZED: "the refresh token is invalid, expired, already used or its session has ended" },
+      errors: { UNAUTHORIZED: "the refresh token is invalid, expired or already used (which ends its session), or its session has ended" },
     })
     .input(refreshTokenInput)
     .output(tokensSchema)
