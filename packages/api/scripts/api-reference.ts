@@ -4,8 +4,10 @@
 // `pnpm --filter @parley/api api:docs` writes both files; test/api-reference.test.ts fails when they drift.
 import { TRPCError, type TRPC_ERROR_CODE_KEY } from "@trpc/server";
 import { getHTTPStatusCodeFromError } from "@trpc/server/http";
+import { getErrorShape } from "@trpc/server/unstable-core-do-not-import";
 import { z } from "zod";
 import { appRouter } from "../src/root.js";
+import { DomainError } from "../src/errors.js";
 import { MAX_CALLS_PER_BATCH } from "../src/limits.js";
 import { conversationMemberProcedure, protectedProcedure, type ApiMeta } from "../src/trpc.js";
 
@@ -38,6 +40,8 @@ export type ApiReference = {
   title: string;
   jsonSchemaDialect: string;
   transport: { maxCallsPerBatch: number; subscriptionsOverHttp: boolean };
+  /** Error bodies as the server's error formatter shapes them (the `error` of a tRPC response). */
+  errorExamples: { invalidInput: unknown; rateLimited: unknown };
   procedures: ProcedureReference[];
 };
 
@@ -156,6 +160,23 @@ function referenceOf(path: string, procedure: unknown): ProcedureReference {
   };
 }
 
+/** What the error formatter in src/trpc.ts makes of an error thrown by a procedure at `path`. */
+function formattedError(path: string, error: TRPCError): unknown {
+  return getErrorShape({ config: appRouter._def._config, error, type: "mutation", path, input: undefined, ctx: undefined });
+}
+
+function errorExamples(): ApiReference["errorExamples"] {
+  // A real refusal: auth.signup's own input rules applied to a name and password too short.
+  const signupInput = definitionOf(proceduresOf()["auth.signup"]).inputs[0];
+  const refusal = signupInput?.safeParse({ username: "a", password: "short" });
+  if (!refusal || refusal.success) throw new Error("auth.signup accepted a one-letter username: pick another invalid example");
+  const rateLimited = new DomainError("rate_limited", "Too many messages. Try again in 30 seconds.", 30);
+  return {
+    invalidInput: formattedError("auth.signup", new TRPCError({ code: "BAD_REQUEST", cause: refusal.error })),
+    rateLimited: formattedError("message.send", new TRPCError({ code: "TOO_MANY_REQUESTS", message: rateLimited.message, cause: rateLimited })),
+  };
+}
+
 export function buildApiReference(): ApiReference {
   const procedures = proceduresOf();
   const config = appRouter._def._config as { sse?: { enabled?: boolean } };
@@ -163,6 +184,7 @@ export function buildApiReference(): ApiReference {
     title: "Parley API",
     jsonSchemaDialect: "https://json-schema.org/draft/2020-12/schema",
     transport: { maxCallsPerBatch: MAX_CALLS_PER_BATCH, subscriptionsOverHttp: config.sse?.enabled !== false },
+    errorExamples: errorExamples(),
     procedures: Object.keys(procedures)
       .sort()
       .map((path) => referenceOf(path, procedures[path])),
@@ -173,12 +195,12 @@ export function renderSchemaJson(reference: ApiReference): string {
   return `${JSON.stringify(reference, null, 2)}\n`;
 }
 
-const fenced = (schema: JsonSchema) => ["```json", JSON.stringify(schema, null, 2), "```"].join("\n");
+const fenced = (schema: unknown) => ["```json", JSON.stringify(schema, null, 2), "```"].join("\n");
 const cell = (text: string) => text.replaceAll("|", "\\|");
 const anchor = (path: string) => path.replaceAll(".", "");
 
 export function renderMarkdown(reference: ApiReference): string {
-  const { transport, procedures } = reference;
+  const { transport, errorExamples, procedures } = reference;
   const lines: string[] = [
     `# ${reference.title}`,
     "",
@@ -197,7 +219,18 @@ export function renderMarkdown(reference: ApiReference): string {
     `- At most ${transport.maxCallsPerBatch} calls in one batched HTTP request or one WebSocket frame (\`MAX_CALLS_PER_BATCH\`, \`@parley/api/limits\`); past it the whole batch is refused.`,
     '- Procedures marked "token" need an access token from `auth.login` or `auth.refresh`.',
     "- Inputs are checked against the input schema after a few transforms the schema cannot show (NFC normalisation, trimming of names, lower-casing of usernames); lengths count Unicode code points.",
-    "- Any procedure may also fail with INTERNAL_SERVER_ERROR (500), without details.",
+    "",
+    "## Errors",
+    "",
+    "An error's `data.code` is one of the codes listed under each procedure, `data.httpStatus` its HTTP status.",
+    "Any procedure may also fail with INTERNAL_SERVER_ERROR (500), without details. An input that breaks",
+    "a rule is refused whole, with every broken rule in `data.issues`, for example:",
+    "",
+    fenced(errorExamples.invalidInput),
+    "",
+    "A refusal for going too fast says when to try again in `data.retryAfterSeconds`, for example:",
+    "",
+    fenced(errorExamples.rateLimited),
     "",
     "## Procedures",
     "",

@@ -7,7 +7,7 @@ import { API_MD, API_SCHEMA_JSON, buildApiReference, definitionOf, generateApiDo
 import { createContext, createServices, type Services } from "../src/context.js";
 import { InProcessEventBus } from "../src/live/event-bus.js";
 import { createCaller } from "../src/root.js";
-import { openTestDatabase, testConfig, trpcErrorOf, type TestDatabase } from "./helpers.js";
+import { callOverHttp, openTestDatabase, testConfig, trpcErrorOf, type TestDatabase } from "./helpers.js";
 
 const repositoryRoot = fileURLToPath(new URL("../../../", import.meta.url));
 const paths = Object.keys(proceduresOf());
@@ -83,5 +83,11 @@ describe("the reference's derived facts match what the procedures do", () => {
     expect(byPath.get("message.send")?.conversationMember).toBe(true);
     expect(codes("auth.signup")).not.toContain("UNAUTHORIZED");
     expect(byPath.get("auth.signup")?.auth).toBe("none");
+  });
+
+  it("the reference's invalid-input example is the error body the server sends for that input", async () => {
+    const result = await callOverHttp(services, { path: "auth.signup", kind: "mutation", input: { username: "a", password: "short" } });
+    expect(result.status).toBe(400);
+    expect((result.body as { error: unknown }).error).toEqual(buildApiReference().errorExamples.invalidInput);
   });
 });
