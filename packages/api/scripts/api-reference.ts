@@ -34,6 +34,8 @@ export type ProcedureReference = {
   inputOptional: boolean;
   /** What the server returns (JSON Schema of the output side), or null when it is not declared. */
   output: JsonSchema | null;
+  /** A subscription's event data; each event also has an `id` to resume from (`lastEventId`). */
+  events?: JsonSchema;
 };
 
 export type ApiReference = {
@@ -157,6 +159,7 @@ function referenceOf(path: string, procedure: unknown): ProcedureReference {
     input: mergedInput(inputs),
     inputOptional: inputs.length === 0 || inputs.every((s) => s.safeParse(undefined).success),
     output: def.output ? jsonSchema(def.output, "output") : null,
+    ...(meta.events ? { events: jsonSchema(meta.events, "output") } : {}),
   };
 }
 
@@ -257,8 +260,12 @@ export function renderMarkdown(reference: ApiReference): string {
       p.input ? `Input${p.inputOptional ? " (may be left out)" : ""}:` : "Input: none.",
     );
     if (p.input) lines.push("", fenced(p.input));
-    lines.push("", p.output ? "Output:" : p.kind === "subscription" ? "Output: a stream of events (see the description)." : "Output: not declared.");
-    if (p.output) lines.push("", fenced(p.output));
+    if (p.events) {
+      lines.push("", "Events: each has an `id` (send the last one back as `lastEventId` to resume) and this `data`:", "", fenced(p.events));
+    } else {
+      lines.push("", p.output ? "Output:" : "Output: not declared.");
+      if (p.output) lines.push("", fenced(p.output));
+    }
   }
   return `${lines.join("\n")}\n`;
 }

@@ -29,6 +29,8 @@ export type ApiMeta = {
   /** One sentence: what the procedure does for the caller. */
   description: string;
   errors: Partial<Record<TRPC_ERROR_CODE_KEY, string>>;
+  /** A subscription's event data (tRPC keeps no output schema for subscriptions). */
+  events?: z.ZodType;
 };
 
 const t = initTRPC.context<Context>().meta<ApiMeta>().create({

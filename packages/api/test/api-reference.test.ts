@@ -36,6 +36,10 @@ describe("what every procedure says about itself", () => {
     expect(meta?.description).not.toMatch(/\.\s+[A-Z]/);
   });
 
+  it.each(paths.filter((path) => definitionOf(proceduresOf()[path]).type === "subscription"))("%s declares the schema of its events", (path) => {
+    expect(metaOf(path)?.events, `${path} needs .meta({ events: <zod schema of each event's data> })`).toBeDefined();
+  });
+
   it.each(paths)("%s declares the errors its own work raises", (path) => {
     const errors = metaOf(path)?.errors;
     expect(errors, `${path} needs .meta({ errors: {...} }), {} when it raises none of its own`).toBeTypeOf("object");

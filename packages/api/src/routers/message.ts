@@ -31,6 +31,7 @@ export const messageRouter = router({
         TOO_MANY_REQUESTS: "the connection already has as many live subscriptions as allowed",
         UNAUTHORIZED: "sent as the stream's end when the caller's session ends or the token expires",
       },
+      events: messageSchema,
     })
     .input(liveInput).subscription(async function* ({ ctx, input, signal }) {
     const live = openLiveSubscription(ctx, signal);
