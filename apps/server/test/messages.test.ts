@@ -29,7 +29,7 @@ describeEachProvider("messages", (provider) => {
   }
   const countMessages = () => server.services.db.prisma.message.count();
 
-  it("send stores the message and returns it as contract.md shapes it", async () => {
+  it("send stores the message and returns it in the shape of its output schema", async () => {
     const { alice, conversationId } = await pair();
     const id = clientMessageId();
     const message = await alice.api.message.send.mutate({ conversationId, content: "hello", clientMessageId: id });

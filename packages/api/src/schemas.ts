@@ -1,5 +1,5 @@
-// The wire shapes of contract.md, as zod schemas: procedure inputs are parsed with them and outputs
-// are checked against them, so a field that is not listed here cannot reach a client.
+// The wire shapes, as zod schemas (docs/api.md shows them as JSON Schema): procedure inputs are
+// parsed with them and outputs are checked against them, so a field not listed here cannot reach a client.
 import { z } from "zod";
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
@@ -101,7 +101,7 @@ export const messageSchema = z.object({
 
 /** Most members of a conversation a conversation.list item carries; conversation.get has them all. */
 export const MEMBERS_IN_LIST = 20;
-/** Most members a conversation can be created with, besides its creator (contract.md). */
+/** Most members a conversation can be created with, besides its creator. */
 export const MAX_MEMBER_IDS = 1000;
 export const CONVERSATION_PAGE_MAX = 100;
 export const USER_PAGE_MAX = 200;

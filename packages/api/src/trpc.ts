@@ -20,10 +20,23 @@ function describeIssues(error: ZodError): { path: string; message: string }[] {
   return error.issues.map((issue) => ({ path: issue.path.join("."), message: issue.message }));
 }
 
-const t = initTRPC.context<Context>().create({
+/**
+ * What every procedure says about itself; docs/api.md is generated from it (scripts/api-reference.ts).
+ * `errors`: the codes its own work raises, with when - those its input and base procedure imply
+ * (BAD_REQUEST, UNAUTHORIZED, NOT_FOUND, FORBIDDEN) are derived and need not be listed.
+ */
+export type ApiMeta = {
+  /** One sentence: what the procedure does for the caller. */
+  description: string;
+  errors: Partial<Record<TRPC_ERROR_CODE_KEY, string>>;
+  /** A subscription's event data (tRPC keeps no output schema for subscriptions). */
+  events?: z.ZodType;
+};
+
+const t = initTRPC.context<Context>().meta<ApiMeta>().create({
   // Never send stack traces, whatever NODE_ENV says.
   isDev: false,
-  // Subscriptions travel over the WebSocket only (contract: wsLink); the HTTP handler refuses them
+  // Subscriptions travel over the WebSocket only (docs/api.md, Transport); the HTTP handler refuses them
   // before tRPC would open an event stream, and this keeps tRPC from streaming one if it did not.
   sse: { enabled: false },
   errorFormatter({ shape, error }) {
@@ -49,7 +62,7 @@ const t = initTRPC.context<Context>().create({
 export const router = t.router;
 export const createCallerFactory = t.createCallerFactory;
 
-/** Turns a DomainError thrown by domain code into the tRPC error code contract.md names. */
+/** Turns a DomainError thrown by domain code into its tRPC error code (docs/api.md lists them per procedure). */
 const domainErrors = t.middleware(async ({ next }) => {
   const result = await next();
   if (!result.ok && result.error.cause instanceof DomainError) {

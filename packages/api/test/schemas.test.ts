@@ -1,4 +1,4 @@
-// contract.md's validation rules, checked where they live: the zod schemas procedures parse with.
+// The input rules of docs/api.md, checked where they live: the zod schemas procedures parse with.
 import { describe, expect, it } from "vitest";
 import {
   CONVERSATION_PAGE_MAX,

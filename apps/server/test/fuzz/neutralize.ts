@@ -8,7 +8,7 @@ import { PASSWORD, type Account, type FuzzWorld } from "./world.js";
 
 const USERNAME = /^[a-zA-Z0-9_.-]{3,32}$/;
 
-/** Lengths in the contract are in characters: Unicode code points, as zod counts them, not UTF-16 units. */
+/** Lengths in the input schemas (docs/api.md) are in characters: Unicode code points, as zod counts them, not UTF-16 units. */
 export function codePoints(text: string): number {
   return [...text].length;
 }

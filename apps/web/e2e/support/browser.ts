@@ -1,5 +1,5 @@
-// Debian's Chromium, driven by playwright-core (notes/toolchain.md). playwright gives every launch
-// a fresh profile directory of its own.
+// The system's Chromium (`apt-get install chromium`), driven by playwright-core rather than with
+// playwright's own browser download. playwright gives every launch a fresh profile directory of its own.
 import { mkdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from "playwright-core";

@@ -1,4 +1,4 @@
-// Errors from the API, in words people understand. Reads the shape of a TRPCClientError (contract.md:
+// Errors from the API, in words people understand. Reads the shape of a TRPCClientError (trpc.ts's errorFormatter:
 // `data.code`, `data.issues` for BAD_REQUEST, `data.retryAfterSeconds` for TOO_MANY_REQUESTS)
 // without depending on the class, so it is easy to test.
 import { formatCount } from "./format";

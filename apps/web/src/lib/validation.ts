@@ -1,4 +1,4 @@
-// The contract's input rules, checked before sending so that mistakes are explained while typing.
+// The input rules of docs/api.md, checked before sending so that mistakes are explained while typing.
 // The server checks them again; these only save a round trip.
 import { formatCount } from "./format";
 

@@ -6,10 +6,15 @@ import { conversationMemberProcedure, protectedProcedure, router } from "../trpc
 
 export const messageRouter = router({
   list: conversationMemberProcedure
+    .meta({ description: "Returns a conversation's messages a page at a time from the newest back (each page oldest first), with the cursor of the older page.", errors: {} })
     .input(listMessagesInput)
     .output(messagePageSchema)
     .query(({ ctx, input }) => listMessages(ctx.services, input)),
   send: conversationMemberProcedure
+    .meta({
+      description: "Sends a message to a conversation, or returns the one already sent with the same clientMessageId, so a retry never duplicates.",
+      errors: { TOO_MANY_REQUESTS: "the caller sent too many messages recently" },
+    })
     .input(sendMessageInput)
     .output(messageSchema)
     .mutation(({ ctx, input }) => sendMessage(ctx.services, ctx.userId, ctx.memberIds, input)),
@@ -19,7 +24,16 @@ export const messageRouter = router({
    * live; ids only grow, so anything at or below the last one delivered is a duplicate of the seam.
    * It ends with UNAUTHORIZED when the caller's session is revoked or the token expires.
    */
-  live: protectedProcedure.input(liveInput).subscription(async function* ({ ctx, input, signal }) {
+  live: protectedProcedure
+    .meta({
+      description: "Streams every new message of the caller's conversations as events whose id is the message id, first replaying those after lastEventId.",
+      errors: {
+        TOO_MANY_REQUESTS: "the connection already has as many live subscriptions as allowed",
+        UNAUTHORIZED: "sent as the stream's end when the caller's session ends or the token expires",
+      },
+      events: messageSchema,
+    })
+    .input(liveInput).subscription(async function* ({ ctx, input, signal }) {
     const live = openLiveSubscription(ctx, signal);
     const { queue } = live;
     try {

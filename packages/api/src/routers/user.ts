@@ -5,10 +5,12 @@ import { protectedProcedure, router } from "../trpc.js";
 
 export const userRouter = router({
   list: protectedProcedure
+    .meta({ description: "Returns one page of registered users, ordered by username.", errors: {} })
     .input(listUsersInput)
     .output(z.array(userSchema))
     .query(({ ctx, input }) => listUsers(ctx.services, { cursor: input?.cursor, limit: input?.limit ?? USER_PAGE_MAX })),
   search: protectedProcedure
+    .meta({ description: "Returns users whose username or full name starts with the query, ignoring case.", errors: {} })
     .input(searchUsersInput)
     .output(z.array(userSchema))
     .query(({ ctx, input }) => searchUsers(ctx.services, input)),
