@@ -18,7 +18,7 @@ import {
   startConversation,
   storedMessages,
 } from "./support/app";
-import { launchBrowser, openPerson, screenshot } from "./support/browser";
+import { BROWSER_SKIP_NOTE, BROWSER_SKIP_REASON, launchBrowser, openPerson, screenshot } from "./support/browser";
 import { startTestServer, type TestServer } from "./support/server";
 
 let server: TestServer;
@@ -26,16 +26,6 @@ let browser: Browser;
 let alice: { context: BrowserContext; page: Page };
 let bob: { context: BrowserContext; page: Page };
 let carol: ApiUser;
-
-beforeAll(async () => {
-  server = await startTestServer();
-  browser = await launchBrowser();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.dispose();
-});
 
 /** Set on the page's window: gone if the page reloads. */
 async function markPage(page: Page): Promise<void> {
@@ -51,7 +41,17 @@ async function expectNoDuplicates(page: Page): Promise<void> {
   expect([...counts.entries()].filter(([, n]) => n > 1)).toEqual([]);
 }
 
-describe("Parley in the browser", () => {
+describe.skipIf(BROWSER_SKIP_REASON !== undefined)(`Parley in the browser${BROWSER_SKIP_NOTE}`, () => {
+  beforeAll(async () => {
+    server = await startTestServer();
+    browser = await launchBrowser();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.dispose();
+  });
+
   it("shows the login screen to a newcomer", async () => {
     alice = await openPerson(browser, server.url);
     await alice.page.getByRole("heading", { name: "Welcome back" }).waitFor();

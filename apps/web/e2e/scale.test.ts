@@ -9,7 +9,7 @@ import type { Browser, BrowserContext, Page } from "playwright-core";
 import { MAX_CALLS_PER_BATCH } from "@parley/api/limits";
 import { anonymousClient, type ApiClient } from "./support/api";
 import { PASSWORD, composer, logIn, messageBubble, storedMessages } from "./support/app";
-import { launchBrowser, openPerson, screenshot } from "./support/browser";
+import { BROWSER_SKIP_NOTE, BROWSER_SKIP_REASON, launchBrowser, openPerson, screenshot } from "./support/browser";
 import { startRefusingProxy, type RefusingProxy } from "./support/refusing-proxy";
 import { startTestServer, type TestServer } from "./support/server";
 
@@ -155,20 +155,20 @@ async function refreshListAsAnotherTabWould(page: Page): Promise<void> {
   }, seeded.victimId);
 }
 
-beforeAll(async () => {
-  server = await startTestServer();
-  proxy = await startRefusingProxy(server.port);
-  seeded = await seed();
-  browser = await launchBrowser();
-}, 180_000);
+describe.skipIf(BROWSER_SKIP_REASON !== undefined)(`Parley with 50 conversations and 5,000 messages${BROWSER_SKIP_NOTE}`, () => {
+  beforeAll(async () => {
+    server = await startTestServer();
+    proxy = await startRefusingProxy(server.port);
+    seeded = await seed();
+    browser = await launchBrowser();
+  }, 180_000);
 
-afterAll(async () => {
-  await browser?.close();
-  await proxy?.close();
-  await server?.dispose();
-});
+  afterAll(async () => {
+    await browser?.close();
+    await proxy?.close();
+    await server?.dispose();
+  });
 
-describe("Parley with 50 conversations and 5,000 messages", () => {
   it("lists every conversation with its real last message, newest activity first", async () => {
     vera = await openPerson(browser, proxy.url);
     watchApiRequests(vera.page);

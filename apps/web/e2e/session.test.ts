@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { anonymousClient, apiUser } from "./support/api";
 import { PASSWORD, connectionPill, logIn, messageBubble, openConversation, send, signUp, storedSession as stored } from "./support/app";
-import { launchBrowser, openPerson } from "./support/browser";
+import { BROWSER_SKIP_NOTE, BROWSER_SKIP_REASON, launchBrowser, openPerson } from "./support/browser";
 import { startTestServer, type TestServer } from "./support/server";
 
 const ACCESS_TTL_SECONDS = 6;
@@ -14,16 +14,6 @@ let server: TestServer;
 let browser: Browser;
 let erin: { context: BrowserContext; page: Page };
 let conversationId: string;
-
-beforeAll(async () => {
-  server = await startTestServer({ api: { accessTtlSeconds: ACCESS_TTL_SECONDS } });
-  browser = await launchBrowser();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.dispose();
-});
 
 /** Frank's tokens live only seconds too: he logs in afresh for each message. */
 async function frankSends(content: string): Promise<void> {
@@ -43,7 +33,17 @@ function recordSocketTokens(page: Page): string[] {
   return tokens;
 }
 
-describe("sessions", () => {
+describe.skipIf(BROWSER_SKIP_REASON !== undefined)(`sessions${BROWSER_SKIP_NOTE}`, () => {
+  beforeAll(async () => {
+    server = await startTestServer({ api: { accessTtlSeconds: ACCESS_TTL_SECONDS } });
+    browser = await launchBrowser();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.dispose();
+  });
+
   it("refreshes tokens before they expire, once for all tabs, and reconnects the live stream with them", async () => {
     erin = await openPerson(browser, server.url);
     const socketTokens = recordSocketTokens(erin.page);

@@ -67,6 +67,7 @@ describe("WindowCounter with maxKeys", () => {
 });
 
 const redisUrl = process.env.TEST_REDIS_URL;
+if (!redisUrl) console.warn("TEST_REDIS_URL is not set: the Limiter tests through Redis are skipped");
 const stores: [string, () => LimiterStore][] = [["in memory", () => new MemoryLimiterStore(systemClock)]];
 if (redisUrl) stores.push(["through Redis", () => new RedisLimiterStore({ url: redisUrl, keyPrefix: `parley:test:${randomUUID()}` })]);
 
