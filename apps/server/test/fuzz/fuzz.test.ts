@@ -3,6 +3,7 @@
 import net from "node:net";
 import fc from "fast-check";
 import { afterAll, beforeAll, expect, it } from "vitest";
+import { createLogger } from "../../src/log.js";
 import { describeEachProvider, sleep, startTestServer, type Provider } from "../harness.js";
 import { loneSurrogate } from "./arbitraries.js";
 import { PROPERTIES } from "./properties.js";
@@ -10,7 +11,7 @@ import { allocateRuns, type FuzzProperty } from "./property.js";
 import { runWsSession, sendHttp, type HttpRequest } from "./transport.js";
 import { createWorld, diffCounts, PASSWORD, type FuzzWorld } from "./world.js";
 
-const silent = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
+const silent = createLogger("silent");
 
 /** Inputs in `pnpm test`, split over the properties by weight. */
 const QUICK_RUNS = Number(process.env.FUZZ_QUICK_RUNS ?? 400);
