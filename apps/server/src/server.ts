@@ -70,7 +70,7 @@ export async function startServer(overrides: Partial<ServerConfig> = {}, options
   const handle = createHttpHandler({ config, services, db, bus, log });
   const onRequest: Parameters<typeof createHttpServer>[1] = (req, res) => {
     handle(req, res).catch((error: unknown) => {
-      log.error({ err: error }, "request failed");
+      log.error({ err: error, requestId: res.getHeader("X-Request-Id") }, "request failed");
       if (!res.headersSent) res.writeHead(500, { "Content-Type": "application/json" });
       res.end(JSON.stringify({ error: "Internal server error" }));
     });

@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it, vi } from "vitest";
 import WebSocket from "ws";
+import { InProcessEventBus, type ParleyEvent } from "@parley/api";
 import { loadConfig } from "../src/config.js";
 import { createLogger } from "../src/log.js";
 import {
@@ -108,6 +109,29 @@ describeEachProvider("an internal error in a procedure", (provider) => {
       expect(opened?.connection).toEqual(expect.any(Number));
       expect(failure).toMatchObject({ path: "message.list", connection: opened?.connection });
       expect((failure?.err as { stack: string }).stack).toMatch(/\n\s+at /);
+    } finally {
+      await server.close();
+      await server.database.drop();
+    }
+  });
+});
+
+describe("failures no caller sees", () => {
+  it("a publish that fails after a message was stored is logged by packages/api through the server's logger, with its stack", async () => {
+    const log = captureLog();
+    // The in-process bus, its message events failing to go out as in a Redis outage.
+    const bus = new InProcessEventBus();
+    const publish = bus.publish.bind(bus);
+    bus.publish = (event: ParleyEvent) => (event.type === "message" ? Promise.reject(new Error("bus unreachable")) : publish(event));
+    const server = await startTestServer("sqlite", { logger: log.logger, bus });
+    try {
+      const [alice, bob] = await Promise.all([signUpAndLogIn(server), signUpAndLogIn(server)]);
+      const { id } = await alice.api.conversation.create.mutate({ title: "t", memberIds: [bob.id] });
+      await alice.api.message.send.mutate({ conversationId: id, content: "stored, not announced", clientMessageId: clientMessageId() });
+      await vi.waitFor(() => expect(log.entries().some((entry) => entry.msg === "publish failed")).toBe(true), { timeout: 5_000 });
+      const entry = log.entries().find((e) => e.msg === "publish failed");
+      expect(entry).toMatchObject({ level: "warn", err: { message: "bus unreachable" } });
+      expect((entry?.err as { stack: string }).stack).toMatch(/Error: bus unreachable\n\s+at /);
     } finally {
       await server.close();
       await server.database.drop();
