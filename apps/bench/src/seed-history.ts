@@ -4,7 +4,7 @@
 // code (startServer, in process), which migrates it, and so needs no database driver of its own.
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { startServer } from "@parley/server";
+import { createLogger, startServer } from "@parley/server";
 import { apiClient } from "./setup.js";
 
 export interface SeedRequest {
@@ -29,10 +29,10 @@ export interface SeedResult {
  * then copies it `count - 1` times with SQL, `batch` rows per statement.
  */
 export async function seed({ databaseUrl, jwtSecret, accessToken, conversationId, count, batch }: SeedRequest): Promise<SeedResult> {
-  const report = (msg: string) => console.error(msg);
+  // Warnings and errors to stderr: stdout carries this script's result.
   const server = await startServer(
     { port: 0, host: "127.0.0.1", databaseUrl, jwtSecret, webDistDir: null, logLevel: "warn" },
-    { logger: { debug: () => undefined, info: () => undefined, warn: report, error: report } },
+    { logger: createLogger("warn", (line) => process.stderr.write(line)) },
   );
   try {
     // Seeded rows are history, not news: the hub must not try to deliver them live.

@@ -116,8 +116,12 @@ export interface LoadedConfig {
   warnings: string[];
 }
 
-/** Reads and validates the environment; throws ConfigError with a message fit for the operator. */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = env.INIT_CWD ?? process.cwd()): LoadedConfig {
+/**
+ * Reads and validates the environment; throws ConfigError with a message fit for the operator.
+ * `overrides` (tests, embedders) take precedence over the environment; a given jwtSecret is used
+ * as is, with no secret file generated and no warning about one.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = env.INIT_CWD ?? process.cwd(), overrides: Partial<ServerConfig> = {}): LoadedConfig {
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
@@ -130,7 +134,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = env.INIT_
   if (!/^(file:|postgres(ql)?:\/\/)/.test(databaseUrl)) {
     throw new ConfigError("DATABASE_URL must be a file: URL (SQLite) or a postgresql:// URL");
   }
-  let jwtSecret = e.JWT_SECRET;
+  let jwtSecret = overrides.jwtSecret ?? e.JWT_SECRET;
   if (jwtSecret === undefined || jwtSecret === "") {
     jwtSecret = readOrCreateSecret(join(dataDir, "jwt-secret"));
     warnings.push(`JWT_SECRET is not set: using the generated secret in ${join(dataDir, "jwt-secret")}. Set JWT_SECRET when running more than one instance.`);
@@ -171,6 +175,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = env.INIT_
       },
       subscriptionsPerConnection: e.WS_MAX_SUBSCRIPTIONS_PER_CONNECTION,
       signupRateLimit: { perAddress: parseMessageRate(e.SIGNUP_RATE_LIMIT), overall: parseMessageRate(e.SIGNUP_RATE_LIMIT_TOTAL) },
+      ...overrides,
     },
     warnings,
   };

@@ -7,7 +7,7 @@ import type { Database } from "@parley/db";
 import type { ServerConfig } from "./config.js";
 import type { Logger } from "./log.js";
 import { createStaticHandler } from "./static-files.js";
-import { clientAddressOf, reportInternalError } from "./request-info.js";
+import { clientAddressOf, reportInternalError, requestIdOf } from "./request-info.js";
 
 const MAX_BODY_BYTES = 100 * 1024;
 
@@ -36,10 +36,13 @@ export function createHttpHandler(deps: {
   log: Logger;
 }): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
   const { config, services, db, bus, log } = deps;
+  // Each request's own logger (its id bound), for the tRPC context to carry into procedures.
+  const requestLogs = new WeakMap<IncomingMessage, Logger>();
   const trpcHandler = createHTTPHandler({
     router: appRouter,
     basePath: "/trpc/",
-    createContext: ({ req }) => createContext(services, bearerToken(req.headers.authorization), clientAddressOf(req, config.trustProxy)),
+    createContext: ({ req }) =>
+      createContext(services, bearerToken(req.headers.authorization), clientAddressOf(req, config.trustProxy), requestLogs.get(req) ?? log),
     onError: reportInternalError(log),
     maxBodySize: MAX_BODY_BYTES,
     maxBatchSize: MAX_CALLS_PER_BATCH,
@@ -49,9 +52,13 @@ export function createHttpHandler(deps: {
   return async (req, res) => {
     const started = performance.now();
     const pathname = new URL(req.url ?? "/", "http://local").pathname;
+    const requestId = requestIdOf(req);
+    const requestLog = log.child({ requestId });
+    requestLogs.set(req, requestLog);
+    res.setHeader("X-Request-Id", requestId);
     res.on("finish", () => {
       // The path only: query strings can carry procedure input.
-      log.info("request", { method: req.method, path: pathname, status: res.statusCode, ms: Math.round(performance.now() - started) });
+      requestLog.info({ method: req.method, path: pathname, status: res.statusCode, ms: Math.round(performance.now() - started) }, "request");
     });
     res.setHeader("X-Content-Type-Options", "nosniff");
     res.setHeader("Referrer-Policy", "no-referrer");
@@ -145,6 +152,8 @@ function applyCors(req: IncomingMessage, res: ServerResponse, allowed: string[])
     res.setHeader("Access-Control-Allow-Headers", "authorization, content-type, trpc-accept");
     res.setHeader("Access-Control-Allow-Methods", "GET, POST, OPTIONS");
     res.setHeader("Access-Control-Max-Age", "600");
+    // So a browser client can quote it in a bug report.
+    res.setHeader("Access-Control-Expose-Headers", "X-Request-Id");
   }
   if (req.method === "OPTIONS") {
     res.writeHead(isAllowed ? 204 : 403).end();

@@ -10,16 +10,16 @@ try {
   // Deliveries before password hashes (see thread-priority.ts).
   const priority = await lowerHelperThreadPriority();
   const server = await startServer();
-  if (priority.skipped) bootLog.warn("password hashing runs at normal priority", { reason: priority.skipped });
+  if (priority.skipped) bootLog.warn({ reason: priority.skipped }, "password hashing runs at normal priority");
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    bootLog.info("signal received", { signal });
+    bootLog.info({ signal }, "signal received");
     server.close().then(
       () => process.exit(0),
       (error: unknown) => {
-        bootLog.error("shutdown failed", { cause: error instanceof Error ? error.message : String(error) });
+        bootLog.error({ err: error }, "shutdown failed");
         process.exit(1);
       },
     );
@@ -27,7 +27,8 @@ try {
   process.on("SIGTERM", () => stop("SIGTERM"));
   process.on("SIGINT", () => stop("SIGINT"));
 } catch (error) {
-  const message = error instanceof ConfigError ? error.message : error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-  bootLog.error("could not start", { cause: message });
+  // A configuration mistake is the operator's: its message says what to fix, a stack would not help.
+  if (error instanceof ConfigError) bootLog.error({ cause: error.message }, "could not start");
+  else bootLog.error({ err: error }, "could not start");
   process.exit(1);
 }

@@ -1,7 +1,8 @@
+import { randomUUID } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import { isIP } from "node:net";
 import type { TrustProxy } from "./config.js";
-import type { Logger } from "./log.js";
+import type { Logger } from "@parley/api";
 
 /**
  * The caller's address: the socket's, or behind trusted proxies the address the outermost trusted
@@ -35,19 +36,28 @@ function isTrusted(proxies: { check(address: string, type?: "ipv4" | "ipv6"): bo
   return family !== 0 && proxies.check(address, family === 6 ? "ipv6" : "ipv4");
 }
 
-export function describeError(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+/** A proxy's or client's request id is kept when it is a short, plain token; anything else is replaced. */
+const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
+
+/** The id a request's log lines carry: the caller's X-Request-Id when safe to log, else a new one. */
+export function requestIdOf(req: IncomingMessage): string {
+  const given = req.headers["x-request-id"];
+  return typeof given === "string" && SAFE_REQUEST_ID.test(given) ? given : randomUUID();
 }
 
-/** tRPC's onError: internal errors are logged in full here, and reach clients only as "Internal server error". */
+/**
+ * tRPC's onError: internal errors are logged in full here (stack included), through the request's
+ * or connection's logger when there is one, and reach clients only as "Internal server error".
+ */
 export function reportInternalError(log: Logger) {
-  return ({ error, path }: { error: { code: string; message: string; cause?: unknown }; path?: string | undefined }) => {
+  return ({ error, path, ctx }: { error: { code: string; message: string; cause?: unknown }; path?: string | undefined; ctx?: { log: Logger } | undefined }) => {
     if (error.code !== "INTERNAL_SERVER_ERROR") return;
     const cause = error.cause ?? error;
+    const lineLog = ctx?.log ?? log;
     // The ws library's own protocol errors (a frame too large, invalid UTF-8) are the client's
     // mistake; the connection is already closed with the right code.
-    if (isWebSocketProtocolError(cause)) log.info("ws protocol error", { cause: describeError(cause) });
-    else log.error("procedure failed", { path, cause: describeError(cause) });
+    if (isWebSocketProtocolError(cause)) lineLog.info({ err: cause }, "ws protocol error");
+    else lineLog.error({ path, err: cause }, "procedure failed");
   };
 }
 

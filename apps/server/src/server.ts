@@ -9,7 +9,6 @@ import { loadConfig, type ServerConfig } from "./config.js";
 import { secureDataFiles } from "./data-files.js";
 import { createHttpHandler } from "./http-handler.js";
 import { createLogger, type Logger } from "./log.js";
-import { describeError } from "./request-info.js";
 import { attachWebSocket, type KeepAlive } from "./websocket.js";
 import { defaultWsLimits, type WsLimits } from "./ws-guard.js";
 
@@ -37,15 +36,12 @@ const CATCH_UP_INTERVAL_MS = 5_000;
 
 /** Starts a server from the environment, with `overrides` taking precedence (tests pass port 0 and a fresh database). */
 export async function startServer(overrides: Partial<ServerConfig> = {}, options: StartOptions = {}): Promise<RunningServer> {
-  const env = overrides.jwtSecret ? { ...process.env, JWT_SECRET: overrides.jwtSecret } : process.env;
-  const loaded = loadConfig(env);
-  const config: ServerConfig = { ...loaded.config, ...overrides };
+  const { config, warnings } = loadConfig(undefined, undefined, overrides);
   const log = options.logger ?? createLogger(config.logLevel);
-  for (const warning of loaded.warnings) if (!overrides.jwtSecret) log.warn(warning);
-  for (const warning of secureDataFiles(config.dataDir, config.databaseUrl)) log.warn(warning);
+  for (const warning of [...warnings, ...secureDataFiles(config.dataDir, config.databaseUrl)]) log.warn(warning);
 
   const { applied } = await migrate(config.databaseUrl);
-  if (applied.length > 0) log.info("migrations applied", { migrations: applied.join(",") });
+  if (applied.length > 0) log.info({ migrations: applied }, "migrations applied");
   const db = await openDatabase(config.databaseUrl);
   const ownsBus = !options.bus;
   const bus = options.bus ?? (await createBus(config, log));
@@ -64,7 +60,7 @@ export async function startServer(overrides: Partial<ServerConfig> = {}, options
       ...options.api,
       jwtSecret: config.jwtSecret,
     },
-    onBackgroundError: (error, what) => log.warn(`${what} failed`, { cause: describeError(error) }),
+    log,
     // Limits are shared where events are: one Redis, keys kept apart per deployment by the channel.
     limitsRedis: config.redisUrl ? { url: config.redisUrl, keyPrefix: `${config.redisChannel}:limits` } : null,
   });
@@ -74,7 +70,7 @@ export async function startServer(overrides: Partial<ServerConfig> = {}, options
   const handle = createHttpHandler({ config, services, db, bus, log });
   const onRequest: Parameters<typeof createHttpServer>[1] = (req, res) => {
     handle(req, res).catch((error: unknown) => {
-      log.error("request failed", { cause: describeError(error) });
+      log.error({ err: error, requestId: res.getHeader("X-Request-Id") }, "request failed");
       if (!res.headersSent) res.writeHead(500, { "Content-Type": "application/json" });
       res.end(JSON.stringify({ error: "Internal server error" }));
     });
@@ -100,7 +96,7 @@ export async function startServer(overrides: Partial<ServerConfig> = {}, options
   const port = (server.address() as AddressInfo).port;
   const host = config.host === "0.0.0.0" || config.host === "::" ? "127.0.0.1" : config.host;
   const url = `${config.tls ? "https" : "http"}://${host}:${port}`;
-  log.info("listening", { url, database: db.provider, events: config.redisUrl ? "redis" : "in-process" });
+  log.info({ url, database: db.provider, events: config.redisUrl ? "redis" : "in-process" }, "listening");
 
   let closing: Promise<void> | null = null;
   const close = () => {
@@ -130,9 +126,9 @@ async function createBus(config: ServerConfig, log: Logger): Promise<EventBus> {
   const bus = new RedisEventBus(config.redisUrl, {
     channel: config.redisChannel,
     onError: (error) => {
-      const message = describeError(error);
+      const message = error instanceof Error ? error.message : String(error);
       // One line per distinct failure, not one per reconnect attempt.
-      if (message !== lastError) log.warn("redis", { cause: message });
+      if (message !== lastError) log.warn({ err: error }, "redis");
       lastError = message;
     },
   });

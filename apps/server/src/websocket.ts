@@ -7,12 +7,15 @@ import { WebSocketServer, type WebSocket } from "ws";
 import { applyWSSHandler } from "@trpc/server/adapters/ws";
 import { appRouter, createContext, type Services } from "@parley/api";
 import type { ServerConfig } from "./config.js";
-import type { Logger } from "./log.js";
+import { repeatFilter, type Logger } from "./log.js";
 import { clientAddressOf, reportInternalError } from "./request-info.js";
 import { fanOutEncoder } from "./ws-encoder.js";
 import { CloseCode, guardSocket, isOriginAllowed, type WsLimits } from "./ws-guard.js";
 
 const MAX_FRAME_BYTES = 64 * 1024;
+
+/** Refused upgrades are logged once per reason in this interval, with how many were not. */
+export const REFUSED_LOG_INTERVAL_MS = 60_000;
 
 export interface KeepAlive {
   pingMs: number;
@@ -58,6 +61,14 @@ export function attachWebSocket(
   const socketsByUser = new Map<string, Set<WebSocket>>();
   let openConnections = 0;
   const authenticated = new WeakSet<WebSocket>();
+  // Each connection's own logger (its id bound), for the tRPC context to carry into procedures.
+  const connectionLogs = new WeakMap<WebSocket, Logger>();
+  const refusedFilter = repeatFilter(REFUSED_LOG_INTERVAL_MS);
+  /** A client retrying a refused upgrade in a loop must not fill the disk. */
+  const logRefused = (reason: string, fields: Record<string, unknown> = {}) => {
+    const { log: write, suppressed } = refusedFilter(reason);
+    if (write) log.warn({ reason, ...fields, ...(suppressed > 0 ? { suppressed } : {}) }, "ws refused");
+  };
 
   /** False when the user already has as many connections as allowed: the socket is closed with 4008. */
   const admitUser = (socket: WebSocket, userId: string): boolean => {
@@ -67,7 +78,7 @@ export function attachWebSocket(
       socketsByUser.set(userId, sockets);
     }
     if (sockets.size >= limits.maxConnectionsPerUser) {
-      log.warn("ws refused", { reason: "too many connections for one user" });
+      logRefused("too many connections for one user");
       socket.close(CloseCode.tooManyConnections, "too many connections");
       return false;
     }
@@ -85,9 +96,10 @@ export function attachWebSocket(
     createContext: ({ req, res, info }) => {
       const token = info.connectionParams?.token;
       const address = clientAddressOf(req, config.trustProxy);
-      const ctx = createContext(services, typeof token === "string" ? token : null, address);
+      const connectionLog = connectionLogs.get(res) ?? log;
+      const ctx = createContext(services, typeof token === "string" ? token : null, address, connectionLog);
       if (!ctx.auth) return ctx;
-      if (!admitUser(res, ctx.auth.userId)) return createContext(services, null, address);
+      if (!admitUser(res, ctx.auth.userId)) return createContext(services, null, address, connectionLog);
       authenticated.add(res);
       bindToSession(res, ctx.auth.sessionId, ctx.auth.expiresAt);
       return ctx;
@@ -105,20 +117,20 @@ export function attachWebSocket(
       return;
     }
     if (!isOriginAllowed(req, config.corsOrigins, config.allowLocalhostOrigins)) {
-      log.warn("ws refused", { reason: "origin not allowed", origin: req.headers.origin });
+      logRefused("origin not allowed", { origin: req.headers.origin?.slice(0, 200) });
       refuseUpgrade(socket, "403 Forbidden");
       return;
     }
     const address = clientAddressOf(req, config.trustProxy);
     // Before descriptors run out: HTTP, the database and /healthz keep what is left.
     if (openConnections >= limits.maxConnections) {
-      log.warn("ws refused", { reason: "server at its connection limit" });
+      logRefused("server at its connection limit");
       refuseUpgrade(socket, "503 Service Unavailable");
       return;
     }
     const fromAddress = connectionsByAddress.get(address) ?? 0;
     if (fromAddress >= limits.maxConnectionsPerAddress) {
-      log.warn("ws refused", { reason: "too many connections from one address", address });
+      logRefused("too many connections from one address", { address });
       refuseUpgrade(socket, "429 Too Many Requests");
       return;
     }
@@ -132,17 +144,18 @@ export function attachWebSocket(
       else connectionsByAddress.set(address, left);
     });
     wss.handleUpgrade(req, socket, head, (ws) => {
-      const connection = nextConnectionId++;
-      log.info("ws open", { connection, address });
+      const connectionLog = log.child({ connection: nextConnectionId++ });
+      connectionLogs.set(ws, connectionLog);
+      connectionLog.info({ address }, "ws open");
       // Public calls (signup, login) work until then; a connection never authenticated holds nothing.
       const authDeadline = setTimeout(() => {
         if (!authenticated.has(ws)) ws.close(CloseCode.policy, "not authenticated in time");
       }, limits.authTimeoutMs);
       ws.on("close", (code) => {
         clearTimeout(authDeadline);
-        log.info("ws close", { connection, code });
+        connectionLog.info({ code }, "ws close");
       });
-      guardSocket(ws, req, limits, (reason) => log.warn("ws limit", { connection, reason }));
+      guardSocket(ws, req, limits, (reason) => connectionLog.warn({ reason }, "ws limit"));
       wss.emit("connection", ws, req);
     });
   });

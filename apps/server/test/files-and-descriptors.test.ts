@@ -27,7 +27,7 @@ function run(env: NodeJS.ProcessEnv, shell = ""): { child: ChildProcess; output:
 async function listeningUrl(output: () => string, timeoutMs = 15_000): Promise<string> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const match = /"msg":"listening","url":"([^"]+)"/.exec(output());
+    const match = /"url":"([^"]+)"[^\n]*"msg":"listening"/.exec(output());
     if (match?.[1]) return match[1];
     if (Date.now() > deadline) throw new Error(`the server did not start; output so far:\n${output()}`);
     await new Promise((r) => setTimeout(r, 25));

@@ -17,7 +17,7 @@ import {
   type TRPCClient,
 } from "@trpc/client";
 import { defaultApiConfig, type ApiConfig, type AppRouter, type MessageDto } from "@parley/api";
-import { startServer, type RunningServer, type ServerConfig, type StartOptions } from "../src/index.js";
+import { createLogger, startServer, type Logger, type LogLevel, type RunningServer, type ServerConfig, type StartOptions } from "../src/index.js";
 
 export const TEST_JWT_SECRET = "test-secret-that-is-long-enough-for-hs256-0123456789";
 export const postgresUrl = process.env.TEST_DATABASE_URL;
@@ -339,5 +339,24 @@ export function suiteServer(provider: Provider, options: TestServerOptions = {})
   return () => {
     if (!server) throw new Error("the suite's server has not started (call it inside a test)");
     return server;
+  };
+}
+
+export interface CapturedLog {
+  /** Pass as StartOptions.logger: the server's real logger (redaction and all), writing here. */
+  logger: Logger;
+  /** Every line as written. */
+  lines: string[];
+  /** The lines parsed. */
+  entries(): Record<string, unknown>[];
+}
+
+/** Captures what a server logs, exactly as it would reach stdout. */
+export function captureLog(level: LogLevel = "debug"): CapturedLog {
+  const lines: string[] = [];
+  return {
+    logger: createLogger(level, (line) => lines.push(line)),
+    lines,
+    entries: () => lines.map((line) => JSON.parse(line) as Record<string, unknown>),
   };
 }

@@ -34,7 +34,7 @@ describe.skipIf(!existsSync(bundle))(`the built server${existsSync(bundle) ? "" 
     const dataDir = mkdtempSync(join(tmpdir(), "parley-process-"));
     const server = run({ PORT: "0", HOST: "127.0.0.1", DATA_DIR: dataDir, WEB_DIST_DIR: "" });
     try {
-      const [, url] = await waitForLine(server.output, /"msg":"listening","url":"([^"]+)"/);
+      const [, url] = await waitForLine(server.output, /"url":"([^"]+)"[^\n]*"msg":"listening"/);
       const health = await fetch(`${url}/healthz`);
       expect(health.status).toBe(200);
       expect(await health.json()).toEqual({ ok: true, database: "up" });
@@ -84,7 +84,7 @@ describe.skipIf(!existsSync(bundle))(`the built server${existsSync(bundle) ? "" 
       WS_FRAME_RATE_LIMIT: "1/s,5",
     });
     try {
-      const [, url] = await waitForLine(server.output, /"msg":"listening","url":"([^"]+)"/);
+      const [, url] = await waitForLine(server.output, /"url":"([^"]+)"[^\n]*"msg":"listening"/);
       const target = { url: url ?? "", port: Number(new URL(url ?? "").port) };
       const [alice, bob] = [await signUpAndLogIn(target), await signUpAndLogIn(target)];
       const { id } = await alice.api.conversation.create.mutate({ memberIds: [bob.id] });
@@ -109,7 +109,7 @@ describe.skipIf(!existsSync(bundle))(`the built server${existsSync(bundle) ? "" 
     const env = { HOST: "127.0.0.1", DATA_DIR: dataDir, WEB_DIST_DIR: "", JWT_SECRET: TEST_JWT_SECRET };
     const first = run({ ...env, PORT: "0" });
     try {
-      const [, url] = await waitForLine(first.output, /"msg":"listening","url":"([^"]+)"/);
+      const [, url] = await waitForLine(first.output, /"url":"([^"]+)"[^\n]*"msg":"listening"/);
       const port = Number(new URL(url ?? "").port);
       const target = { url: url ?? "", port };
       const [alice, bob] = [await signUpAndLogIn(target), await signUpAndLogIn(target)];

@@ -252,7 +252,7 @@ describe.skipIf(missing.length > 0)(`several instances on PostgreSQL and Redis${
     child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
     const deadline = Date.now() + 20_000;
     for (;;) {
-      const match = /"msg":"listening","url":"http:\/\/127\.0\.0\.1:(\d+)"/.exec(output);
+      const match = /"url":"http:\/\/127\.0\.0\.1:(\d+)"[^\n]*"msg":"listening"/.exec(output);
       if (match) return { child, port: Number(match[1]) };
       if (Date.now() > deadline || child.exitCode !== null) throw new Error(`instance did not start:\n${output}`);
       await sleep(25);

@@ -4,8 +4,8 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sqlitePath } from "@parley/db";
-import type { Logger } from "../src/index.js";
 import {
+  captureLog,
   collectLive,
   describeEachProvider,
   errorOf,
@@ -132,14 +132,13 @@ describe("server internals never reach a client", () => {
 
 describe("logging", () => {
   it("writes one structured line per request without tokens or passwords", async () => {
-    const lines: { msg: string; [key: string]: unknown }[] = [];
-    const collect = (level: string) => (msg: string, fields?: object) => lines.push({ level, msg, ...fields });
-    const logger: Logger = { debug: collect("debug"), info: collect("info"), warn: collect("warn"), error: collect("error") };
-    const server = await startTestServer("sqlite", { logger });
+    const log = captureLog();
+    const server = await startTestServer("sqlite", { logger: log.logger });
     try {
       const user = await signUpAndLogIn(server, undefined, "a-very-secret-password");
       await user.api.auth.me.query();
       await fetch(`${server.url}/trpc/auth.me?input=${encodeURIComponent(user.refreshToken)}`, { headers: { Authorization: `Bearer ${user.accessToken}` } });
+      const lines = log.entries();
       const requests = lines.filter((l) => l.msg === "request");
       expect(requests.length).toBeGreaterThanOrEqual(4);
       expect(requests.at(-1)).toMatchObject({ method: "GET", path: "/trpc/auth.me", status: 200 });

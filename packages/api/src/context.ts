@@ -12,6 +12,7 @@ import { MembershipCache } from "./domain/memberships.js";
 import { MessageWriter } from "./domain/message-writer.js";
 import { messageLogOf } from "./domain/messages.js";
 import { ConnectionResources } from "./live/live-subscription.js";
+import { silentLogger, type Logger } from "./logger.js";
 
 export interface Clock {
   now(): Date;
@@ -86,8 +87,8 @@ export interface ApiDeps {
   bus: EventBus;
   config: ApiConfig;
   clock?: Clock;
-  /** Told about failures that no caller sees (a publish that failed after a message was stored). */
-  onBackgroundError?: (error: unknown, what: string) => void;
+  /** Where failures that no caller sees are logged (a publish that failed after a message was stored). */
+  log?: Logger;
   /**
    * Shares the limits with every instance through Redis; without it they are per instance.
    * keyPrefix keeps deployments that share a Redis apart.
@@ -100,6 +101,7 @@ export interface Services {
   bus: EventBus;
   config: ApiConfig;
   clock: Clock;
+  log: Logger;
   tokens: TokenService;
   passwords: PasswordHasher;
   hub: LiveHub;
@@ -119,26 +121,27 @@ export interface Services {
   close(): void;
 }
 
-export async function createServices({ db, bus, config, clock = systemClock, onBackgroundError = () => undefined, limitsRedis }: ApiDeps): Promise<Services> {
-  const limiterStore = await createLimiterStore(limitsRedis, clock, onBackgroundError);
+export async function createServices({ db, bus, config, clock = systemClock, log = silentLogger, limitsRedis }: ApiDeps): Promise<Services> {
+  const limiterStore = await createLimiterStore(limitsRedis, clock, log);
   const { limits } = config;
   const revokedSessions = new RevokedSessions(bus, clock);
   await revokedSessions.loadRecent(db.prisma, config.accessTtlSeconds);
   const memberships = new MembershipCache(db.prisma);
-  const hub = new LiveHub(bus, messageLogOf({ db, memberships }), (error) => onBackgroundError(error, "live catch-up"));
+  const hub = new LiveHub(bus, messageLogOf({ db, memberships }), (error) => log.warn({ err: error }, "live catch-up failed"));
   await hub.start();
   return {
     db,
     bus,
     config,
     clock,
+    log,
     tokens: new TokenService({ ...config, secret: config.jwtSecret }, clock),
     passwords: new PasswordHasher(config.passwordCost, config.hashing),
     hub,
     memberships,
     revokedSessions,
     writer: new MessageWriter(db, bus, (error) => {
-      onBackgroundError(error, "publish");
+      log.warn({ err: error }, "publish failed");
       // This instance's own subscribers need not wait for the bus to come back.
       void hub.catchUp();
     }),
@@ -160,10 +163,12 @@ export async function createServices({ db, bus, config, clock = systemClock, onB
   };
 }
 
+const SHARED_LIMITS_FAILED = "shared rate limits failed (answering from this instance's memory)";
+
 async function createLimiterStore(
   redis: ApiDeps["limitsRedis"],
   clock: Clock,
-  onBackgroundError: NonNullable<ApiDeps["onBackgroundError"]>,
+  log: Logger,
 ): Promise<LimiterStore> {
   if (!redis) return new MemoryLimiterStore(clock);
   let lastError = "";
@@ -172,14 +177,14 @@ async function createLimiterStore(
     onError: (error) => {
       // One report per distinct failure, not one per reconnect attempt.
       const message = error instanceof Error ? error.message : String(error);
-      if (message !== lastError) onBackgroundError(error, "shared rate limits (answering from this instance's memory)");
+      if (message !== lastError) log.warn({ err: error }, SHARED_LIMITS_FAILED);
       lastError = message;
     },
     onReady: () => {
       lastError = "";
     },
   });
-  await store.ready(5_000).catch((error: unknown) => onBackgroundError(error, "shared rate limits (answering from this instance's memory)"));
+  await store.ready(5_000).catch((error: unknown) => log.warn({ err: error }, SHARED_LIMITS_FAILED));
   return store;
 }
 
@@ -191,10 +196,12 @@ export interface Context {
   clientAddress: string;
   /** What this connection holds: one per WebSocket connection, or per HTTP request. */
   connection: ConnectionResources;
+  /** The services' logger bound to this request's or connection's id. */
+  log: Logger;
 }
 
 /** Builds a context from a bearer token; the transport adapters call this, tests may too. */
-export function createContext(services: Services, accessToken: string | null | undefined, clientAddress = "unknown"): Context {
+export function createContext(services: Services, accessToken: string | null | undefined, clientAddress = "unknown", log: Logger = services.log): Context {
   const auth = accessToken ? services.tokens.verifyAccess(accessToken) : null;
-  return { services, auth, clientAddress, connection: new ConnectionResources(services.config.subscriptionsPerConnection) };
+  return { services, auth, clientAddress, connection: new ConnectionResources(services.config.subscriptionsPerConnection), log };
 }

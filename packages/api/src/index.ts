@@ -10,6 +10,7 @@ export {
   type Context,
   type Services,
 } from "./context.js";
+export { silentLogger, type Logger } from "./logger.js";
 export { InProcessEventBus, type EventBus, type ParleyEvent, type EventListener, type MessageEvent } from "./live/event-bus.js";
 export { RedisEventBus, type RedisBusOptions } from "./live/redis-bus.js";
 export { MAX_CALLS_PER_BATCH } from "./limits.js";

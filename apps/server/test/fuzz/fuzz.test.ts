@@ -5,6 +5,7 @@ import fc from "fast-check";
 import { appRouter } from "@parley/api";
 import { initTRPC } from "@trpc/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createLogger } from "../../src/log.js";
 import { describeEachProvider, sleep, startTestServer, type Provider } from "../harness.js";
 import { GENERATORS, loneSurrogate, pathsWithoutGenerator, proceduresOf } from "./arbitraries.js";
 import { PROPERTIES } from "./properties.js";
@@ -12,7 +13,7 @@ import { allocateRuns, type FuzzProperty } from "./property.js";
 import { runWsSession, sendHttp, type HttpRequest } from "./transport.js";
 import { createWorld, diffCounts, PASSWORD, type FuzzWorld } from "./world.js";
 
-const silent = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
+const silent = createLogger("silent");
 
 /** Inputs in `pnpm test`, split over the properties by weight. */
 const QUICK_RUNS = Number(process.env.FUZZ_QUICK_RUNS ?? 400);

@@ -5,7 +5,7 @@ import { randomUUID } from "node:crypto";
 import { defaultApiConfig } from "@parley/api";
 import jwt from "jsonwebtoken";
 import WebSocket from "ws";
-import type { Logger } from "../../src/index.js";
+import { createLogger, type Logger } from "../../src/index.js";
 import { httpClient, signUpAndLogIn, startTestServer, TEST_JWT_SECRET, type Provider, type TestServer } from "../harness.js";
 
 export const PASSWORD = "correct horse battery";
@@ -86,13 +86,10 @@ function claimsOf(token: string): { sid: string; sub: string } {
 
 /** A logger that keeps internal errors, so an error hidden inside a stream or a frame is still seen. */
 function recordingLogger(errors: string[]): Logger {
-  const ignore = () => undefined;
-  return {
-    debug: ignore,
-    info: ignore,
-    warn: ignore,
-    error: (msg, fields) => errors.push(`${msg}: ${fields?.path ?? ""} ${fields?.cause ?? ""}`.trim()),
-  };
+  return createLogger("error", (line) => {
+    const entry = JSON.parse(line) as { msg: string; path?: string; err?: { type?: string; message?: string } };
+    errors.push(`${entry.msg}: ${entry.path ?? ""} ${entry.err ? `${entry.err.type}: ${entry.err.message}` : ""}`.trim());
+  });
 }
 
 export async function createWorld(provider: Provider): Promise<FuzzWorld> {
