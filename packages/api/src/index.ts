@@ -3,13 +3,12 @@ export {
   createServices,
   createContext,
   defaultApiConfig,
-  systemClock,
   type ApiConfig,
   type ApiDeps,
-  type Clock,
   type Context,
   type Services,
 } from "./context.js";
+export { systemClock, type Clock } from "./clock.js";
 export { InProcessEventBus, type EventBus, type ParleyEvent, type EventListener, type MessageEvent } from "./live/event-bus.js";
 export { RedisEventBus, type RedisBusOptions } from "./live/redis-bus.js";
 export { MAX_CALLS_PER_BATCH } from "./limits.js";

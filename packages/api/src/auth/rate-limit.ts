@@ -1,6 +1,6 @@
 import { Redis } from "ioredis";
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from "rate-limiter-flexible";
-import type { Clock } from "../context.js";
+import type { Clock } from "../clock.js";
 
 export interface WindowLimit {
   /** Events allowed per window. */

@@ -1,5 +1,5 @@
 import type { Db } from "@parley/db";
-import type { Clock } from "../context.js";
+import type { Clock } from "../clock.js";
 import type { EventBus } from "../live/event-bus.js";
 
 /**
