@@ -32,7 +32,3 @@ export function toMessageDto(row: MessageRow): MessageDto {
     createdAt: row.createdAt.toISOString(),
   };
 }
-
-export function toUserDto(row: UserDto): UserDto {
-  return { id: row.id, username: row.username, fullName: row.fullName };
-}
