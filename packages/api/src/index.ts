@@ -9,7 +9,7 @@ export {
   type Services,
 } from "./context.js";
 export { systemClock, type Clock } from "./clock.js";
-export { InProcessEventBus, type EventBus, type ParleyEvent, type EventListener, type MessageEvent } from "./live/event-bus.js";
+export { InProcessEventBus, type EventBus, type ParleyEvent, type EventListener, type MessageCreatedEvent } from "./live/event-bus.js";
 export { RedisEventBus, type RedisBusOptions } from "./live/redis-bus.js";
 export { MAX_CALLS_PER_BATCH } from "./limits.js";
 export { OWASP_MINIMUM, type PasswordCost } from "./auth/passwords.js";
