@@ -2,7 +2,7 @@
 // HTTP and WebSocket. `pnpm fuzz` runs the same properties with 10,000 or more (run.ts).
 import net from "node:net";
 import fc from "fast-check";
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it, vi } from "vitest";
 import { describeEachProvider, sleep, startTestServer, type Provider } from "../harness.js";
 import { loneSurrogate } from "./arbitraries.js";
 import { PROPERTIES } from "./properties.js";
@@ -28,8 +28,7 @@ async function expectNoFindings(world: FuzzWorld, property: FuzzProperty, numRun
   });
   if (!property.writes) expect(diffCounts(before, await world.counts())).toBeNull();
   // Every subscription a fuzz input opened was released when its connection went away.
-  for (let waited = 0; world.server.services.hub.subscriptionCount > subscriptions && waited < 3_000; waited += 50) await sleep(50);
-  expect(world.server.services.hub.subscriptionCount).toBe(subscriptions);
+  await vi.waitFor(() => expect(world.server.services.hub.subscriptionCount).toBe(subscriptions), { timeout: 3_000, interval: 50 });
   expect(await world.health({ websocket: true })).toBeNull();
 }
 
