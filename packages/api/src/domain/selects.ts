@@ -1,6 +1,6 @@
 // Named selects: every query that returns rows to a caller says which fields it reads, so a
 // password hash can never reach a response by accident.
-import type { MessageDto, UserDto } from "../schemas.js";
+import type { MessageDto } from "../schemas.js";
 
 export const publicUserSelect = { id: true, username: true, fullName: true } as const;
 
