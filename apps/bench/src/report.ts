@@ -72,7 +72,8 @@ function boundNote(knee: KneeResult): string {
       return " [the generator ran out of CPU]";
     case "ladder-end":
       return " [passed every rate tried]";
-    default:
+    case "latency-or-loss":
+    case "none":
       return "";
   }
 }

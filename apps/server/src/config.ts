@@ -65,6 +65,35 @@ export class ConfigError extends Error {
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
 const defaultWebDist = join(repoRoot, "apps/web/dist");
 
+/**
+ * "120/10s": at most `max` in any `windowSeconds`. Parsed into numbers here, once; the issue's
+ * message follows the variable's name in the error loadConfig throws.
+ */
+function windowLimit(example: string, what: string, bounds: { max: number; windowSeconds: number }) {
+  return z.string().transform((text, ctx) => {
+    const match = /^([1-9]\d*)\/([1-9]\d*)s$/.exec(text);
+    const max = Number(match?.[1]);
+    const windowSeconds = Number(match?.[2]);
+    if (!match || max > bounds.max || windowSeconds > bounds.windowSeconds) {
+      ctx.addIssue({ code: "custom", message: `must look like "${example}" (${what}), at most ${bounds.max}/${bounds.windowSeconds}s` });
+      return z.NEVER;
+    }
+    return { max, windowSeconds };
+  });
+}
+
+/** "20/s,60": a sustained rate of frames per second, and a burst. */
+const frameRate = z.string().transform((text, ctx) => {
+  const match = /^([1-9]\d*)\/s,([1-9]\d*)$/.exec(text);
+  const framesPerSecond = Number(match?.[1]);
+  const frameBurst = Number(match?.[2]);
+  if (!match || framesPerSecond > 999_999 || frameBurst > 9_999_999) {
+    ctx.addIssue({ code: "custom", message: 'must look like "20/s,60" (frames per second, burst), at most 999999/s,9999999' });
+    return z.NEVER;
+  }
+  return { framesPerSecond, frameBurst };
+});
+
 const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   HOST: z.string().min(1).default("0.0.0.0"),
@@ -82,14 +111,8 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(LOG_LEVELS).default("info"),
   TRUST_PROXY: z.string().default("false"),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
-  MESSAGE_RATE_LIMIT: z
-    .string()
-    .regex(/^[1-9]\d{0,6}\/[1-9]\d{0,4}s$/, 'must look like "120/10s" (messages per seconds)')
-    .default("120/10s"),
-  WS_FRAME_RATE_LIMIT: z
-    .string()
-    .regex(/^[1-9]\d{0,5}\/s,[1-9]\d{0,6}$/, 'must look like "20/s,60" (frames per second, burst)')
-    .default("20/s,60"),
+  MESSAGE_RATE_LIMIT: windowLimit("120/10s", "messages per seconds", { max: 9_999_999, windowSeconds: 99_999 }).prefault("120/10s"),
+  WS_FRAME_RATE_LIMIT: frameRate.prefault("20/s,60"),
   // Caps on live connections and subscriptions, per instance.
   WS_MAX_CONNECTIONS: z.coerce.number().int().min(1).max(10_000_000).optional(),
   WS_MAX_CONNECTIONS_PER_USER: z.coerce.number().int().min(1).max(100_000).default(20),
@@ -97,14 +120,10 @@ const envSchema = z.object({
   WS_AUTH_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
   WS_MAX_SUBSCRIPTIONS_PER_CONNECTION: z.coerce.number().int().min(1).max(1_000).default(10),
   // Rate limits of auth.signup (see signupRateLimit).
-  SIGNUP_RATE_LIMIT: z
-    .string()
-    .regex(/^[1-9]\d{0,6}\/[1-9]\d{0,6}s$/, 'must look like "10/3600s" (signups per address per seconds)')
-    .default("10/3600s"),
-  SIGNUP_RATE_LIMIT_TOTAL: z
-    .string()
-    .regex(/^[1-9]\d{0,6}\/[1-9]\d{0,6}s$/, 'must look like "60/60s" (signups per seconds, all addresses together)')
-    .default("60/60s"),
+  SIGNUP_RATE_LIMIT: windowLimit("10/3600s", "signups per address per seconds", { max: 9_999_999, windowSeconds: 9_999_999 }).prefault("10/3600s"),
+  SIGNUP_RATE_LIMIT_TOTAL: windowLimit("60/60s", "signups per seconds, all addresses together", { max: 9_999_999, windowSeconds: 9_999_999 }).prefault(
+    "60/60s",
+  ),
   TLS_CERT_FILE: z.string().optional(),
   TLS_KEY_FILE: z.string().optional(),
   NODE_ENV: z.string().optional(),
@@ -165,8 +184,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = env.INIT_
       logLevel: e.LOG_LEVEL,
       trustProxy: parseTrustProxy(e.TRUST_PROXY),
       shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
-      messageRateLimit: parseMessageRate(e.MESSAGE_RATE_LIMIT),
-      wsFrameRate: parseFrameRate(e.WS_FRAME_RATE_LIMIT),
+      messageRateLimit: e.MESSAGE_RATE_LIMIT,
+      wsFrameRate: e.WS_FRAME_RATE_LIMIT,
       wsConnections: {
         maxConnections: e.WS_MAX_CONNECTIONS ?? defaultMaxConnections(),
         maxConnectionsPerUser: e.WS_MAX_CONNECTIONS_PER_USER,
@@ -174,16 +193,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = env.INIT_
         authTimeoutMs: e.WS_AUTH_TIMEOUT_MS,
       },
       subscriptionsPerConnection: e.WS_MAX_SUBSCRIPTIONS_PER_CONNECTION,
-      signupRateLimit: { perAddress: parseMessageRate(e.SIGNUP_RATE_LIMIT), overall: parseMessageRate(e.SIGNUP_RATE_LIMIT_TOTAL) },
+      signupRateLimit: { perAddress: e.SIGNUP_RATE_LIMIT, overall: e.SIGNUP_RATE_LIMIT_TOTAL },
       ...overrides,
     },
     warnings,
   };
-}
-
-function parseMessageRate(value: string): ServerConfig["messageRateLimit"] {
-  const [max, seconds] = value.slice(0, -1).split("/").map(Number);
-  return { max: max ?? 0, windowSeconds: seconds ?? 0 };
 }
 
 const TRUST_PROXY_HELP =
@@ -210,11 +224,6 @@ function parseTrustProxy(value: string): TrustProxy {
     proxies.addSubnet(address, bits, family === 6 ? "ipv6" : "ipv4");
   }
   return { proxies };
-}
-
-function parseFrameRate(value: string): ServerConfig["wsFrameRate"] {
-  const [rate, burst] = value.split(",");
-  return { framesPerSecond: Number(rate?.split("/")[0]), frameBurst: Number(burst) };
 }
 
 /**
@@ -245,8 +254,4 @@ function readOrCreateSecret(path: string): string {
   const secret = randomBytes(48).toString("base64url");
   writeFileSync(path, `${secret}\n`, { mode: 0o600 });
   return secret;
-}
-
-export function defaultWebDistDir(): string {
-  return defaultWebDist;
 }

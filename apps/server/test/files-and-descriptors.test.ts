@@ -5,7 +5,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, statSync, writeFileSync 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import WebSocket from "ws";
 import { defaultMaxConnections, loadConfig } from "../src/config.js";
 import { startServer } from "../src/index.js";
@@ -24,14 +24,15 @@ function run(env: NodeJS.ProcessEnv, shell = ""): { child: ChildProcess; output:
   return { child, output: () => output, exited };
 }
 
-async function listeningUrl(output: () => string, timeoutMs = 15_000): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const match = /"url":"([^"]+)"[^\n]*"msg":"listening"/.exec(output());
-    if (match?.[1]) return match[1];
-    if (Date.now() > deadline) throw new Error(`the server did not start; output so far:\n${output()}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
+function listeningUrl(output: () => string, timeoutMs = 15_000): Promise<string> {
+  return vi.waitFor(
+    () => {
+      const match = /"url":"([^"]+)"[^\n]*"msg":"listening"/.exec(output());
+      if (!match?.[1]) throw new Error(`the server did not start; output so far:\n${output()}`);
+      return match[1];
+    },
+    { timeout: timeoutMs, interval: 25 },
+  );
 }
 
 /** Opens a WebSocket and says how it went: "open", the refusing HTTP status, or "failed". */

@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { randomUUID } from "node:crypto";
 import pg from "pg";
-import { afterAll, beforeAll, describe } from "vitest";
+import { afterAll, beforeAll, describe, expect, vi } from "vitest";
 import WebSocket from "ws";
 import {
   createTRPCClient,
@@ -216,11 +216,7 @@ export function collectLive(live: LiveClient, lastEventId?: string): Received {
 
 /** Waits until the subscription is registered on the server, so that nothing sent after it is missed. */
 export async function waitForSubscribers(server: RunningServer, count: number, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (server.services.hub.subscriptionCount < count) {
-    if (Date.now() > deadline) throw new Error(`expected ${count} live subscriptions, have ${server.services.hub.subscriptionCount}`);
-    await sleep(10);
-  }
+  await vi.waitFor(() => expect(server.services.hub.subscriptionCount, "live subscriptions").toBeGreaterThanOrEqual(count), { timeout: timeoutMs, interval: 10 });
 }
 
 export function sleep(ms: number): Promise<void> {
@@ -295,14 +291,15 @@ export async function rawSocket(
     frames,
     closed,
     send: (message) => socket.send(typeof message === "string" ? message : JSON.stringify(message)),
-    async waitFor(predicate, timeoutMs = 5_000) {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const found = frames.find(predicate);
-        if (found !== undefined) return found;
-        if (Date.now() > deadline) throw new Error(`no matching frame; got ${JSON.stringify(frames).slice(0, 500)}`);
-        await sleep(10);
-      }
+    waitFor(predicate, timeoutMs = 5_000) {
+      return vi.waitFor(
+        () => {
+          const found = frames.find(predicate);
+          if (found === undefined) throw new Error(`no matching frame; got ${JSON.stringify(frames).slice(0, 500)}`);
+          return found;
+        },
+        { timeout: timeoutMs, interval: 10 },
+      );
     },
   };
 }

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it, vi } from "vitest";
 import {
   collectLive,
   describeEachProvider,
@@ -60,13 +60,8 @@ describeEachProvider("message.live", (provider) => {
     await waitForCount(before);
   });
 
-  const waitForCount = async (count: number) => {
-    const deadline = Date.now() + 5_000;
-    while (server.services.hub.subscriptionCount !== count) {
-      if (Date.now() > deadline) throw new Error(`expected ${count} subscriptions, have ${server.services.hub.subscriptionCount}`);
-      await sleep(10);
-    }
-  };
+  const waitForCount = (count: number) =>
+    vi.waitFor(() => expect(server.services.hub.subscriptionCount, "live subscriptions").toBe(count), { timeout: 5_000, interval: 10 });
 
   it("delivers nothing to a user who is not a member", async () => {
     const [alice, bob, mallory] = await Promise.all([signUpAndLogIn(server), signUpAndLogIn(server), signUpAndLogIn(server)]);
@@ -122,8 +117,7 @@ describeEachProvider("message.live", (provider) => {
 
   it("a subscription without a valid token fails with UNAUTHORIZED", async () => {
     const anonymous = collectLive(live(undefined));
-    const deadline = Date.now() + 5_000;
-    while (anonymous.errors.length === 0 && Date.now() < deadline) await sleep(10);
+    await vi.waitFor(() => expect(anonymous.errors.length).toBeGreaterThan(0), { timeout: 5_000, interval: 10 });
     const error = anonymous.errors[0] as { data?: { code?: string } } | undefined;
     expect(error?.data?.code).toBe("UNAUTHORIZED");
   });

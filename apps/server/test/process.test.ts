@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import type { MessageDto } from "@parley/api";
 import { collectLive, errorCodeOf, httpClient, rawSocket, signUpAndLogIn, TEST_JWT_SECRET, wsClient } from "./harness.js";
 
@@ -19,14 +19,15 @@ function run(env: NodeJS.ProcessEnv): { child: ChildProcess; output: () => strin
   return { child, output: () => output, exited };
 }
 
-async function waitForLine(output: () => string, pattern: RegExp, timeoutMs = 15_000): Promise<RegExpMatchArray> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const match = pattern.exec(output());
-    if (match) return match;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${pattern}; output so far:\n${output()}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
+function waitForLine(output: () => string, pattern: RegExp, timeoutMs = 15_000): Promise<RegExpMatchArray> {
+  return vi.waitFor(
+    () => {
+      const match = pattern.exec(output());
+      if (!match) throw new Error(`timed out waiting for ${pattern}; output so far:\n${output()}`);
+      return match;
+    },
+    { timeout: timeoutMs, interval: 25 },
+  );
 }
 
 describe.skipIf(!existsSync(bundle))(`the built server${existsSync(bundle) ? "" : " (skipped: run pnpm build first)"}`, () => {
@@ -126,7 +127,7 @@ describe.skipIf(!existsSync(bundle))(`the built server${existsSync(bundle) ? "" 
           acknowledged.push(ack);
         }
       });
-      while (acknowledged.length < 40) await new Promise((r) => setTimeout(r, 5));
+      await vi.waitFor(() => expect(acknowledged.length).toBeGreaterThanOrEqual(40), { timeout: 15_000, interval: 5 });
       first.child.kill("SIGKILL");
       await Promise.all(senders);
       await first.exited;

@@ -2,7 +2,7 @@
 // session lives; caps on calls per frame (as parsed), subscriptions per connection, connections
 // per user, per address and per instance; a deadline to authenticate; one log line per violation.
 import { TRPCError } from "@trpc/server";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { createCaller, createContext } from "@parley/api";
 import type { Logger } from "../src/index.js";
 import { createLogger } from "../src/log.js";
@@ -239,8 +239,7 @@ describe("WebSocket limits", () => {
     expect(server.services.hub.subscriptionCount).toBeLessThanOrEqual(3);
     raw.socket.close();
     await raw.closed;
-    for (let waited = 0; server.services.hub.subscriptionCount > 0 && waited < 3_000; waited += 20) await sleep(20);
-    expect(server.services.hub.subscriptionCount).toBe(0);
+    await vi.waitFor(() => expect(server.services.hub.subscriptionCount).toBe(0), { timeout: 3_000, interval: 20 });
   });
 
   it("a user holds at most the allowed connections: the next is closed with 4008, and a freed place can be taken again", async () => {
@@ -292,13 +291,8 @@ describe("WebSocket connections per client address and per instance", () => {
       open[0]?.socket.close();
       await open[0]?.closed;
       // The place is given back when the server sees the TCP socket close, a moment after the client does.
-      let again: RawSocket | null = null;
-      for (let waited = 0; again === null && waited < 2_000; waited += 50) {
-        again = await rawSocket(server, { connectionParams: false }).catch(() => null);
-        if (again === null) await sleep(50);
-      }
-      expect(again).not.toBeNull();
-      again?.socket.close();
+      const again = await vi.waitFor(() => rawSocket(server, { connectionParams: false }), { timeout: 2_000, interval: 50 });
+      again.socket.close();
       for (const raw of open) raw.socket.close();
     } finally {
       await server.close();

@@ -63,7 +63,13 @@ describe("signup rate limit settings", () => {
     expect(set.signupRateLimit).toEqual({ perAddress: { max: 3, windowSeconds: 60 }, overall: { max: 100, windowSeconds: 10 } });
   });
 
-  it.each([["SIGNUP_RATE_LIMIT", "10"], ["SIGNUP_RATE_LIMIT_TOTAL", "0/60s"]])("refuses an invalid %s", (name, value) => {
-    expect(() => loadConfig({ JWT_SECRET: SECRET, [name]: value }, "/tmp")).toThrow(ConfigError);
+  it.each([
+    ["SIGNUP_RATE_LIMIT", "10"],
+    ["SIGNUP_RATE_LIMIT_TOTAL", "0/60s"],
+    ["SIGNUP_RATE_LIMIT", "10/10000000s"],
+  ])("refuses an invalid %s, naming it", (name, value) => {
+    const load = () => loadConfig({ JWT_SECRET: SECRET, [name]: value }, "/tmp");
+    expect(load).toThrow(ConfigError);
+    expect(load).toThrow(name);
   });
 });

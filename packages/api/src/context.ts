@@ -10,15 +10,10 @@ import type { EventBus } from "./live/event-bus.js";
 import { LiveHub } from "./live/live-hub.js";
 import { MembershipCache } from "./domain/memberships.js";
 import { MessageWriter } from "./domain/message-writer.js";
-import { messageLogOf } from "./domain/messages.js";
-import { ConnectionResources } from "./live/live-subscription.js";
+import { messageLogOf } from "./live/message-log.js";
+import { ConnectionResources } from "./live/connection-resources.js";
+import { systemClock, type Clock } from "./clock.js";
 import { silentLogger, type Logger } from "./logger.js";
-
-export interface Clock {
-  now(): Date;
-}
-
-export const systemClock: Clock = { now: () => new Date() };
 
 export interface ApiConfig {
   jwtSecret: string | Buffer;

@@ -3,15 +3,14 @@ export {
   createServices,
   createContext,
   defaultApiConfig,
-  systemClock,
   type ApiConfig,
   type ApiDeps,
-  type Clock,
   type Context,
   type Services,
 } from "./context.js";
 export { silentLogger, type Logger } from "./logger.js";
-export { InProcessEventBus, type EventBus, type ParleyEvent, type EventListener, type MessageEvent } from "./live/event-bus.js";
+export { systemClock, type Clock } from "./clock.js";
+export { InProcessEventBus, type EventBus, type ParleyEvent, type EventListener, type MessageCreatedEvent } from "./live/event-bus.js";
 export { RedisEventBus, type RedisBusOptions } from "./live/redis-bus.js";
 export { MAX_CALLS_PER_BATCH } from "./limits.js";
 export { OWASP_MINIMUM, type PasswordCost } from "./auth/passwords.js";

@@ -6,7 +6,8 @@ import { join } from "node:path";
 import { migrate, openDatabase, type Database } from "@parley/db";
 import { TRPCError } from "@trpc/server";
 import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
-import { createContext, defaultApiConfig, type ApiConfig, type Clock, type Services } from "../src/context.js";
+import type { Clock } from "../src/clock.js";
+import { createContext, defaultApiConfig, type ApiConfig, type Services } from "../src/context.js";
 import { appRouter } from "../src/root.js";
 import type { MessageDto } from "../src/schemas.js";
 

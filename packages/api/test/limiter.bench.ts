@@ -2,7 +2,7 @@
 // Run: pnpm --filter @parley/server exec tsx ../../packages/api/test/limiter.bench.ts [redis://127.0.0.1:6379]
 import { performance } from "node:perf_hooks";
 import { MemoryLimiterStore, RedisLimiterStore, WindowCounter, type Limiter } from "../src/auth/rate-limit.js";
-import { systemClock } from "../src/context.js";
+import { systemClock } from "../src/clock.js";
 
 const LIMIT = { max: 1_000_000_000, windowSeconds: 60 };
 const USERS = 1_000;

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { MessageWriter, type NewMessage } from "../src/domain/message-writer.js";
-import { InProcessEventBus, type MessageEvent } from "../src/live/event-bus.js";
+import { InProcessEventBus, type MessageCreatedEvent } from "../src/live/event-bus.js";
 import { openTestDatabase, type TestDatabase } from "./helpers.js";
 
 let database: TestDatabase;
@@ -15,9 +15,9 @@ beforeAll(async () => {
 });
 afterAll(() => database.dispose());
 
-function setup(): { writer: MessageWriter; events: MessageEvent[] } {
+function setup(): { writer: MessageWriter; events: MessageCreatedEvent[] } {
   const bus = new InProcessEventBus();
-  const events: MessageEvent[] = [];
+  const events: MessageCreatedEvent[] = [];
   bus.subscribe((event) => {
     if (event.type === "message") events.push(event);
   });

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { beforeEach, describe, expect, it } from "vitest";
 import { MemoryLimiterStore, RedisLimiterStore, WindowCounter, type Limiter, type LimiterStore } from "../src/auth/rate-limit.js";
-import { systemClock } from "../src/context.js";
+import { systemClock } from "../src/clock.js";
 import { fakeClock, type FakeClock } from "./helpers.js";
 
 const LIMIT = { max: 3, windowSeconds: 60 };

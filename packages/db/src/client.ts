@@ -12,11 +12,11 @@ import { providerOf, sqlitePath, type Provider } from "./provider.js";
  * The Prisma client the rest of Parley uses. Both providers' clients are generated from the same
  * models (prisma/models.prisma), so they have the same model API; the SQLite one names the type.
  */
-export type Db = SqliteClient;
+export type PrismaClient = SqliteClient;
 
 export interface Database {
   readonly provider: Provider;
-  readonly prisma: Db;
+  readonly prisma: PrismaClient;
   /** Storing and paging messages, on the same connection (SQLite) or pool (PostgreSQL) as `prisma`. */
   readonly messages: MessageStore;
   /** Runs a trivial query: true when the database answers. */
@@ -33,7 +33,7 @@ export interface DatabaseOptions {
 
 export async function openDatabase(url: string, options: DatabaseOptions = {}): Promise<Database> {
   const provider = providerOf(url);
-  let prisma: Db;
+  let prisma: PrismaClient;
   let messages: MessageStore;
   let stopBackgroundWork: () => Promise<void> = () => Promise.resolve();
   if (provider === "sqlite") {
@@ -52,7 +52,7 @@ export async function openDatabase(url: string, options: DatabaseOptions = {}): 
     const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 10 });
     const adapter = new PrismaPg(pool, { disposeExternalPool: true });
     // Same models, same delegates: only the generated provider differs.
-    prisma = new PostgresClient({ adapter }) as unknown as Db;
+    prisma = new PostgresClient({ adapter }) as unknown as PrismaClient;
     messages = postgresMessageStore(pool);
   }
   return {

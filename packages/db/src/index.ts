@@ -1,4 +1,4 @@
-export { openDatabase, type Database, type DatabaseOptions, type Db } from "./client.js";
+export { openDatabase, type Database, type DatabaseOptions, type PrismaClient } from "./client.js";
 export { migrate, readMigrations, migrationsDir, type Migration, type MigrateResult } from "./migrate.js";
 export { providerOf, sqlitePath, type Provider } from "./provider.js";
 export { isUniqueViolation } from "./errors.js";

@@ -164,7 +164,8 @@ describe("db.messages on SQLite, beside Prisma's own transactions on the shared 
     const db = await openDatabase(url);
     try {
       const { userId, conversationId } = await seedConversation(db.prisma);
-      let insert: Promise<unknown> | null = null;
+      // Assigned inside the transaction's callback, which control-flow narrowing cannot see.
+      let insert = null as Promise<unknown> | null;
       const failed = db.prisma
         .$transaction(async (tx) => {
           await tx.user.create({ data: { username: "rolled-back", passwordHash: "x" } });
@@ -176,6 +177,7 @@ describe("db.messages on SQLite, beside Prisma's own transactions on the shared 
         .catch((error: unknown) => error);
 
       expect(await failed).toBeInstanceOf(Error);
+      expect(insert).toBeInstanceOf(Promise);
       await insert;
       expect(await db.prisma.user.count({ where: { username: "rolled-back" } })).toBe(0);
       expect((await db.prisma.message.findMany()).map((m) => m.content)).toEqual(["kept"]);

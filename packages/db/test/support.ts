@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { onTestFinished } from "vitest";
-import type { Db } from "../src/client.js";
+import type { PrismaClient } from "../src/client.js";
 
 export const packageRoot = join(import.meta.dirname, "..");
 
@@ -42,7 +42,7 @@ export async function runScript(path: string, args: string[] = [], env: Record<s
 }
 
 /** A user in a conversation, for tests that write messages. */
-export async function seedConversation(prisma: Db): Promise<{ userId: string; conversationId: string }> {
+export async function seedConversation(prisma: PrismaClient): Promise<{ userId: string; conversationId: string }> {
   const user = await prisma.user.create({ data: { username: `user-${Date.now()}`, passwordHash: "x" } });
   const conversation = await prisma.conversation.create({
     data: { title: "test", members: { create: { userId: user.id } } },
@@ -51,7 +51,7 @@ export async function seedConversation(prisma: Db): Promise<{ userId: string; co
 }
 
 /** Writes `count` messages at once and returns their ids. */
-export async function insertMessagesConcurrently(prisma: Db, count: number): Promise<bigint[]> {
+export async function insertMessagesConcurrently(prisma: PrismaClient, count: number): Promise<bigint[]> {
   const { userId, conversationId } = await seedConversation(prisma);
   const messages = await Promise.all(
     Array.from({ length: count }, (_, i) =>

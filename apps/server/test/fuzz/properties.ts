@@ -49,7 +49,19 @@ function unauthorizedCall(world: FuzzWorld, u: Unauthorized): { token: string | 
     case "auth.logout":
       // Logging out a session that is already logged out is idempotent: {"ok":true}, nothing changes.
       return { token: undefined, input: { refreshToken: u.refreshToken }, expected: ["UNAUTHORIZED", "ok"] };
-    default:
+    case "conversation.get":
+      return { token, input: { conversationId }, expected };
+    case "user.search":
+      return { token, input: { query: u.title.slice(0, 32) || "a" }, expected };
+    // Procedures without input (or with only optional paging): only the token is wrong.
+    case "auth.me":
+    case "conversation.list":
+    case "message.live":
+    case "user.list":
+      return { token, input: undefined, expected };
+    // Public: never drawn here (UNAUTHORIZED_PATHS leaves them out), listed so a new path is a type error.
+    case "auth.signup":
+    case "auth.login":
       return { token, input: undefined, expected };
   }
 }

@@ -9,8 +9,6 @@ export type FindingKind = "5xx" | "crash" | "leak" | "data" | "hang" | "authz" |
 export interface Finding {
   kind: FindingKind;
   detail: string;
-  /** Set when the finding is an instance of a bug already reported (see known-bugs.ts). */
-  knownBug?: string;
 }
 
 /** What the server answered, by kind ("HTTP 400", "WS BAD_REQUEST", "WS close 1009"): shows what the inputs reached. */

@@ -146,7 +146,7 @@ export function AuthScreen({ api, notice, onSignedIn }: AuthScreenProps) {
           </div>
         )}
 
-        <form ref={formRef} onSubmit={submit} noValidate className="auth__form">
+        <form ref={formRef} onSubmit={(event) => void submit(event)} noValidate className="auth__form">
           {signup && field("fullName", "Full name", { autoComplete: "name", maxLength: 100 }, "Optional. Shown next to your messages.")}
           {field(
             "username",

@@ -146,6 +146,8 @@ export function describeSendError(error: unknown, maxLength: number): SendFailur
       return { transient: true, message: "Not sent: too many messages at once." };
     case "UNAUTHORIZED":
       return { transient: false, message: "Not sent: you are logged out." };
+    // No code, or one this client does not know.
+    case null:
     default:
       return { transient: false, message: `Not sent. ${UNEXPECTED_MESSAGE}` };
   }

@@ -1,6 +1,6 @@
 import { Redis } from "ioredis";
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from "rate-limiter-flexible";
-import type { Clock } from "../context.js";
+import type { Clock } from "../clock.js";
 
 export interface WindowLimit {
   /** Events allowed per window. */
@@ -74,14 +74,17 @@ export class WindowCounter {
     }
   }
 
-  /** Records `points` events if they fit under the limit; else records nothing and returns the wait. */
+  /**
+   * Records `points` events if they fit under the limit and returns 0; else records nothing and
+   * returns the seconds until they would fit (at least 1).
+   */
   take(key: string, points = 1): number {
     const wait = this.retryAfter(key, points);
     if (wait === 0) this.record(key, points);
     return wait;
   }
 
-  /** Gives back one event recorded by take() that turned out not to count. */
+  /** Gives back `points` events recorded by take() that turned out not to count. */
   refund(key: string, points = 1): void {
     const window = this.windows.get(key);
     if (window) window.count = Math.max(0, window.count - points);

@@ -1,5 +1,5 @@
-import type { Db } from "@parley/db";
-import type { Clock } from "../context.js";
+import type { PrismaClient } from "@parley/db";
+import type { Clock } from "../clock.js";
 import type { EventBus } from "../live/event-bus.js";
 
 /**
@@ -24,7 +24,7 @@ export class RevokedSessions {
   }
 
   /** At start-up: the sessions revoked recently enough that their access tokens may still be live. */
-  async loadRecent(db: Db, accessTtlSeconds: number): Promise<void> {
+  async loadRecent(db: PrismaClient, accessTtlSeconds: number): Promise<void> {
     const since = new Date(this.clock.now().getTime() - accessTtlSeconds * 1000);
     const rows = await db.session.findMany({ where: { revokedAt: { gte: since } }, select: { id: true, revokedAt: true } });
     for (const row of rows) {

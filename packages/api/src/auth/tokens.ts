@@ -2,7 +2,7 @@
 // The two kinds have different audiences, so neither is ever accepted in place of the other.
 import { createSecretKey, randomUUID, type KeyObject } from "node:crypto";
 import jwt from "jsonwebtoken";
-import type { Clock } from "../context.js";
+import type { Clock } from "../clock.js";
 
 const ISSUER = "parley";
 const ACCESS_AUDIENCE = "parley:access";

@@ -1,4 +1,4 @@
-import type { Db } from "@parley/db";
+import type { PrismaClient } from "@parley/db";
 
 const MAX_CACHED_CONVERSATIONS = 50_000;
 
@@ -9,7 +9,7 @@ const MAX_CACHED_CONVERSATIONS = 50_000;
 export class MembershipCache {
   private readonly members = new Map<string, ReadonlySet<string>>();
 
-  constructor(private readonly db: Db) {}
+  constructor(private readonly db: PrismaClient) {}
 
   /** The member ids of a conversation, or null when it does not exist. */
   async get(conversationId: string): Promise<ReadonlySet<string> | null> {

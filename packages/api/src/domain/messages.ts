@@ -1,5 +1,4 @@
 import type { Services } from "../context.js";
-import type { MessageLog } from "../live/live-hub.js";
 import { DomainError } from "../errors.js";
 import type { MessageDto } from "../schemas.js";
 import { messageSelect, toMessageDto } from "./selects.js";
@@ -52,25 +51,3 @@ export async function messagesForUserAfter(services: Services, userId: string, a
 }
 
 export { BACKFILL_PAGE };
-
-/** The database as the live hub reads it: every stored message in id order, with its recipients. */
-export function messageLogOf(services: Pick<Services, "db" | "memberships">): MessageLog {
-  const { db, memberships } = services;
-  return {
-    latestId: () => db.messages.latestId(),
-    async after(afterId, limit) {
-      const rows = await db.prisma.message.findMany({
-        where: { id: { gt: afterId } },
-        orderBy: { id: "asc" },
-        take: limit,
-        select: messageSelect,
-      });
-      const result = [];
-      for (const row of rows) {
-        const members = await memberships.get(row.conversationId);
-        result.push({ message: toMessageDto(row), recipientIds: members ? [...members] : [] });
-      }
-      return result;
-    },
-  };
-}

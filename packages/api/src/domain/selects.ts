@@ -1,6 +1,6 @@
 // Named selects: every query that returns rows to a caller says which fields it reads, so a
 // password hash can never reach a response by accident.
-import type { MessageDto, UserDto } from "../schemas.js";
+import type { MessageDto } from "../schemas.js";
 
 export const publicUserSelect = { id: true, username: true, fullName: true } as const;
 
@@ -31,8 +31,4 @@ export function toMessageDto(row: MessageRow): MessageDto {
     clientMessageId: row.clientMessageId,
     createdAt: row.createdAt.toISOString(),
   };
-}
-
-export function toUserDto(row: UserDto): UserDto {
-  return { id: row.id, username: row.username, fullName: row.fullName };
 }

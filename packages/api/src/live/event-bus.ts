@@ -1,7 +1,7 @@
 import type { MessageDto } from "../schemas.js";
 
 /** A stored message, with the members it must reach (they do not change after creation). */
-export interface MessageEvent {
+export interface MessageCreatedEvent {
   type: "message";
   message: MessageDto;
   recipientIds: string[];
@@ -15,7 +15,7 @@ export interface MessageEvent {
 
 /** Something every instance must hear about. */
 export type ParleyEvent =
-  | MessageEvent
+  | MessageCreatedEvent
   /** A login session was ended (logout or refresh-token reuse): its access tokens stop working. */
   | { type: "session-revoked"; sessionId: string; expiresAt: number }
   /** Raised locally by a bus that may have missed events (its connection dropped and came back). */

@@ -1,5 +1,5 @@
 import type { MessageDto } from "../schemas.js";
-import type { EventBus, MessageEvent, ParleyEvent } from "./event-bus.js";
+import type { EventBus, MessageCreatedEvent, ParleyEvent } from "./event-bus.js";
 import { MessageQueue } from "./message-queue.js";
 
 /** Where the hub reads messages it did not receive as events. */
@@ -26,7 +26,7 @@ const GAP_WAIT_MS = 50;
  */
 export class LiveHub {
   private readonly queuesByUser = new Map<string, Set<MessageQueue>>();
-  private readonly waiting = new Map<string, MessageEvent>();
+  private readonly waiting = new Map<string, MessageCreatedEvent>();
   private lastId = 0n;
   private catchingUp: Promise<void> | null = null;
   private gapTimer: NodeJS.Timeout | null = null;
