@@ -2,7 +2,7 @@
 // session lives; caps on calls per frame (as parsed), subscriptions per connection, connections
 // per user, per address and per instance; a deadline to authenticate; one log line per violation.
 import { TRPCError } from "@trpc/server";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { createCaller, createContext } from "@parley/api";
 import type { Logger } from "../src/index.js";
 import { createLogger } from "../src/log.js";
@@ -12,11 +12,11 @@ import {
   signUpAndLogIn,
   sleep,
   startTestServer,
+  suiteServer,
   testLimits,
   uniqueName,
   waitForSubscribers,
   type RawSocket,
-  type TestServer,
 } from "./harness.js";
 
 const hasId = (id: number) => (frame: unknown) => typeof frame === "object" && frame !== null && (frame as { id?: unknown }).id === id;
@@ -55,17 +55,10 @@ async function readFor(response: Response, ms: number): Promise<{ status: number
 }
 
 describe("live streams over plain HTTP", () => {
-  let server: TestServer;
-  beforeAll(async () => {
-    server = await startTestServer("sqlite", { api: testLimits() });
-  });
-  afterAll(async () => {
-    await server.close();
-    await server.database.drop();
-  });
+  const server = suiteServer("sqlite", { api: testLimits() });
 
   it("a subscription over HTTP is refused with 405 and a tRPC error, GET and POST, batched or not, and nothing streams", async () => {
-    const [alice, bob] = await Promise.all([signUpAndLogIn(server), signUpAndLogIn(server)]);
+    const [alice, bob] = await Promise.all([signUpAndLogIn(server()), signUpAndLogIn(server())]);
     const { id } = await alice.api.conversation.create.mutate({ memberIds: [bob.id] });
     const auth = { Authorization: `Bearer ${bob.accessToken}` };
     const json = { ...auth, "Content-Type": "application/json" };
@@ -82,7 +75,7 @@ describe("live streams over plain HTTP", () => {
     ];
     const answers = await Promise.all(
       requests.map(async ([label, { path, ...init }]) => {
-        const response = await fetch(`${server.url}${path}`, init);
+        const response = await fetch(`${server().url}${path}`, init);
         // Something sent while the request is open would show up in a stream.
         await alice.api.message.send.mutate({ conversationId: id, content: `during ${label}`, clientMessageId: label });
         return { label, ...(await readFor(response, 1_000)) };
@@ -96,24 +89,17 @@ describe("live streams over plain HTTP", () => {
       const body = JSON.parse(answer.body) as unknown;
       expect(errorCode(Array.isArray(body) ? body[0] : body), answer.label).toBe("METHOD_NOT_SUPPORTED");
     }
-    expect(server.services.hub.subscriptionCount).toBe(0);
+    expect(server().services.hub.subscriptionCount).toBe(0);
   });
 
   it("queries and mutations over HTTP are unaffected", async () => {
-    const alice = await signUpAndLogIn(server);
+    const alice = await signUpAndLogIn(server());
     expect((await alice.api.auth.me.query()).id).toBe(alice.id);
   });
 });
 
 describe("a live subscription obeys the session by itself, whatever carries it", () => {
-  let server: TestServer;
-  beforeAll(async () => {
-    server = await startTestServer("sqlite", { api: { accessTtlSeconds: 2, ...testLimits() } });
-  });
-  afterAll(async () => {
-    await server.close();
-    await server.database.drop();
-  });
+  const server = suiteServer("sqlite", { api: { accessTtlSeconds: 2, ...testLimits() } });
 
   /** The next event of the stream, or "still streaming" after `ms`. */
   async function nextWithin(stream: AsyncIterator<unknown>, ms: number): Promise<unknown> {
@@ -127,42 +113,35 @@ describe("a live subscription obeys the session by itself, whatever carries it",
   }
 
   it("ends with UNAUTHORIZED when the caller's session is logged out", async () => {
-    const user = await signUpAndLogIn(server);
-    const caller = createCaller(createContext(server.services, user.accessToken));
+    const user = await signUpAndLogIn(server());
+    const caller = createCaller(createContext(server().services, user.accessToken));
     const stream = (await caller.message.live({}))[Symbol.asyncIterator]();
     const next = nextWithin(stream, 5_000);
-    await waitForSubscribers(server, 1);
-    await httpClient(server).auth.logout.mutate({ refreshToken: user.refreshToken });
+    await waitForSubscribers(server(), 1);
+    await httpClient(server()).auth.logout.mutate({ refreshToken: user.refreshToken });
     const outcome = await next;
     expect(outcome).toMatchObject({ error: expect.any(TRPCError) });
     expect(((outcome as { error: TRPCError }).error).code).toBe("UNAUTHORIZED");
-    expect(server.services.hub.subscriptionCount).toBe(0);
+    expect(server().services.hub.subscriptionCount).toBe(0);
   });
 
   it("ends with UNAUTHORIZED when the access token it started with expires", async () => {
-    const user = await signUpAndLogIn(server);
-    const caller = createCaller(createContext(server.services, user.accessToken));
+    const user = await signUpAndLogIn(server());
+    const caller = createCaller(createContext(server().services, user.accessToken));
     const stream = (await caller.message.live({}))[Symbol.asyncIterator]();
     const outcome = await nextWithin(stream, 6_000);
     expect(outcome).toMatchObject({ error: expect.any(TRPCError) });
     expect(((outcome as { error: TRPCError }).error).code).toBe("UNAUTHORIZED");
-    expect(server.services.hub.subscriptionCount).toBe(0);
+    expect(server().services.hub.subscriptionCount).toBe(0);
   });
 });
 
 describe("the same rules over the WebSocket", () => {
-  let server: TestServer;
-  beforeAll(async () => {
-    server = await startTestServer("sqlite", { api: { accessTtlSeconds: 2, ...testLimits() } });
-  });
-  afterAll(async () => {
-    await server.close();
-    await server.database.drop();
-  });
+  const server = suiteServer("sqlite", { api: { accessTtlSeconds: 2, ...testLimits() } });
 
   it("an expiring token closes the connection with 4001 first: the stream sends no error of its own", async () => {
-    const user = await signUpAndLogIn(server);
-    const raw = answerPings(await rawSocket(server, { token: user.accessToken }));
+    const user = await signUpAndLogIn(server());
+    const raw = answerPings(await rawSocket(server(), { token: user.accessToken }));
     raw.send(subscribe(1));
     await raw.waitFor((f) => hasId(1)(f) && resultType(f) === "started");
     expect(await closedWithin(raw, 6_000)).toEqual({ code: 4001, reason: "token expired" });
@@ -170,33 +149,26 @@ describe("the same rules over the WebSocket", () => {
   });
 
   it("a logout closes the connection with 4003 first: the stream sends no error of its own", async () => {
-    const user = await signUpAndLogIn(server);
-    const raw = answerPings(await rawSocket(server, { token: user.accessToken }));
+    const user = await signUpAndLogIn(server());
+    const raw = answerPings(await rawSocket(server(), { token: user.accessToken }));
     raw.send(subscribe(1));
     await raw.waitFor((f) => hasId(1)(f) && resultType(f) === "started");
-    await httpClient(server).auth.logout.mutate({ refreshToken: user.refreshToken });
+    await httpClient(server()).auth.logout.mutate({ refreshToken: user.refreshToken });
     expect(await closedWithin(raw, 3_000)).toEqual({ code: 4003, reason: "session ended" });
     expect(raw.frames.filter((f) => errorCode(f) !== undefined)).toEqual([]);
   });
 });
 
 describe("WebSocket limits", () => {
-  let server: TestServer;
-  beforeAll(async () => {
-    server = await startTestServer("sqlite", {
+  const server = suiteServer("sqlite", {
       wsLimits: { maxBatch: 5, maxConnectionsPerUser: 2, maxConnectionsPerAddress: 1_000, authTimeoutMs: 600 },
       api: { subscriptionsPerConnection: 3, ...testLimits() },
     });
-  });
-  afterAll(async () => {
-    await server.close();
-    await server.database.drop();
-  });
 
   it("a batch wrapped in JSON white space is held to the same call limit: closed with 1008, nothing runs", async () => {
-    const user = await signUpAndLogIn(server);
+    const user = await signUpAndLogIn(server());
     for (const [before, after] of [[" ", ""], ["\n\t ", "\r\n"], ["\r", " "]] as const) {
-      const raw = answerPings(await rawSocket(server, { token: user.accessToken }));
+      const raw = answerPings(await rawSocket(server(), { token: user.accessToken }));
       raw.send(`${before}${JSON.stringify(Array.from({ length: 6 }, (_, i) => authMe(i + 1)))}${after}`);
       expect(await closedWithin(raw, 3_000)).toEqual({ code: 1008, reason: "too many calls in one message" });
       expect(raw.frames.filter((f) => resultType(f) === "data")).toEqual([]);
@@ -204,8 +176,8 @@ describe("WebSocket limits", () => {
   });
 
   it("a batch within the limit still runs, however it is spaced", async () => {
-    const user = await signUpAndLogIn(server);
-    const raw = answerPings(await rawSocket(server, { token: user.accessToken }));
+    const user = await signUpAndLogIn(server());
+    const raw = answerPings(await rawSocket(server(), { token: user.accessToken }));
     raw.send(` \n${JSON.stringify([authMe(1), authMe(2)])}\n `);
     await raw.waitFor(hasId(1));
     await raw.waitFor(hasId(2));
@@ -213,13 +185,13 @@ describe("WebSocket limits", () => {
   });
 
   it("a connection holds at most the allowed subscriptions: the next is refused with TOO_MANY_REQUESTS and the connection stays", async () => {
-    const user = await signUpAndLogIn(server);
-    const raw = answerPings(await rawSocket(server, { token: user.accessToken }));
+    const user = await signUpAndLogIn(server());
+    const raw = answerPings(await rawSocket(server(), { token: user.accessToken }));
     raw.send([subscribe(1), subscribe(2), subscribe(3)]);
     raw.send(subscribe(4));
     expect(errorCode(await raw.waitFor((f) => hasId(4)(f) && errorCode(f) !== undefined))).toBe("TOO_MANY_REQUESTS");
-    await waitForSubscribers(server, 3);
-    expect(server.services.hub.subscriptionCount).toBe(3);
+    await waitForSubscribers(server(), 3);
+    expect(server().services.hub.subscriptionCount).toBe(3);
     // The connection is still there, and a slot given back can be taken again.
     raw.send(authMe(5));
     expect(resultType(await raw.waitFor(hasId(5)))).toBe("data");
@@ -231,30 +203,30 @@ describe("WebSocket limits", () => {
   });
 
   it("duplicate subscription ids in one batch hold no more than the cap, and none outlives the connection", async () => {
-    const user = await signUpAndLogIn(server);
-    const raw = answerPings(await rawSocket(server, { token: user.accessToken }));
+    const user = await signUpAndLogIn(server());
+    const raw = answerPings(await rawSocket(server(), { token: user.accessToken }));
     raw.send([subscribe(1), subscribe(1), subscribe(1), subscribe(1), subscribe(1)]);
     await raw.waitFor(hasId(1));
     await sleep(200);
-    expect(server.services.hub.subscriptionCount).toBeLessThanOrEqual(3);
+    expect(server().services.hub.subscriptionCount).toBeLessThanOrEqual(3);
     raw.socket.close();
     await raw.closed;
-    await vi.waitFor(() => expect(server.services.hub.subscriptionCount).toBe(0), { timeout: 3_000, interval: 20 });
+    await vi.waitFor(() => expect(server().services.hub.subscriptionCount).toBe(0), { timeout: 3_000, interval: 20 });
   });
 
   it("a user holds at most the allowed connections: the next is closed with 4008, and a freed place can be taken again", async () => {
-    const user = await signUpAndLogIn(server);
-    const first = answerPings(await rawSocket(server, { token: user.accessToken }));
-    const second = answerPings(await rawSocket(server, { token: user.accessToken }));
+    const user = await signUpAndLogIn(server());
+    const first = answerPings(await rawSocket(server(), { token: user.accessToken }));
+    const second = answerPings(await rawSocket(server(), { token: user.accessToken }));
     for (const [i, raw] of [first, second].entries()) {
       raw.send(authMe(i + 1));
       await raw.waitFor(hasId(i + 1));
     }
-    const third = answerPings(await rawSocket(server, { token: user.accessToken }));
+    const third = answerPings(await rawSocket(server(), { token: user.accessToken }));
     expect(await closedWithin(third, 3_000)).toEqual({ code: 4008, reason: "too many connections" });
     first.socket.close();
     await first.closed;
-    const again = answerPings(await rawSocket(server, { token: user.accessToken }));
+    const again = answerPings(await rawSocket(server(), { token: user.accessToken }));
     again.send(authMe(9));
     expect(resultType(await again.waitFor(hasId(9)))).toBe("data");
     expect(await closedWithin(second, 100)).toBe("still open");
@@ -264,19 +236,19 @@ describe("WebSocket limits", () => {
 
   it("a connection that does not authenticate is closed at the deadline; public calls work until then", async () => {
     const name = uniqueName();
-    const anonymous = answerPings(await rawSocket(server, { connectionParams: false }));
+    const anonymous = answerPings(await rawSocket(server(), { connectionParams: false }));
     anonymous.send({ id: 1, method: "mutation", params: { path: "auth.signup", input: { username: name, password: "correct horse battery" } } });
     expect(resultType(await anonymous.waitFor(hasId(1)))).toBe("data");
-    const badToken = answerPings(await rawSocket(server, { token: "not a token" }));
-    const noToken = answerPings(await rawSocket(server, {}));
+    const badToken = answerPings(await rawSocket(server(), { token: "not a token" }));
+    const noToken = answerPings(await rawSocket(server(), {}));
     for (const raw of [anonymous, badToken, noToken]) {
       expect(await closedWithin(raw, 3_000)).toEqual({ code: 1008, reason: "not authenticated in time" });
     }
   });
 
   it("an authenticated connection outlives the authentication deadline", async () => {
-    const user = await signUpAndLogIn(server);
-    const raw = answerPings(await rawSocket(server, { token: user.accessToken }));
+    const user = await signUpAndLogIn(server());
+    const raw = answerPings(await rawSocket(server(), { token: user.accessToken }));
     expect(await closedWithin(raw, 1_500)).toBe("still open");
     raw.socket.close();
   });
