@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { MessageWriter, type NewMessage } from "../src/domain/message-writer.js";
+import type { NewMessageRow } from "@parley/db";
+import { MessageWriter } from "../src/domain/message-writer.js";
 import { InProcessEventBus, type MessageCreatedEvent } from "../src/live/event-bus.js";
 import { openTestDatabase, type TestDatabase } from "./helpers.js";
 
@@ -24,7 +25,7 @@ function setup(): { writer: MessageWriter; events: MessageCreatedEvent[] } {
   return { writer: new MessageWriter(database.db, bus), events };
 }
 
-const message = (clientMessageId: string): NewMessage => ({ conversationId, senderId, content: clientMessageId, clientMessageId });
+const message = (clientMessageId: string): NewMessageRow => ({ conversationId, senderId, content: clientMessageId, clientMessageId });
 
 it("stores concurrent sends and publishes them in id order, each linked to the one before", async () => {
   const { writer, events } = setup();

@@ -8,18 +8,18 @@
 // (PostgreSQL), and are tested against the same expectations (test/message-store.test.ts).
 import type BetterSqlite3 from "better-sqlite3";
 import type pg from "pg";
-
-export interface NewMessageRow {
-  conversationId: string;
-  senderId: string;
-  content: string;
-  clientMessageId: string;
-}
-
-export interface StoredMessage extends NewMessageRow {
-  id: bigint;
-  createdAt: Date;
-}
+import {
+  fromPostgres,
+  fromSqlite,
+  NEW_MESSAGE_COLUMNS,
+  POSTGRES_MESSAGE_COLUMNS,
+  SQLITE_MESSAGE_COLUMNS,
+  type NewMessageRow,
+  type NewMessageValues,
+  type PostgresMessageRow,
+  type SqliteMessageRow,
+  type StoredMessage,
+} from "./message-columns.js";
 
 export interface InsertResult {
   /** One entry per input, in input order: `created` false when the sender's clientMessageId was already stored. */
@@ -44,26 +44,15 @@ export interface MessageStore {
 /** Key of the PostgreSQL advisory lock that orders message inserts across instances. */
 export const MESSAGE_ORDER_LOCK = 72_707_370;
 
-const COLUMNS = `"id", "conversationId", "senderId", "content", "clientMessageId", "createdAt"`;
+const quoted = (name: string) => `"${name}"`;
+/** The INSERT's columns: a sender's, then the time of storage. */
+const INSERT_COLUMNS = [...NEW_MESSAGE_COLUMNS, "createdAt"].map(quoted).join(", ");
 
 // ---------------------------------------------------------------------------------------------
 // SQLite (better-sqlite3: synchronous, so a transaction here can never interleave with other work)
 
-interface SqliteRow {
-  id: bigint;
-  conversationId: string;
-  senderId: string;
-  content: string;
-  clientMessageId: string;
-  createdAt: string;
-}
-
 /** How Prisma's SQLite adapter writes a DateTime (its default "iso8601" format); read back by both. */
 const sqliteTimestamp = (date: Date) => date.toISOString().replace("Z", "+00:00");
-
-function fromSqlite(row: SqliteRow): StoredMessage {
-  return { ...row, id: BigInt(row.id), createdAt: new Date(row.createdAt) };
-}
 
 /** How long an insert waits for a transaction Prisma has open on the shared connection to end. */
 const SQLITE_TRANSACTION_WAIT_MS = 10_000;
@@ -97,15 +86,15 @@ export function sqliteMessageStore(client: BetterSqlite3.Database): MessageStore
 }
 
 function prepareSqlite(client: BetterSqlite3.Database) {
-  const insertOne = client.prepare<[string, string, string, string, string], SqliteRow>(
-    `INSERT INTO "Message" ("conversationId", "senderId", "content", "clientMessageId", "createdAt") VALUES (?, ?, ?, ?, ?) ` +
-      `ON CONFLICT ("senderId", "clientMessageId") DO NOTHING RETURNING ${COLUMNS}`,
+  const insertOne = client.prepare<[...NewMessageValues, createdAt: string], SqliteMessageRow>(
+    `INSERT INTO "Message" (${INSERT_COLUMNS}) VALUES (${NEW_MESSAGE_COLUMNS.map(() => "?").join(", ")}, ?) ` +
+      `ON CONFLICT ("senderId", "clientMessageId") DO NOTHING RETURNING ${SQLITE_MESSAGE_COLUMNS}`,
   );
-  const bySenderKey = client.prepare<[string, string], SqliteRow>(`SELECT ${COLUMNS} FROM "Message" WHERE "senderId" = ? AND "clientMessageId" = ?`);
+  const bySenderKey = client.prepare<[string, string], SqliteMessageRow>(`SELECT ${SQLITE_MESSAGE_COLUMNS} FROM "Message" WHERE "senderId" = ? AND "clientMessageId" = ?`);
   const newest = client.prepare<[], { id: bigint }>(`SELECT "id" FROM "Message" ORDER BY "id" DESC LIMIT 1`);
-  const pageFrom = client.prepare<[string, number], SqliteRow>(`SELECT ${COLUMNS} FROM "Message" WHERE "conversationId" = ? ORDER BY "id" DESC LIMIT ?`);
-  const pageBefore = client.prepare<[string, bigint, number], SqliteRow>(
-    `SELECT ${COLUMNS} FROM "Message" WHERE "conversationId" = ? AND "id" < ? ORDER BY "id" DESC LIMIT ?`,
+  const pageFrom = client.prepare<[string, number], SqliteMessageRow>(`SELECT ${SQLITE_MESSAGE_COLUMNS} FROM "Message" WHERE "conversationId" = ? ORDER BY "id" DESC LIMIT ?`);
+  const pageBefore = client.prepare<[string, bigint, number], SqliteMessageRow>(
+    `SELECT ${SQLITE_MESSAGE_COLUMNS} FROM "Message" WHERE "conversationId" = ? AND "id" < ? ORDER BY "id" DESC LIMIT ?`,
   );
   const latest = () => newest.get()?.id ?? 0n;
 
@@ -127,23 +116,12 @@ function prepareSqlite(client: BetterSqlite3.Database) {
 // ---------------------------------------------------------------------------------------------
 // PostgreSQL (pg: named statements are prepared once per connection)
 
-interface PgRow {
-  id: string;
-  conversationId: string;
-  senderId: string;
-  content: string;
-  clientMessageId: string;
-  createdAt: string;
-}
-
-/**
- * Ids travel as text (pg would read a bigint as a string anyway) - so ORDER BY must name the
- * table's column, not this alias. Timestamps travel as ISO text (UTC): the column is timestamp(3) without a time zone, as Prisma writes it. */
-const PG_COLUMNS = `"id"::text AS "id", "conversationId", "senderId", "content", "clientMessageId", to_char("createdAt", 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "createdAt"`;
-
-function fromPg(row: PgRow): StoredMessage {
-  return { ...row, id: BigInt(row.id), createdAt: new Date(row.createdAt) };
-}
+/** One row per array element, in input order (the order ids are drawn in); a key stored already is skipped. */
+const POSTGRES_INSERT =
+  `INSERT INTO "Message" (${INSERT_COLUMNS}) ` +
+  `SELECT ${NEW_MESSAGE_COLUMNS.map(quoted).join(", ")}, $${NEW_MESSAGE_COLUMNS.length + 1}::timestamp(3) ` +
+  `FROM unnest(${NEW_MESSAGE_COLUMNS.map((_, i) => `$${i + 1}::text[]`).join(", ")}) WITH ORDINALITY AS m(${NEW_MESSAGE_COLUMNS.map(quoted).join(", ")}, n) ORDER BY n ` +
+  `ON CONFLICT ("senderId", "clientMessageId") DO NOTHING RETURNING ${POSTGRES_MESSAGE_COLUMNS}`;
 
 const keyOf = (m: { senderId: string; clientMessageId: string }) => `${m.senderId}\u0000${m.clientMessageId}`;
 
@@ -159,30 +137,21 @@ export function postgresMessageStore(pool: pg.Pool): MessageStore {
         )) as unknown as pg.QueryResult<{ id: string }>[];
         const prevId = BigInt(opened[2]?.rows[0]?.id ?? "0");
         const createdAt = new Date();
-        const inserted = await client.query<PgRow>({
+        const inserted = await client.query<PostgresMessageRow>({
           name: "parley-message-insert",
-          text:
-            `INSERT INTO "Message" ("conversationId", "senderId", "content", "clientMessageId", "createdAt") ` +
-            `SELECT c, s, t, k, $5::timestamp(3) FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS m(c, s, t, k, n) ORDER BY n ` +
-            `ON CONFLICT ("senderId", "clientMessageId") DO NOTHING RETURNING ${PG_COLUMNS}`,
-          values: [
-            messages.map((m) => m.conversationId),
-            messages.map((m) => m.senderId),
-            messages.map((m) => m.content),
-            messages.map((m) => m.clientMessageId),
-            createdAt.toISOString(),
-          ],
+          text: POSTGRES_INSERT,
+          values: [...NEW_MESSAGE_COLUMNS.map((column) => messages.map((m) => m[column])), createdAt.toISOString()],
         });
-        const stored = new Map(inserted.rows.map((row) => [keyOf(row), { message: fromPg(row), created: true }]));
+        const stored = new Map(inserted.rows.map((row) => [keyOf(row), { message: fromPostgres(row), created: true }]));
         const missing = messages.filter((m) => !stored.has(keyOf(m)));
         if (missing.length > 0) {
           // Stored before (a retry, or the same send racing on another instance).
-          const existing = await client.query<PgRow>({
+          const existing = await client.query<PostgresMessageRow>({
             name: "parley-message-by-sender-keys",
-            text: `SELECT ${PG_COLUMNS} FROM "Message" WHERE ("senderId", "clientMessageId") IN (SELECT * FROM unnest($1::text[], $2::text[]))`,
+            text: `SELECT ${POSTGRES_MESSAGE_COLUMNS} FROM "Message" WHERE ("senderId", "clientMessageId") IN (SELECT * FROM unnest($1::text[], $2::text[]))`,
             values: [missing.map((m) => m.senderId), missing.map((m) => m.clientMessageId)],
           });
-          for (const row of existing.rows) if (!stored.has(keyOf(row))) stored.set(keyOf(row), { message: fromPg(row), created: false });
+          for (const row of existing.rows) if (!stored.has(keyOf(row))) stored.set(keyOf(row), { message: fromPostgres(row), created: false });
         }
         await client.query("COMMIT");
         failed = false;
@@ -206,17 +175,17 @@ export function postgresMessageStore(pool: pg.Pool): MessageStore {
     async page(conversationId, beforeId, limit) {
       const result =
         beforeId === null
-          ? await pool.query<PgRow>({
+          ? await pool.query<PostgresMessageRow>({
               name: "parley-message-page",
-              text: `SELECT ${PG_COLUMNS} FROM "Message" WHERE "conversationId" = $1 ORDER BY "Message"."id" DESC LIMIT $2`,
+              text: `SELECT ${POSTGRES_MESSAGE_COLUMNS} FROM "Message" WHERE "conversationId" = $1 ORDER BY "Message"."id" DESC LIMIT $2`,
               values: [conversationId, limit],
             })
-          : await pool.query<PgRow>({
+          : await pool.query<PostgresMessageRow>({
               name: "parley-message-page-before",
-              text: `SELECT ${PG_COLUMNS} FROM "Message" WHERE "conversationId" = $1 AND "Message"."id" < $2 ORDER BY "Message"."id" DESC LIMIT $3`,
+              text: `SELECT ${POSTGRES_MESSAGE_COLUMNS} FROM "Message" WHERE "conversationId" = $1 AND "Message"."id" < $2 ORDER BY "Message"."id" DESC LIMIT $3`,
               values: [conversationId, beforeId.toString(), limit],
             });
-      return result.rows.map(fromPg);
+      return result.rows.map(fromPostgres);
     },
     async latestId() {
       const result = await pool.query<{ id: string }>(`SELECT "id"::text AS "id" FROM "Message" ORDER BY "Message"."id" DESC LIMIT 1`);

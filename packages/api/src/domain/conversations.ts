@@ -1,8 +1,8 @@
-import { isUniqueViolation } from "@parley/db";
+import { isUniqueViolation, messageSelect } from "@parley/db";
 import type { Services } from "../context.js";
 import { DomainError } from "../errors.js";
 import { MEMBERS_IN_LIST, type ConversationDto, type MessageDto, type UserDto } from "../schemas.js";
-import { messageSelect, publicUserSelect, toMessageDto } from "./selects.js";
+import { columnsOf, conversationSelect, publicUserSelect, toMessageDto, type ConversationRow, type PublicUserRow } from "./selects.js";
 import { chunked, placeholders } from "./sql.js";
 
 /** Rows per statement where a list of ids becomes bound parameters (SQLite allows 999 in older builds). */
@@ -13,16 +13,7 @@ export function directKeyOf(a: string, b: string): string {
   return a < b ? `${a}:${b}` : `${b}:${a}`;
 }
 
-const conversationFields = { id: true, title: true, isDirect: true, createdAt: true } as const;
-
-interface ConversationFields {
-  id: string;
-  title: string | null;
-  isDirect: boolean;
-  createdAt: Date;
-}
-
-function toConversationDto(row: ConversationFields, members: UserDto[], memberCount: number, lastMessage: MessageDto | null): ConversationDto {
+function toConversationDto(row: ConversationRow, members: UserDto[], memberCount: number, lastMessage: MessageDto | null): ConversationDto {
   return {
     id: row.id,
     title: row.title,
@@ -38,7 +29,7 @@ function toConversationDto(row: ConversationFields, members: UserDto[], memberCo
 async function findConversation(services: Services, conversationId: string): Promise<ConversationDto | null> {
   const { prisma } = services.db;
   const [row, members, last] = await Promise.all([
-    prisma.conversation.findUnique({ where: { id: conversationId }, select: conversationFields }),
+    prisma.conversation.findUnique({ where: { id: conversationId }, select: conversationSelect }),
     prisma.conversationMember.findMany({
       where: { conversationId },
       orderBy: [{ joinedAt: "asc" }, { userId: "asc" }],
@@ -165,12 +156,7 @@ async function conversationsByActivity(services: Services, userId: string): Prom
   return rows.sort((a, b) => activity(b) - activity(a) || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
 }
 
-interface MemberRow {
-  conversationId: string;
-  id: string;
-  username: string;
-  fullName: string;
-}
+type MemberRow = PublicUserRow & { conversationId: string };
 
 /**
  * The first `MEMBERS_IN_LIST` members (join order) of each conversation, in one statement: one
@@ -190,12 +176,12 @@ async function firstMembersOf(services: Services, conversationIds: string[]): Pr
         ORDER BY cm."joinedAt", cm."userId" LIMIT ${limit}) AS "part${i}"`,
   );
   const rows = await db.prisma.$queryRawUnsafe<MemberRow[]>(
-    `SELECT firsts."conversationId" AS "conversationId", u."id" AS "id", u."username" AS "username", u."fullName" AS "fullName"
+    `SELECT firsts."conversationId" AS "conversationId", ${columnsOf(publicUserSelect, "u")}
      FROM (${parts.join(" UNION ALL ")}) firsts JOIN "User" u ON u."id" = firsts."userId"
      ORDER BY firsts."conversationId", firsts."joinedAt", firsts."userId"`,
     ...conversationIds,
   );
-  for (const row of rows) byConversation.get(row.conversationId)?.push({ id: row.id, username: row.username, fullName: row.fullName });
+  for (const { conversationId, ...user } of rows) byConversation.get(conversationId)?.push(user);
   return byConversation;
 }
 

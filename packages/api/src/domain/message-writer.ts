@@ -1,14 +1,7 @@
-import type { Database } from "@parley/db";
+import type { Database, NewMessageRow } from "@parley/db";
 import type { EventBus } from "../live/event-bus.js";
 import type { MessageDto } from "../schemas.js";
 import { toMessageDto } from "./selects.js";
-
-export interface NewMessage {
-  conversationId: string;
-  senderId: string;
-  content: string;
-  clientMessageId: string;
-}
 
 export interface Written {
   message: MessageDto;
@@ -17,7 +10,7 @@ export interface Written {
 }
 
 interface Pending {
-  message: NewMessage;
+  message: NewMessageRow;
   recipientIds: string[];
   resolve(written: Written): void;
   reject(error: unknown): void;
@@ -49,7 +42,7 @@ export class MessageWriter {
   ) {}
 
   /** Stores the message (or finds the one already stored under its clientMessageId) and publishes a new one. */
-  write(message: NewMessage, recipientIds: string[]): Promise<Written> {
+  write(message: NewMessageRow, recipientIds: string[]): Promise<Written> {
     return new Promise<Written>((resolve, reject) => {
       this.pending.push({ message, recipientIds, resolve, reject });
       if (!this.flushing) {

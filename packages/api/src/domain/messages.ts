@@ -1,7 +1,8 @@
 import type { Services } from "../context.js";
 import { DomainError } from "../errors.js";
 import type { MessageDto } from "../schemas.js";
-import { messageSelect, toMessageDto } from "./selects.js";
+import { messageSelect } from "@parley/db";
+import { toMessageDto } from "./selects.js";
 
 export async function sendMessage(
   services: Services,

@@ -1,28 +1,24 @@
 // Named selects: every query that returns rows to a caller says which fields it reads, so a
-// password hash can never reach a response by accident.
+// password hash can never reach a response by accident. The row types are derived from them
+// (Prisma's payload types); a message's columns are listed once, in packages/db.
+import type { Prisma, StoredMessage } from "@parley/db";
 import type { MessageDto } from "../schemas.js";
 
 export const publicUserSelect = { id: true, username: true, fullName: true } as const;
+export type PublicUserRow = Prisma.UserGetPayload<{ select: typeof publicUserSelect }>;
 
-export const messageSelect = {
-  id: true,
-  conversationId: true,
-  senderId: true,
-  content: true,
-  clientMessageId: true,
-  createdAt: true,
-} as const;
+export const conversationSelect = { id: true, title: true, isDirect: true, createdAt: true } as const;
+export type ConversationRow = Prisma.ConversationGetPayload<{ select: typeof conversationSelect }>;
 
-export interface MessageRow {
-  id: bigint;
-  conversationId: string;
-  senderId: string;
-  content: string;
-  clientMessageId: string;
-  createdAt: Date;
+/** The selected columns as a raw SQL list, for the few queries written in SQL: `"id", "username"`, or `u."id" AS "id"` with a table alias. */
+export function columnsOf(select: Record<string, true>, alias?: string): string {
+  return Object.keys(select)
+    .map((name) => (alias ? `${alias}."${name}" AS "${name}"` : `"${name}"`))
+    .join(", ");
 }
 
-export function toMessageDto(row: MessageRow): MessageDto {
+/** A stored message (from `db.messages` or Prisma with `messageSelect`) as the wire shape. */
+export function toMessageDto(row: StoredMessage): MessageDto {
   return {
     id: row.id.toString(),
     conversationId: row.conversationId,

@@ -1,6 +1,6 @@
 import type { Services } from "../context.js";
 import type { UserDto } from "../schemas.js";
-import { publicUserSelect } from "./selects.js";
+import { columnsOf, publicUserSelect, type PublicUserRow } from "./selects.js";
 import { placeholders } from "./sql.js";
 
 /** One page of users by username; `cursor` is the last username of the previous page. */
@@ -25,8 +25,8 @@ export function searchUsers(services: Services, input: { query: string; limit: n
   const [usernameParam, fullNameParam, limitParam] = placeholders(db.provider, 3, 1).split(", ");
   const like = db.provider === "postgresql" ? "ILIKE" : "LIKE";
   const pattern = likePrefix(input.query);
-  return db.prisma.$queryRawUnsafe<UserDto[]>(
-    `SELECT "id", "username", "fullName" FROM "User"
+  return db.prisma.$queryRawUnsafe<PublicUserRow[]>(
+    `SELECT ${columnsOf(publicUserSelect)} FROM "User"
      WHERE "username" ${like} ${usernameParam} ESCAPE '\\' OR "fullName" ${like} ${fullNameParam} ESCAPE '\\'
      ORDER BY "username" LIMIT ${limitParam}`,
     pattern.toLowerCase(),

@@ -1,6 +1,7 @@
 import type { Database } from "@parley/db";
 import type { MembershipCache } from "../domain/memberships.js";
-import { messageSelect, toMessageDto } from "../domain/selects.js";
+import { messageSelect } from "@parley/db";
+import { toMessageDto } from "../domain/selects.js";
 import type { MessageLog } from "./live-hub.js";
 
 /** The database as the live hub reads it: every stored message in id order, with its recipients. */
