@@ -9,7 +9,7 @@ import { z } from "zod";
 import { appRouter } from "../src/root.js";
 import { DomainError } from "../src/errors.js";
 import { MAX_CALLS_PER_BATCH } from "../src/limits.js";
-import { conversationMemberProcedure, protectedProcedure, type ApiMeta } from "../src/trpc.js";
+import { conversationMemberProcedure, messageMemberProcedure, protectedProcedure, type ApiMeta } from "../src/trpc.js";
 
 export const REGENERATE_COMMAND = "pnpm --filter @parley/api api:docs";
 export const API_MD = "docs/api.md";
@@ -24,7 +24,7 @@ export type ProcedureReference = {
   description: string;
   /** "token": needs `Authorization: Bearer <access token>` (or the WebSocket's connection token). */
   auth: "none" | "token";
-  /** True when the input names a conversation the caller must be a member of. */
+  /** True when the input names a conversation the caller must be a member of (directly, or through a message of it). */
   conversationMember: boolean;
   /** Error codes with when each happens, in HTTP status order. */
   errors: { code: TRPC_ERROR_CODE_KEY; httpStatus: number; when: string }[];
@@ -72,6 +72,7 @@ function lastMiddleware(procedure: unknown): unknown {
 }
 const TOKEN_CHECK = lastMiddleware(protectedProcedure);
 const MEMBERSHIP_CHECK = lastMiddleware(conversationMemberProcedure);
+const MESSAGE_MEMBERSHIP_CHECK = lastMiddleware(messageMemberProcedure);
 
 function httpStatus(code: TRPC_ERROR_CODE_KEY): number {
   return getHTTPStatusCodeFromError(new TRPCError({ code }));
@@ -133,12 +134,16 @@ function referenceOf(path: string, procedure: unknown): ProcedureReference {
   if (!meta) throw new Error(`${path} has no .meta({ description, errors }) (see ApiMeta in src/trpc.ts)`);
   const inputs = def.inputs;
   const auth = def.middlewares.includes(TOKEN_CHECK) ? "token" : "none";
-  const conversationMember = def.middlewares.includes(MEMBERSHIP_CHECK);
+  const messageMember = def.middlewares.includes(MESSAGE_MEMBERSHIP_CHECK);
+  const conversationMember = messageMember || def.middlewares.includes(MEMBERSHIP_CHECK);
 
   const errors = new Map<TRPC_ERROR_CODE_KEY, string>();
   if (inputs.length > 0) errors.set("BAD_REQUEST", "the input does not match its schema (`data.issues` says which field and why)");
   if (auth === "token") errors.set("UNAUTHORIZED", "the access token is missing, invalid or expired, or its session has ended");
-  if (conversationMember) {
+  if (messageMember) {
+    errors.set("NOT_FOUND", "the message does not exist");
+    errors.set("FORBIDDEN", "the caller is not a member of the message's conversation");
+  } else if (conversationMember) {
     errors.set("NOT_FOUND", "the conversation does not exist");
     errors.set("FORBIDDEN", "the caller is not a member of the conversation");
   }

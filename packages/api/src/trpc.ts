@@ -1,10 +1,11 @@
 // The only place initTRPC is called. Edit this file to change what every procedure shares:
 // the error shape, and the base procedures that routers build on.
+import { messageSelect } from "@parley/db";
 import { initTRPC, TRPCError, type TRPC_ERROR_CODE_KEY } from "@trpc/server";
 import { ZodError, z } from "zod";
 import type { Context } from "./context.js";
 import { BAD_TOKEN, DomainError, type DomainErrorKind } from "./errors.js";
-import { idSchema } from "./schemas.js";
+import { idSchema, messageIdSchema } from "./schemas.js";
 
 const codeOfKind: Record<DomainErrorKind, TRPC_ERROR_CODE_KEY> = {
   invalid: "BAD_REQUEST",
@@ -95,4 +96,24 @@ export const conversationMemberProcedure = protectedProcedure
     if (!memberIds) throw new TRPCError({ code: "NOT_FOUND", message: "No such conversation" });
     if (!memberIds.has(ctx.userId)) throw new TRPCError({ code: "FORBIDDEN", message: "You are not a member of this conversation" });
     return next({ ctx: { memberIds } });
+  });
+
+/**
+ * For procedures about one message (`messageId` in the input), with the conversation rules above:
+ * NOT_FOUND when the message does not exist, FORBIDDEN when the caller is not a member of its
+ * conversation. (Telling the two apart gives little away: ids come from one sequence across all
+ * conversations, so which ones exist is no secret.) Adds the stored `message` and its
+ * `conversation` (id and member ids) to the context.
+ */
+export const messageMemberProcedure = protectedProcedure
+  .input(z.object({ messageId: messageIdSchema }))
+  .use(async ({ ctx, input, next }) => {
+    const { db, memberships } = ctx.services;
+    const message = await db.prisma.message.findUnique({ where: { id: BigInt(input.messageId) }, select: messageSelect });
+    if (!message) throw new TRPCError({ code: "NOT_FOUND", message: "No such message" });
+    const memberIds = await memberships.get(message.conversationId);
+    // Gone since the message was read: its conversation was deleted, and the message with it.
+    if (!memberIds) throw new TRPCError({ code: "NOT_FOUND", message: "No such message" });
+    if (!memberIds.has(ctx.userId)) throw new TRPCError({ code: "FORBIDDEN", message: "You are not a member of this message's conversation" });
+    return next({ ctx: { message, conversation: { id: message.conversationId, memberIds } } });
   });
