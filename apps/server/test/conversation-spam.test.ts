@@ -1,7 +1,8 @@
 // Issue 10, finding 4 (conversation spam slowed the whole server()) and finding 9 (memberIds of 998+
 // was a 500): creation is rate limited per user, every conversation.list answer is bounded, and a
 // group of the documented maximum size works on every database.
-import { CONVERSATION_PAGE_MAX, defaultApiConfig, MAX_MEMBER_IDS, MEMBERS_IN_LIST } from "@parley/api";
+import { defaultApiConfig } from "@parley/api";
+import { CONVERSATION_PAGE_MAX, MAX_MEMBER_IDS, MEMBERS_IN_LIST } from "@parley/api/schemas";
 import { expect, it } from "vitest";
 import { describeEachProvider, errorCodeOf, errorOf, signUpAndLogIn, suiteServer, testLimits } from "./harness.js";
 import { seedUsers } from "./seed.js";

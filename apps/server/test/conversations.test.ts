@@ -1,5 +1,5 @@
 import { expect, it } from "vitest";
-import { MEMBERS_IN_LIST } from "@parley/api";
+import { MEMBERS_IN_LIST } from "@parley/api/schemas";
 import { describeEachProvider, errorCodeOf, httpClient, signUpAndLogIn, suiteServer } from "./harness.js";
 import { seedUsers } from "./seed.js";
 

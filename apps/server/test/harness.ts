@@ -16,7 +16,8 @@ import {
   TRPCClientError,
   type TRPCClient,
 } from "@trpc/client";
-import { defaultApiConfig, type ApiConfig, type AppRouter, type MessageDto } from "@parley/api";
+import { defaultApiConfig, type ApiConfig, type AppRouter } from "@parley/api";
+import type { MessageDto } from "@parley/api/schemas";
 import { createLogger, startServer, type Logger, type LogLevel, type RunningServer, type ServerConfig, type StartOptions } from "../src/index.js";
 
 export const TEST_JWT_SECRET = "test-secret-that-is-long-enough-for-hs256-0123456789";

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it, vi } from "vitest";
-import type { MessageDto } from "@parley/api";
+import type { MessageDto } from "@parley/api/schemas";
 import { collectLive, errorCodeOf, httpClient, rawSocket, signUpAndLogIn, TEST_JWT_SECRET, wsClient } from "./harness.js";
 
 const bundle = fileURLToPath(new URL("../dist/main.js", import.meta.url));

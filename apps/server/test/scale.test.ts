@@ -4,7 +4,7 @@ import { randomUUID } from "node:crypto";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
-import type { MessageDto } from "@parley/api";
+import type { MessageDto } from "@parley/api/schemas";
 import {
   collectLive,
   createTestDatabase,

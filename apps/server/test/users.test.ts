@@ -1,7 +1,7 @@
 // user.list and user.search: bounded answers however many people sign up (issue 10, finding 4's
 // sibling: user.list answered every registered user at once).
 import { randomUUID } from "node:crypto";
-import { USER_PAGE_MAX, USER_SEARCH_DEFAULT, USER_SEARCH_MAX } from "@parley/api";
+import { USER_PAGE_MAX, USER_SEARCH_DEFAULT, USER_SEARCH_MAX } from "@parley/api/schemas";
 import { expect, it } from "vitest";
 import { describeEachProvider, errorCodeOf, httpClient, signUpAndLogIn, suiteServer } from "./harness.js";
 import { seedUsers } from "./seed.js";

@@ -14,33 +14,7 @@ export { InProcessEventBus, type EventBus, type ParleyEvent, type EventListener,
 export { RedisEventBus, type RedisBusOptions } from "./live/redis-bus.js";
 export { MAX_CALLS_PER_BATCH } from "./limits.js";
 export { OWASP_MINIMUM, type PasswordCost } from "./auth/passwords.js";
-export type {
-  ConversationDto,
-  ListConversationsInput,
-  ListUsersInput,
-  MessageDto,
-  SearchUsersInput,
-  TokensDto,
-  UserDto,
-} from "./schemas.js";
-// The wire schemas and their limits, for clients that validate or page (the web app).
-export {
-  CONVERSATION_PAGE_MAX,
-  MAX_MEMBER_IDS,
-  MEMBERS_IN_LIST,
-  USER_PAGE_MAX,
-  USER_SEARCH_DEFAULT,
-  USER_SEARCH_MAX,
-  conversationSchema,
-  createConversationInput,
-  fullNameSchema,
-  getConversationInput,
-  isBlankText,
-  listConversationsInput,
-  listUsersInput,
-  messageContentSchema,
-  messageSchema,
-  searchUsersInput,
-  titleSchema,
-  userSchema,
-} from "./schemas.js";
+// The wire shapes - zod schemas, their limits and the DTO types - are not re-exported here: import
+// them from `@parley/api/schemas`, which imports nothing but zod (so a browser bundle may take values from it).
+/** @deprecated Import these from `@parley/api/schemas`; kept only until apps/web's lib/types.ts does. */
+export type { ConversationDto, MessageDto, TokensDto, UserDto } from "./schemas.js";
