@@ -1,10 +1,14 @@
 // Writes a new migration for both providers: the SQL that takes a database from what the committed
 // migrations produce to prisma/<provider>/schema.prisma.
-//   pnpm --filter @parley/db migration:new <name>
-// The PostgreSQL side needs a server for its scratch database: CHECK_POSTGRES_URL or TEST_DATABASE_URL.
+//   CHECK_POSTGRES_URL=postgresql://postgres@127.0.0.1:5432/postgres pnpm --filter @parley/db migration:new <name>
+// It needs a running PostgreSQL server (CHECK_POSTGRES_URL, else TEST_DATABASE_URL) on which it may
+// create and drop a scratch database: the committed migrations are applied there to learn what they
+// produce, and the Prisma CLI's `migrate diff` connects to a database even to compare two schema
+// files (no offline path was found, see /work/shared/notes/toolchain.md). SQLite needs nothing.
 import { spawnSync } from "node:child_process";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import pg from "pg";
 import { migrationsDir, readMigrations } from "../src/migrate.js";
 import type { Provider } from "../src/provider.js";
 import { fixSqliteMessageId, packageRoot, pendingChanges, postgresServerUrl, providers, schemaPath } from "./migration-state.js";
@@ -18,8 +22,24 @@ const name = process.argv[2] ?? "";
 if (!/^[a-z0-9]+(_[a-z0-9]+)*$/.test(name)) {
   refuse("usage: pnpm --filter @parley/db migration:new <name>   (snake_case, e.g. add_user_bio)");
 }
-if (!postgresServerUrl()) {
-  refuse("set CHECK_POSTGRES_URL or TEST_DATABASE_URL to a PostgreSQL server: every migration is written for both providers");
+const NEEDS_POSTGRES =
+  "migration:new writes every migration for both providers, and the PostgreSQL one is computed on a scratch database: " +
+  "set CHECK_POSTGRES_URL (or TEST_DATABASE_URL) to a PostgreSQL server where it may create and drop a database, " +
+  "e.g. CHECK_POSTGRES_URL=postgresql://postgres@127.0.0.1:5432/postgres";
+
+const serverUrl = postgresServerUrl();
+if (!serverUrl) refuse(NEEDS_POSTGRES);
+const server = URL.parse(serverUrl);
+if (!server || !["postgres:", "postgresql:"].includes(server.protocol)) refuse(`the PostgreSQL server's URL is not a postgresql:// URL. ${NEEDS_POSTGRES}`);
+// Asked first, so an unreachable server is reported before any work, not as a failure of the Prisma CLI.
+const probe = new pg.Client({ connectionString: serverUrl, connectionTimeoutMillis: 5_000 });
+try {
+  await probe.connect();
+  await probe.query("SELECT 1");
+} catch (error) {
+  refuse(`cannot reach the PostgreSQL server at ${server.hostname || "localhost"}:${server.port || "5432"} (${error instanceof Error ? error.message : String(error)}). ${NEEDS_POSTGRES}`);
+} finally {
+  await probe.end().catch(() => undefined);
 }
 
 // The diff targets the derived schemas, so they must match prisma/models.prisma first.

@@ -39,4 +39,23 @@ describe("scripts", () => {
     expect(tables.map((t) => t.name)).not.toContain("leftover");
     expect(applied.map((m) => m.migration_name)).toEqual(readMigrations("sqlite").map((m) => m.name));
   });
+
+  it("migration:new refuses at once, saying what it needs, when no PostgreSQL server is named", async () => {
+    const before = readMigrations("sqlite").length;
+
+    const result = await runScript("scripts/new-migration.ts", ["add_probe"], { CHECK_POSTGRES_URL: "", TEST_DATABASE_URL: "" });
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("set CHECK_POSTGRES_URL (or TEST_DATABASE_URL) to a PostgreSQL server");
+    expect(readMigrations("sqlite")).toHaveLength(before);
+  });
+
+  it("migration:new refuses at once when the named PostgreSQL server cannot be reached", async () => {
+    // Port 1 on the loopback: nothing listens there, so the connection is refused at once.
+    const result = await runScript("scripts/new-migration.ts", ["add_probe"], { CHECK_POSTGRES_URL: "postgresql://postgres:hunter2@127.0.0.1:1/postgres" });
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("cannot reach the PostgreSQL server at 127.0.0.1:1");
+    expect(result.stderr).not.toContain("hunter2");
+  });
 });
