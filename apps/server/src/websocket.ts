@@ -25,7 +25,6 @@ export interface KeepAlive {
 export interface WebSocketEndpoint {
   /** Tells every client to reconnect, waits a little, then closes what is left. */
   close(): Promise<void>;
-  readonly clientCount: number;
 }
 
 export function attachWebSocket(
@@ -161,9 +160,6 @@ export function attachWebSocket(
   });
 
   return {
-    get clientCount() {
-      return wss.clients.size;
-    },
     async close() {
       unsubscribe();
       handler.broadcastReconnectNotification();
