@@ -94,11 +94,28 @@ const frameRate = z.string().transform((text, ctx) => {
   return { framesPerSecond, frameBurst };
 });
 
+const DATABASE_URL_FORMS =
+  "must be file:<path> (SQLite, e.g. file:./data/parley.db) or postgresql://user:password@host:5432/database (PostgreSQL; postgres:// also works)";
+
+/**
+ * DATABASE_URL, parsed as a URL so that a malformed one is refused at start-up, not at the first
+ * query. The text is kept as given: a relative `file:` path is resolved against the working
+ * directory later, which URL parsing would turn into an absolute one.
+ */
+const databaseUrlSchema = z.string().refine((text) => {
+  const url = URL.parse(text);
+  // startsWith: URL parsing forgives leading blanks and upper case, the code that reads the provider does not.
+  if (!url || !text.startsWith(url.protocol)) return false;
+  if (url.protocol === "file:") return text.slice("file:".length).split("?")[0] !== "";
+  // The hierarchical form only: "postgresql:db" parses as a URL too, but names no server.
+  return (url.protocol === "postgresql:" || url.protocol === "postgres:") && text.startsWith(`${url.protocol}//`);
+}, DATABASE_URL_FORMS);
+
 const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   HOST: z.string().min(1).default("0.0.0.0"),
   DATA_DIR: z.string().min(1).optional(),
-  DATABASE_URL: z.string().min(1).optional(),
+  DATABASE_URL: databaseUrlSchema.optional(),
   REDIS_URL: z
     .string()
     .regex(/^rediss?:\/\//, "must be a redis:// or rediss:// URL")
@@ -150,9 +167,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = env.INIT_
   const warnings: string[] = [];
   const dataDir = resolve(cwd, e.DATA_DIR ?? "data");
   const databaseUrl = e.DATABASE_URL ?? `file:${join(dataDir, "parley.db")}`;
-  if (!/^(file:|postgres(ql)?:\/\/)/.test(databaseUrl)) {
-    throw new ConfigError("DATABASE_URL must be a file: URL (SQLite) or a postgresql:// URL");
-  }
   let jwtSecret = overrides.jwtSecret ?? e.JWT_SECRET;
   if (jwtSecret === undefined || jwtSecret === "") {
     jwtSecret = readOrCreateSecret(join(dataDir, "jwt-secret"));

@@ -1,6 +1,6 @@
 import { existsSync, mkdtempSync, readFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ConfigError, loadConfig } from "../src/index.js";
 
@@ -45,6 +45,14 @@ describe("configuration", () => {
     ["PORT", { PORT: "70000" }],
     ["LOG_LEVEL", { LOG_LEVEL: "loud" }],
     ["DATABASE_URL", { DATABASE_URL: "mysql://localhost/db" }],
+    ["DATABASE_URL", { DATABASE_URL: "sqlite:./data/parley.db" }],
+    ["DATABASE_URL", { DATABASE_URL: "file:" }],
+    ["DATABASE_URL", { DATABASE_URL: "./data/parley.db" }],
+    ["DATABASE_URL", { DATABASE_URL: "postgresql:parley" }],
+    ["DATABASE_URL", { DATABASE_URL: "postgresql//db/parley" }],
+    ["DATABASE_URL", { DATABASE_URL: " postgresql://db/parley" }],
+    ["DATABASE_URL", { DATABASE_URL: "postgresql://u@db:99999/parley" }],
+    ["DATABASE_URL", { DATABASE_URL: "" }],
     ["MESSAGE_RATE_LIMIT", { MESSAGE_RATE_LIMIT: "120" }],
     ["MESSAGE_RATE_LIMIT", { MESSAGE_RATE_LIMIT: "0/10s" }],
     ["MESSAGE_RATE_LIMIT", { MESSAGE_RATE_LIMIT: "120/10m" }],
@@ -64,5 +72,23 @@ describe("configuration", () => {
       dir(),
     );
     expect(config).toMatchObject({ databaseUrl: "postgresql://u@db/parley", corsOrigins: ["https://a.test", "https://b.test"], port: 8080 });
+  });
+
+  it.each([
+    ["a relative SQLite file", "file:./db/parley.db", "sqlite"],
+    ["an absolute SQLite file", "file:/var/lib/parley/parley.db", "sqlite"],
+    ["a postgresql:// URL", "postgresql://parley:s%40cret@db.internal:5432/parley?sslmode=require", "postgresql"],
+    ["a postgres:// URL", "postgres://parley@db.internal/parley", "postgresql"],
+  ])("accepts %s as DATABASE_URL", (_, url, provider) => {
+    const cwd = dir();
+    const { config } = loadConfig({ JWT_SECRET: "s".repeat(32), DATABASE_URL: url }, cwd);
+    if (provider === "sqlite") expect(config.databaseUrl).toBe(`file:${resolve(cwd, url.slice("file:".length))}`);
+    else expect(config.databaseUrl).toBe(url);
+  });
+
+  it("says which forms of DATABASE_URL it takes, without repeating the refused value", () => {
+    const load = () => loadConfig({ JWT_SECRET: "s".repeat(32), DATABASE_URL: "mysql://root:hunter2@db/parley" }, dir());
+    expect(load).toThrow(/DATABASE_URL: must be file:<path> \(SQLite.*postgresql:\/\//);
+    expect(load).not.toThrow(/hunter2/);
   });
 });
