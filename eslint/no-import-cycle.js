@@ -3,6 +3,7 @@
 // ran through types (a shared type kept in the module that imports its users). A type cycle is still
 // a knot: neither module can be understood, moved or split without the other.
 // It reads the import graph from the TypeScript program that type-aware linting already builds.
+import { relative } from "node:path";
 import ts from "typescript";
 
 /** Per program: file name -> the workspace files it imports (memoised; programs are rebuilt on change). */
@@ -81,7 +82,7 @@ export const noImportCycle = {
     return {
       "Program:exit"() {
         const root = program.getCurrentDirectory();
-        const short = (file) => file.slice(root.length + 1);
+        const short = (file) => relative(root, file);
         for (const [target, specifier] of importsOf(program, fileName)) {
           const back = target === fileName ? [] : pathBack(program, target, fileName);
           if (!back) continue;
