@@ -7,7 +7,6 @@ import { describe, expect, it, vi } from "vitest";
 import WebSocket from "ws";
 import { InProcessEventBus, type ParleyEvent } from "@parley/api";
 import { loadConfig } from "../src/config.js";
-import { createLogger } from "../src/log.js";
 import {
   captureLog,
   clientMessageId,
@@ -36,8 +35,7 @@ function procedureFailures(entries: Record<string, unknown>[]): Record<string, u
 
 describe("the log configuration", () => {
   it("redacts tokens, passwords, secrets, cookies and authorization headers at every level a line carries them", () => {
-    const lines: string[] = [];
-    const log = createLogger("debug", (line) => lines.push(line));
+    const { logger: log, lines } = captureLog("debug");
     const secrets = Array.from({ length: 16 }, (_, i) => `SECRET${i}-${"x".repeat(8)}`);
     const [s0, s1, s2, s3, s4, s5, s6, s7, s8, s9, s10, s11, s12, s13, s14, s15] = secrets as [string, ...string[]];
     log.info({ token: s0, password: s1, accessToken: s2, refreshToken: s3, jwtSecret: s4 }, "top level");
@@ -54,9 +52,9 @@ describe("the log configuration", () => {
   });
 
   it("writes JSON lines with the level's name, an ISO time, msg, and an error's stack under err", () => {
-    const lines: string[] = [];
-    createLogger("info", (line) => lines.push(line)).error({ err: new TypeError("bad thing") }, "it broke");
-    const entry = JSON.parse(lines[0] ?? "{}") as { level: string; time: string; msg: string; err: { type: string; message: string; stack: string } };
+    const log = captureLog("info");
+    log.logger.error({ err: new TypeError("bad thing") }, "it broke");
+    const entry = log.entries()[0] as { level: string; time: string; msg: string; err: { type: string; message: string; stack: string } };
     expect(entry).toMatchObject({ level: "error", msg: "it broke", err: { type: "TypeError", message: "bad thing" } });
     expect(new Date(entry.time).toISOString()).toBe(entry.time);
     expect(entry.err.stack).toMatch(/TypeError: bad thing\n\s+at /);

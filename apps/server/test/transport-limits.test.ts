@@ -4,9 +4,8 @@
 import { TRPCError } from "@trpc/server";
 import { describe, expect, it, vi } from "vitest";
 import { createCaller, createContext } from "@parley/api";
-import type { Logger } from "../src/index.js";
-import { createLogger } from "../src/log.js";
 import {
+  captureLog,
   httpClient,
   rawSocket,
   signUpAndLogIn,
@@ -288,8 +287,7 @@ describe("WebSocket connections per client address and per instance", () => {
 
 describe("logging a slow reader", () => {
   it("a client that stops reading is logged as a slow consumer once, however many frames were meant for it", async () => {
-    const lines: string[] = [];
-    const logger: Logger = createLogger("info", (line) => lines.push(line));
+    const { logger, lines } = captureLog("info");
     const server = await startTestServer("sqlite", { logger, wsLimits: { maxBufferedBytes: 64 * 1024 }, api: testLimits() });
     try {
       const [alice, slow] = await Promise.all([signUpAndLogIn(server), signUpAndLogIn(server)]);
