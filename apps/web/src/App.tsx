@@ -1,9 +1,8 @@
 import { useSyncExternalStore } from "react";
-import type { PublicClient } from "./api/public-client";
 import type { RuntimeManager } from "./app/runtime-manager";
 import { AuthScreen } from "./components/AuthScreen";
 import { ChatApp } from "./components/ChatApp";
-import type { Session } from "./session/session";
+import type { PublicClient, Session } from "@parley/client";
 
 interface AppProps {
   manager: RuntimeManager;

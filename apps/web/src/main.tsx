@@ -1,13 +1,13 @@
 import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
+import { browserSessionStore, browserTabs, createPublicClient, createSession } from "@parley/client";
 import { App } from "./App";
-import { createPublicClient } from "./api/public-client";
 import { RuntimeManager } from "./app/runtime-manager";
-import { createBrowserSession } from "./session/browser-session";
 import "./styles.css";
 
-const api = createPublicClient();
-const session = createBrowserSession(api);
+// The API is on the app's own origin.
+const api = createPublicClient(window.location.origin);
+const session = createSession({ api, store: browserSessionStore(), coordination: browserTabs() });
 void session.start();
 const manager = new RuntimeManager(session);
 

@@ -1,16 +1,13 @@
 import { Fragment, memo, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from "react";
 import { useChat, useRuntime } from "../app/context";
 import { conversationTitle, displayName, otherMembers } from "../lib/conversations";
-import { describeError } from "../lib/errors";
 import { formatDayLabel, formatFull, formatTime } from "../lib/format";
 import { linkify } from "../lib/linkify";
 import { layOut } from "../lib/message-groups";
-import type { OutboxEntry } from "../lib/outbox";
-import { buildTimeline, type TimelineItem } from "../lib/timeline";
-import type { Conversation, Message, User } from "../lib/types";
 import { trpc } from "../trpc";
 import { Avatar } from "./Avatar";
 import { AlertIcon, ArrowDownIcon, ClockIcon } from "./icons";
+import { describeError, type OutboxEntry, buildTimeline, type TimelineItem, type Conversation, type Message, type User } from "@parley/client";
 
 const PAGE_SIZE = 50;
 /** Start loading older messages this close to the top. */
