@@ -15,7 +15,8 @@ export function App({ manager, session, api }: AppProps) {
   const signOut = () => {
     // The next person to log in here starts from the list, not from this one's conversation.
     window.location.hash = "#/";
-    void session.signOut();
+    // Nothing of theirs stays in this browser: unsent messages and drafts go first.
+    void (runtime ? runtime.forget() : Promise.resolve()).then(() => session.signOut());
   };
   if (runtime) return <ChatApp key={runtime.userId} runtime={runtime} onSignOut={signOut} />;
   // Reading the stored session takes a moment; show nothing rather than a login form that vanishes.

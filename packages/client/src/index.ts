@@ -25,7 +25,9 @@ export { messageFeed, type LiveEvent } from "./live/message-feed";
 
 export { ChatStore, type ChatState } from "./chat/chat-store";
 export { Sender, type SendInput, type SenderDeps } from "./chat/sender";
-export type { Outbox, OutboxEntry, OutboxStatus } from "./chat/outbox";
+export { isWaiting, type Outbox, type OutboxEntry, type OutboxStatus, type StoredEntry } from "./chat/outbox";
+export { memoryOutboxStorage, type OutboxStorage } from "./chat/outbox-storage";
+export { browserOutboxStorage, type BrowserOutboxOptions } from "./chat/browser-outbox-storage";
 export { buildTimeline, clientKey, compareIds, insertMessage, newer, type TimelineItem, type TimelineSources, type TimelineStatus } from "./chat/timeline";
 
 export { backoffDelay, type BackoffOptions } from "./backoff";

@@ -5,6 +5,7 @@
 import type { TRPCClient } from "@trpc/client";
 import type { AppRouter } from "@parley/api";
 import { ChatStore } from "./chat/chat-store";
+import type { OutboxStorage } from "./chat/outbox-storage";
 import { Sender } from "./chat/sender";
 import { LiveStream } from "./live/live-stream";
 import { messageFeed, type LiveEvent } from "./live/message-feed";
@@ -21,6 +22,11 @@ export interface ParleyClientOptions {
   userId: string;
   /** Node 20 has no WebSocket: pass the `ws` package's class. */
   WebSocket?: WebSocketClass;
+  /**
+   * Where unsent messages are kept across reloads and restarts (browserOutboxStorage, or
+   * fileOutboxStorage from @parley/client/node); without one they live as long as this client.
+   */
+  outboxStorage?: OutboxStorage;
   /** Whether the platform says it has a network (navigator.onLine); true by default. */
   online?: boolean;
   /** Wait before the n-th reconnect or resubscribe in a row; backoff with jitter by default. */
@@ -37,7 +43,7 @@ export interface ParleyClient {
   chat: ChatStore;
   sender: Sender;
   live: LiveStream<LiveEvent>;
-  /** Starts the live feed (and with it the sender); call once the hooks' targets are ready. */
+  /** Starts the live feed and the sender (which sends what the storage kept); call once the hooks' targets are ready. */
   start(): void;
   /** Stops the feed, the sender and the socket. */
   dispose(): Promise<void>;
@@ -55,6 +61,7 @@ export function createParleyClient(options: ParleyClientOptions): ParleyClient {
     send: (input) => api.message.send.mutate(input),
     newClientMessageId: () => crypto.randomUUID(),
     now: () => Date.now(),
+    ...(options.outboxStorage ? { storage: options.outboxStorage } : {}),
   });
   const live = new LiveStream<LiveEvent>({
     source: messageFeed(api),
@@ -76,7 +83,10 @@ export function createParleyClient(options: ParleyClientOptions): ParleyClient {
     chat,
     sender,
     live,
-    start: () => live.start(),
+    start() {
+      live.start();
+      void sender.start();
+    },
     async dispose() {
       live.stop();
       sender.stop();

@@ -1,15 +1,17 @@
 import { describe, expect, it } from "vitest";
 import {
-  MAX_AUTOMATIC_ATTEMPTS,
   confirm,
   dueForSending,
   enqueue,
   failTransiently,
+  isWaiting,
   nextRetryAt,
   reject,
+  restore,
   retry,
   startAttempt,
   wake,
+  toStored,
   withoutSent,
   type Outbox,
 } from "../src/chat/outbox";
@@ -19,7 +21,7 @@ function draft(clientMessageId: string, conversationId = "c1") {
   return { clientMessageId, conversationId, senderId: "me", content: `text ${clientMessageId}`, createdAt: "2025-03-10T12:00:00.000Z" };
 }
 
-const transient = { now: 1_000, delayMs: 500, reason: "Not sent: no connection." };
+const transient = { now: 1_000, delayMs: 500 };
 
 describe("outbox", () => {
   it("starts a new message as pending and due for sending", () => {
@@ -68,11 +70,28 @@ describe("outbox", () => {
     expect(dueForSending(outbox, 0)).toHaveLength(1);
   });
 
-  it("fails after too many transient failures, with the reason", () => {
+  it("never gives up on a message because the connection was down, however many attempts failed", () => {
     let outbox: Outbox = enqueue([], draft("a"));
-    for (let i = 0; i < MAX_AUTOMATIC_ATTEMPTS; i += 1) outbox = failTransiently(startAttempt(outbox, "a"), "a", transient);
-    expect(outbox[0]).toMatchObject({ status: "failed", error: transient.reason });
-    expect(dueForSending(outbox, Number.MAX_SAFE_INTEGER)).toEqual([]);
+    for (let i = 0; i < 100; i += 1) outbox = failTransiently(startAttempt(outbox, "a"), "a", transient);
+    expect(outbox[0]).toMatchObject({ status: "pending", attempts: 100, error: null });
+    expect(isWaiting(outbox[0]!)).toBe(true);
+    expect(dueForSending(wake(outbox), 0).map((e) => e.clientMessageId)).toEqual(["a"]);
+  });
+
+  it("keeps what a reload needs, and restores it: pending ones to send again, refused ones failed", () => {
+    let outbox = enqueue(enqueue([], draft("a")), draft("b"));
+    outbox = reject(startAttempt(outbox, "b"), "b", "Not sent: the message was not accepted.");
+    const stored = outbox.map(toStored);
+    expect(stored).toEqual([
+      { ...draft("a"), error: null },
+      { ...draft("b"), error: "Not sent: the message was not accepted." },
+    ]);
+    const restored = restore(enqueue([], draft("a")), stored);
+    expect(restored.map((e) => [e.clientMessageId, e.status, e.error])).toEqual([
+      ["a", "pending", null],
+      ["b", "failed", "Not sent: the message was not accepted."],
+    ]);
+    expect(dueForSending(restored, 0).map((e) => e.clientMessageId)).toEqual(["a"]);
   });
 
   it("fails at once when the server refuses it, and can be retried by hand", () => {

@@ -5,8 +5,18 @@ import { QueryClient } from "@tanstack/react-query";
 import type { TRPCClient } from "@trpc/client";
 import { createTRPCQueryUtils } from "@trpc/react-query";
 import type { AppRouter } from "@parley/api";
-import { backoffDelay, createParleyClient, isWorthRetrying, retryDelayMs, type ChatStore, type Sender, type Session } from "@parley/client";
+import {
+  backoffDelay,
+  browserOutboxStorage,
+  createParleyClient,
+  isWorthRetrying,
+  retryDelayMs,
+  type ChatStore,
+  type Sender,
+  type Session,
+} from "@parley/client";
 import { CONVERSATION_LIST_INPUT } from "../lib/conversations";
+import { createDrafts, type Drafts } from "../lib/drafts";
 
 export interface UserRuntime {
   userId: string;
@@ -14,11 +24,13 @@ export interface UserRuntime {
   queryClient: QueryClient;
   chat: ChatStore;
   sender: Sender;
-  /** Unsent text per conversation, kept while switching between them. */
-  drafts: Map<string, string>;
+  /** Unsent text per conversation, kept across conversations and reloads. */
+  drafts: Drafts;
   /** Tells this user's other tabs that the conversation list changed. */
   announceConversationsChanged(): void;
   dispose(): void;
+  /** Deletes what this browser keeps of the user (unsent messages, drafts): before signing out. */
+  forget(): Promise<void>;
 }
 
 const CONVERSATIONS_CHANNEL = "parley.conversations";
@@ -40,12 +52,16 @@ export function createUserRuntime(session: Session, userId: string): UserRuntime
     },
   });
 
+  // Unsent messages survive a reload or a closed tab; the next page (or another tab) sends them.
+  const outboxStorage = browserOutboxStorage(userId);
+  const drafts = createDrafts(localStorageOrNull(), userId);
   // Started below, once the query cache it reports to is wired.
   const parley = createParleyClient({
     baseUrl: window.location.origin,
     session,
     userId,
     online: navigator.onLine,
+    outboxStorage,
     onMessage: (message) => {
       if (!knowsConversation(message.conversationId)) void bringIn(message.conversationId);
     },
@@ -107,7 +123,7 @@ export function createUserRuntime(session: Session, userId: string): UserRuntime
     queryClient,
     chat,
     sender,
-    drafts: new Map(),
+    drafts,
     announceConversationsChanged: () => channel?.postMessage({ userId }),
     dispose() {
       window.removeEventListener("online", onOnline);
@@ -118,5 +134,19 @@ export function createUserRuntime(session: Session, userId: string): UserRuntime
       void parley.dispose();
       queryClient.clear();
     },
+    async forget() {
+      parley.sender.stop();
+      drafts.clear();
+      await outboxStorage.clear().catch(() => undefined);
+    },
   };
+}
+
+function localStorageOrNull(): Storage | null {
+  try {
+    return window.localStorage;
+  } catch {
+    // Refused (some private modes, or storage disabled).
+    return null;
+  }
 }

@@ -216,7 +216,7 @@ const MessageRow = memo(function MessageRow({ item, sender, mine, showAvatar, st
     .filter(Boolean)
     .join(" ");
   return (
-    <li className={classes} data-key={item.key} data-message-id={item.id ?? undefined} data-status={item.status}>
+    <li className={classes} data-key={item.key} data-message-id={item.id ?? undefined} data-status={item.status} data-waiting={item.waiting || undefined}>
       {showAvatar && !mine && <div className="msg__gutter">{startsGroup && <Avatar id={item.senderId} name={name} size="sm" />}</div>}
       <div className="msg__main">
         {startsGroup ? (
@@ -245,8 +245,8 @@ const MessageRow = memo(function MessageRow({ item, sender, mine, showAvatar, st
           )}
         </div>
         {item.status === "pending" && (
-          <div className="msg__status msg__status--pending">
-            <ClockIcon /> Sending…
+          <div className={`msg__status msg__status--pending${item.waiting ? " msg__status--waiting" : ""}`}>
+            <ClockIcon /> {item.waiting ? "Waiting for connection…" : "Sending…"}
           </div>
         )}
         {item.status === "failed" && (

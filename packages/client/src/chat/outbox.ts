@@ -28,15 +28,35 @@ export interface OutboxEntry {
 
 export type Outbox = readonly OutboxEntry[];
 
-/** Transient failures (network, server restarting) before an entry is marked failed. */
-export const MAX_AUTOMATIC_ATTEMPTS = 6;
-
 export interface Draft {
   clientMessageId: string;
   conversationId: string;
   senderId: string;
   content: string;
   createdAt: string;
+}
+
+/** What is kept of an unsent message across a reload: the draft, and why it failed if it did. */
+export interface StoredEntry extends Draft {
+  error: string | null;
+}
+
+export function toStored(entry: OutboxEntry): StoredEntry {
+  const { clientMessageId, conversationId, senderId, content, createdAt, error } = entry;
+  return { clientMessageId, conversationId, senderId, content, createdAt, error: entry.status === "failed" ? error : null };
+}
+
+/**
+ * Entries kept from an earlier page or run, after what is already here. One that had been refused
+ * stays failed (the person decides); the others are sent again with the same clientMessageId.
+ */
+export function restore(outbox: Outbox, stored: readonly StoredEntry[]): Outbox {
+  let next = outbox;
+  for (const { error, ...draft } of stored) {
+    const added = enqueue(next, draft);
+    next = error === null ? added : reject(added, draft.clientMessageId, error);
+  }
+  return next;
 }
 
 export function enqueue(outbox: Outbox, draft: Draft): Outbox {
@@ -70,14 +90,20 @@ export function confirm(outbox: Outbox, message: Message): Outbox {
   return update(outbox, entry.clientMessageId, (e) => ({ ...e, status: "sent", inFlight: false, retryAt: null, error: null, message }));
 }
 
-/** The request failed on the way (offline, server restarting): try again later, up to a limit. */
-export function failTransiently(outbox: Outbox, clientMessageId: string, opts: { now: number; delayMs: number; reason: string }): Outbox {
-  return update(outbox, clientMessageId, (e) => {
-    if (e.status !== "pending") return null;
-    const attempts = e.attempts + 1;
-    if (attempts >= MAX_AUTOMATIC_ATTEMPTS) return { ...e, inFlight: false, attempts, retryAt: null, status: "failed", error: opts.reason };
-    return { ...e, inFlight: false, attempts, retryAt: opts.now + opts.delayMs };
-  });
+/**
+ * The request failed on the way (offline, server restarting, too many at once): try again later,
+ * and at once when the connection is back. However long it takes, it is never given up: being
+ * offline is not a reason the person has to act on.
+ */
+export function failTransiently(outbox: Outbox, clientMessageId: string, opts: { now: number; delayMs: number }): Outbox {
+  return update(outbox, clientMessageId, (e) =>
+    e.status === "pending" ? { ...e, inFlight: false, attempts: e.attempts + 1, retryAt: opts.now + opts.delayMs } : null,
+  );
+}
+
+/** Pending, not on its way, after at least one failed attempt: waiting for the connection. */
+export function isWaiting(entry: OutboxEntry): boolean {
+  return entry.status === "pending" && !entry.inFlight && entry.attempts > 0;
 }
 
 /** The server refused it (too long, not a member, too many): retrying as is would not help. */

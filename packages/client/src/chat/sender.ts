@@ -1,12 +1,14 @@
 // Sends messages from the outbox: one at a time per conversation, in the order written, retrying
 // transient failures (and TOO_MANY_REQUESTS, no sooner than the server asked) with backoff, and at
-// once when the connection comes back.
+// once when the connection comes back - for as long as it takes. With a storage, unsent messages
+// outlive the page or the process, and those a closed tab or an earlier run left are sent too.
 import { backoffDelay } from "../backoff";
 import { describeSendError, retryDelayMs } from "../errors";
 import * as outbox from "./outbox";
 import type { Message } from "../types";
 import { MAX_MESSAGE_LENGTH } from "../validation";
 import type { ChatStore } from "./chat-store";
+import { mirrorOutbox, type OutboxStorage } from "./outbox-storage";
 
 export interface SendInput {
   conversationId: string;
@@ -19,13 +21,24 @@ export interface SenderDeps {
   send(input: SendInput): Promise<Message>;
   newClientMessageId(): string;
   now(): number;
+  /** Keeps unsent messages across reloads and restarts; nothing is kept without one. */
+  storage?: OutboxStorage;
 }
 
 export class Sender {
   private timer: ReturnType<typeof setTimeout> | null = null;
   private stopped = false;
+  private stopMirroring: (() => void) | null = null;
 
   constructor(private readonly deps: SenderDeps) {}
+
+  /** Starts keeping the outbox in the storage, and sends what earlier pages or runs left there. */
+  async start(): Promise<void> {
+    const { store, storage } = this.deps;
+    if (!storage || this.stopMirroring || this.stopped) return;
+    this.stopMirroring = mirrorOutbox({ current: () => store.getState().outbox, subscribe: store.subscribe }, storage);
+    await this.adoptLeftovers();
+  }
 
   /** Shows the message at once as pending and sends it. */
   send(conversationId: string, content: string): void {
@@ -51,15 +64,28 @@ export class Sender {
     this.deps.store.updateOutbox((o) => outbox.discard(o, clientMessageId));
   }
 
-  /** The connection is back: what waits for a retry goes now. */
+  /** The connection is back: what waits for a retry goes now, and what a tab closed since left. */
   wake(): void {
     this.deps.store.updateOutbox(outbox.wake);
     this.pump();
+    if (this.stopMirroring) void this.adoptLeftovers();
   }
 
   stop(): void {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
+    this.stopMirroring?.();
+    this.stopMirroring = null;
+  }
+
+  private async adoptLeftovers(): Promise<void> {
+    const { store, storage } = this.deps;
+    const claimed = await storage?.claim().catch(() => []);
+    // Only this user's: a storage is per user, but a stored entry is data from outside.
+    const own = claimed?.filter((entry) => entry.senderId === store.myId) ?? [];
+    if (this.stopped || own.length === 0) return;
+    store.updateOutbox((o) => outbox.restore(o, own));
+    this.pump();
   }
 
   private pump(): void {
@@ -86,7 +112,6 @@ export class Sender {
         return outbox.failTransiently(o, entry.clientMessageId, {
           now: this.deps.now(),
           delayMs: retryDelayMs(error, backoffDelay(attempts, { baseMs: 1000 })),
-          reason: failure.message,
         });
       });
     }

@@ -2,7 +2,7 @@
 // merged into one list with each message exactly once. Stored messages are keyed by id (which grows
 // in storage order); one's own are also matched by clientMessageId, so an optimistic entry and the
 // stored message it became are never shown side by side.
-import type { OutboxEntry } from "./outbox";
+import { isWaiting, type OutboxEntry } from "./outbox";
 import type { Message } from "../types";
 
 export type TimelineStatus = "sent" | "pending" | "failed";
@@ -17,6 +17,8 @@ export interface TimelineItem {
   clientMessageId: string;
   createdAt: string;
   status: TimelineStatus;
+  /** Pending after a failed attempt: waiting for the connection (or the server's "not so fast"). */
+  waiting: boolean;
   error: string | null;
 }
 
@@ -76,6 +78,7 @@ export function buildTimeline({ pages, live, outbox }: TimelineSources): Timelin
     clientMessageId: m.clientMessageId,
     createdAt: m.createdAt,
     status: "sent",
+    waiting: false,
     error: null,
   }));
   for (const e of outbox) {
@@ -89,6 +92,7 @@ export function buildTimeline({ pages, live, outbox }: TimelineSources): Timelin
       clientMessageId: e.clientMessageId,
       createdAt: e.createdAt,
       status: e.status,
+      waiting: isWaiting(e),
       error: e.error,
     });
   }

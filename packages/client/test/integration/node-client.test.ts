@@ -1,9 +1,13 @@
 // The package as a script or a bot uses it, in Node, against a real server: password login, the
 // live feed over a real WebSocket (the `ws` package), the outbox over HTTP - through a server
 // restart and a lost answer, counting what the database stored and what the other person received.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import { createParleyClient, createPublicClient, signInWithPassword, type Message, type ParleyClient } from "../../src/index";
+import { createParleyClient, createPublicClient, signInWithPassword, type Message, type OutboxStorage, type ParleyClient } from "../../src/index";
+import { fileOutboxStorage } from "../../src/node";
 import { startEchoBot } from "../../examples/echo-bot";
 import { startLossyProxy, type LossyProxy } from "../support/lossy-proxy";
 import { startTestServer, type TestServer } from "../support/server";
@@ -42,16 +46,32 @@ async function signUp(baseUrl: string): Promise<string> {
 
 /** Signs a new person up and connects them, as a script would (through `baseUrl`: the server, or a proxy). */
 async function person(baseUrl = server.baseUrl): Promise<Person> {
-  const username = await signUp(baseUrl);
+  return connect(baseUrl, await signUp(baseUrl));
+}
+
+/** Logs in and connects, as a script starting up would. */
+async function connect(baseUrl: string, username: string, outboxStorage?: OutboxStorage): Promise<Person & { stop(): Promise<void> }> {
   const { session, userId } = await signInWithPassword({ baseUrl, username, password: PASSWORD });
   const received: Message[] = [];
-  const client = createParleyClient({ baseUrl, session, userId, WebSocket, retryDelayMs: () => 200, onMessage: (m) => received.push(m) });
+  const client = createParleyClient({
+    baseUrl,
+    session,
+    userId,
+    WebSocket,
+    retryDelayMs: () => 200,
+    onMessage: (m) => received.push(m),
+    ...(outboxStorage ? { outboxStorage } : {}),
+  });
   client.start();
-  cleanups.push(async () => {
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
     await client.dispose();
     session.stop();
-  });
-  return { userId, client, received };
+  };
+  cleanups.push(stop);
+  return { userId, client, received, stop };
 }
 
 /** Waits for a condition, polling; fails after `timeoutMs`. */
@@ -158,6 +178,33 @@ describe("a Node client of a real server", () => {
       // Her feed resumed from where it stopped and replayed what she missed, once.
       expect(contents(alice.received)).toEqual(["hello", "asked twice, stored once", "next"]);
     });
+  });
+
+  it("keeps what a script wrote while the server was down in its outbox file, and its next run sends it once", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "parley-script-"));
+    cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
+    const outboxFile = join(dir, "outbox.json");
+    const username = await signUp(server.baseUrl);
+    const script = await connect(server.baseUrl, username, fileOutboxStorage(outboxFile));
+    const bob = await person();
+    const { id: conversationId } = await script.client.api.conversation.create.mutate({ memberIds: [bob.userId] });
+    await until(() => isLive(script) && isLive(bob), "both are live");
+
+    await server.stop();
+    script.client.sender.send(conversationId, "written before the script stopped");
+    await until(() => script.client.chat.getState().outbox[0]?.attempts === 1, "the first attempt failed");
+    const clientMessageId = script.client.chat.getState().outbox[0]?.clientMessageId ?? "";
+    // The script ends before the server is back.
+    await script.stop();
+    await server.start();
+
+    const nextRun = await connect(server.baseUrl, username, fileOutboxStorage(outboxFile));
+    await until(() => bob.received.length === 1 && nextRun.client.chat.getState().outbox.length === 0, "the next run sent it");
+    expect(contents(bob.received)).toEqual(["written before the script stopped"]);
+    expect(bob.received[0]?.clientMessageId).toBe(clientMessageId);
+    expect(await server.storedCount(script.userId, clientMessageId)).toBe(1);
+    // Sent and forgotten: a third run finds nothing to send.
+    expect(await fileOutboxStorage(outboxFile).claim()).toEqual([]);
   });
 
   it("runs the example bot: it answers a message in the same conversation", async () => {
