@@ -101,6 +101,42 @@ describe.skipIf(BROWSER_SKIP_REASON !== undefined)(`offline${BROWSER_SKIP_NOTE}`
     expect(await storedOutbox(page)).toEqual([]);
   });
 
+  it("opens the app from its cached shell while the server is down, with what it had, and recovers by itself", async () => {
+    const sw = await fetch(`${server.url}/sw.js`);
+    expect(sw.headers.get("cache-control")).toBe("no-cache");
+    expect(sw.headers.get("content-type")).toContain("javascript");
+
+    const pia = await openPerson(browser, server.url);
+    await signUp(pia.page, "pia", "Pia Zadora");
+    const piaId = (await oscar.api.user.list.query()).find((u) => u.username === "pia")!.id;
+    const { id } = await oscar.api.conversation.create.mutate({ memberIds: [piaId] });
+    await oscar.api.message.send.mutate({ conversationId: id, content: "Kept for a rainy day", clientMessageId: crypto.randomUUID() });
+    await pia.page.goto(`/#/c/${id}`);
+    await pia.page.locator(".msg__bubble", { hasText: "Kept for a rainy day" }).waitFor();
+    await pia.page.evaluate(() => navigator.serviceWorker.ready.then(() => undefined));
+    // What is on screen has been kept for the next page.
+    await expect
+      .poll(() => pia.page.evaluate((key) => localStorage.getItem(key)?.includes("Kept for a rainy day") ?? false, `parley.cache.${piaId}`))
+      .toBe(true);
+
+    await server.stop();
+    try {
+      await pia.page.reload();
+      await pia.page.locator(".msg__bubble", { hasText: "Kept for a rainy day" }).waitFor();
+      await pia.page.locator(".conv__title", { hasText: "Oscar Wilde" }).waitFor();
+      await expect.poll(() => pia.page.locator(".pill[data-connection]").getAttribute("data-connection")).toBe("reconnecting");
+      await screenshot(pia.page, "offline-shell-reconnecting");
+      await pia.page.evaluate(() => Object.assign(window, { __notReloaded: true }));
+    } finally {
+      await server.start();
+    }
+    await expect.poll(() => pia.page.locator(".pill[data-connection]").getAttribute("data-connection"), { timeout: 45_000 }).toBe("connected");
+    await oscar.api.message.send.mutate({ conversationId: id, content: "And the sun is back", clientMessageId: crypto.randomUUID() });
+    await pia.page.locator(".msg__bubble", { hasText: "And the sun is back" }).waitFor();
+    expect(await pia.page.evaluate(() => "__notReloaded" in window)).toBe(true);
+    await pia.context.close();
+  });
+
   it("never gives up a message that waits long offline, and sends it when the connection is back", async () => {
     const text = "Waited more than a minute";
     const { page } = olive;

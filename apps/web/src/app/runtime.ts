@@ -17,6 +17,7 @@ import {
 } from "@parley/client";
 import { CONVERSATION_LIST_INPUT } from "../lib/conversations";
 import { createDrafts, type Drafts } from "../lib/drafts";
+import { persistQueries } from "./query-persistence";
 
 export interface UserRuntime {
   userId: string;
@@ -52,6 +53,9 @@ export function createUserRuntime(session: Session, userId: string): UserRuntime
     },
   });
 
+  // What was on screen, for a reload while the server cannot be reached.
+  const keptQueries = persistQueries(queryClient, localStorageOrNull(), userId);
+  const restored = keptQueries.restore();
   // Unsent messages survive a reload or a closed tab; the next page (or another tab) sends them.
   const outboxStorage = browserOutboxStorage(userId);
   const drafts = createDrafts(localStorageOrNull(), userId);
@@ -71,6 +75,8 @@ export function createUserRuntime(session: Session, userId: string): UserRuntime
     },
   });
   const { api: client, chat, sender } = parley;
+  // Shown from what was kept: until the feed is live again, this is reconnecting, not a first connect.
+  if (restored) chat.setConnection({ wasLive: true });
 
   // The query cache, typed by procedure, for use outside React.
   const queries = createTRPCQueryUtils<AppRouter>({ client, queryClient });
@@ -131,11 +137,13 @@ export function createUserRuntime(session: Session, userId: string): UserRuntime
       document.removeEventListener("visibilitychange", onVisible);
       channel?.removeEventListener("message", onChannelMessage);
       channel?.close();
+      keptQueries.stop();
       void parley.dispose();
       queryClient.clear();
     },
     async forget() {
       parley.sender.stop();
+      keptQueries.forget();
       drafts.clear();
       await outboxStorage.clear().catch(() => undefined);
     },

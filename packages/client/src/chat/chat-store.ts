@@ -98,7 +98,8 @@ export class ChatStore {
   setConnection(change: Partial<ChatState["connection"]>): void {
     const current = this.state.connection;
     const next = { ...current, ...change };
-    next.wasLive = current.wasLive || next.live;
+    // Once live, always "was live"; a client showing what it kept from before may say so itself.
+    next.wasLive = current.wasLive || next.wasLive || next.live;
     if (next.online === current.online && next.live === current.live && next.wasLive === current.wasLive) return;
     this.set({ ...this.state, connection: next });
   }

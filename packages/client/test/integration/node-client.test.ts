@@ -1,7 +1,7 @@
 // The package as a script or a bot uses it, in Node, against a real server: password login, the
 // live feed over a real WebSocket (the `ws` package), the outbox over HTTP - through a server
 // restart and a lost answer, counting what the database stored and what the other person received.
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -204,6 +204,8 @@ describe("a Node client of a real server", () => {
     expect(bob.received[0]?.clientMessageId).toBe(clientMessageId);
     expect(await server.storedCount(script.userId, clientMessageId)).toBe(1);
     // Sent and forgotten: a third run finds nothing to send.
+    await until(() => readFileSync(outboxFile, "utf8") === "[]", "the file no longer holds it");
+    await nextRun.stop();
     expect(await fileOutboxStorage(outboxFile).claim()).toEqual([]);
   });
 
