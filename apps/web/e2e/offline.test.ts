@@ -137,6 +137,58 @@ describe.skipIf(BROWSER_SKIP_REASON !== undefined)(`offline${BROWSER_SKIP_NOTE}`
     await pia.context.close();
   });
 
+  it("has one tab send what another tab wrote offline: only once that tab is closed, and then exactly once", async () => {
+    const quinn = await openPerson(browser, server.url);
+    await signUp(quinn.page, "quinn", "Quinn Fabray");
+    const quinnId = (await oscar.api.user.list.query()).find((u) => u.username === "quinn")!.id;
+    const { id } = await oscar.api.conversation.create.mutate({ memberIds: [quinnId] });
+    const tabA = quinn.page;
+    const tabB = await quinn.context.newPage();
+    const sends = new Map<Page, number>([
+      [tabA, 0],
+      [tabB, 0],
+    ]);
+    for (const tab of [tabA, tabB]) {
+      tab.on("request", (request) => {
+        if (request.url().includes("/trpc/message.send")) sends.set(tab, (sends.get(tab) ?? 0) + 1);
+      });
+      await tab.goto(`/#/c/${id}`);
+      await tab.locator(".pill[data-connection='connected']").waitFor();
+    }
+    const countIn = (tab: Page, text: string) => tab.locator(".msg", { hasText: text }).count();
+
+    // Both tabs open: the tab that wrote it sends it; the other only shows it, once.
+    await server.stop();
+    try {
+      await send(tabA, "From tab A, written offline");
+      await expect.poll(async () => (await storedOutbox(tabA)).length).toBe(1);
+    } finally {
+      await server.start();
+    }
+    await ownMessage(tabA, "From tab A, written offline", "sent").waitFor({ timeout: 30_000 });
+    await ownMessage(tabB, "From tab A, written offline", "sent").waitFor({ timeout: 30_000 });
+    expect(await countIn(tabB, "From tab A, written offline")).toBe(1);
+    expect(sends.get(tabB)).toBe(0);
+
+    // The tab that wrote it is closed before the server is back: the other one sends it.
+    await server.stop();
+    try {
+      await send(tabA, "Left behind by a closed tab");
+      await expect.poll(async () => (await storedOutbox(tabA)).length).toBe(1);
+      await tabA.close();
+    } finally {
+      await server.start();
+    }
+    await ownMessage(tabB, "Left behind by a closed tab", "sent").waitFor({ timeout: 30_000 });
+    expect(sends.get(tabB)).toBeGreaterThanOrEqual(1);
+    await expect.poll(() => oscar.api.message.list.query({ conversationId: id }).then((p) => p.items.map((m) => m.content))).toEqual([
+      "From tab A, written offline",
+      "Left behind by a closed tab",
+    ]);
+    expect(await countIn(tabB, "Left behind by a closed tab")).toBe(1);
+    await quinn.context.close();
+  });
+
   it("never gives up a message that waits long offline, and sends it when the connection is back", async () => {
     const text = "Waited more than a minute";
     const { page } = olive;

@@ -30,7 +30,7 @@ export interface UserRuntime {
   /** Tells this user's other tabs that the conversation list changed. */
   announceConversationsChanged(): void;
   dispose(): void;
-  /** Deletes what this browser keeps of the user (unsent messages, drafts): before signing out. */
+  /** Deletes what this browser keeps of the user (unsent messages, drafts, kept queries): before signing out. */
   forget(): Promise<void>;
 }
 
