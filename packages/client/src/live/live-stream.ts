@@ -70,11 +70,6 @@ export class LiveStream<E extends { type: string }> {
     this.subscription = null;
   }
 
-  /** The id of the last stored event handled: where the feed resumes. */
-  get position(): string | null {
-    return this.lastEventId;
-  }
-
   private subscribe(): void {
     this.subscription?.unsubscribe();
     this.subscription = this.deps.source(this.lastEventId, {

@@ -196,7 +196,10 @@ describe("a Node client of a real server", () => {
     const clientMessageId = script.client.chat.getState().outbox[0]?.clientMessageId ?? "";
     // The script ends before the server is back.
     await script.stop();
+    await until(() => !isLive(bob), "bob saw the server go");
     await server.start();
+    // Bob has no event to resume after: he must be subscribed again before the next run sends.
+    await until(() => isLive(bob), "bob is live again");
 
     const nextRun = await connect(server.baseUrl, username, fileOutboxStorage(outboxFile));
     await until(() => bob.received.length === 1 && nextRun.client.chat.getState().outbox.length === 0, "the next run sent it");
@@ -207,6 +210,25 @@ describe("a Node client of a real server", () => {
     await until(() => readFileSync(outboxFile, "utf8") === "[]", "the file no longer holds it");
     await nextRun.stop();
     expect(await fileOutboxStorage(outboxFile).claim()).toEqual([]);
+  });
+
+  it("keeps the session when a refresh finds the server down, and refreshes once it is back", async () => {
+    const username = await signUp(server.baseUrl);
+    const { session } = await signInWithPassword({ baseUrl: server.baseUrl, username, password: PASSWORD });
+    cleanups.push(async () => session.stop());
+    const first = session.currentAccessToken();
+
+    await server.stop();
+    try {
+      await expect(session.refresh(first)).rejects.toThrow(/could not be reached/);
+      expect(session.getState()).toMatchObject({ status: "signedIn", accessToken: first });
+    } finally {
+      await server.start();
+    }
+    // The refresh token was not used up by the failed attempt: it still gets a new pair.
+    const fresh = await session.refresh(first);
+    expect(typeof fresh).toBe("string");
+    expect(session.getState()).toMatchObject({ status: "signedIn", accessToken: fresh });
   });
 
   it("runs the example bot: it answers a message in the same conversation", async () => {
