@@ -1,9 +1,8 @@
 import { useSyncExternalStore } from "react";
-import type { PublicClient } from "./api/public-client";
 import type { RuntimeManager } from "./app/runtime-manager";
 import { AuthScreen } from "./components/AuthScreen";
 import { ChatApp } from "./components/ChatApp";
-import type { Session } from "./session/session";
+import type { PublicClient, Session } from "@parley/client";
 
 interface AppProps {
   manager: RuntimeManager;
@@ -16,7 +15,8 @@ export function App({ manager, session, api }: AppProps) {
   const signOut = () => {
     // The next person to log in here starts from the list, not from this one's conversation.
     window.location.hash = "#/";
-    void session.signOut();
+    // Nothing of theirs stays in this browser: unsent messages and drafts go first.
+    void (runtime ? runtime.forget() : Promise.resolve()).then(() => session.signOut());
   };
   if (runtime) return <ChatApp key={runtime.userId} runtime={runtime} onSignOut={signOut} />;
   // Reading the stored session takes a moment; show nothing rather than a login form that vanishes.

@@ -9,14 +9,11 @@ import {
   sortByActivity,
 } from "../src/lib/conversations";
 import { formatDayLabel, formatListTime } from "../src/lib/format";
-import { trpcWebSocketUrl } from "../src/api/urls";
 import { linkify } from "../src/lib/linkify";
 import { parseRoute, routeHash } from "../src/lib/route";
 import { layOut } from "../src/lib/message-groups";
-import { buildTimeline } from "../src/lib/timeline";
-import type { Conversation } from "../src/lib/types";
-import { checkMessage, usernameProblem } from "../src/lib/validation";
 import { message } from "./helpers";
+import { buildTimeline, type Conversation } from "@parley/client";
 
 const alice = { id: "a", username: "alice", fullName: "Alice Liddell" };
 const bob = { id: "b", username: "bob", fullName: "" };
@@ -133,39 +130,6 @@ describe("layOut", () => {
   });
 });
 
-describe("checkMessage", () => {
-  it("refuses white space and text over 4,000 characters", () => {
-    expect(checkMessage("   \n").sendable).toBe(false);
-    expect(checkMessage("hi").sendable).toBe(true);
-    expect(checkMessage("x".repeat(4000), "en-US")).toMatchObject({ sendable: true, tooLong: false, counter: "4,000 / 4,000" });
-    expect(checkMessage("x".repeat(4001))).toMatchObject({ sendable: false, tooLong: true });
-  });
-
-  it("refuses text of only invisible characters, as the server does", () => {
-    expect(checkMessage("\u200b\u200b").sendable).toBe(false);
-    expect(checkMessage("\u2066\u202e \u3164").sendable).toBe(false);
-    expect(checkMessage("\u{1F469}\u200d\u{1F4BB}").sendable).toBe(true);
-  });
-
-  it("counts the characters the server counts, after NFC", () => {
-    // Each "e" plus a combining acute accent is one character once composed.
-    expect(checkMessage("e\u0301".repeat(3000), "en-US")).toMatchObject({ sendable: true, tooLong: false, counter: "3,000 / 4,000" });
-  });
-
-  it("shows the counter only near the limit", () => {
-    expect(checkMessage("hello").counter).toBeNull();
-    expect(checkMessage("x".repeat(3000), "en-US").counter).toBe("3,000 / 4,000");
-  });
-});
-
-describe("usernameProblem", () => {
-  it("follows the contract's rules", () => {
-    expect(usernameProblem("ab")).not.toBeNull();
-    expect(usernameProblem("a b c")).not.toBeNull();
-    expect(usernameProblem("Alice.B-1_x")).toBeNull();
-  });
-});
-
 describe("linkify", () => {
   it("finds web links and leaves sentence punctuation outside", () => {
     expect(linkify("see https://example.com/a?b=1. ok")).toEqual([
@@ -179,11 +143,6 @@ describe("linkify", () => {
 });
 
 describe("addresses", () => {
-  it("derives the WebSocket URL from the page's own origin", () => {
-    expect(trpcWebSocketUrl({ protocol: "https:", host: "chat.example.com" })).toBe("wss://chat.example.com/trpc");
-    expect(trpcWebSocketUrl({ protocol: "http:", host: "127.0.0.1:5173" })).toBe("ws://127.0.0.1:5173/trpc");
-  });
-
   it("reads and writes the conversation in the URL hash", () => {
     expect(parseRoute(routeHash({ view: "conversation", conversationId: "c 1/x" }))).toEqual({ view: "conversation", conversationId: "c 1/x" });
     expect(parseRoute("#/")).toEqual({ view: "home" });

@@ -1,4 +1,4 @@
-import type { Message } from "../src/lib/types";
+import type { Message } from "@parley/client";
 
 let nextId = 1;
 
@@ -14,10 +14,4 @@ export function message(overrides: Partial<Message> = {}): Message {
     createdAt: "2025-03-10T12:00:00.000Z",
     ...overrides,
   };
-}
-
-/** A JWT with the given claims (the signature is not checked by the client). */
-export function fakeJwt(claims: Record<string, unknown>): string {
-  const encode = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64url");
-  return `${encode({ alg: "HS256", typ: "JWT" })}.${encode(claims)}.signature`;
 }

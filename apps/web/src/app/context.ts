@@ -1,6 +1,6 @@
 import { createContext, useContext, useSyncExternalStore } from "react";
-import type { ChatState } from "../chat/chat-store";
 import type { UserRuntime } from "./runtime";
+import type { ChatState } from "@parley/client";
 
 export const RuntimeContext = createContext<UserRuntime | null>(null);
 

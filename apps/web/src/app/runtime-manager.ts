@@ -1,7 +1,7 @@
 // Creates the signed-in runtime when a user signs in (here or in another tab) and disposes of it
 // when they sign out or the session ends, outside React so that nothing is created twice.
-import type { Session, SessionState } from "../session/session";
 import { createUserRuntime, type UserRuntime } from "./runtime";
+import type { Session, SessionState } from "@parley/client";
 
 export interface AppSnapshot {
   session: SessionState;

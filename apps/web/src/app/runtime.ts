@@ -2,19 +2,22 @@
 // calls, WebSocket for the live stream), the query cache, the chat store, the sender and the live
 // subscription. Created on sign-in, disposed on sign-out, so nothing of one user leaks to the next.
 import { QueryClient } from "@tanstack/react-query";
-import { createTRPCClient, createWSClient, httpBatchLink, httpLink, splitLink, wsLink, type TRPCClient } from "@trpc/client";
+import type { TRPCClient } from "@trpc/client";
 import { createTRPCQueryUtils } from "@trpc/react-query";
 import type { AppRouter } from "@parley/api";
-import { authLink, tokenOf } from "../api/auth-link";
-import { MAX_CALLS_PER_BATCH } from "@parley/api/limits";
-import { TRPC_HTTP_PATH, trpcWebSocketUrl } from "../api/urls";
-import { ChatStore } from "../chat/chat-store";
-import { LiveSync } from "../chat/live-sync";
-import { Sender } from "../chat/sender";
-import { backoffDelay } from "../lib/backoff";
+import {
+  backoffDelay,
+  browserOutboxStorage,
+  createParleyClient,
+  isWorthRetrying,
+  retryDelayMs,
+  type ChatStore,
+  type Sender,
+  type Session,
+} from "@parley/client";
 import { CONVERSATION_LIST_INPUT } from "../lib/conversations";
-import { isWorthRetrying, retryDelayMs } from "../lib/errors";
-import type { Session } from "../session/session";
+import { createDrafts, type Drafts } from "../lib/drafts";
+import { persistQueries } from "./query-persistence";
 
 export interface UserRuntime {
   userId: string;
@@ -22,11 +25,13 @@ export interface UserRuntime {
   queryClient: QueryClient;
   chat: ChatStore;
   sender: Sender;
-  /** Unsent text per conversation, kept while switching between them. */
-  drafts: Map<string, string>;
+  /** Unsent text per conversation, kept across conversations and reloads. */
+  drafts: Drafts;
   /** Tells this user's other tabs that the conversation list changed. */
   announceConversationsChanged(): void;
   dispose(): void;
+  /** Deletes what this browser keeps of the user (unsent messages, drafts, kept queries): before signing out. */
+  forget(): Promise<void>;
 }
 
 const CONVERSATIONS_CHANNEL = "parley.conversations";
@@ -48,55 +53,30 @@ export function createUserRuntime(session: Session, userId: string): UserRuntime
     },
   });
 
-  // The token the WebSocket connected with, so a refusal refreshes exactly that one.
-  let socketToken: string | null = null;
-  const wsClient = createWSClient({
-    url: trpcWebSocketUrl(window.location),
-    connectionParams: async () => {
-      socketToken = await session.accessToken();
-      return { token: socketToken ?? "" };
+  // What was on screen, for a reload while the server cannot be reached.
+  const keptQueries = persistQueries(queryClient, localStorageOrNull(), userId);
+  const restored = keptQueries.restore();
+  // Unsent messages survive a reload or a closed tab; the next page (or another tab) sends them.
+  const outboxStorage = browserOutboxStorage(userId);
+  const drafts = createDrafts(localStorageOrNull(), userId);
+  // Started below, once the query cache it reports to is wired.
+  const parley = createParleyClient({
+    baseUrl: window.location.origin,
+    session,
+    userId,
+    online: navigator.onLine,
+    outboxStorage,
+    onMessage: (message) => {
+      if (!knowsConversation(message.conversationId)) void bringIn(message.conversationId);
     },
-    retryDelayMs: (attempt) => backoffDelay(attempt),
-    lazy: { enabled: false, closeMs: 0 },
-    // Notice a dead connection (sleep, network change) within seconds instead of minutes.
-    keepAlive: { enabled: true, intervalMs: 15_000, pongTimeoutMs: 5_000 },
+    onResumeLost: () => {
+      void queries.conversation.list.invalidate();
+      void queries.message.list.invalidate();
+    },
   });
-
-  const bearer = (context: Record<string, unknown>): Record<string, string> => {
-    const token = tokenOf(context);
-    return token ? { Authorization: `Bearer ${token}` } : {};
-  };
-  const client = createTRPCClient<AppRouter>({
-    links: [
-      authLink(session),
-      splitLink({
-        condition: (op) => op.type === "subscription",
-        true: wsLink({ client: wsClient }),
-        false: splitLink({
-          // One mutation per request: messages waiting in many conversations go out together, and
-          // batched they could pass the server's body limit (MAX_BODY_BYTES, 100 KB) that each
-          // message alone stays well under.
-          condition: (op) => op.type === "mutation",
-          true: httpLink({ url: TRPC_HTTP_PATH, headers: ({ op }) => bearer(op.context) }),
-          false: httpBatchLink({
-            url: TRPC_HTTP_PATH,
-            maxURLLength: 4_000,
-            // Past the server's cap the whole batch is refused; tRPC splits larger ones.
-            maxItems: MAX_CALLS_PER_BATCH,
-            headers: ({ opList }) => bearer(opList[0].context),
-          }),
-        }),
-      }),
-    ],
-  });
-
-  const chat = new ChatStore(userId, navigator.onLine);
-  const sender = new Sender({
-    store: chat,
-    send: (input) => client.message.send.mutate(input),
-    newClientMessageId: () => crypto.randomUUID(),
-    now: () => Date.now(),
-  });
+  const { api: client, chat, sender } = parley;
+  // Shown from what was kept: until the feed is live again, this is reconnecting, not a first connect.
+  if (restored) chat.setConnection({ wasLive: true });
 
   // The query cache, typed by procedure, for use outside React.
   const queries = createTRPCQueryUtils<AppRouter>({ client, queryClient });
@@ -122,33 +102,6 @@ export function createUserRuntime(session: Session, userId: string): UserRuntime
     }
   };
 
-  const live = new LiveSync({
-    client,
-    onMessage: (message) => {
-      chat.receive(message, { fromLive: true });
-      if (!knowsConversation(message.conversationId)) void bringIn(message.conversationId);
-    },
-    onLiveChange: (isLive) => chat.setConnection({ live: isLive }),
-    onStartedWithoutResume: () => {
-      void queries.conversation.list.invalidate();
-      void queries.message.list.invalidate();
-    },
-    onStarted: () => sender.wake(),
-    onUnauthorized: async () => (await session.refresh(socketToken)) !== null,
-  });
-
-  // A new access token: reconnect the socket so it authenticates with it (connectionParams runs on
-  // every connect). The stream resumes from its last event id.
-  let lastToken = session.currentAccessToken();
-  const stopFollowingSession = session.subscribe(() => {
-    const token = session.currentAccessToken();
-    if (token && token !== lastToken) {
-      lastToken = token;
-      const connection = wsClient.connection;
-      if (connection?.state === "open") connection.ws.close(4000, "new access token");
-    }
-  });
-
   const channel = typeof BroadcastChannel !== "undefined" ? new BroadcastChannel(CONVERSATIONS_CHANNEL) : null;
   const onChannelMessage = (event: MessageEvent<{ userId: string }>) => {
     if (event.data.userId === userId) void queries.conversation.list.invalidate();
@@ -168,7 +121,7 @@ export function createUserRuntime(session: Session, userId: string): UserRuntime
   window.addEventListener("offline", onOffline);
   document.addEventListener("visibilitychange", onVisible);
 
-  live.start();
+  parley.start();
 
   return {
     userId,
@@ -176,7 +129,7 @@ export function createUserRuntime(session: Session, userId: string): UserRuntime
     queryClient,
     chat,
     sender,
-    drafts: new Map(),
+    drafts,
     announceConversationsChanged: () => channel?.postMessage({ userId }),
     dispose() {
       window.removeEventListener("online", onOnline);
@@ -184,11 +137,24 @@ export function createUserRuntime(session: Session, userId: string): UserRuntime
       document.removeEventListener("visibilitychange", onVisible);
       channel?.removeEventListener("message", onChannelMessage);
       channel?.close();
-      stopFollowingSession();
-      live.stop();
-      sender.stop();
-      void wsClient.close();
+      keptQueries.stop();
+      void parley.dispose();
       queryClient.clear();
     },
+    async forget() {
+      parley.sender.stop();
+      keptQueries.forget();
+      drafts.clear();
+      await outboxStorage.clear().catch(() => undefined);
+    },
   };
+}
+
+function localStorageOrNull(): Storage | null {
+  try {
+    return window.localStorage;
+  } catch {
+    // Refused (some private modes, or storage disabled).
+    return null;
+  }
 }

@@ -1,8 +1,8 @@
 import { useEffect, useRef, useState } from "react";
 import { useChat } from "../app/context";
 import { conversationTitle, nameWithUsername } from "../lib/conversations";
-import type { Conversation, User } from "../lib/types";
 import { trpc } from "../trpc";
+import type { Conversation, User } from "@parley/client";
 
 interface AnnouncerProps {
   conversations: Conversation[];

@@ -1,9 +1,6 @@
 import { useEffect, useId, useRef, useState, type ChangeEvent, type FormEvent, type InputHTMLAttributes, type ReactNode } from "react";
-import type { PublicClient } from "../api/public-client";
-import { describeAuthError, type AuthField, type FormErrors } from "../lib/errors";
-import type { Tokens } from "../lib/types";
-import { fullNameProblem, passwordProblem, usernameProblem } from "../lib/validation";
 import { AlertIcon, LogoMark } from "./icons";
+import { type PublicClient, describeAuthError, type AuthField, type FormErrors, type Tokens, fullNameProblem, passwordProblem, usernameProblem } from "@parley/client";
 
 type Mode = "login" | "signup";
 

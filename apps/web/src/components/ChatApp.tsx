@@ -4,8 +4,6 @@ import { RuntimeContext, useChat, useRuntime } from "../app/context";
 import type { UserRuntime } from "../app/runtime";
 import { useRoute } from "../app/use-route";
 import { CONVERSATION_LIST_INPUT, flattenConversationPages, nextConversationCursor, sortByActivity } from "../lib/conversations";
-import { newer } from "../lib/timeline";
-import type { Conversation, User } from "../lib/types";
 import { trpc } from "../trpc";
 import { Announcer } from "./Announcer";
 import { ConversationPane } from "./ConversationPane";
@@ -13,6 +11,7 @@ import { ConversationList } from "./ConversationList";
 import { EmptyPane } from "./EmptyPane";
 import { NewConversationDialog } from "./NewConversationDialog";
 import { Sidebar } from "./Sidebar";
+import { newer, type Conversation, type User } from "@parley/client";
 
 interface ChatAppProps {
   runtime: UserRuntime;

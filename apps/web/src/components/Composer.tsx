@@ -1,8 +1,7 @@
 import { useEffect, useId, useLayoutEffect, useRef, useState, type FormEvent, type KeyboardEvent } from "react";
 import { useRuntime } from "../app/context";
-import { formatCount } from "../lib/format";
-import { MAX_MESSAGE_LENGTH, checkMessage } from "../lib/validation";
 import { SendIcon } from "./icons";
+import { MAX_MESSAGE_LENGTH, checkMessage, formatCount } from "@parley/client";
 
 interface ComposerProps {
   conversationId: string;

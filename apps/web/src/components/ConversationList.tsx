@@ -1,11 +1,10 @@
 import { useEffect, useId, useRef, useState } from "react";
 import { conversationTitle, lastActivity, otherMembers } from "../lib/conversations";
-import { describeError } from "../lib/errors";
 import { formatListTime } from "../lib/format";
 import { routeHash } from "../lib/route";
-import type { Conversation, Message, User } from "../lib/types";
 import { Avatar } from "./Avatar";
 import { SearchIcon } from "./icons";
+import { describeError, type Conversation, type Message, type User } from "@parley/client";
 
 interface ConversationListProps {
   conversations: Conversation[];

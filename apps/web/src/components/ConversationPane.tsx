@@ -1,13 +1,12 @@
 import { useEffect, useId, useRef } from "react";
 import { conversationTitle, otherMembers } from "../lib/conversations";
-import { describeError, isWorthRetrying } from "../lib/errors";
-import type { Conversation, User } from "../lib/types";
 import { Avatar } from "./Avatar";
 import { Composer } from "./Composer";
 import { ConnectionBanner } from "./Connection";
 import { BackIcon } from "./icons";
 import { MessageList } from "./MessageList";
 import { trpc } from "../trpc";
+import { describeError, isWorthRetrying, type Conversation, type User } from "@parley/client";
 
 interface ConversationPaneProps {
   conversationId: string;

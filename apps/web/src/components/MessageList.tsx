@@ -1,16 +1,13 @@
 import { Fragment, memo, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from "react";
 import { useChat, useRuntime } from "../app/context";
 import { conversationTitle, displayName, otherMembers } from "../lib/conversations";
-import { describeError } from "../lib/errors";
 import { formatDayLabel, formatFull, formatTime } from "../lib/format";
 import { linkify } from "../lib/linkify";
 import { layOut } from "../lib/message-groups";
-import type { OutboxEntry } from "../lib/outbox";
-import { buildTimeline, type TimelineItem } from "../lib/timeline";
-import type { Conversation, Message, User } from "../lib/types";
 import { trpc } from "../trpc";
 import { Avatar } from "./Avatar";
 import { AlertIcon, ArrowDownIcon, ClockIcon } from "./icons";
+import { describeError, type OutboxEntry, buildTimeline, type TimelineItem, type Conversation, type Message, type User } from "@parley/client";
 
 const PAGE_SIZE = 50;
 /** Start loading older messages this close to the top. */
@@ -219,7 +216,7 @@ const MessageRow = memo(function MessageRow({ item, sender, mine, showAvatar, st
     .filter(Boolean)
     .join(" ");
   return (
-    <li className={classes} data-key={item.key} data-message-id={item.id ?? undefined} data-status={item.status}>
+    <li className={classes} data-key={item.key} data-message-id={item.id ?? undefined} data-status={item.status} data-waiting={item.waiting || undefined}>
       {showAvatar && !mine && <div className="msg__gutter">{startsGroup && <Avatar id={item.senderId} name={name} size="sm" />}</div>}
       <div className="msg__main">
         {startsGroup ? (
@@ -248,8 +245,8 @@ const MessageRow = memo(function MessageRow({ item, sender, mine, showAvatar, st
           )}
         </div>
         {item.status === "pending" && (
-          <div className="msg__status msg__status--pending">
-            <ClockIcon /> Sending…
+          <div className={`msg__status msg__status--pending${item.waiting ? " msg__status--waiting" : ""}`}>
+            <ClockIcon /> {item.waiting ? "Waiting for connection…" : "Sending…"}
           </div>
         )}
         {item.status === "failed" && (

@@ -2,11 +2,10 @@ import { keepPreviousData } from "@tanstack/react-query";
 import { useEffect, useId, useMemo, useRef, useState, type FormEvent } from "react";
 import { useRuntime } from "../app/context";
 import { CONVERSATION_LIST_INPUT, displayName, nameWithUsername } from "../lib/conversations";
-import { describeError } from "../lib/errors";
-import type { Conversation, User } from "../lib/types";
 import { trpc } from "../trpc";
 import { Avatar } from "./Avatar";
 import { CheckIcon, CloseIcon, SearchIcon } from "./icons";
+import { describeError, type Conversation, type User } from "@parley/client";
 
 interface NewConversationDialogProps {
   open: boolean;

@@ -1,9 +1,9 @@
 import type { ReactNode } from "react";
 import { displayName } from "../lib/conversations";
-import type { User } from "../lib/types";
 import { Avatar } from "./Avatar";
 import { ConnectionPill } from "./Connection";
 import { LogOutIcon, LogoMark, PlusIcon } from "./icons";
+import type { User } from "@parley/client";
 
 interface SidebarProps {
   me: User;

@@ -1,6 +1,5 @@
 // How conversations are named and ordered in the list.
-import { compareIds } from "./timeline";
-import type { Conversation, Message, User } from "./types";
+import { compareIds, type Conversation, type Message, type User } from "@parley/client";
 
 export function displayName(user: Pick<User, "fullName" | "username">): string {
   return user.fullName.trim() || user.username;

@@ -56,7 +56,3 @@ export function formatListTime(iso: string, now: Date, opts: FormatOptions = {})
   if (diff < 7) return new Intl.DateTimeFormat(opts.locale, { weekday: "short", timeZone: opts.timeZone }).format(date);
   return new Intl.DateTimeFormat(opts.locale, { day: "numeric", month: "short", timeZone: opts.timeZone }).format(date);
 }
-
-export function formatCount(n: number, locale?: string): string {
-  return new Intl.NumberFormat(locale).format(n);
-}

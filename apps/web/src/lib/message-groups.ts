@@ -1,7 +1,7 @@
 // How a timeline is laid out: a heading where the day changes, and the sender's name and time only
 // at the start of a run of messages from the same person close together in time.
 import { dayKey, type FormatOptions } from "./format";
-import type { TimelineItem } from "./timeline";
+import type { TimelineItem } from "@parley/client";
 
 /** Messages from one sender closer together than this share a header. */
 export const GROUP_GAP_MS = 5 * 60_000;

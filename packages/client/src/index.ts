@@ -1,0 +1,39 @@
+// @parley/client: what every Parley client shares, with no UI framework. Typed from AppRouter
+// (types only: no server code is bundled). Runs in browsers and in Node 20+ (pass `ws`'s WebSocket).
+export { createParleyClient, type ParleyClient, type ParleyClientOptions } from "./parley-client";
+
+export { createApiClient, type ApiClient, type ApiClientOptions, type WebSocketClass } from "./transport/api-client";
+export { authLink, tokenOf, type TokenSource } from "./transport/auth-link";
+export { createPublicClient, type PublicClient } from "./transport/public-client";
+export { TRPC_PATH, trpcHttpUrl, trpcWebSocketUrl } from "./transport/urls";
+
+export { createSession, signInWithPassword, type CreateSessionOptions, type PasswordSignIn } from "./session/create-session";
+export { browserTabs, inProcessLock, singleProcess, type LockRunner, type SessionChannel, type SessionCoordination, type SessionMessage } from "./session/coordination";
+export { Session, type RefreshOutcome, type SessionDeps, type SessionState } from "./session/session";
+export {
+  browserSessionStore,
+  localStorageStore,
+  memorySessionStore,
+  openIndexedDbStore,
+  parseStoredSession,
+  type SessionStore,
+  type StoredSession,
+} from "./session/store";
+
+export { LiveStream, type EventHandlers, type FeedDelivery, type FeedObserver, type FeedSource, type LiveStreamDeps } from "./live/live-stream";
+export { messageFeed, type LiveEvent } from "./live/message-feed";
+
+export { ChatStore, type ChatState } from "./chat/chat-store";
+export { Sender, type SendInput, type SenderDeps } from "./chat/sender";
+export { isWaiting, type Outbox, type OutboxEntry, type OutboxStatus, type StoredEntry } from "./chat/outbox";
+export { memoryOutboxStorage, type OutboxStorage } from "./chat/outbox-storage";
+export { browserOutboxStorage, type BrowserOutboxOptions } from "./chat/browser-outbox-storage";
+export { buildTimeline, clientKey, compareIds, insertMessage, newer, type TimelineItem, type TimelineSources, type TimelineStatus } from "./chat/timeline";
+
+export { backoffDelay, type BackoffOptions } from "./backoff";
+export * from "./errors";
+export { formatCount } from "./format-count";
+export { decodeJwtClaims, type JwtClaims } from "./jwt";
+export { MAX_REFRESH_LEAD_MS, REFRESH_LEAD_SHARE, isRefreshDue, refreshAt, refreshDelay, tokenTiming, type TokenTiming } from "./refresh-schedule";
+export * from "./validation";
+export type { Conversation, Message, Tokens, User } from "./types";
