@@ -16,5 +16,3 @@ export { MAX_CALLS_PER_BATCH } from "./limits.js";
 export { OWASP_MINIMUM, type PasswordCost } from "./auth/passwords.js";
 // The wire shapes - zod schemas, their limits and the DTO types - are not re-exported here: import
 // them from `@parley/api/schemas`, which imports nothing but zod (so a browser bundle may take values from it).
-/** @deprecated Import these from `@parley/api/schemas`; kept only until apps/web's lib/types.ts does. */
-export type { ConversationDto, MessageDto, TokensDto, UserDto } from "./schemas.js";

@@ -1,6 +1,9 @@
 // The wire shapes, as zod schemas (docs/api.md shows them as JSON Schema): procedure inputs are
 // parsed with them and outputs are checked against them, so a field not listed here cannot reach a client.
 import { z } from "zod";
+import { isBlankText, MAX_DISPLAY_TEXT_LENGTH, MAX_MESSAGE_LENGTH, PASSWORD_LENGTH, USERNAME_LENGTH, USERNAME_PATTERN } from "./limits.js";
+
+export { isBlankText };
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 const STORABLE = "must be valid text (no NUL characters or unpaired surrogates)";
@@ -16,15 +19,15 @@ export const messageIdSchema = z
 
 export const usernameSchema = z
   .string()
-  .min(3, "username must be 3 to 32 characters")
-  .max(32, "username must be 3 to 32 characters")
-  .regex(/^[a-zA-Z0-9_.-]+$/, "username may contain only letters, digits, _ . and -")
+  .min(USERNAME_LENGTH.min, `username must be ${USERNAME_LENGTH.min} to ${USERNAME_LENGTH.max} characters`)
+  .max(USERNAME_LENGTH.max, `username must be ${USERNAME_LENGTH.min} to ${USERNAME_LENGTH.max} characters`)
+  .regex(USERNAME_PATTERN, "username may contain only letters, digits, _ . and -")
   .transform((s) => s.toLowerCase());
 
 export const passwordSchema = z
   .string()
-  .min(8, "password must be 8 to 128 characters")
-  .max(128, "password must be 8 to 128 characters")
+  .min(PASSWORD_LENGTH.min, `password must be ${PASSWORD_LENGTH.min} to ${PASSWORD_LENGTH.max} characters`)
+  .max(PASSWORD_LENGTH.max, `password must be ${PASSWORD_LENGTH.min} to ${PASSWORD_LENGTH.max} characters`)
   .refine(isStorable, STORABLE);
 
 export const idSchema = z.string().min(1).max(64).refine(isStorable, STORABLE);
@@ -35,13 +38,8 @@ export const idSchema = z.string().min(1).max(64).refine(isStorable, STORABLE);
 // without being seen, so names and titles refuse them; message content needs some of them (the
 // zero-width joiner of emoji sequences), so there they only count as white space.
 const FORMAT_OR_CONTROL = /[\p{Cf}\p{Cc}\p{Zl}\p{Zp}]/u;
-/** Letters that render as nothing: Hangul fillers and the blank braille pattern. */
-const INVISIBLE_LETTERS = "\u115F\u1160\u3164\uFFA0\u2800";
-const BLANK = new RegExp(`^[\\s\\p{Cf}\\p{Cc}${INVISIBLE_LETTERS}]*$`, "u");
 const NO_FORMAT_CHARACTERS = "must not contain invisible formatting or control characters (such as bidi overrides or zero-width spaces)";
 
-/** True when the text shows nothing: only white space, format, control or invisible characters. */
-export const isBlankText = (s: string) => BLANK.test(s);
 export const hasFormatOrControlCharacters = (s: string) => FORMAT_OR_CONTROL.test(s);
 
 /**
@@ -63,8 +61,8 @@ export function displayTextSchema(what: string, max: number) {
     );
 }
 
-export const fullNameSchema = displayTextSchema("full name", 100);
-export const titleSchema = displayTextSchema("title", 100);
+export const fullNameSchema = displayTextSchema("full name", MAX_DISPLAY_TEXT_LENGTH);
+export const titleSchema = displayTextSchema("title", MAX_DISPLAY_TEXT_LENGTH);
 
 /** Message text: NFC, 1 to 4000 characters, and something visible in it. */
 export const messageContentSchema = z
@@ -74,8 +72,8 @@ export const messageContentSchema = z
   .pipe(
     z
       .string()
-      .min(1, "message must be 1 to 4000 characters")
-      .max(4000, "message must be 1 to 4000 characters")
+      .min(1, `message must be 1 to ${MAX_MESSAGE_LENGTH} characters`)
+      .max(MAX_MESSAGE_LENGTH, `message must be 1 to ${MAX_MESSAGE_LENGTH} characters`)
       .refine((s) => !isBlankText(s), "message must not be only white space"),
   );
 

@@ -1,24 +1,36 @@
 // The input rules of docs/api.md, checked before sending so that mistakes are explained while typing.
-// The server checks them again; these only save a round trip.
+// The server checks them again with the same rules (@parley/api/limits); these only save a round trip.
+import {
+  isBlankText,
+  MAX_DISPLAY_TEXT_LENGTH,
+  MAX_MESSAGE_LENGTH,
+  PASSWORD_LENGTH,
+  USERNAME_LENGTH,
+  USERNAME_PATTERN,
+} from "@parley/api/limits";
 import { formatCount } from "./format-count";
 
-export const MAX_MESSAGE_LENGTH = 4000;
+export { MAX_MESSAGE_LENGTH };
 /** From here on the composer shows how many characters are left. */
 export const MESSAGE_COUNTER_FROM = 3000;
 
 export function usernameProblem(username: string): string | null {
-  if (username.length < 3 || username.length > 32) return "Username must be 3 to 32 characters.";
-  if (!/^[a-zA-Z0-9_.-]+$/.test(username)) return "Use only letters, digits and the characters _ . -";
+  if (username.length < USERNAME_LENGTH.min || username.length > USERNAME_LENGTH.max) {
+    return `Username must be ${USERNAME_LENGTH.min} to ${USERNAME_LENGTH.max} characters.`;
+  }
+  if (!USERNAME_PATTERN.test(username)) return "Use only letters, digits and the characters _ . -";
   return null;
 }
 
 export function passwordProblem(password: string): string | null {
-  if (password.length < 8 || password.length > 128) return "Password must be 8 to 128 characters.";
+  if (password.length < PASSWORD_LENGTH.min || password.length > PASSWORD_LENGTH.max) {
+    return `Password must be ${PASSWORD_LENGTH.min} to ${PASSWORD_LENGTH.max} characters.`;
+  }
   return null;
 }
 
 export function fullNameProblem(fullName: string): string | null {
-  return fullName.trim().length > 100 ? "Full name must be at most 100 characters." : null;
+  return fullName.trim().length > MAX_DISPLAY_TEXT_LENGTH ? `Full name must be at most ${MAX_DISPLAY_TEXT_LENGTH} characters.` : null;
 }
 
 export interface ComposerCheck {
@@ -29,17 +41,11 @@ export interface ComposerCheck {
   counter: string | null;
 }
 
-/**
- * Shows nothing: white space, format, control or invisible characters only. The server refuses
- * such a message (isBlankText in packages/api/src/schemas.ts); keep the two alike.
- */
-const BLANK = /^[\s\p{Cf}\p{Cc}\u115F\u1160\u3164\uFFA0\u2800]*$/u;
-
 export function checkMessage(text: string, locale?: string): ComposerCheck {
   // The server counts the text after NFC normalisation, which can change its length.
   const length = text.normalize("NFC").length;
   const tooLong = length > MAX_MESSAGE_LENGTH;
   const counter =
     length >= MESSAGE_COUNTER_FROM || tooLong ? `${formatCount(length, locale)} / ${formatCount(MAX_MESSAGE_LENGTH, locale)}` : null;
-  return { sendable: !BLANK.test(text) && !tooLong, tooLong, counter };
+  return { sendable: !isBlankText(text) && !tooLong, tooLong, counter };
 }
