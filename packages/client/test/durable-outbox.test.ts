@@ -115,6 +115,9 @@ describe("a durable outbox", () => {
       for (const call of calls) call.reject(offline());
       await vi.advanceTimersByTimeAsync(1_000);
     }
+    // An attempt the last second started fails too, so that the sender is waiting, not sending.
+    for (const call of calls) call.reject(offline());
+    await vi.advanceTimersByTimeAsync(0);
     expect(store.getState().outbox).toMatchObject([{ status: "pending", error: null }]);
     const attempts = calls.length;
     expect(attempts).toBeGreaterThan(6);
