@@ -14,6 +14,10 @@ export default {
   testFiles: ["test/!(api-reference).test.ts"],
   mutate: ["src/auth/**/*.ts", "src/domain/**/*.ts", "src/live/**/*.ts"],
   // Reruns test only what changed since the last run (the file lives under the gitignored reports/).
+  // Mutants that run only while modules load (constants) would each need every test file reloaded
+  // and rerun, which took three quarters of the time here; they are reported as ignored instead.
+  // A full run: pnpm mutate --ignoreStatic false
+  ignoreStatic: true,
   incremental: true,
   incrementalFile: "reports/stryker-incremental.json",
   reporters: ["clear-text", "progress", "html"],
