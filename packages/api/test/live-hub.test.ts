@@ -172,6 +172,66 @@ describe("LiveHub ordering across instances", () => {
     expect(hub.lastDeliveredId).toBe(4n);
   });
 
+  it("a resync event alone starts the read of what was missed", async () => {
+    const alice = hub.open("alice");
+    await publishMessage(1, ["alice"]);
+    storeOnly(2, ["alice"]);
+    await idsIn(alice);
+    await bus.publish({ type: "resync" });
+    const taken = await alice.take(AbortSignal.timeout(2_000));
+    expect(taken.map((m) => m.id)).toEqual(["2"]);
+  });
+
+  it.each([1_000, 1_200])("catches up on %i missed messages page by page, each once and in order", async (count) => {
+    const alice = hub.open("alice");
+    for (let id = 1; id <= count; id++) storeOnly(id, ["alice"]);
+    await hub.catchUp();
+    const ids = await idsIn(alice);
+    expect(ids).toHaveLength(count);
+    expect(ids.at(0)).toBe("1");
+    expect(ids.at(-1)).toBe(String(count));
+    expect(hub.lastDeliveredId).toBe(BigInt(count));
+  });
+
+  it("holds live events that arrive during a catch-up and delivers them after it, in order", async () => {
+    const alice = hub.open("alice");
+    storeOnly(1, ["alice"]);
+    const catchingUp = hub.catchUp();
+    await publishMessage(2, ["alice"]);
+    await catchingUp;
+    await afterGapFill();
+    expect(await idsIn(alice)).toEqual(["1", "2"]);
+  });
+
+  it("ignores an event for a message at or below the last one delivered", async () => {
+    const alice = hub.open("alice");
+    await publishMessage(1, ["alice"]);
+    await publishMessage(2, ["alice"]);
+    await bus.publish({ type: "message", message: messageDto(2), recipientIds: ["alice"], prevId: "1" });
+    await bus.publish({ type: "message", message: messageDto(1), recipientIds: ["alice"], prevId: "0" });
+    expect(await idsIn(alice)).toEqual(["1", "2"]);
+  });
+
+  it("reports a failed database read to its error handler", async () => {
+    const errors: unknown[] = [];
+    hub.close();
+    hub = new LiveHub(bus, log, (error) => errors.push(error));
+    logFailures = 1;
+    storeOnly(1, ["alice"]);
+    await hub.catchUp();
+    expect(errors).toHaveLength(1);
+    expect(String(errors[0])).toContain("database unavailable");
+  });
+
+  it("reads nothing more once closed", async () => {
+    const alice = hub.open("alice");
+    storeOnly(1, ["alice"]);
+    hub.close();
+    await hub.catchUp();
+    expect(hub.lastDeliveredId).toBe(0n);
+    expect(await idsIn(alice)).toEqual([]);
+  });
+
   it("starts after the newest stored message: older ones are left to backfill", async () => {
     storeOnly(1, ["alice"]);
     storeOnly(2, ["alice"]);
