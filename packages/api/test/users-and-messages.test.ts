@@ -20,6 +20,7 @@ const people = [
   ["boxb", "Box B"],
   ["carl", "Annabel Carl"],
   ["dora", "Dora Explorer"],
+  ["eve", "Back\\slash Eve"],
 ] as const;
 
 beforeAll(async () => {
@@ -75,6 +76,11 @@ describe("user.search", () => {
     expect(await search("anna_")).toEqual(["anna_b"]);
     expect(await search("%")).toEqual([]);
     expect(await search("_")).toEqual([]);
+  });
+
+  it("takes the escape character itself literally", async () => {
+    expect(await search("back\\s")).toEqual(["eve"]);
+    expect(await search("back\\x")).toEqual([]);
   });
 
   it("returns at most `limit` users", async () => {
