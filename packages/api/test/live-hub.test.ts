@@ -10,10 +10,15 @@ let hub: LiveHub;
 /** What the database holds, as the hub's MessageLog reads it. */
 let stored: { message: MessageDto; recipientIds: string[] }[];
 let logFailures: number;
+/** Calls of log.after(), and a hook run at each (to act in the middle of a catch-up). */
+let reads: number;
+let onRead: (() => void) | null;
 
 const log: MessageLog = {
   latestId: async () => BigInt(stored.at(-1)?.message.id ?? 0),
   async after(afterId, limit) {
+    reads += 1;
+    onRead?.();
     if (logFailures > 0) {
       logFailures -= 1;
       throw new Error("database unavailable");
@@ -26,6 +31,8 @@ beforeEach(() => {
   bus = new InProcessEventBus();
   stored = [];
   logFailures = 0;
+  reads = 0;
+  onRead = null;
   hub = new LiveHub(bus, log);
 });
 
@@ -221,6 +228,33 @@ describe("LiveHub ordering across instances", () => {
     await hub.catchUp();
     expect(errors).toHaveLength(1);
     expect(String(errors[0])).toContain("database unavailable");
+  });
+
+  it("stops reading the database once a gap is filled", async () => {
+    const alice = hub.open("alice");
+    storeOnly(1, ["alice"]);
+    await publishMessage(2, ["alice"]);
+    await afterGapFill();
+    expect(await idsIn(alice)).toEqual(["1", "2"]);
+    const readsAfterFill = reads;
+    await afterGapFill();
+    expect(reads).toBe(readsAfterFill);
+  });
+
+  it("stops a catch-up between pages when the hub is closed", async () => {
+    for (let id = 1; id <= 1_200; id++) storeOnly(id, ["alice"]);
+    onRead = () => {
+      if (reads === 1) hub.close();
+    };
+    await hub.catchUp();
+    expect(reads).toBe(1);
+  });
+
+  it("release of a queue after close() is harmless", () => {
+    const alice = hub.open("alice");
+    hub.close();
+    expect(() => hub.release("alice", alice)).not.toThrow();
+    expect(hub.subscriptionCount).toBe(0);
   });
 
   it("reads nothing more once closed", async () => {
