@@ -264,6 +264,14 @@ describe("logout", () => {
   });
 });
 
+describe("auth.me", () => {
+  it("with a valid token of a user that no longer exists is UNAUTHORIZED", async () => {
+    const services = await servicesWith();
+    const token = services.tokens.issueAccess("deleted-user", "session-of-deleted-user");
+    expect(await codeOf(callerFor(services, { token }).auth.me())).toBe("UNAUTHORIZED");
+  });
+});
+
 describe("refresh", () => {
   /** A refresh token signed with the server's secret, for claims the server never issues. */
   function refreshTokenByHand(claims: { sub: string; sid: string; jti: string }): string {

@@ -117,6 +117,27 @@ describe("message.live", () => {
     expect(await live).toEqual([after.id]);
   });
 
+  it("receives, when the hub catches up, messages stored without an event, in order and only its own", async () => {
+    const stream = await open(connect(bob).caller);
+    const first = stream.next();
+    await subscriptions(1);
+    // Stored by another instance whose events never arrived: more than one page of the hub's reads.
+    const before = services.hub.lastDeliveredId;
+    await database.db.prisma.message.createMany({
+      data: Array.from({ length: 510 }, (_, i) => ({
+        conversationId: i % 2 === 0 ? shared : aliceAndCarol,
+        senderId: alice,
+        content: `unannounced ${i}`,
+        clientMessageId: `unannounced-${i}`,
+      })),
+    });
+    const expected = await database.db.prisma.message.findMany({ where: { conversationId: shared, id: { gt: before } }, orderBy: { id: "asc" } });
+    await services.hub.catchUp();
+    const ids = [((await first).value as [string, MessageDto, symbol])[0], ...(await nextIds(stream, expected.length - 1))];
+    expect(ids).toEqual(expected.map((m) => m.id.toString()));
+    expect(services.hub.lastDeliveredId).toBe((await database.db.prisma.message.findFirstOrThrow({ orderBy: { id: "desc" } })).id);
+  });
+
   it("ends with UNAUTHORIZED when its session is revoked on any instance", async () => {
     const connection = connect(bob);
     const stream = await open(connection.caller);

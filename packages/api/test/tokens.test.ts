@@ -170,6 +170,17 @@ describe("tokens not issued by this service", () => {
   });
 });
 
+describe("a secret given as bytes", () => {
+  it("signs and verifies like the same secret given as a string", () => {
+    const fromBytes = new TokenService(
+      { secret: Buffer.from(TEST_SECRET), accessTtlSeconds: ACCESS_TTL, refreshTtlSeconds: defaultApiConfig.refreshTtlSeconds },
+      clock,
+    );
+    expect(tokens.verifyAccess(fromBytes.issueAccess(USER, SESSION))).toMatchObject({ userId: USER, sessionId: SESSION });
+    expect(fromBytes.verifyAccess(signByHand(accessPayload()))).toMatchObject({ userId: USER });
+  });
+});
+
 describe("refresh tokens not issued by this service", () => {
   it("are accepted when signed by hand exactly as the service signs them", () => {
     expect(tokens.verifyRefresh(signByHand(refreshPayload()))).toEqual({
