@@ -5,7 +5,7 @@ import { noImportCycle } from "./eslint/no-import-cycle.js";
 
 export default tseslint.config(
   {
-    ignores: ["**/node_modules/**", "**/dist/**", "**/generated/**", "**/.turbo/**", "**/coverage/**", "**/screenshots/**"],
+    ignores: ["**/node_modules/**", "**/dist/**", "**/generated/**", "**/.turbo/**", "**/coverage/**", "**/screenshots/**", "**/.stryker-tmp/**", "**/reports/**"],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,

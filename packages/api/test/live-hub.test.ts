@@ -10,10 +10,15 @@ let hub: LiveHub;
 /** What the database holds, as the hub's MessageLog reads it. */
 let stored: { message: MessageDto; recipientIds: string[] }[];
 let logFailures: number;
+/** Calls of log.after(), and a hook run at each (to act in the middle of a catch-up). */
+let reads: number;
+let onRead: (() => void) | null;
 
 const log: MessageLog = {
   latestId: async () => BigInt(stored.at(-1)?.message.id ?? 0),
   async after(afterId, limit) {
+    reads += 1;
+    onRead?.();
     if (logFailures > 0) {
       logFailures -= 1;
       throw new Error("database unavailable");
@@ -26,6 +31,8 @@ beforeEach(() => {
   bus = new InProcessEventBus();
   stored = [];
   logFailures = 0;
+  reads = 0;
+  onRead = null;
   hub = new LiveHub(bus, log);
 });
 
@@ -170,6 +177,93 @@ describe("LiveHub ordering across instances", () => {
     await hub.catchUp();
     expect(await idsIn(alice)).toEqual(["1", "2", "4"]);
     expect(hub.lastDeliveredId).toBe(4n);
+  });
+
+  it("a resync event alone starts the read of what was missed", async () => {
+    const alice = hub.open("alice");
+    await publishMessage(1, ["alice"]);
+    storeOnly(2, ["alice"]);
+    await idsIn(alice);
+    await bus.publish({ type: "resync" });
+    const taken = await alice.take(AbortSignal.timeout(2_000));
+    expect(taken.map((m) => m.id)).toEqual(["2"]);
+  });
+
+  it.each([1_000, 1_200])("catches up on %i missed messages page by page, each once and in order", async (count) => {
+    const alice = hub.open("alice");
+    for (let id = 1; id <= count; id++) storeOnly(id, ["alice"]);
+    await hub.catchUp();
+    const ids = await idsIn(alice);
+    expect(ids).toHaveLength(count);
+    expect(ids.at(0)).toBe("1");
+    expect(ids.at(-1)).toBe(String(count));
+    expect(hub.lastDeliveredId).toBe(BigInt(count));
+  });
+
+  it("holds live events that arrive during a catch-up and delivers them after it, in order", async () => {
+    const alice = hub.open("alice");
+    storeOnly(1, ["alice"]);
+    const catchingUp = hub.catchUp();
+    await publishMessage(2, ["alice"]);
+    await catchingUp;
+    await afterGapFill();
+    expect(await idsIn(alice)).toEqual(["1", "2"]);
+  });
+
+  it("ignores an event for a message at or below the last one delivered", async () => {
+    const alice = hub.open("alice");
+    await publishMessage(1, ["alice"]);
+    await publishMessage(2, ["alice"]);
+    await bus.publish({ type: "message", message: messageDto(2), recipientIds: ["alice"], prevId: "1" });
+    await bus.publish({ type: "message", message: messageDto(1), recipientIds: ["alice"], prevId: "0" });
+    expect(await idsIn(alice)).toEqual(["1", "2"]);
+  });
+
+  it("reports a failed database read to its error handler", async () => {
+    const errors: unknown[] = [];
+    hub.close();
+    hub = new LiveHub(bus, log, (error) => errors.push(error));
+    logFailures = 1;
+    storeOnly(1, ["alice"]);
+    await hub.catchUp();
+    expect(errors).toHaveLength(1);
+    expect(String(errors[0])).toContain("database unavailable");
+  });
+
+  it("stops reading the database once a gap is filled", async () => {
+    const alice = hub.open("alice");
+    storeOnly(1, ["alice"]);
+    await publishMessage(2, ["alice"]);
+    await afterGapFill();
+    expect(await idsIn(alice)).toEqual(["1", "2"]);
+    const readsAfterFill = reads;
+    await afterGapFill();
+    expect(reads).toBe(readsAfterFill);
+  });
+
+  it("stops a catch-up between pages when the hub is closed", async () => {
+    for (let id = 1; id <= 1_200; id++) storeOnly(id, ["alice"]);
+    onRead = () => {
+      if (reads === 1) hub.close();
+    };
+    await hub.catchUp();
+    expect(reads).toBe(1);
+  });
+
+  it("release of a queue after close() is harmless", () => {
+    const alice = hub.open("alice");
+    hub.close();
+    expect(() => hub.release("alice", alice)).not.toThrow();
+    expect(hub.subscriptionCount).toBe(0);
+  });
+
+  it("reads nothing more once closed", async () => {
+    const alice = hub.open("alice");
+    storeOnly(1, ["alice"]);
+    hub.close();
+    await hub.catchUp();
+    expect(hub.lastDeliveredId).toBe(0n);
+    expect(await idsIn(alice)).toEqual([]);
   });
 
   it("starts after the newest stored message: older ones are left to backfill", async () => {

@@ -67,3 +67,30 @@ it("stores sends that arrive in the same turn of the event loop in one transacti
   await Promise.all(Array.from({ length: 10 }, (_, i) => counted.write(message(`turn-${i}`), [senderId])));
   expect(inserts).toEqual([10]);
 });
+
+it("answers a send as stored when publishing fails, and reports the failure", async () => {
+  const bus = new InProcessEventBus();
+  bus.publish = () => Promise.reject(new Error("redis is down"));
+  const failures: unknown[] = [];
+  const writer = new MessageWriter(database.db, bus, (error) => failures.push(error));
+  const written = await writer.write(message("unpublished"), [senderId]);
+  expect(written).toMatchObject({ created: true, message: { content: "unpublished" } });
+  expect(failures).toHaveLength(1);
+  expect(await database.db.prisma.message.count({ where: { clientMessageId: "unpublished" } })).toBe(1);
+});
+
+it("stores more sends than one transaction takes, in order, and answers each", async () => {
+  const { writer, events } = setup();
+  const sends = Array.from({ length: 230 }, (_, i) => writer.write(message(`many-${i}`), [senderId]));
+  const written = await Promise.all(sends);
+  expect(written.map((w) => w.message.content)).toEqual(Array.from({ length: 230 }, (_, i) => `many-${i}`));
+  expect(events.map((e) => e.message.id)).toEqual(written.map((w) => w.message.id));
+  for (const [i, event] of events.entries()) if (i > 0) expect(event.prevId).toBe(events[i - 1]?.message.id);
+});
+
+it("rejects every send of a batch the database refuses, and stores the next batch", async () => {
+  const { writer } = setup();
+  const refused = writer.write({ ...message("no-such-conversation"), conversationId: "missing" }, [senderId]);
+  await expect(refused).rejects.toThrow();
+  await expect(writer.write(message("after-refusal"), [senderId])).resolves.toMatchObject({ created: true });
+});

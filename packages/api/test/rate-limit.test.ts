@@ -41,6 +41,31 @@ describe("WindowCounter", () => {
     expect(counter.take("alice")).toBe(0);
   });
 
+  it("starts a new window at the first event after one has passed, and counts from there", () => {
+    takeTimes("alice", LIMIT.max);
+    clock.advanceSeconds(LIMIT.windowSeconds + 30);
+    expect(takeTimes("alice", LIMIT.max)).toEqual([0, 0, 0]);
+    clock.advanceSeconds(10);
+    expect(counter.take("alice")).toBe(LIMIT.windowSeconds - 10);
+  });
+
+  it("refund() gives back an event that take() counted", () => {
+    takeTimes("alice", LIMIT.max);
+    counter.refund("alice");
+    expect(takeTimes("alice", 2)).toEqual([0, 60]);
+  });
+
+  it("refund() never takes a key below zero events", () => {
+    counter.take("alice");
+    counter.refund("alice", 5);
+    expect(takeTimes("alice", LIMIT.max + 1)).toEqual([0, 0, 0, 60]);
+  });
+
+  it("refund() of a key with nothing counted counts nothing", () => {
+    counter.refund("alice");
+    expect(takeTimes("alice", LIMIT.max + 1)).toEqual([0, 0, 0, 60]);
+  });
+
   it("retryAfter alone does not count as an event", () => {
     for (let i = 0; i < 10; i += 1) counter.retryAfter("alice");
     expect(takeTimes("alice", LIMIT.max)).toEqual([0, 0, 0]);
@@ -63,6 +88,30 @@ describe("WindowCounter with maxKeys", () => {
     const bounded = new WindowCounter({ max: 1, windowSeconds: 3600 }, clock, 2);
     for (const key of ["a", "b", "c"]) bounded.record(key);
     expect([bounded.retryAfter("a"), bounded.retryAfter("b") > 0, bounded.retryAfter("c") > 0]).toEqual([0, true, true]);
+  });
+});
+
+describe("RedisLimiterStore while Redis cannot be reached", () => {
+  // Nothing listens on port 1: every command fails at once, as while Redis is down.
+  let store: RedisLimiterStore;
+  let errors: unknown[];
+  beforeEach(() => {
+    errors = [];
+    store = new RedisLimiterStore({ url: "redis://127.0.0.1:1", keyPrefix: `parley:test:${randomUUID()}`, onError: (error) => errors.push(error) });
+    return () => store.close();
+  });
+
+  it("ready() gives up after its timeout with an error that says so", async () => {
+    await expect(store.ready(100)).rejects.toThrow(/not become ready/);
+    expect(errors.length).toBeGreaterThan(0);
+  });
+
+  it("limits each instance from memory instead of refusing everything", async () => {
+    await store.ready(100).catch(() => undefined);
+    const limiter = store.limiter("down", LIMIT);
+    expect([await limiter.take("k"), await limiter.take("k"), await limiter.take("k")]).toEqual([0, 0, 0]);
+    expect(await limiter.take("k")).toBeGreaterThan(0);
+    expect(await limiter.take("other")).toBe(0);
   });
 });
 

@@ -42,6 +42,15 @@ function accessPayload(overrides: jwt.JwtPayload = {}): jwt.JwtPayload {
   return { sid: SESSION, sub: USER, iss: "parley", aud: "parley:access", iat, exp: iat + ACCESS_TTL, ...overrides };
 }
 
+const TOKEN_ID = "token-1";
+
+/** Refresh-token claims as TokenService writes them. */
+function refreshPayload(overrides: jwt.JwtPayload = {}): jwt.JwtPayload {
+  const iat = nowSeconds();
+  const exp = iat + defaultApiConfig.refreshTtlSeconds;
+  return { sid: SESSION, sub: USER, jti: TOKEN_ID, iss: "parley", aud: "parley:refresh", iat, exp, ...overrides };
+}
+
 function signByHand(payload: jwt.JwtPayload, options: { secret?: string; algorithm?: jwt.Algorithm } = {}): string {
   return jwt.sign(payload, options.secret ?? TEST_SECRET, { algorithm: options.algorithm ?? "HS256" });
 }
@@ -88,6 +97,18 @@ describe("refresh tokens", () => {
     expect(lifetimeSecondsOf(tokens.issueRefresh(USER, SESSION).token)).toBe(7 * 24 * 60 * 60);
   });
 
+  it("report an expiry, for the stored row, that matches the token's own", () => {
+    const issued = tokens.issueRefresh(USER, SESSION);
+    expect(issued.expiresAt.getTime()).toBe((nowSeconds() + defaultApiConfig.refreshTtlSeconds) * 1000);
+    expect(tokens.verifyRefresh(issued.token)?.expiresAt).toBe(issued.expiresAt.getTime() / 1000);
+  });
+
+  it("are refused once the clock passes their expiry", () => {
+    const { token } = tokens.issueRefresh(USER, SESSION);
+    clock.advanceSeconds(defaultApiConfig.refreshTtlSeconds + 1);
+    expect(tokens.verifyRefresh(token)).toBeNull();
+  });
+
   it("get a different token id each time", () => {
     expect(tokens.issueRefresh(USER, SESSION).tokenId).not.toBe(tokens.issueRefresh(USER, SESSION).tokenId);
   });
@@ -132,6 +153,56 @@ describe("tokens not issued by this service", () => {
     const { sid: _sid, ...withoutSession } = accessPayload();
     expect(tokens.verifyAccess(signByHand(withoutSession))).toBeNull();
   });
+
+  // jsonwebtoken checks `exp` only when it is present: without this check such a token never expires.
+  it("are refused without an expiry", () => {
+    const { exp: _exp, ...withoutExpiry } = accessPayload();
+    expect(tokens.verifyAccess(signByHand(withoutExpiry))).toBeNull();
+  });
+
+  it("are refused without a subject", () => {
+    const { sub: _sub, ...withoutSubject } = accessPayload();
+    expect(tokens.verifyAccess(signByHand(withoutSubject))).toBeNull();
+  });
+
+  it("are refused with a subject that is not a string", () => {
+    expect(tokens.verifyAccess(signByHand(accessPayload({ sub: 42 as unknown as string })))).toBeNull();
+  });
+});
+
+describe("a secret given as bytes", () => {
+  it("signs and verifies like the same secret given as a string", () => {
+    const fromBytes = new TokenService(
+      { secret: Buffer.from(TEST_SECRET), accessTtlSeconds: ACCESS_TTL, refreshTtlSeconds: defaultApiConfig.refreshTtlSeconds },
+      clock,
+    );
+    expect(tokens.verifyAccess(fromBytes.issueAccess(USER, SESSION))).toMatchObject({ userId: USER, sessionId: SESSION });
+    expect(fromBytes.verifyAccess(signByHand(accessPayload()))).toMatchObject({ userId: USER });
+  });
+});
+
+describe("refresh tokens not issued by this service", () => {
+  it("are accepted when signed by hand exactly as the service signs them", () => {
+    expect(tokens.verifyRefresh(signByHand(refreshPayload()))).toEqual({
+      userId: USER,
+      sessionId: SESSION,
+      tokenId: TOKEN_ID,
+      expiresAt: nowSeconds() + defaultApiConfig.refreshTtlSeconds,
+    });
+  });
+
+  it.each(["jti", "sid", "exp", "sub"] as const)("are refused without %s", (claim) => {
+    const { [claim]: _dropped, ...rest } = refreshPayload();
+    expect(tokens.verifyRefresh(signByHand(rest))).toBeNull();
+  });
+
+  it("are refused with a token id that is not a string", () => {
+    expect(tokens.verifyRefresh(signByHand(refreshPayload({ jti: 7 as unknown as string })))).toBeNull();
+  });
+
+  it("are refused with the access audience", () => {
+    expect(tokens.verifyRefresh(signByHand(refreshPayload({ aud: "parley:access" })))).toBeNull();
+  });
 });
 
 describe("malformed tokens", () => {
@@ -143,6 +214,15 @@ describe("malformed tokens", () => {
   ])("%s is refused", (_name, token) => {
     expect(tokens.verifyAccess(token)).toBeNull();
     expect(tokens.verifyRefresh(token)).toBeNull();
+  });
+
+  it("a correctly signed token of exactly 4 KB is still accepted", () => {
+    // base64url grows in steps of four characters, so the padding is found by trying the few lengths around it.
+    const withPadding = (length: number) => signByHand(accessPayload({ padding: "p".repeat(length) }));
+    const guess = Math.floor(((4096 - withPadding(0).length) * 3) / 4);
+    const token = [0, 1, 2, 3, -1, -2, -3].map((delta) => withPadding(guess + delta)).find((t) => t.length === 4096);
+    expect(token).toBeDefined();
+    expect(tokens.verifyAccess(token ?? "")).not.toBeNull();
   });
 
   it("a correctly signed token longer than 4 KB is refused", () => {

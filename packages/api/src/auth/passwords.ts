@@ -76,7 +76,12 @@ export class PasswordHasher {
    * known user with a wrong password, so timing does not reveal which names exist.
    */
   async verifyDummy(password: string): Promise<false> {
-    this.dummyHash ??= this.hash("parley-dummy-password-for-timing", "login");
+    // A failed computation (the hasher was busy) is not kept: every later unknown-user login would
+    // fail the same way, unlike a known user's, which would tell the two apart.
+    this.dummyHash ??= this.hash("parley-dummy-password-for-timing", "login").catch((error: unknown) => {
+      this.dummyHash = undefined;
+      throw error;
+    });
     await this.verify(await this.dummyHash, password);
     return false;
   }

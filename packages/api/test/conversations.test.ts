@@ -1,0 +1,223 @@
+// Conversations as their members see them through the procedures: one direct conversation per pair
+// of people however and whenever it is created, the creation limits and what a refused creation
+// gives back, and the list in activity order, page by page. Real SQLite.
+import { randomUUID } from "node:crypto";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import type { Limiter } from "../src/auth/rate-limit.js";
+import { createContext, createServices, defaultApiConfig, type ApiConfig, type Services } from "../src/context.js";
+import { InProcessEventBus } from "../src/live/event-bus.js";
+import { createCaller } from "../src/root.js";
+import { MEMBERS_IN_LIST } from "../src/schemas.js";
+import { openTestDatabase, testConfig, trpcErrorOf, type TestDatabase } from "./helpers.js";
+
+let database: TestDatabase;
+const opened: Services[] = [];
+
+beforeAll(async () => {
+  database = await openTestDatabase();
+});
+
+afterEach(() => {
+  for (const services of opened.splice(0)) services.close();
+});
+
+afterAll(async () => {
+  await database.dispose();
+});
+
+async function servicesWith(limits: Partial<ApiConfig["limits"]> = {}): Promise<Services> {
+  const config = testConfig({ limits: { ...defaultApiConfig.limits, ...limits } });
+  const services = await createServices({ db: database.db, bus: new InProcessEventBus(), config });
+  opened.push(services);
+  return services;
+}
+
+/** A user stored directly: how the account was made is not what these tests are about. */
+async function newUser(): Promise<string> {
+  const username = `u${randomUUID().slice(0, 8)}`;
+  const user = await database.db.prisma.user.create({ data: { username, fullName: username, passwordHash: "unused" }, select: { id: true } });
+  return user.id;
+}
+
+function callerOf(services: Services, userId: string) {
+  return createCaller(createContext(services, services.tokens.issueAccess(userId, `session-of-${userId}`)));
+}
+
+async function codeOf(call: Promise<unknown>): Promise<string> {
+  return (await trpcErrorOf(call)).code;
+}
+
+describe("a direct conversation", () => {
+  it("is made once per pair: asking again, from either side, returns it without counting", async () => {
+    const services = await servicesWith({ conversationsPerUser: { max: 1, windowSeconds: 600 } });
+    const [alice, bob] = [await newUser(), await newUser()];
+    const created = await callerOf(services, alice).conversation.create({ memberIds: [bob] });
+    expect(created).toMatchObject({ isDirect: true, title: null, memberCount: 2 });
+    await expect(callerOf(services, alice).conversation.create({ memberIds: [bob, alice, bob] })).resolves.toMatchObject({ id: created.id });
+    await expect(callerOf(services, bob).conversation.create({ memberIds: [alice] })).resolves.toMatchObject({ id: created.id });
+  });
+
+  it("with a title is a group of two, made anew each time", async () => {
+    const services = await servicesWith();
+    const [alice, bob] = [await newUser(), await newUser()];
+    const first = await callerOf(services, alice).conversation.create({ title: "Plans", memberIds: [bob] });
+    const second = await callerOf(services, alice).conversation.create({ title: "Plans", memberIds: [bob] });
+    expect(first).toMatchObject({ isDirect: false, title: "Plans" });
+    expect(second.id).not.toBe(first.id);
+  });
+
+  it("created by both people at the same moment is one conversation, and the one that lost gets its counts back", async () => {
+    const services = await servicesWith({
+      conversationsPerUser: { max: 1, windowSeconds: 600 },
+      conversationMembersPerUser: { max: 2, windowSeconds: 600 },
+    });
+    const [alice, bob, carol] = [await newUser(), await newUser(), await newUser()];
+    // Alice's create is held just after it found no conversation; Bob's runs to the end meanwhile.
+    const members = services.conversationMembersByUser;
+    let releaseAlice = () => {};
+    const aliceHeld = new Promise<void>((resolve) => (releaseAlice = resolve));
+    let aliceArrived = () => {};
+    const aliceAtGate = new Promise<void>((resolve) => (aliceArrived = resolve));
+    const gated: Limiter = {
+      ...members,
+      take: async (key, points) => {
+        if (key === alice) {
+          aliceArrived();
+          await aliceHeld;
+        }
+        return members.take(key, points);
+      },
+    };
+    services.conversationMembersByUser = gated;
+    const alicesCreate = callerOf(services, alice).conversation.create({ memberIds: [bob] });
+    await aliceAtGate;
+    const bobs = await callerOf(services, bob).conversation.create({ memberIds: [alice] });
+    releaseAlice();
+    const alices = await alicesCreate;
+    expect(alices).toEqual(bobs);
+    expect(await database.db.prisma.conversationMember.count({ where: { conversationId: bobs.id } })).toBe(2);
+    // Alice's creation and its member were given back: she can still make one group of two others.
+    await expect(callerOf(services, alice).conversation.create({ memberIds: [bob, carol] })).resolves.toMatchObject({ memberCount: 3 });
+  });
+});
+
+describe("creation limits", () => {
+  it("too many members for the caller's budget is BAD_REQUEST and counts nothing", async () => {
+    const services = await servicesWith({
+      conversationsPerUser: { max: 1, windowSeconds: 600 },
+      conversationMembersPerUser: { max: 2, windowSeconds: 600 },
+    });
+    const [alice, bob, carol, dave] = [await newUser(), await newUser(), await newUser(), await newUser()];
+    const error = await trpcErrorOf(callerOf(services, alice).conversation.create({ memberIds: [bob, carol, dave] }));
+    expect(error.code).toBe("BAD_REQUEST");
+    expect(error.message).toContain("at most 2 other members");
+    await expect(callerOf(services, alice).conversation.create({ memberIds: [bob, carol] })).resolves.toMatchObject({ memberCount: 3 });
+  });
+
+  it("a creation refused for its members gives back its count of conversations", async () => {
+    const services = await servicesWith({
+      conversationsPerUser: { max: 2, windowSeconds: 600 },
+      conversationMembersPerUser: { max: 2, windowSeconds: 600 },
+    });
+    const [alice, bob, carol] = [await newUser(), await newUser(), await newUser()];
+    await callerOf(services, alice).conversation.create({ title: "one", memberIds: [bob] });
+    const refused = await trpcErrorOf(callerOf(services, alice).conversation.create({ title: "two", memberIds: [bob, carol] }));
+    expect(refused.code).toBe("TOO_MANY_REQUESTS");
+    expect(refused.message).toMatch(/members/);
+    await expect(callerOf(services, alice).conversation.create({ title: "three", memberIds: [carol] })).resolves.toMatchObject({ memberCount: 2 });
+  });
+
+  it("past the number of conversations is TOO_MANY_REQUESTS", async () => {
+    const services = await servicesWith({ conversationsPerUser: { max: 1, windowSeconds: 600 } });
+    const [alice, bob] = [await newUser(), await newUser()];
+    await callerOf(services, alice).conversation.create({ title: "one", memberIds: [bob] });
+    const error = await trpcErrorOf(callerOf(services, alice).conversation.create({ title: "two", memberIds: [bob] }));
+    expect(error.code).toBe("TOO_MANY_REQUESTS");
+    expect(error.message).toMatch(/conversations/);
+  });
+
+  it("a member who does not exist creates nothing and gives the counts back", async () => {
+    const services = await servicesWith({
+      conversationsPerUser: { max: 1, windowSeconds: 600 },
+      conversationMembersPerUser: { max: 1, windowSeconds: 600 },
+    });
+    const [alice, bob] = [await newUser(), await newUser()];
+    expect(await codeOf(callerOf(services, alice).conversation.create({ memberIds: ["no-such-user"] }))).toBe("BAD_REQUEST");
+    expect(await database.db.prisma.conversationMember.count({ where: { userId: alice } })).toBe(0);
+    await expect(callerOf(services, alice).conversation.create({ memberIds: [bob] })).resolves.toMatchObject({ memberCount: 2 });
+  });
+});
+
+describe("conversation.list", () => {
+  /** Sets when a conversation was made, and adds a message at `messageAt` if given. */
+  async function conversationAt(services: Services, owner: string, createdAt: number, messageAt?: number): Promise<string> {
+    const { id } = await callerOf(services, owner).conversation.create({ title: `at ${createdAt}`, memberIds: [await newUser()] });
+    await database.db.prisma.conversation.update({ where: { id }, data: { createdAt: new Date(createdAt) } });
+    if (messageAt !== undefined) {
+      const message = await callerOf(services, owner).message.send({ conversationId: id, content: "hi", clientMessageId: randomUUID() });
+      await database.db.prisma.message.update({ where: { id: BigInt(message.id) }, data: { createdAt: new Date(messageAt) } });
+    }
+    return id;
+  }
+
+  it("puts the most recent activity first: the last message, else the creation", async () => {
+    const services = await servicesWith();
+    const owner = await newUser();
+    const t = Date.UTC(2030, 0, 1);
+    const quietOld = await conversationAt(services, owner, t);
+    const busyOld = await conversationAt(services, owner, t + 1_000, t + 9_000);
+    const quietNew = await conversationAt(services, owner, t + 5_000);
+    const talkedEarly = await conversationAt(services, owner, t + 2_000, t + 3_000);
+    const list = await callerOf(services, owner).conversation.list();
+    expect(list.map((c) => c.id)).toEqual([busyOld, quietNew, talkedEarly, quietOld]);
+  });
+
+  it("pages by cursor: each conversation once, in order, then an empty page", async () => {
+    const services = await servicesWith();
+    const owner = await newUser();
+    const t = Date.UTC(2030, 0, 1);
+    const ids = [];
+    for (let i = 0; i < 5; i++) ids.unshift(await conversationAt(services, owner, t + i * 1_000));
+    const caller = callerOf(services, owner);
+    const first = await caller.conversation.list({ limit: 2 });
+    const second = await caller.conversation.list({ limit: 2, cursor: first.at(-1)?.id });
+    const third = await caller.conversation.list({ limit: 2, cursor: second.at(-1)?.id });
+    expect([...first, ...second, ...third].map((c) => c.id)).toEqual(ids);
+    expect(await caller.conversation.list({ limit: 2, cursor: third.at(-1)?.id })).toEqual([]);
+  });
+
+  it("refuses a cursor that is not one of the caller's conversations", async () => {
+    const services = await servicesWith();
+    const [owner, stranger] = [await newUser(), await newUser()];
+    const theirs = await conversationAt(services, stranger, Date.UTC(2030, 0, 1));
+    await conversationAt(services, owner, Date.UTC(2030, 0, 1));
+    expect(await codeOf(callerOf(services, owner).conversation.list({ cursor: theirs }))).toBe("BAD_REQUEST");
+  });
+
+  it("gives each item its first members in join order, its full member count and its last message", async () => {
+    const services = await servicesWith();
+    const owner = await newUser();
+    const others = [];
+    for (let i = 0; i < MEMBERS_IN_LIST + 2; i++) others.push(await newUser());
+    const group = await callerOf(services, owner).conversation.create({ title: "big", memberIds: others });
+    const direct = await callerOf(services, owner).conversation.create({ memberIds: [others[0] ?? ""] });
+    await callerOf(services, owner).message.send({ conversationId: group.id, content: "first", clientMessageId: randomUUID() });
+    const last = await callerOf(services, owner).message.send({ conversationId: group.id, content: "second", clientMessageId: randomUUID() });
+    const list = await callerOf(services, owner).conversation.list();
+    const listedGroup = list.find((c) => c.id === group.id);
+    expect(listedGroup?.memberCount).toBe(MEMBERS_IN_LIST + 3);
+    expect(listedGroup?.members.map((m) => m.id)).toEqual(group.members.slice(0, MEMBERS_IN_LIST).map((m) => m.id));
+    expect(listedGroup?.lastMessage).toEqual(last);
+    expect(listedGroup?.isDirect).toBe(false);
+    expect(list.find((c) => c.id === direct.id)).toMatchObject({ isDirect: true, memberCount: 2, lastMessage: null });
+    await expect(callerOf(services, owner).conversation.get({ conversationId: group.id })).resolves.toMatchObject({
+      memberCount: MEMBERS_IN_LIST + 3,
+      lastMessage: last,
+    });
+  });
+
+  it("is empty for a user in no conversation", async () => {
+    const services = await servicesWith();
+    await expect(callerOf(services, await newUser()).conversation.list()).resolves.toEqual([]);
+  });
+});
