@@ -107,6 +107,10 @@ describe.skipIf(BROWSER_SKIP_REASON !== undefined)(`sessions${BROWSER_SKIP_NOTE}
     await secondTab.goto("/");
     await secondTab.locator(".sidebar").waitFor();
 
+    // What was on screen is kept in this browser while the session lasts...
+    const keptViews = () => erin.page.evaluate(() => Object.keys(localStorage).filter((key) => key.startsWith("parley.cache.")).length);
+    await expect.poll(keptViews, { timeout: 10_000 }).toBe(1);
+
     // Someone else presents the browser's refresh token first (as a thief would): the server
     // rotates it, and the browser's next refresh is a reuse, which ends the session.
     const session = await stored(erin.page);
@@ -118,6 +122,8 @@ describe.skipIf(BROWSER_SKIP_REASON !== undefined)(`sessions${BROWSER_SKIP_NOTE}
       await page.getByText(message).waitFor();
     }
     expect(await stored(erin.page)).toBeNull();
+    // ...and goes with it.
+    expect(await keptViews()).toBe(0);
 
     await logIn(secondTab, "erin");
     await secondTab.locator(".sidebar").waitFor();

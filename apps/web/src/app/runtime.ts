@@ -137,7 +137,11 @@ export function createUserRuntime(session: Session, userId: string): UserRuntime
       document.removeEventListener("visibilitychange", onVisible);
       channel?.removeEventListener("message", onChannelMessage);
       channel?.close();
-      keptQueries.stop();
+      // Disposed when this user's session is over in this tab: signed out here or in another tab,
+      // or ended by the server (a revoked login, "log out everywhere"). What was on screen goes
+      // with it; unsent messages and drafts stay, for their author's next sign-in, unless they
+      // signed out themselves (forget()).
+      keptQueries.forget();
       void parley.dispose();
       queryClient.clear();
     },
