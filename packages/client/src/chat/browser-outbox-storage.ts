@@ -6,6 +6,7 @@
 // from storing a message twice.
 import type { StoredEntry } from "./outbox";
 import type { OutboxStorage } from "./outbox-storage";
+import { committed, openSingleStoreDb, request } from "../indexed-db";
 
 const DB_NAME = "parley.outbox";
 const STORE = "entries";
@@ -16,29 +17,6 @@ interface Row extends StoredEntry {
   owner: string;
   /** Keeps the order in which they were written. */
   order: number;
-}
-
-function request<T>(req: IDBRequest<T>): Promise<T> {
-  return new Promise((resolve, reject) => {
-    req.onsuccess = () => resolve(req.result);
-    req.onerror = () => reject(req.error);
-  });
-}
-
-function committed(tx: IDBTransaction): Promise<void> {
-  return new Promise((resolve, reject) => {
-    tx.oncomplete = () => resolve();
-    tx.onerror = () => reject(tx.error);
-    tx.onabort = () => reject(tx.error);
-  });
-}
-
-async function openDb(factory: IDBFactory): Promise<IDBDatabase> {
-  const open = factory.open(DB_NAME, 1);
-  open.onupgradeneeded = () => open.result.createObjectStore(STORE);
-  const db = await request(open);
-  db.onversionchange = () => db.close();
-  return db;
 }
 
 function isRow(value: unknown): value is Row {
@@ -61,7 +39,7 @@ export function browserOutboxStorage(userId: string, options: BrowserOutboxOptio
   if (locks) void locks.request(tabLock(owner), () => new Promise<void>(() => undefined));
 
   let opened: Promise<IDBDatabase> | null = null;
-  const db = () => (opened ??= openDb(factory));
+  const db = () => (opened ??= openSingleStoreDb(factory, DB_NAME, STORE));
   const key = (clientMessageId: string) => `${userId}:${clientMessageId}`;
   const ownRange = () => IDBKeyRange.bound(`${userId}:`, `${userId}:\uffff`);
   let written = 0;

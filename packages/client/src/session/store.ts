@@ -7,6 +7,8 @@
 // runs). IndexedDB transactions are ordered in the browser process: a read started after another
 // tab's write has committed sees it. localStorage remains the fallback where IndexedDB is missing.
 
+import { committed, openSingleStoreDb, request } from "../indexed-db";
+
 export interface StoredSession {
   refreshToken: string;
   accessToken: string;
@@ -32,27 +34,8 @@ const DB_NAME = "parley";
 const STORE = "session";
 const KEY = "current";
 
-function request<T>(req: IDBRequest<T>): Promise<T> {
-  return new Promise((resolve, reject) => {
-    req.onsuccess = () => resolve(req.result);
-    req.onerror = () => reject(req.error);
-  });
-}
-
-function committed(tx: IDBTransaction): Promise<void> {
-  return new Promise((resolve, reject) => {
-    tx.oncomplete = () => resolve();
-    tx.onerror = () => reject(tx.error);
-    tx.onabort = () => reject(tx.error);
-  });
-}
-
 export async function openIndexedDbStore(factory: IDBFactory): Promise<SessionStore> {
-  const open = factory.open(DB_NAME, 1);
-  open.onupgradeneeded = () => open.result.createObjectStore(STORE);
-  const db = await request(open);
-  // Let a future version of the app upgrade the database.
-  db.onversionchange = () => db.close();
+  const db = await openSingleStoreDb(factory, DB_NAME, STORE);
   return {
     async read() {
       const value = await request(db.transaction(STORE, "readonly").objectStore(STORE).get(KEY));
