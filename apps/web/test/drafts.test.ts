@@ -1,16 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { createDrafts, draftsKey } from "../src/lib/drafts";
-
-/** localStorage's interface over a Map, shared like a browser's by every page of the origin. */
-function fakeStorage() {
-  const items = new Map<string, string>();
-  return {
-    items,
-    getItem: (key: string) => items.get(key) ?? null,
-    setItem: (key: string, value: string) => void items.set(key, value),
-    removeItem: (key: string) => void items.delete(key),
-  };
-}
+import { fakeStorage } from "./helpers";
 
 describe("drafts", () => {
   it("keeps each conversation's draft for the next page of the same user only", () => {

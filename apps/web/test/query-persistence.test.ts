@@ -1,16 +1,7 @@
 import { QueryClient } from "@tanstack/react-query";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { keptQueriesKey, persistQueries } from "../src/app/query-persistence";
-
-function fakeStorage() {
-  const items = new Map<string, string>();
-  return {
-    items,
-    getItem: (key: string) => items.get(key) ?? null,
-    setItem: (key: string, value: string) => void items.set(key, value),
-    removeItem: (key: string) => void items.delete(key),
-  };
-}
+import { fakeStorage } from "./helpers";
 
 // Query keys and first page params (null) as tRPC's react-query integration writes them.
 const listKey = [["conversation", "list"], { input: { limit: 30 }, type: "infinite" }];

@@ -2,32 +2,18 @@
 // session a logout or a reused refresh token ends (and only that one), and what other instances
 // learn of it. Real SQLite, real argon2, small limits so that a lockout takes a few attempts.
 import jwt from "jsonwebtoken";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createContext, createServices, defaultApiConfig, type ApiConfig, type Services } from "../src/context.js";
 import { InProcessEventBus, type EventBus, type ParleyEvent } from "../src/live/event-bus.js";
 import { createCaller } from "../src/root.js";
 import type { TokensDto } from "../src/schemas.js";
-import { fakeClock, openTestDatabase, TEST_SECRET, testConfig, trpcErrorOf, type FakeClock, type TestDatabase } from "./helpers.js";
+import { fakeClock, suiteDatabase, TEST_SECRET, testConfig, trpcErrorOf, type FakeClock } from "./helpers.js";
 
 const PASSWORD = "a good long password";
 const WRONG = "not the password at all";
 
-let database: TestDatabase;
-/** Services made by a test, closed after it. */
-const opened: Services[] = [];
+const suite = suiteDatabase();
 let nextName = 0;
-
-beforeAll(async () => {
-  database = await openTestDatabase();
-});
-
-afterEach(() => {
-  for (const services of opened.splice(0)) services.close();
-});
-
-afterAll(async () => {
-  await database.dispose();
-});
 
 type Limits = ApiConfig["limits"];
 
@@ -35,8 +21,8 @@ async function servicesWith(
   options: { limits?: Partial<Limits>; config?: Partial<ApiConfig>; bus?: EventBus; clock?: FakeClock } = {},
 ): Promise<Services> {
   const config = testConfig({ ...options.config, limits: { ...defaultApiConfig.limits, ...options.limits } });
-  const services = await createServices({ db: database.db, bus: options.bus ?? new InProcessEventBus(), config, clock: options.clock });
-  opened.push(services);
+  const services = await createServices({ db: suite.database.db, bus: options.bus ?? new InProcessEventBus(), config, clock: options.clock });
+  suite.opened.push(services);
   return services;
 }
 
@@ -44,7 +30,7 @@ function callerFor(services: Services, options: { token?: string; address?: stri
   return createCaller(createContext(services, options.token, options.address ?? "192.0.2.1"));
 }
 
-/** A fresh username per call: the tests share one database. */
+/** A fresh username per call: the tests share one suite.database. */
 function uniqueName(): string {
   nextName += 1;
   return `user${nextName}`;
@@ -149,7 +135,7 @@ describe("a login with a hash made at a lower cost", () => {
     const stronger = { ...defaultApiConfig.passwordCost, timeCost: defaultApiConfig.passwordCost.timeCost + 1 };
     const after = await servicesWith({ config: { passwordCost: stronger } });
     await logIn(after, owner, "203.0.113.60");
-    const row = await database.db.prisma.user.findUniqueOrThrow({ where: { username: owner }, select: { passwordHash: true } });
+    const row = await suite.database.db.prisma.user.findUniqueOrThrow({ where: { username: owner }, select: { passwordHash: true } });
     expect(row.passwordHash).toContain(`t=${stronger.timeCost}`);
     expect(after.passwords.needsRehash(row.passwordHash)).toBe(false);
     await expect(logIn(after, owner, "203.0.113.60")).resolves.toHaveProperty("accessToken");
@@ -178,7 +164,7 @@ describe("signup turns", () => {
     const username = uniqueName();
     const error = await trpcErrorOf(callerFor(services).auth.signup({ username, password: PASSWORD, fullName: ` @${existing.toUpperCase()} ` }));
     expect(error.code).toBe("BAD_REQUEST");
-    expect(await database.db.prisma.user.count({ where: { username } })).toBe(0);
+    expect(await suite.database.db.prisma.user.count({ where: { username } })).toBe(0);
   });
 
   it.each([
@@ -252,7 +238,7 @@ describe("logout", () => {
     const endedAt = clock.now();
     clock.advanceSeconds(60);
     await callerFor(services).auth.logout({ refreshToken: session.refreshToken });
-    const row = await database.db.prisma.session.findUniqueOrThrow({ where: { id: sessionId }, select: { revokedAt: true } });
+    const row = await suite.database.db.prisma.session.findUniqueOrThrow({ where: { id: sessionId }, select: { revokedAt: true } });
     expect(row.revokedAt?.getTime()).toBe(endedAt.getTime());
   });
 

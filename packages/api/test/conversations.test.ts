@@ -2,40 +2,27 @@
 // of people however and whenever it is created, the creation limits and what a refused creation
 // gives back, and the list in activity order, page by page. Real SQLite.
 import { randomUUID } from "node:crypto";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { Limiter } from "../src/auth/rate-limit.js";
 import { createContext, createServices, defaultApiConfig, type ApiConfig, type Services } from "../src/context.js";
 import { InProcessEventBus } from "../src/live/event-bus.js";
 import { createCaller } from "../src/root.js";
 import { MEMBERS_IN_LIST } from "../src/schemas.js";
-import { openTestDatabase, testConfig, trpcErrorOf, type TestDatabase } from "./helpers.js";
+import { suiteDatabase, testConfig, trpcErrorOf } from "./helpers.js";
 
-let database: TestDatabase;
-const opened: Services[] = [];
-
-beforeAll(async () => {
-  database = await openTestDatabase();
-});
-
-afterEach(() => {
-  for (const services of opened.splice(0)) services.close();
-});
-
-afterAll(async () => {
-  await database.dispose();
-});
+const suite = suiteDatabase();
 
 async function servicesWith(limits: Partial<ApiConfig["limits"]> = {}): Promise<Services> {
   const config = testConfig({ limits: { ...defaultApiConfig.limits, ...limits } });
-  const services = await createServices({ db: database.db, bus: new InProcessEventBus(), config });
-  opened.push(services);
+  const services = await createServices({ db: suite.database.db, bus: new InProcessEventBus(), config });
+  suite.opened.push(services);
   return services;
 }
 
 /** A user stored directly: how the account was made is not what these tests are about. */
 async function newUser(): Promise<string> {
   const username = `u${randomUUID().slice(0, 8)}`;
-  const user = await database.db.prisma.user.create({ data: { username, fullName: username, passwordHash: "unused" }, select: { id: true } });
+  const user = await suite.database.db.prisma.user.create({ data: { username, fullName: username, passwordHash: "unused" }, select: { id: true } });
   return user.id;
 }
 
@@ -95,7 +82,7 @@ describe("a direct conversation", () => {
     releaseAlice();
     const alices = await alicesCreate;
     expect(alices).toEqual(bobs);
-    expect(await database.db.prisma.conversationMember.count({ where: { conversationId: bobs.id } })).toBe(2);
+    expect(await suite.database.db.prisma.conversationMember.count({ where: { conversationId: bobs.id } })).toBe(2);
     // Alice's creation and its member were given back: she can still make one group of two others.
     await expect(callerOf(services, alice).conversation.create({ memberIds: [bob, carol] })).resolves.toMatchObject({ memberCount: 3 });
   });
@@ -143,7 +130,7 @@ describe("creation limits", () => {
     });
     const [alice, bob] = [await newUser(), await newUser()];
     expect(await codeOf(callerOf(services, alice).conversation.create({ memberIds: ["no-such-user"] }))).toBe("BAD_REQUEST");
-    expect(await database.db.prisma.conversationMember.count({ where: { userId: alice } })).toBe(0);
+    expect(await suite.database.db.prisma.conversationMember.count({ where: { userId: alice } })).toBe(0);
     await expect(callerOf(services, alice).conversation.create({ memberIds: [bob] })).resolves.toMatchObject({ memberCount: 2 });
   });
 });
@@ -152,10 +139,10 @@ describe("conversation.list", () => {
   /** Sets when a conversation was made, and adds a message at `messageAt` if given. */
   async function conversationAt(services: Services, owner: string, createdAt: number, messageAt?: number): Promise<string> {
     const { id } = await callerOf(services, owner).conversation.create({ title: `at ${createdAt}`, memberIds: [await newUser()] });
-    await database.db.prisma.conversation.update({ where: { id }, data: { createdAt: new Date(createdAt) } });
+    await suite.database.db.prisma.conversation.update({ where: { id }, data: { createdAt: new Date(createdAt) } });
     if (messageAt !== undefined) {
       const message = await callerOf(services, owner).message.send({ conversationId: id, content: "hi", clientMessageId: randomUUID() });
-      await database.db.prisma.message.update({ where: { id: BigInt(message.id) }, data: { createdAt: new Date(messageAt) } });
+      await suite.database.db.prisma.message.update({ where: { id: BigInt(message.id) }, data: { createdAt: new Date(messageAt) } });
     }
     return id;
   }

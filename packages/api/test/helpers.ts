@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { migrate, openDatabase, type Database } from "@parley/db";
 import { TRPCError } from "@trpc/server";
+import { afterAll, afterEach, beforeAll } from "vitest";
 import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
 import type { Clock } from "../src/clock.js";
 import { createContext, defaultApiConfig, type ApiConfig, type Services } from "../src/context.js";
@@ -74,6 +75,31 @@ export async function openTestDatabase(): Promise<TestDatabase> {
       await db.close();
       rmSync(dir, { recursive: true, force: true });
     },
+  };
+}
+
+/**
+ * One test database for a file's tests, opened before the first and deleted after the last, and
+ * the services a test opens on it (push them to `opened`), closed after each test.
+ */
+export function suiteDatabase(): { readonly database: TestDatabase; opened: Services[] } {
+  let database: TestDatabase | undefined;
+  const opened: Services[] = [];
+  beforeAll(async () => {
+    database = await openTestDatabase();
+  });
+  afterEach(() => {
+    for (const services of opened.splice(0)) services.close();
+  });
+  afterAll(async () => {
+    await database?.dispose();
+  });
+  return {
+    get database() {
+      if (!database) throw new Error("the suite's database is opened in beforeAll");
+      return database;
+    },
+    opened,
   };
 }
 
