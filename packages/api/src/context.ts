@@ -10,10 +10,11 @@ import type { EventBus } from "./live/event-bus.js";
 import { LiveHub } from "./live/live-hub.js";
 import { MembershipCache } from "./domain/memberships.js";
 import { MessageWriter } from "./domain/message-writer.js";
-import { messageLogOf } from "./live/message-log.js";
+import { feedLogOf } from "./live/feed-log.js";
 import { ConnectionResources } from "./live/connection-resources.js";
 import { systemClock, type Clock } from "./clock.js";
 import { silentLogger, type Logger } from "./logger.js";
+import { startRetention } from "./live/retention.js";
 
 export interface ApiConfig {
   jwtSecret: string | Buffer;
@@ -50,6 +51,8 @@ export interface ApiConfig {
   };
   /** Live subscriptions one connection may hold at once (the web app opens one; v2 adds one more). */
   subscriptionsPerConnection: number;
+  /** Days of events sync.events can resume from (the contract promises at least 7). */
+  eventRetentionDays: number;
 }
 
 export const defaultApiConfig: Omit<ApiConfig, "jwtSecret"> = {
@@ -75,6 +78,7 @@ export const defaultApiConfig: Omit<ApiConfig, "jwtSecret"> = {
     conversationMembersPerUser: { max: 2_000, windowSeconds: 60 * 60 },
   },
   subscriptionsPerConnection: 10,
+  eventRetentionDays: 8,
 };
 
 export interface ApiDeps {
@@ -103,6 +107,8 @@ export interface Services {
   memberships: MembershipCache;
   revokedSessions: RevokedSessions;
   writer: MessageWriter;
+  /** Where a failed publish goes: logged, and this instance's hub reads the log at once. */
+  onPublishError(error: unknown): void;
   loginFailuresByAccountAndAddress: Limiter;
   loginFailuresByAccount: Limiter;
   loginFailuresByAddress: Limiter;
@@ -122,8 +128,21 @@ export async function createServices({ db, bus, config, clock = systemClock, log
   const revokedSessions = new RevokedSessions(bus, clock);
   await revokedSessions.loadRecent(db.prisma, config.accessTtlSeconds);
   const memberships = new MembershipCache(db.prisma);
-  const hub = new LiveHub(bus, messageLogOf({ db, memberships }), (error) => log.warn({ err: error }, "live catch-up failed"));
+  const hub = new LiveHub(
+    bus,
+    feedLogOf(db),
+    (error) => log.warn({ err: error }, "live catch-up failed"),
+    (entry) => {
+      if (entry.kind === "conversation.updated") memberships.forget(entry.conversationId);
+    },
+  );
   await hub.start();
+  const onPublishError = (error: unknown) => {
+    log.warn({ err: error }, "publish failed");
+    // This instance's own subscribers need not wait for the bus to come back.
+    void hub.catchUp();
+  };
+  const retention = startRetention(db, config.eventRetentionDays, clock, log);
   return {
     db,
     bus,
@@ -135,11 +154,8 @@ export async function createServices({ db, bus, config, clock = systemClock, log
     hub,
     memberships,
     revokedSessions,
-    writer: new MessageWriter(db, bus, (error) => {
-      log.warn({ err: error }, "publish failed");
-      // This instance's own subscribers need not wait for the bus to come back.
-      void hub.catchUp();
-    }),
+    writer: new MessageWriter(db, bus, onPublishError),
+    onPublishError,
     loginFailuresByAccountAndAddress: limiterStore.limiter("login-failures-account-address", limits.loginFailuresPerAccountAndAddress),
     loginFailuresByAccount: limiterStore.limiter("login-failures-account", limits.loginFailuresPerAccount),
     loginFailuresByAddress: limiterStore.limiter("login-failures-address", limits.loginFailuresPerAddress),
@@ -151,6 +167,7 @@ export async function createServices({ db, bus, config, clock = systemClock, log
     conversationsByUser: limiterStore.limiter("conversations-user", limits.conversationsPerUser),
     conversationMembersByUser: limiterStore.limiter("conversation-members-user", limits.conversationMembersPerUser),
     close() {
+      retention.stop();
       hub.close();
       revokedSessions.close();
       limiterStore.close();

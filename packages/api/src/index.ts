@@ -10,7 +10,8 @@ export {
 } from "./context.js";
 export { silentLogger, type Logger } from "./logger.js";
 export { systemClock, type Clock } from "./clock.js";
-export { InProcessEventBus, type EventBus, type ParleyEvent, type EventListener, type MessageCreatedEvent } from "./live/event-bus.js";
+export { InProcessEventBus, type EventBus, type ParleyEvent, type EventListener, type FeedEntryEvent } from "./live/event-bus.js";
+export { viewFor, type FeedEntry, type SharedConversation } from "./live/feed.js";
 export { RedisEventBus, type RedisBusOptions } from "./live/redis-bus.js";
 export { MAX_CALLS_PER_BATCH } from "./limits.js";
 export { OWASP_MINIMUM, type PasswordCost } from "./auth/passwords.js";

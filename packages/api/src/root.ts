@@ -1,6 +1,7 @@
 import { authRouter } from "./routers/auth.js";
 import { conversationRouter } from "./routers/conversation.js";
 import { messageRouter } from "./routers/message.js";
+import { syncRouter } from "./routers/sync.js";
 import { userRouter } from "./routers/user.js";
 import { createCallerFactory, router } from "./trpc.js";
 
@@ -9,6 +10,7 @@ export const appRouter = router({
   user: userRouter,
   conversation: conversationRouter,
   message: messageRouter,
+  sync: syncRouter,
 });
 
 export type AppRouter = typeof appRouter;

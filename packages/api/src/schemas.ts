@@ -95,6 +95,8 @@ export const messageSchema = z.object({
   content: z.string(),
   clientMessageId: z.string(),
   createdAt: z.string(),
+  /** The ids of the members it mentions with `@username`, in the order first written. */
+  mentions: z.array(z.string()),
 });
 
 /** Most members of a conversation a conversation.list item carries; conversation.get has them all. */
@@ -106,15 +108,29 @@ export const USER_PAGE_MAX = 200;
 export const USER_SEARCH_MAX = 50;
 export const USER_SEARCH_DEFAULT = 20;
 
+export const ROLES = ["owner", "member"] as const;
+export const memberSchema = userSchema.extend({ role: z.enum(ROLES) });
+
+/** The caller's own read state in a conversation. */
+export const readStateSchema = z.object({
+  /** The newest message the caller has read (null: none yet). */
+  lastReadMessageId: z.string().nullable(),
+  /** Messages after it, not the caller's own, not deleted. */
+  unreadCount: z.number().int().min(0),
+  /** Those of them that mention the caller. */
+  mentionCount: z.number().int().min(0),
+});
+
 export const conversationSchema = z.object({
   id: z.string(),
   title: z.string().nullable(),
   isDirect: z.boolean(),
-  /** All members, except in conversation.list: there at most MEMBERS_IN_LIST, by join order. */
-  members: z.array(userSchema),
+  /** All members, except in conversation.list and events: there at most MEMBERS_IN_LIST, by join order. */
+  members: z.array(memberSchema),
   createdAt: z.string(),
   memberCount: z.number().int(),
   lastMessage: messageSchema.nullable(),
+  ...readStateSchema.shape,
 });
 
 export const messagePageSchema = z.object({
@@ -190,9 +206,50 @@ export const sendMessageInput = z.object({
 
 export const liveInput = z.object({ lastEventId: messageIdSchema.nullish() }).optional();
 
+/** An event id: like a message id (a message's id is the id of the event that created it). */
+export const eventIdSchema = messageIdSchema;
+export const syncInput = z.object({ lastEventId: eventIdSchema.nullish() }).optional();
+
+export const addMembersInput = z.object({
+  conversationId: idSchema,
+  userIds: z.array(idSchema).min(1, "userIds must name at least one user").max(MAX_MEMBER_IDS, `userIds may name at most ${MAX_MEMBER_IDS} users`),
+});
+export const removeMemberInput = z.object({ conversationId: idSchema, userId: idSchema });
+export const leaveConversationInput = z.object({ conversationId: idSchema });
+export const renameConversationInput = z.object({ conversationId: idSchema, title: titleSchema });
+export const markReadInput = z.object({ conversationId: idSchema, messageId: messageIdSchema });
+export const okSchema = z.object({ ok: z.literal(true) });
+
+// The events of sync.events. Stored ones come as tracked events (their id resumes the stream).
+export const messageCreatedEventSchema = z.object({ type: z.literal("message.created"), message: messageSchema });
+export const messageUpdatedEventSchema = z.object({ type: z.literal("message.updated"), message: messageSchema });
+export const conversationUpdatedEventSchema = z.object({ type: z.literal("conversation.updated"), conversation: conversationSchema });
+export const conversationRemovedEventSchema = z.object({ type: z.literal("conversation.removed"), conversationId: z.string() });
+export const readUpdatedEventSchema = z.object({
+  type: z.literal("read.updated"),
+  conversationId: z.string(),
+  userId: z.string(),
+  lastReadMessageId: z.string().nullable(),
+  /** Only in the reader's own events. */
+  unreadCount: z.number().int().min(0).optional(),
+  mentionCount: z.number().int().min(0).optional(),
+});
+export const storedEventSchema = z.discriminatedUnion("type", [
+  messageCreatedEventSchema,
+  messageUpdatedEventSchema,
+  conversationUpdatedEventSchema,
+  conversationRemovedEventSchema,
+  readUpdatedEventSchema,
+]);
+
 export type UserDto = z.infer<typeof userSchema>;
 export type ConversationDto = z.infer<typeof conversationSchema>;
 export type MessageDto = z.infer<typeof messageSchema>;
+export type MemberDto = z.infer<typeof memberSchema>;
+export type Role = MemberDto["role"];
+export type ReadStateDto = z.infer<typeof readStateSchema>;
+/** A stored event as one member receives it. */
+export type StoredEventDto = z.infer<typeof storedEventSchema>;
 export type TokensDto = z.infer<typeof tokensSchema>;
 export type ListConversationsInput = z.input<typeof listConversationsInput>;
 export type ListUsersInput = z.input<typeof listUsersInput>;

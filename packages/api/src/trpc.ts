@@ -92,7 +92,10 @@ export const protectedProcedure = publicProcedure.use(({ ctx, next }) => {
 export const conversationMemberProcedure = protectedProcedure
   .input(z.object({ conversationId: idSchema }))
   .use(async ({ ctx, input, next }) => {
-    const memberIds = await ctx.services.memberships.get(input.conversationId);
+    const { memberships } = ctx.services;
+    let memberIds = await memberships.get(input.conversationId);
+    // Perhaps added a moment ago through another instance: ask the database before refusing.
+    if (memberIds && !memberIds.has(ctx.userId)) memberIds = await memberships.refresh(input.conversationId);
     if (!memberIds) throw new TRPCError({ code: "NOT_FOUND", message: "No such conversation" });
     if (!memberIds.has(ctx.userId)) throw new TRPCError({ code: "FORBIDDEN", message: "You are not a member of this conversation" });
     return next({ ctx: { memberIds } });
@@ -111,7 +114,8 @@ export const messageMemberProcedure = protectedProcedure
     const { db, memberships } = ctx.services;
     const message = await db.prisma.message.findUnique({ where: { id: BigInt(input.messageId) }, select: messageSelect });
     if (!message) throw new TRPCError({ code: "NOT_FOUND", message: "No such message" });
-    const memberIds = await memberships.get(message.conversationId);
+    let memberIds = await memberships.get(message.conversationId);
+    if (memberIds && !memberIds.has(ctx.userId)) memberIds = await memberships.refresh(message.conversationId);
     // Gone since the message was read: its conversation was deleted, and the message with it.
     if (!memberIds) throw new TRPCError({ code: "NOT_FOUND", message: "No such message" });
     if (!memberIds.has(ctx.userId)) throw new TRPCError({ code: "FORBIDDEN", message: "You are not a member of this message's conversation" });

@@ -33,6 +33,7 @@ const MESSAGE_COLUMNS: { readonly [K in keyof StoredMessage]: ColumnKind<StoredM
   senderId: "plain",
   content: "plain",
   clientMessageId: "plain",
+  mentions: "plain",
   createdAt: "timestamp",
 };
 

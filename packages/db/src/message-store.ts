@@ -1,5 +1,6 @@
-// The two queries every message goes through - storing it and reading a page of a conversation -
-// written against the drivers directly, one implementation per provider.
+// The two queries every message goes through - storing it (with its event and the read state it
+// moves) and reading a page of a conversation - written against the drivers directly, one
+// implementation per provider.
 //
 // Why not Prisma here: profiled under load (apps/bench, scenario 1) Prisma 6.19's per-query work
 // (query compiler, argument mapping, re-preparing the statement on every call in the SQLite
@@ -21,32 +22,126 @@ import {
   type StoredMessage,
 } from "./message-columns.js";
 
+/** A message to store: a sender's columns, and the names it mentions. */
+export interface NewMessage extends NewMessageRow {
+  /** Lower-case usernames written as `@name` in the content; those of members become `mentions`. */
+  mentionNames?: readonly string[];
+}
+
+/** What became of one message of a batch. */
+export type InsertOutcome =
+  /** Stored now, with the conversation's members at that moment: the event's recipients. */
+  | { status: "created"; message: StoredMessage; recipientIds: string[] }
+  /** The sender's clientMessageId was stored already (a retry): the stored message. */
+  | { status: "duplicate"; message: StoredMessage }
+  /** The sender is not (or no longer) a member of the conversation: nothing was stored. */
+  | { status: "not_member" };
+
 export interface InsertResult {
-  /** One entry per input, in input order: `created` false when the sender's clientMessageId was already stored. */
-  results: { message: StoredMessage; created: boolean }[];
-  /** The newest message id in the database before this batch. */
+  /** One entry per input, in input order. */
+  results: InsertOutcome[];
+  /** The newest event id in the database before this batch (0 when there is none). */
   prevId: bigint;
 }
 
 export interface MessageStore {
   /**
-   * Stores the messages in one transaction, in order, under the lock that orders message ids
-   * (commit order = id order). A message whose (senderId, clientMessageId) is stored already is
-   * not stored again: its entry is the stored row.
+   * Stores the messages in one transaction, in order, under the lock that orders events (commit
+   * order = id order). Each new message gets the next event id, its "message.created" event, and
+   * moves read state: the sender's pointer to it, every other member's unread count (and mention
+   * count when mentioned) up by one. Membership is checked inside the transaction, so a member
+   * removed a moment ago can no longer write.
    */
-  insert(messages: readonly NewMessageRow[]): Promise<InsertResult>;
+  insert(messages: readonly NewMessage[]): Promise<InsertResult>;
   /** Up to `limit` messages of a conversation with ids below `beforeId` (all when null), newest first. */
   page(conversationId: string, beforeId: bigint | null, limit: number): Promise<StoredMessage[]>;
-  /** The newest stored message id, 0 when there is none. */
+  /** The newest event id, 0 when there is none. */
   latestId(): Promise<bigint>;
 }
 
-/** Key of the PostgreSQL advisory lock that orders message inserts across instances. */
-export const MESSAGE_ORDER_LOCK = 72_707_370;
+/** Key of the PostgreSQL advisory lock that orders events (and so messages) across instances. */
+export const EVENT_ORDER_LOCK = 72_707_370;
+
+interface Member {
+  userId: string;
+  username: string;
+}
+
+/**
+ * Decides a batch: which messages are new, their ids (one after another from `prevId`), mentions
+ * and recipients, and the read-state changes they make - the same for both providers, so only the
+ * statements differ. `existing` holds messages already stored under a batch item's key.
+ */
+export function planBatch(
+  messages: readonly NewMessage[],
+  prevId: bigint,
+  membersOf: (conversationId: string) => readonly Member[],
+  existing: (senderId: string, clientMessageId: string) => StoredMessage | undefined,
+  createdAt: Date,
+): { results: InsertOutcome[]; inserts: StoredMessage[]; reads: ReadChange[] } {
+  let nextId = prevId;
+  const inserts: StoredMessage[] = [];
+  const stored = new Map<string, StoredMessage>();
+  const reads = new Map<string, ReadChange>();
+  const readOf = (conversationId: string, userId: string): ReadChange => {
+    const key = `${conversationId}\u0000${userId}`;
+    let change = reads.get(key);
+    if (!change) {
+      change = { conversationId, userId, resetTo: null, unread: 0, mentions: 0 };
+      reads.set(key, change);
+    }
+    return change;
+  };
+  const results = messages.map((m): InsertOutcome => {
+    const key = `${m.senderId}\u0000${m.clientMessageId}`;
+    const before = stored.get(key) ?? existing(m.senderId, m.clientMessageId);
+    if (before) return { status: "duplicate", message: before };
+    const members = membersOf(m.conversationId);
+    if (!members.some((member) => member.userId === m.senderId)) return { status: "not_member" };
+    const names = new Set(m.mentionNames ?? []);
+    const mentions = names.size === 0 ? [] : members.filter((member) => names.has(member.username)).map((member) => member.userId);
+    // In the order the names were written.
+    if (mentions.length > 1) {
+      const order = [...names];
+      const nameOf = new Map(members.map((member) => [member.userId, member.username]));
+      mentions.sort((a, b) => order.indexOf(nameOf.get(a) ?? "") - order.indexOf(nameOf.get(b) ?? ""));
+    }
+    nextId += 1n;
+    const message: StoredMessage = { id: nextId, conversationId: m.conversationId, senderId: m.senderId, content: m.content, clientMessageId: m.clientMessageId, mentions: JSON.stringify(mentions), createdAt };
+    inserts.push(message);
+    stored.set(key, message);
+    for (const member of members) {
+      const change = readOf(m.conversationId, member.userId);
+      if (member.userId === m.senderId) {
+        // Sending marks everything up to the sender's own message read.
+        change.resetTo = message.id;
+        change.unread = 0;
+        change.mentions = 0;
+      } else {
+        change.unread += 1;
+        if (mentions.includes(member.userId)) change.mentions += 1;
+      }
+    }
+    return { status: "created", message, recipientIds: members.map((member) => member.userId) };
+  });
+  return { results, inserts, reads: [...reads.values()] };
+}
+
+/**
+ * One member's read state after a batch: when `resetTo` is set the pointer moves there and the
+ * counts become `unread`/`mentions`; otherwise the counts grow by them.
+ */
+export interface ReadChange {
+  conversationId: string;
+  userId: string;
+  resetTo: bigint | null;
+  unread: number;
+  mentions: number;
+}
 
 const quoted = (name: string) => `"${name}"`;
-/** The INSERT's columns: a sender's, then the time of storage. */
-const INSERT_COLUMNS = [...NEW_MESSAGE_COLUMNS, "createdAt"].map(quoted).join(", ");
+/** The INSERT's columns: the event id, a sender's columns, mentions, then the time of storage. */
+const INSERT_COLUMNS = ["id", ...NEW_MESSAGE_COLUMNS, "mentions", "createdAt"].map(quoted).join(", ");
 
 // ---------------------------------------------------------------------------------------------
 // SQLite (better-sqlite3: synchronous, so a transaction here can never interleave with other work)
@@ -86,29 +181,57 @@ export function sqliteMessageStore(client: BetterSqlite3.Database): MessageStore
 }
 
 function prepareSqlite(client: BetterSqlite3.Database) {
-  const insertOne = client.prepare<[...NewMessageValues, createdAt: string], SqliteMessageRow>(
-    `INSERT INTO "Message" (${INSERT_COLUMNS}) VALUES (${NEW_MESSAGE_COLUMNS.map(() => "?").join(", ")}, ?) ` +
-      `ON CONFLICT ("senderId", "clientMessageId") DO NOTHING RETURNING ${SQLITE_MESSAGE_COLUMNS}`,
+  const insertOne = client.prepare<[id: bigint, ...NewMessageValues, mentions: string, createdAt: string], SqliteMessageRow>(
+    `INSERT INTO "Message" (${INSERT_COLUMNS}) VALUES (?, ${NEW_MESSAGE_COLUMNS.map(() => "?").join(", ")}, ?, ?)`,
+  );
+  const insertEvent = client.prepare<[id: bigint, conversationId: string, messageId: bigint, createdAt: string]>(
+    `INSERT INTO "Event" ("id", "kind", "conversationId", "messageId", "createdAt") VALUES (?, 'message.created', ?, ?, ?)`,
+  );
+  const membersOf = client.prepare<[string], Member>(
+    `SELECT cm."userId" AS "userId", u."username" AS "username" FROM "ConversationMember" cm JOIN "User" u ON u."id" = cm."userId" WHERE cm."conversationId" = ?`,
+  );
+  const readUpTo = client.prepare<[bigint, number, number, string, string]>(
+    `UPDATE "ConversationMember" SET "lastReadMessageId" = ?, "unreadCount" = ?, "mentionCount" = ? WHERE "conversationId" = ? AND "userId" = ?`,
+  );
+  const addUnread = client.prepare<[number, number, string, string]>(
+    `UPDATE "ConversationMember" SET "unreadCount" = "unreadCount" + ?, "mentionCount" = "mentionCount" + ? WHERE "conversationId" = ? AND "userId" = ?`,
   );
   const bySenderKey = client.prepare<[string, string], SqliteMessageRow>(`SELECT ${SQLITE_MESSAGE_COLUMNS} FROM "Message" WHERE "senderId" = ? AND "clientMessageId" = ?`);
-  const newest = client.prepare<[], { id: bigint }>(`SELECT "id" FROM "Message" ORDER BY "id" DESC LIMIT 1`);
+  const newest = client.prepare<[], { id: bigint }>(`SELECT "id" FROM "Event" ORDER BY "id" DESC LIMIT 1`);
   const pageFrom = client.prepare<[string, number], SqliteMessageRow>(`SELECT ${SQLITE_MESSAGE_COLUMNS} FROM "Message" WHERE "conversationId" = ? ORDER BY "id" DESC LIMIT ?`);
   const pageBefore = client.prepare<[string, bigint, number], SqliteMessageRow>(
     `SELECT ${SQLITE_MESSAGE_COLUMNS} FROM "Message" WHERE "conversationId" = ? AND "id" < ? ORDER BY "id" DESC LIMIT ?`,
   );
   const latest = () => newest.get()?.id ?? 0n;
 
-  const insertAll = client.transaction((messages: readonly NewMessageRow[]): InsertResult => {
+  const insertAll = client.transaction((messages: readonly NewMessage[]): InsertResult => {
     const prevId = latest();
-    const createdAt = sqliteTimestamp(new Date());
-    const results = messages.map((m) => {
-      const inserted = insertOne.get(m.conversationId, m.senderId, m.content, m.clientMessageId, createdAt);
-      if (inserted) return { message: fromSqlite(inserted), created: true };
-      const existing = bySenderKey.get(m.senderId, m.clientMessageId);
-      if (!existing) throw new Error("a message conflicted on its clientMessageId but none is stored");
-      return { message: fromSqlite(existing), created: false };
-    });
-    return { results, prevId };
+    const now = new Date();
+    const createdAt = sqliteTimestamp(now);
+    const members = new Map<string, Member[]>();
+    const plan = planBatch(
+      messages,
+      prevId,
+      (conversationId) => {
+        let found = members.get(conversationId);
+        if (!found) members.set(conversationId, (found = membersOf.all(conversationId)));
+        return found;
+      },
+      (senderId, clientMessageId) => {
+        const row = bySenderKey.get(senderId, clientMessageId);
+        return row ? fromSqlite(row) : undefined;
+      },
+      now,
+    );
+    for (const m of plan.inserts) {
+      insertOne.run(m.id, m.conversationId, m.senderId, m.content, m.clientMessageId, m.mentions, createdAt);
+      insertEvent.run(m.id, m.conversationId, m.id, createdAt);
+    }
+    for (const r of plan.reads) {
+      if (r.resetTo !== null) readUpTo.run(r.resetTo, r.unread, r.mentions, r.conversationId, r.userId);
+      else addUnread.run(r.unread, r.mentions, r.conversationId, r.userId);
+    }
+    return { results: plan.results, prevId };
   });
   return { insertAll, pageFrom, pageBefore, latest };
 }
@@ -116,12 +239,23 @@ function prepareSqlite(client: BetterSqlite3.Database) {
 // ---------------------------------------------------------------------------------------------
 // PostgreSQL (pg: named statements are prepared once per connection)
 
-/** One row per array element, in input order (the order ids are drawn in); a key stored already is skipped. */
-const POSTGRES_INSERT =
-  `INSERT INTO "Message" (${INSERT_COLUMNS}) ` +
-  `SELECT ${NEW_MESSAGE_COLUMNS.map(quoted).join(", ")}, $${NEW_MESSAGE_COLUMNS.length + 1}::timestamp(3) ` +
-  `FROM unnest(${NEW_MESSAGE_COLUMNS.map((_, i) => `$${i + 1}::text[]`).join(", ")}) WITH ORDINALITY AS m(${NEW_MESSAGE_COLUMNS.map(quoted).join(", ")}, n) ORDER BY n ` +
-  `ON CONFLICT ("senderId", "clientMessageId") DO NOTHING RETURNING ${POSTGRES_MESSAGE_COLUMNS}`;
+const POSTGRES_WRITE =
+  // One statement, one round trip: the messages, their events, and the read state they move.
+  `WITH "m" AS (INSERT INTO "Message" (${INSERT_COLUMNS}) ` +
+  `SELECT "id", ${NEW_MESSAGE_COLUMNS.map(quoted).join(", ")}, "mentions", $7::timestamp(3) ` +
+  `FROM unnest($1::bigint[], ${NEW_MESSAGE_COLUMNS.map((_, i) => `$${i + 2}::text[]`).join(", ")}, $6::text[]) ` +
+  `AS m("id", ${NEW_MESSAGE_COLUMNS.map(quoted).join(", ")}, "mentions") RETURNING 1), ` +
+  `"e" AS (INSERT INTO "Event" ("id", "kind", "conversationId", "messageId", "createdAt") ` +
+  `SELECT "id", 'message.created', "conversationId", "id", $7::timestamp(3) FROM unnest($1::bigint[], $2::text[]) AS e("id", "conversationId") RETURNING 1), ` +
+  `"r" AS (UPDATE "ConversationMember" AS cm SET ` +
+  `"lastReadMessageId" = COALESCE(r."resetTo", cm."lastReadMessageId"), ` +
+  `"unreadCount" = CASE WHEN r."resetTo" IS NULL THEN cm."unreadCount" + r."unread" ELSE r."unread" END, ` +
+  `"mentionCount" = CASE WHEN r."resetTo" IS NULL THEN cm."mentionCount" + r."mentions" ELSE r."mentions" END ` +
+  `FROM unnest($8::text[], $9::text[], $10::bigint[], $11::int[], $12::int[]) AS r("conversationId", "userId", "resetTo", "unread", "mentions") ` +
+  `WHERE cm."conversationId" = r."conversationId" AND cm."userId" = r."userId" RETURNING 1) ` +
+  `SELECT (SELECT count(*) FROM "m") AS "messages"`;
+
+if (NEW_MESSAGE_COLUMNS.length !== 4) throw new Error("POSTGRES_WRITE binds four sender columns ($2-$5)");
 
 const keyOf = (m: { senderId: string; clientMessageId: string }) => `${m.senderId}\u0000${m.clientMessageId}`;
 
@@ -131,41 +265,50 @@ export function postgresMessageStore(pool: pg.Pool): MessageStore {
       const client = await pool.connect();
       let failed = true;
       try {
-        // One round trip: begin, take the ordering lock, read the newest id.
+        // One round trip: begin, take the ordering lock, read the newest event id.
         const opened = (await client.query(
-          `BEGIN; SELECT pg_advisory_xact_lock(${MESSAGE_ORDER_LOCK}); SELECT "id"::text AS "id" FROM "Message" ORDER BY "Message"."id" DESC LIMIT 1`,
+          `BEGIN; SELECT pg_advisory_xact_lock(${EVENT_ORDER_LOCK}); SELECT "id"::text AS "id" FROM "Event" ORDER BY "Event"."id" DESC LIMIT 1`,
         )) as unknown as pg.QueryResult<{ id: string }>[];
         const prevId = BigInt(opened[2]?.rows[0]?.id ?? "0");
-        const createdAt = new Date();
-        const inserted = await client.query<PostgresMessageRow>({
-          name: "parley-message-insert",
-          text: POSTGRES_INSERT,
-          values: [...NEW_MESSAGE_COLUMNS.map((column) => messages.map((m) => m[column])), createdAt.toISOString()],
-        });
-        const stored = new Map(inserted.rows.map((row) => [keyOf(row), { message: fromPostgres(row), created: true }]));
-        const missing = messages.filter((m) => !stored.has(keyOf(m)));
-        if (missing.length > 0) {
-          // Stored before (a retry, or the same send racing on another instance).
-          const existing = await client.query<PostgresMessageRow>({
+        const conversationIds = [...new Set(messages.map((m) => m.conversationId))];
+        const [existing, members] = [
+          await client.query<PostgresMessageRow>({
             name: "parley-message-by-sender-keys",
             text: `SELECT ${POSTGRES_MESSAGE_COLUMNS} FROM "Message" WHERE ("senderId", "clientMessageId") IN (SELECT * FROM unnest($1::text[], $2::text[]))`,
-            values: [missing.map((m) => m.senderId), missing.map((m) => m.clientMessageId)],
+            values: [messages.map((m) => m.senderId), messages.map((m) => m.clientMessageId)],
+          }),
+          await client.query<Member & { conversationId: string }>({
+            name: "parley-members-of",
+            text: `SELECT cm."conversationId", cm."userId", u."username" FROM "ConversationMember" cm JOIN "User" u ON u."id" = cm."userId" WHERE cm."conversationId" = ANY($1::text[])`,
+            values: [conversationIds],
+          }),
+        ];
+        const stored = new Map(existing.rows.map((row) => [keyOf(row), fromPostgres(row)]));
+        const membersOf = new Map<string, Member[]>(conversationIds.map((id) => [id, []]));
+        for (const { conversationId, userId, username } of members.rows) membersOf.get(conversationId)?.push({ userId, username });
+        const createdAt = new Date();
+        const plan = planBatch(messages, prevId, (id) => membersOf.get(id) ?? [], (senderId, clientMessageId) => stored.get(keyOf({ senderId, clientMessageId })), createdAt);
+        if (plan.inserts.length > 0) {
+          const column = <K extends keyof StoredMessage>(name: K) => plan.inserts.map((m) => m[name]);
+          await client.query({
+            name: "parley-message-write",
+            text: POSTGRES_WRITE,
+            values: [
+              column("id").map(String),
+              ...NEW_MESSAGE_COLUMNS.map((name) => column(name)),
+              column("mentions"),
+              createdAt.toISOString(),
+              plan.reads.map((r) => r.conversationId),
+              plan.reads.map((r) => r.userId),
+              plan.reads.map((r) => (r.resetTo === null ? null : String(r.resetTo))),
+              plan.reads.map((r) => r.unread),
+              plan.reads.map((r) => r.mentions),
+            ],
           });
-          for (const row of existing.rows) if (!stored.has(keyOf(row))) stored.set(keyOf(row), { message: fromPostgres(row), created: false });
         }
         await client.query("COMMIT");
         failed = false;
-        // The same key twice in one batch: the first is the one stored, the second a retry of it.
-        const answered = new Set<string>();
-        const results = messages.map((m) => {
-          const key = keyOf(m);
-          const result = stored.get(key);
-          if (!result) throw new Error("a message conflicted on its clientMessageId but none is stored");
-          const created = result.created && !answered.has(key);
-          answered.add(key);
-          return { message: result.message, created };
-        });
-        return { results, prevId };
+        return { results: plan.results, prevId };
       } finally {
         if (failed) await client.query("ROLLBACK").catch(() => undefined);
         // A connection that failed mid-transaction is not handed out again.
@@ -188,7 +331,7 @@ export function postgresMessageStore(pool: pg.Pool): MessageStore {
       return result.rows.map(fromPostgres);
     },
     async latestId() {
-      const result = await pool.query<{ id: string }>(`SELECT "id"::text AS "id" FROM "Message" ORDER BY "Message"."id" DESC LIMIT 1`);
+      const result = await pool.query<{ id: string }>(`SELECT "id"::text AS "id" FROM "Event" ORDER BY "Event"."id" DESC LIMIT 1`);
       return BigInt(result.rows[0]?.id ?? "0");
     },
   };

@@ -6,6 +6,7 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import { openDatabase, type Database } from "../src/client.js";
 import { migrate } from "../src/migrate.js";
+import type { InsertOutcome } from "../src/message-store.js";
 import { newSqliteUrl, seedConversation } from "./support.js";
 
 const serverUrl = process.env.TEST_DATABASE_URL;
@@ -47,6 +48,13 @@ afterAll(async () => {
   await admin?.end();
 });
 
+/** The message of an outcome that stored one (or found it stored). */
+function messageOf(outcome: InsertOutcome | undefined) {
+  if (!outcome || outcome.status === "not_member") throw new Error(`nothing stored: ${JSON.stringify(outcome)}`);
+  return outcome.message;
+}
+const summary = (r: InsertOutcome) => [messageOf(r).content, r.status];
+
 /** A migrated database of the provider, closed when the test ends. */
 async function open(provider: Provider): Promise<Database> {
   const url = await provider.url();
@@ -66,16 +74,21 @@ describe.each(providers)("db.messages on $name", (provider) => {
     );
 
     expect(prevId).toBe(0n);
-    expect(results.map((r) => [r.message.content, r.created])).toEqual([
-      ["first", true],
-      ["second", true],
-      ["third", true],
+    expect(results.map(summary)).toEqual([
+      ["first", "created"],
+      ["second", "created"],
+      ["third", "created"],
     ]);
-    const ids = results.map((r) => r.message.id);
-    expect([...ids].sort((a, b) => Number(a - b))).toEqual(ids);
+    const ids = results.map((r) => messageOf(r).id);
+    expect(ids).toEqual([1n, 2n, 3n]);
     const viaPrisma = await db.prisma.message.findMany({ orderBy: { id: "asc" } });
-    expect(viaPrisma).toEqual(results.map((r) => r.message));
-    const createdAt = results[0]?.message.createdAt.getTime() ?? 0;
+    expect(viaPrisma).toEqual(results.map(messageOf));
+    // Each message is its own event: same id, same time.
+    const events = await db.prisma.event.findMany({ orderBy: { id: "asc" } });
+    expect(events.map((e) => [e.id, e.kind, e.conversationId, e.messageId, e.createdAt.getTime()])).toEqual(
+      results.map((r) => [messageOf(r).id, "message.created", conversationId, messageOf(r).id, messageOf(r).createdAt.getTime()]),
+    );
+    const createdAt = messageOf(results[0]).createdAt.getTime();
     expect(createdAt).toBeGreaterThanOrEqual(before - 1);
     expect(createdAt).toBeLessThanOrEqual(Date.now() + 1);
   });
@@ -90,33 +103,37 @@ describe.each(providers)("db.messages on $name", (provider) => {
       { conversationId, senderId: userId, content: "new again", clientMessageId: "other" },
     ]);
 
-    const original = first.results[0]?.message;
-    expect(again.prevId).toBe(original?.id);
-    expect(again.results.map((r) => [r.message.content, r.created])).toEqual([
-      ["original", false],
-      ["new", true],
-      ["new", false],
+    const original = messageOf(first.results[0]);
+    expect(again.prevId).toBe(original.id);
+    expect(again.results.map(summary)).toEqual([
+      ["original", "duplicate"],
+      ["new", "created"],
+      ["new", "duplicate"],
     ]);
-    expect(again.results[0]?.message).toEqual(original);
+    expect(messageOf(again.results[0])).toEqual(original);
     expect(await db.prisma.message.count()).toBe(2);
+    expect(await db.prisma.event.count()).toBe(2);
   });
 
-  it.skipIf(provider.skip)("reads rows Prisma wrote, pages newest first, and knows the latest id", async () => {
+  it.skipIf(provider.skip)("pages newest first as Prisma reads the rows, and knows the latest event id", async () => {
     const db = await open(provider);
     const { userId, conversationId } = await seedConversation(db.prisma);
     const other = await db.prisma.conversation.create({ data: { members: { create: { userId } } } });
-    const written = [];
+    expect(await db.messages.latestId()).toBe(0n);
     for (let i = 0; i < 7; i += 1) {
-      written.push(await db.prisma.message.create({ data: { conversationId, senderId: userId, content: `m${i}`, clientMessageId: `p${i}` } }));
-      await db.prisma.message.create({ data: { conversationId: other.id, senderId: userId, content: `x${i}`, clientMessageId: `q${i}` } });
+      await db.messages.insert([
+        { conversationId, senderId: userId, content: `m${i}`, clientMessageId: `p${i}` },
+        { conversationId: other.id, senderId: userId, content: `x${i}`, clientMessageId: `q${i}` },
+      ]);
     }
+    const written = await db.prisma.message.findMany({ where: { conversationId }, orderBy: { id: "asc" } });
 
     const newest = await db.messages.page(conversationId, null, 3);
     expect(newest).toEqual(written.slice(4).reverse());
     const older = await db.messages.page(conversationId, newest.at(-1)?.id ?? 0n, 10);
     expect(older).toEqual(written.slice(0, 4).reverse());
     expect(await db.messages.page(conversationId, written[0]?.id ?? 0n, 10)).toEqual([]);
-    expect(await db.messages.latestId()).toBe((await db.prisma.message.findFirst({ orderBy: { id: "desc" } }))?.id);
+    expect(await db.messages.latestId()).toBe(14n);
   });
 
   it.skipIf(provider.skip)("concurrent batches get disjoint, increasing ids, each batch's prevId the id stored just before it", async () => {
@@ -128,11 +145,11 @@ describe.each(providers)("db.messages on $name", (provider) => {
       ),
     );
 
-    const all = batches.flatMap((batch) => batch.results.map((r) => r.message.id)).sort((a, b) => (a < b ? -1 : 1));
+    const all = batches.flatMap((batch) => batch.results.map((r) => messageOf(r).id)).sort((a, b) => (a < b ? -1 : 1));
     expect(new Set(all).size).toBe(100);
     // Chained: sorting batches by their first id, each prevId is the previous batch's last id.
     const chain = batches
-      .map((batch) => ({ prevId: batch.prevId, ids: batch.results.map((r) => r.message.id) }))
+      .map((batch) => ({ prevId: batch.prevId, ids: batch.results.map((r) => messageOf(r).id) }))
       .sort((a, b) => (a.ids[0] ?? 0n) < (b.ids[0] ?? 0n) ? -1 : 1);
     let last = 0n;
     for (const { prevId, ids } of chain) {
@@ -147,13 +164,77 @@ describe.each(providers)("db.messages on $name", (provider) => {
     await expect(
       db.messages.insert([
         { conversationId, senderId: userId, content: "fine", clientMessageId: "a" },
-        { conversationId: "no-such-conversation", senderId: userId, content: "orphan", clientMessageId: "b" },
+        // Refused by the database (NOT NULL) after the first row was written.
+        { conversationId, senderId: userId, content: null as unknown as string, clientMessageId: "b" },
       ]),
     ).rejects.toThrow();
 
     expect(await db.prisma.message.count()).toBe(0);
+    expect(await db.prisma.event.count()).toBe(0);
     const { results } = await db.messages.insert([{ conversationId, senderId: userId, content: "after", clientMessageId: "a" }]);
-    expect(results[0]?.created).toBe(true);
+    expect(results[0]?.status).toBe("created");
+    expect(messageOf(results[0]).id).toBe(1n);
+  });
+
+  it.skipIf(provider.skip)("stores nothing for a sender who is not a member, and says so", async () => {
+    const db = await open(provider);
+    const { userId, conversationId } = await seedConversation(db.prisma);
+    const stranger = await db.prisma.user.create({ data: { username: "stranger", passwordHash: "x" } });
+    const { results } = await db.messages.insert([
+      { conversationId, senderId: stranger.id, content: "let me in", clientMessageId: "s" },
+      { conversationId: "no-such-conversation", senderId: userId, content: "nowhere", clientMessageId: "n" },
+      { conversationId, senderId: userId, content: "fine", clientMessageId: "f" },
+    ]);
+    expect(results.map((r) => r.status)).toEqual(["not_member", "not_member", "created"]);
+    expect(messageOf(results[2]).id).toBe(1n);
+    expect(await db.prisma.message.count()).toBe(1);
+  });
+
+  it.skipIf(provider.skip)("names the members as recipients, resolves mentions of members, and moves read state", async () => {
+    const db = await open(provider);
+    const [ann, bob, cat, dan] = await Promise.all(["ann", "bob", "cat", "dan"].map((username) => db.prisma.user.create({ data: { username, passwordHash: "x" } })));
+    if (!ann || !bob || !cat || !dan) throw new Error("seed");
+    const { id: conversationId } = await db.prisma.conversation.create({
+      data: { title: "t", members: { create: [{ userId: ann.id }, { userId: bob.id }, { userId: cat.id }] } },
+    });
+    const { results } = await db.messages.insert([
+      // dan is not a member: his name is no mention; bob written twice counts once; order of writing.
+      { conversationId, senderId: ann.id, content: "@cat @bob @dan @bob", clientMessageId: "1", mentionNames: ["cat", "bob", "dan"] },
+      { conversationId, senderId: bob.id, content: "hi", clientMessageId: "2" },
+      { conversationId, senderId: ann.id, content: "@cat", clientMessageId: "3", mentionNames: ["cat"] },
+    ]);
+    const [first, second, third] = results;
+    expect(first?.status === "created" && [...first.recipientIds].sort()).toEqual([ann.id, bob.id, cat.id].sort());
+    expect(JSON.parse(messageOf(first).mentions)).toEqual([cat.id, bob.id]);
+    expect(JSON.parse(messageOf(second).mentions)).toEqual([]);
+    const reads = await db.prisma.conversationMember.findMany({ where: { conversationId }, select: { userId: true, lastReadMessageId: true, unreadCount: true, mentionCount: true } });
+    const of = (userId: string) => reads.find((r) => r.userId === userId);
+    // ann sent the last one: read up to it. bob sent the second: the third is unread for him.
+    expect(of(ann.id)).toMatchObject({ lastReadMessageId: messageOf(third).id, unreadCount: 0, mentionCount: 0 });
+    expect(of(bob.id)).toMatchObject({ lastReadMessageId: messageOf(second).id, unreadCount: 1, mentionCount: 0 });
+    expect(of(cat.id)).toMatchObject({ lastReadMessageId: null, unreadCount: 3, mentionCount: 2 });
+
+    // A later batch adds to the counts kept so far.
+    await db.messages.insert([{ conversationId, senderId: bob.id, content: "@cat again", clientMessageId: "4", mentionNames: ["cat"] }]);
+    expect(await db.prisma.conversationMember.findUnique({ where: { conversationId_userId: { conversationId, userId: cat.id } } })).toMatchObject({
+      unreadCount: 4,
+      mentionCount: 3,
+    });
+  });
+
+  it.skipIf(provider.skip)("takes the next event id after events written through the event log, and chains prevId through them", async () => {
+    const db = await open(provider);
+    const { userId, conversationId } = await seedConversation(db.prisma);
+    await db.messages.insert([{ conversationId, senderId: userId, content: "one", clientMessageId: "1" }]);
+    const { events, prevId } = await db.events.inEventOrder(async ({ append }) => {
+      await append({ kind: "conversation.updated", conversationId, userId, data: "{}" });
+      await append({ kind: "read.updated", conversationId, userId });
+    });
+    expect(prevId).toBe(1n);
+    expect(events.map((e) => e.id)).toEqual([2n, 3n]);
+    const next = await db.messages.insert([{ conversationId, senderId: userId, content: "two", clientMessageId: "2" }]);
+    expect(next.prevId).toBe(3n);
+    expect(messageOf(next.results[0]).id).toBe(4n);
   });
 });
 

@@ -1,9 +1,11 @@
-import { isUniqueViolation, messageSelect } from "@parley/db";
+import { isUniqueViolation, messageSelect, type Database } from "@parley/db";
 import type { Services } from "../context.js";
 import { DomainError } from "../errors.js";
-import { MEMBERS_IN_LIST, type ConversationDto, type MessageDto, type UserDto } from "../schemas.js";
+import type { ConversationEventData, SharedConversation } from "../live/feed.js";
+import { MEMBERS_IN_LIST, type ConversationDto, type MemberDto, type MessageDto, type ReadStateDto, type Role } from "../schemas.js";
 import { columnsOf, conversationSelect, publicUserSelect, toMessageDto, type ConversationRow, type PublicUserRow } from "./selects.js";
 import { chunked, placeholders } from "./sql.js";
+import { commitInOrder } from "./ordered-changes.js";
 
 /** Rows per statement where a list of ids becomes bound parameters (SQLite allows 999 in older builds). */
 const IDS_PER_STATEMENT = 500;
@@ -13,37 +15,69 @@ export function directKeyOf(a: string, b: string): string {
   return a < b ? `${a}:${b}` : `${b}:${a}`;
 }
 
-function toConversationDto(row: ConversationRow, members: UserDto[], memberCount: number, lastMessage: MessageDto | null): ConversationDto {
+function toShared(row: ConversationRow, members: MemberDto[], memberCount: number, lastMessage: MessageDto | null): SharedConversation {
+  return { id: row.id, title: row.title, isDirect: row.isDirect, members, createdAt: row.createdAt.toISOString(), memberCount, lastMessage };
+}
+
+/** A member row's read state as the wire has it. */
+export function readStateOf(row: { lastReadMessageId: bigint | number | null; unreadCount: number | bigint; mentionCount: number | bigint }): ReadStateDto {
   return {
-    id: row.id,
-    title: row.title,
-    isDirect: row.isDirect,
-    members,
-    createdAt: row.createdAt.toISOString(),
-    memberCount,
-    lastMessage,
+    lastReadMessageId: row.lastReadMessageId === null ? null : row.lastReadMessageId.toString(),
+    unreadCount: Number(row.unreadCount),
+    mentionCount: Number(row.mentionCount),
   };
 }
 
-/** One conversation with every member (join order) and its newest message, or null when there is none. */
-async function findConversation(services: Services, conversationId: string): Promise<ConversationDto | null> {
+const memberOrder = [{ joinedAt: "asc" as const }, { userId: "asc" as const }];
+const toMember = (m: { role: string; user: PublicUserRow }): MemberDto => ({ ...m.user, role: m.role as Role });
+
+/** The newest message of a conversation, or null. */
+async function lastMessageOf(db: Database, conversationId: string): Promise<MessageDto | null> {
+  const last = await db.prisma.message.findFirst({ where: { conversationId }, orderBy: { id: "desc" }, select: messageSelect });
+  return last ? toMessageDto(last) : null;
+}
+
+/**
+ * Conversations as every member sees them (no one's read state), as events carry them: at most
+ * MEMBERS_IN_LIST members each, by join order, and the newest message. Gone ones are left out.
+ */
+export async function sharedConversations(db: Database, conversationIds: readonly string[]): Promise<Map<string, SharedConversation>> {
+  const result = new Map<string, SharedConversation>();
+  if (conversationIds.length === 0) return result;
+  const ids = [...new Set(conversationIds)];
+  const [rows, members, counts, lasts] = await Promise.all([
+    db.prisma.conversation.findMany({ where: { id: { in: ids } }, select: conversationSelect }),
+    firstMembersOf(db, ids),
+    db.prisma.conversationMember.groupBy({ by: ["conversationId"], where: { conversationId: { in: ids } }, _count: { _all: true } }),
+    Promise.all(ids.map((id) => lastMessageOf(db, id))),
+  ]);
+  const countOf = new Map(counts.map((c) => [c.conversationId, c._count._all]));
+  const lastOf = new Map(ids.map((id, i) => [id, lasts[i] ?? null]));
+  for (const row of rows) result.set(row.id, toShared(row, members.get(row.id) ?? [], countOf.get(row.id) ?? 0, lastOf.get(row.id) ?? null));
+  return result;
+}
+
+/** One conversation with every member (join order), its newest message, and the caller's read state. */
+async function findConversation(services: Services, callerId: string, conversationId: string): Promise<ConversationDto | null> {
   const { prisma } = services.db;
   const [row, members, last] = await Promise.all([
     prisma.conversation.findUnique({ where: { id: conversationId }, select: conversationSelect }),
     prisma.conversationMember.findMany({
       where: { conversationId },
-      orderBy: [{ joinedAt: "asc" }, { userId: "asc" }],
-      select: { user: { select: publicUserSelect } },
+      orderBy: memberOrder,
+      select: { userId: true, role: true, lastReadMessageId: true, unreadCount: true, mentionCount: true, user: { select: publicUserSelect } },
     }),
-    prisma.message.findFirst({ where: { conversationId }, orderBy: { id: "desc" }, select: messageSelect }),
+    lastMessageOf(services.db, conversationId),
   ]);
   if (!row) return null;
-  return toConversationDto(row, members.map((m) => m.user), members.length, last ? toMessageDto(last) : null);
+  const own = members.find((m) => m.userId === callerId);
+  const read = own ? readStateOf(own) : { lastReadMessageId: null, unreadCount: 0, mentionCount: 0 };
+  return { ...toShared(row, members.map(toMember), members.length, last), ...read };
 }
 
-/** One conversation with every member (join order) and its newest message. */
-export async function getConversation(services: Services, conversationId: string): Promise<ConversationDto> {
-  const conversation = await findConversation(services, conversationId);
+/** One of the caller's conversations with every member (join order), its newest message and the caller's read state. */
+export async function getConversation(services: Services, callerId: string, conversationId: string): Promise<ConversationDto> {
+  const conversation = await findConversation(services, callerId, conversationId);
   if (!conversation) throw new DomainError("not_found", "No such conversation");
   return conversation;
 }
@@ -63,7 +97,7 @@ export async function createConversation(
   callerId: string,
   input: { title?: string | undefined; memberIds: string[] },
 ): Promise<ConversationDto> {
-  const { db, memberships, config, conversationsByUser, conversationMembersByUser } = services;
+  const { db, config, conversationsByUser, conversationMembersByUser } = services;
   const others = [...new Set(input.memberIds)].filter((id) => id !== callerId);
   if (others.length === 0) throw new DomainError("invalid", "memberIds must name at least one other user");
 
@@ -73,7 +107,7 @@ export async function createConversation(
   if (directKey) {
     // Returning the conversation that exists creates nothing, so it is not rate limited.
     const existing = await db.prisma.conversation.findUnique({ where: { directKey }, select: { id: true } });
-    if (existing) return getConversation(services, existing.id);
+    if (existing) return getConversation(services, callerId, existing.id);
   }
 
   const memberBudget = config.limits.conversationMembersPerUser.max;
@@ -104,14 +138,24 @@ export async function createConversation(
     const joinedAt = services.clock.now();
     let createdId: string;
     try {
-      createdId = await db.prisma.$transaction(async (tx) => {
+      createdId = await commitInOrder(services, async ({ tx, append, nextId }) => {
         const created = await tx.conversation.create({
           data: { title: input.title ?? null, isDirect, directKey },
           select: { id: true },
         });
+        // The event that creates it is each member's first of it.
+        const joinedEventId = nextId();
         for (const chunk of chunked(memberIds, IDS_PER_STATEMENT / 5)) {
-          await tx.conversationMember.createMany({ data: chunk.map((userId) => ({ conversationId: created.id, userId, joinedAt })) });
+          await tx.conversationMember.createMany({
+            data: chunk.map((userId) => ({ conversationId: created.id, userId, joinedAt, joinedEventId, role: !isDirect && userId === callerId ? "owner" : "member" })),
+          });
         }
+        const data: ConversationEventData = {
+          reads: Object.fromEntries(memberIds.map((id) => [id, { lastReadMessageId: null, unreadCount: 0, mentionCount: 0 }])),
+          added: memberIds,
+          removed: [],
+        };
+        await append({ kind: "conversation.updated", conversationId: created.id, userId: callerId, data: JSON.stringify(data) });
         return created.id;
       });
     } catch (error) {
@@ -119,13 +163,12 @@ export async function createConversation(
       if (directKey && isUniqueViolation(error)) {
         await refund();
         const winner = await db.prisma.conversation.findUniqueOrThrow({ where: { directKey }, select: { id: true } });
-        return await getConversation(services, winner.id);
+        return await getConversation(services, callerId, winner.id);
       }
       throw error;
     }
-    memberships.remember(createdId, memberIds);
     counted = false;
-    return await getConversation(services, createdId);
+    return await getConversation(services, callerId, createdId);
   } catch (error) {
     await refund();
     throw error;
@@ -139,6 +182,9 @@ interface ActivityRow {
   createdAt: Date;
   lastMessageId: bigint | number | null;
   lastMessageAt: Date | null;
+  lastReadMessageId: bigint | number | null;
+  unreadCount: bigint | number;
+  mentionCount: bigint | number;
 }
 
 /**
@@ -148,6 +194,7 @@ interface ActivityRow {
 async function conversationsByActivity(services: Services, userId: string): Promise<ActivityRow[]> {
   const rows = await services.db.prisma.$queryRaw<ActivityRow[]>`
     SELECT c."id" AS "id", c."title" AS "title", c."isDirect" AS "isDirect", c."createdAt" AS "createdAt",
+      cm."lastReadMessageId" AS "lastReadMessageId", cm."unreadCount" AS "unreadCount", cm."mentionCount" AS "mentionCount",
       (SELECT m."id" FROM "Message" m WHERE m."conversationId" = c."id" ORDER BY m."id" DESC LIMIT 1) AS "lastMessageId",
       (SELECT m."createdAt" FROM "Message" m WHERE m."conversationId" = c."id" ORDER BY m."id" DESC LIMIT 1) AS "lastMessageAt"
     FROM "ConversationMember" cm JOIN "Conversation" c ON c."id" = cm."conversationId"
@@ -156,32 +203,31 @@ async function conversationsByActivity(services: Services, userId: string): Prom
   return rows.sort((a, b) => activity(b) - activity(a) || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
 }
 
-type MemberRow = PublicUserRow & { conversationId: string };
+type MemberRow = PublicUserRow & { conversationId: string; role: string };
 
 /**
  * The first `MEMBERS_IN_LIST` members (join order) of each conversation, in one statement: one
  * `LIMIT` per conversation, so each part reads only its first rows of the join-order index
  * instead of ranking every member of every conversation on the page.
  */
-async function firstMembersOf(services: Services, conversationIds: string[]): Promise<Map<string, UserDto[]>> {
-  const { db } = services;
-  const byConversation = new Map<string, UserDto[]>(conversationIds.map((id) => [id, []]));
+async function firstMembersOf(db: Database, conversationIds: string[]): Promise<Map<string, MemberDto[]>> {
+  const byConversation = new Map<string, MemberDto[]>(conversationIds.map((id) => [id, []]));
   if (conversationIds.length === 0) return byConversation;
   // A constant of ours, written into the text: SQLite's `?` markers cannot name one value twice.
   const limit = String(Math.trunc(MEMBERS_IN_LIST));
   const parts = conversationIds.map(
     (_, i) =>
-      `SELECT * FROM (SELECT cm."conversationId" AS "conversationId", cm."userId" AS "userId", cm."joinedAt" AS "joinedAt"
+      `SELECT * FROM (SELECT cm."conversationId" AS "conversationId", cm."userId" AS "userId", cm."joinedAt" AS "joinedAt", cm."role" AS "role"
         FROM "ConversationMember" cm WHERE cm."conversationId" = ${placeholders(db.provider, 1, i + 1)}
         ORDER BY cm."joinedAt", cm."userId" LIMIT ${limit}) AS "part${i}"`,
   );
   const rows = await db.prisma.$queryRawUnsafe<MemberRow[]>(
-    `SELECT firsts."conversationId" AS "conversationId", ${columnsOf(publicUserSelect, "u")}
+    `SELECT firsts."conversationId" AS "conversationId", firsts."role" AS "role", ${columnsOf(publicUserSelect, "u")}
      FROM (${parts.join(" UNION ALL ")}) firsts JOIN "User" u ON u."id" = firsts."userId"
      ORDER BY firsts."conversationId", firsts."joinedAt", firsts."userId"`,
     ...conversationIds,
   );
-  for (const { conversationId, ...user } of rows) byConversation.get(conversationId)?.push(user);
+  for (const { conversationId, role, ...user } of rows) byConversation.get(conversationId)?.push({ ...user, role: role as Role });
   return byConversation;
 }
 
@@ -208,18 +254,19 @@ export async function listConversations(
   const ids = page.map((row) => row.id);
   const lastIds = page.flatMap((row) => (row.lastMessageId === null ? [] : [BigInt(row.lastMessageId)]));
   const [members, counts, lastMessages] = await Promise.all([
-    firstMembersOf(services, ids),
+    firstMembersOf(services.db, ids),
     prisma.conversationMember.groupBy({ by: ["conversationId"], where: { conversationId: { in: ids } }, _count: { _all: true } }),
     lastIds.length === 0 ? [] : prisma.message.findMany({ where: { id: { in: lastIds } }, select: messageSelect }),
   ]);
   const countOf = new Map(counts.map((c) => [c.conversationId, c._count._all]));
   const lastOf = new Map(lastMessages.map((m) => [m.conversationId, toMessageDto(m)]));
-  return page.map((row) =>
-    toConversationDto(
+  return page.map((row) => ({
+    ...toShared(
       { id: row.id, title: row.title, isDirect: Boolean(row.isDirect), createdAt: new Date(row.createdAt) },
       members.get(row.id) ?? [],
       countOf.get(row.id) ?? 0,
       lastOf.get(row.id) ?? null,
     ),
-  );
+    ...readStateOf(row),
+  }));
 }

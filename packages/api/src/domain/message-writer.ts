@@ -1,17 +1,18 @@
-import type { Database, NewMessageRow } from "@parley/db";
+import type { Database, NewMessage } from "@parley/db";
 import type { EventBus } from "../live/event-bus.js";
 import type { MessageDto } from "../schemas.js";
 import { toMessageDto } from "./selects.js";
 
-export interface Written {
-  message: MessageDto;
-  /** False when the sender's clientMessageId was already stored: a retry, answered with the stored message. */
-  created: boolean;
-}
+export type Written =
+  /** Stored now. */
+  | { status: "created"; message: MessageDto }
+  /** The sender's clientMessageId was already stored: a retry, answered with the stored message. */
+  | { status: "duplicate"; message: MessageDto }
+  /** The sender is no longer a member: nothing stored. */
+  | { status: "not_member" };
 
 interface Pending {
-  message: NewMessageRow;
-  recipientIds: string[];
+  message: NewMessage;
   resolve(written: Written): void;
   reject(error: unknown): void;
 }
@@ -20,10 +21,10 @@ interface Pending {
 const MAX_BATCH = 100;
 
 /**
- * Stores messages and publishes them, each with the id of the message stored before it.
+ * Stores messages and publishes them, each with the id of the event stored before it.
  *
  * Ids must become visible in increasing order - a reader that has seen id N must never later find
- * a new message below N - because they are the resume cursor. Writes are therefore serialized:
+ * a new event below N - because they are the resume cursor. Writes are therefore serialized:
  * within an instance one batch at a time, and on PostgreSQL across instances by a
  * transaction-scoped advisory lock taken before the ids are drawn, so commit order equals id
  * order (db.messages.insert). SQLite is written by one process, whose own serialization suffices.
@@ -42,9 +43,9 @@ export class MessageWriter {
   ) {}
 
   /** Stores the message (or finds the one already stored under its clientMessageId) and publishes a new one. */
-  write(message: NewMessageRow, recipientIds: string[]): Promise<Written> {
+  write(message: NewMessage): Promise<Written> {
     return new Promise<Written>((resolve, reject) => {
-      this.pending.push({ message, recipientIds, resolve, reject });
+      this.pending.push({ message, resolve, reject });
       if (!this.flushing) {
         // Gather what arrives in the same turn of the event loop (frames read from many sockets
         // at once) into the first batch; later arrivals wait for the batch being stored.
@@ -70,14 +71,15 @@ export class MessageWriter {
     const { results, prevId: before } = await this.db.messages.insert(batch.map((p) => p.message));
     let prevId = before;
     const published: Promise<void>[] = [];
-    const written = results.map(({ message: row, created }, i) => {
-      const message = toMessageDto(row);
-      if (created) {
-        const { recipientIds } = batch[i] as Pending;
-        published.push(this.bus.publish({ type: "message", message, recipientIds, prevId: prevId.toString() }).catch(this.onPublishError));
-        prevId = row.id;
+    const written = results.map((result): Written => {
+      if (result.status === "not_member") return result;
+      const message = toMessageDto(result.message);
+      if (result.status === "created") {
+        const entry = { kind: "message.created" as const, id: message.id, message };
+        published.push(this.bus.publish({ type: "entry", entry, recipientIds: result.recipientIds, prevId: prevId.toString() }).catch(this.onPublishError));
+        prevId = result.message.id;
       }
-      return { message, created };
+      return { status: result.status, message };
     });
     // Stored means sent, even if publishing failed: receivers fill the gap from the database.
     await Promise.all(published);

@@ -3,11 +3,13 @@ import { DomainError } from "../errors.js";
 import type { MessageDto } from "../schemas.js";
 import { messageSelect } from "@parley/db";
 import { toMessageDto } from "./selects.js";
+import { mentionedNames } from "./mentions.js";
+import type { FeedEntry } from "../live/feed.js";
+import { REPLAY_PAGE } from "../live/feed-stream.js";
 
 export async function sendMessage(
   services: Services,
   senderId: string,
-  recipientIds: ReadonlySet<string>,
   input: { conversationId: string; content: string; clientMessageId: string },
 ): Promise<MessageDto> {
   const { db, writer, messagesByUser } = services;
@@ -21,10 +23,12 @@ export async function sendMessage(
     if (existing) return toMessageDto(existing);
     throw new DomainError("rate_limited", `Too many messages. Try again in ${wait} seconds.`, wait);
   }
-  const { message, created } = await writer.write({ ...input, senderId }, [...recipientIds]);
+  const written = await writer.write({ ...input, senderId, mentionNames: mentionedNames(input.content) });
   // A retry stores nothing, so it does not count against the sender.
-  if (!created) await messagesByUser.refund(senderId);
-  return message;
+  if (written.status !== "created") await messagesByUser.refund(senderId);
+  // Removed between the membership check and the write (on this or another instance).
+  if (written.status === "not_member") throw new DomainError("forbidden", "You are not a member of this conversation");
+  return written.message;
 }
 
 export async function listMessages(
@@ -38,17 +42,17 @@ export async function listMessages(
   return { items: page.map(toMessageDto), nextCursor: hasMore && oldest ? oldest.id.toString() : null };
 }
 
-const BACKFILL_PAGE = 500;
-
-/** Messages after `afterId` in every conversation the user belongs to, oldest first, one page. */
-export async function messagesForUserAfter(services: Services, userId: string, afterId: bigint): Promise<MessageDto[]> {
+/**
+ * One page of the messages after `afterId` in the conversations the user belongs to now, oldest
+ * first: message.live's replay from a position older than the event log keeps.
+ */
+export async function messagesForUserAfter(services: Services, userId: string, afterId: bigint): Promise<{ entries: FeedEntry[]; lastId: bigint; rows: number }> {
   const rows = await services.db.prisma.message.findMany({
     where: { id: { gt: afterId }, conversation: { members: { some: { userId } } } },
     orderBy: { id: "asc" },
-    take: BACKFILL_PAGE,
+    take: REPLAY_PAGE,
     select: messageSelect,
   });
-  return rows.map(toMessageDto);
+  const entries = rows.map((row): FeedEntry => ({ kind: "message.created", id: row.id.toString(), message: toMessageDto(row) }));
+  return { entries, lastId: rows.at(-1)?.id ?? afterId, rows: rows.length };
 }
-
-export { BACKFILL_PAGE };

@@ -26,5 +26,6 @@ export function toMessageDto(row: StoredMessage): MessageDto {
     content: row.content,
     clientMessageId: row.clientMessageId,
     createdAt: row.createdAt.toISOString(),
+    mentions: JSON.parse(row.mentions) as string[],
   };
 }

@@ -1,12 +1,12 @@
-import type { MessageDto } from "../schemas.js";
+import type { FeedEntry } from "./feed.js";
 
-/** A stored message, with the members it must reach (they do not change after creation). */
-export interface MessageCreatedEvent {
-  type: "message";
-  message: MessageDto;
+/** An event of the log, with the members it must reach: the conversation's members when it happened. */
+export interface FeedEntryEvent {
+  type: "entry";
+  entry: FeedEntry;
   recipientIds: string[];
   /**
-   * The id of the message stored just before this one, across all conversations ("0" for none).
+   * The id of the event stored just before this one, across all conversations ("0" for none).
    * Events can arrive out of order or not at all (Redis pub/sub is at most once); this link lets a
    * receiver notice and fill the gap from the database.
    */
@@ -15,7 +15,7 @@ export interface MessageCreatedEvent {
 
 /** Something every instance must hear about. */
 export type ParleyEvent =
-  | MessageCreatedEvent
+  | FeedEntryEvent
   /** A login session was ended (logout or refresh-token reuse): its access tokens stop working. */
   | { type: "session-revoked"; sessionId: string; expiresAt: number }
   /** Raised locally by a bus that may have missed events (its connection dropped and came back). */

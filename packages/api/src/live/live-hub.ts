@@ -1,13 +1,17 @@
-import type { MessageDto } from "../schemas.js";
-import type { EventBus, MessageCreatedEvent, ParleyEvent } from "./event-bus.js";
+import type { EventBus, FeedEntryEvent, ParleyEvent } from "./event-bus.js";
+import type { FeedEntry } from "./feed.js";
 import { MessageQueue } from "./message-queue.js";
 
-/** Where the hub reads messages it did not receive as events. */
-export interface MessageLog {
-  /** The id of the newest stored message ("0" when there is none). */
+/** Where the hub reads events it did not receive from the bus. */
+export interface FeedLog {
+  /** The id of the newest stored event (0 when there is none). */
   latestId(): Promise<bigint>;
-  /** Stored messages with an id above `afterId`, oldest first, at most `limit`, with their recipients. */
-  after(afterId: bigint, limit: number): Promise<{ message: MessageDto; recipientIds: string[] }[]>;
+  /**
+   * Stored events with an id above `afterId`, oldest first, with their recipients (the members at
+   * each event). At most `limit` log rows are read; `lastId` is the newest of them, so a caller
+   * pages on from there even when some rows had nothing left to deliver.
+   */
+  after(afterId: bigint, limit: number): Promise<{ entries: { entry: FeedEntry; recipientIds: string[] }[]; lastId: bigint; rows: number }>;
 }
 
 const CATCH_UP_PAGE = 500;
@@ -15,18 +19,20 @@ const CATCH_UP_PAGE = 500;
 const GAP_WAIT_MS = 50;
 
 /**
- * Routes stored messages to this instance's live subscriptions, in id order, each once.
+ * Routes stored events to this instance's live subscriptions, in id order, each once.
  *
- * Events arrive from the bus; each names the message stored before it (`prevId`). The hub delivers
+ * Events arrive from the bus; each names the event stored before it (`prevId`). The hub delivers
  * an event when it follows the last one delivered, holds it when something is missing, and reads
- * the missing messages from the database when they do not arrive in time (a message with a lower
- * id is always committed before a higher one is published, so the database has them). After the
- * bus reconnects ("resync") it reads everything after the last delivered id. A message reaches only
- * the queues of its conversation's members, so its cost does not grow with other people connected.
+ * the missing events from the database when they do not arrive in time (an event with a lower id is
+ * always committed before a higher one is published, so the database has them). After the bus
+ * reconnects ("resync") it reads everything after the last delivered id. An event reaches only the
+ * queues of its recipients - the conversation's members when it happened, named by the writer - so
+ * its cost does not grow with other people connected, and membership changes take effect exactly
+ * at their place in the order.
  */
 export class LiveHub {
   private readonly queuesByUser = new Map<string, Set<MessageQueue>>();
-  private readonly waiting = new Map<string, MessageCreatedEvent>();
+  private readonly waiting = new Map<string, FeedEntryEvent>();
   private lastId = 0n;
   private catchingUp: Promise<void> | null = null;
   private gapTimer: NodeJS.Timeout | null = null;
@@ -37,18 +43,20 @@ export class LiveHub {
 
   constructor(
     bus: EventBus,
-    private readonly log: MessageLog,
+    private readonly log: FeedLog,
     private readonly onError: (error: unknown) => void = () => undefined,
+    /** Called for every entry delivered, in order, before any queue has it (the membership cache listens). */
+    private readonly onEntry: (entry: FeedEntry) => void = () => undefined,
   ) {
     this.unsubscribe = bus.subscribe((event) => this.receive(event));
   }
 
-  /** Starts after the newest stored message: earlier ones are for backfill, not live delivery. */
+  /** Starts after the newest stored event: earlier ones are for backfill, not live delivery. */
   async start(): Promise<void> {
     this.lastId = await this.log.latestId();
   }
 
-  /** Starts collecting the user's messages. Hand the queue back to release() when done. */
+  /** Starts collecting the user's events. Hand the queue back to release() when done. */
   open(userId: string): MessageQueue {
     const queue = new MessageQueue();
     let queues = this.queuesByUser.get(userId);
@@ -70,7 +78,7 @@ export class LiveHub {
 
   /**
    * Live subscriptions on this instance, all users together: queues open()ed and not yet
-   * release()d, so one per running message.live. It rises once the subscription's procedure has
+   * release()d, so one per running message.live or sync.events. It rises once the subscription's procedure has
    * run (a message stored from then on reaches it) and falls when the subscription is given back,
    * however it ended: unsubscribed, socket closed, session revoked, token expired; close() sets it
    * to 0. Only tests read it (no endpoint shows it): to wait until a subscription is in place
@@ -83,12 +91,12 @@ export class LiveHub {
     return count;
   }
 
-  /** The id of the last message delivered. */
+  /** The id of the last event delivered. */
   get lastDeliveredId(): bigint {
     return this.lastId;
   }
 
-  /** Reads and delivers every stored message after the last one delivered (after a reconnect, or as a safety net). */
+  /** Reads and delivers every stored event after the last one delivered (after a reconnect, or as a safety net). */
   catchUp(): Promise<void> {
     if (this.closed) return Promise.resolve();
     this.catchingUp ??= this.readMissing().finally(() => {
@@ -111,10 +119,10 @@ export class LiveHub {
       void this.catchUp();
       return;
     }
-    if (event.type !== "message") return;
-    if (BigInt(event.message.id) <= this.lastId) return;
+    if (event.type !== "entry") return;
+    if (BigInt(event.entry.id) <= this.lastId) return;
     if (this.catchingUp === null && event.prevId === this.lastId.toString()) {
-      this.deliver(event.message, event.recipientIds);
+      this.deliver(event.entry, event.recipientIds);
       this.deliverWaiting();
       return;
     }
@@ -122,11 +130,12 @@ export class LiveHub {
     this.scheduleGapFill();
   }
 
-  private deliver(message: MessageDto, recipientIds: readonly string[]): void {
-    this.lastId = BigInt(message.id);
+  private deliver(entry: FeedEntry, recipientIds: readonly string[]): void {
+    this.lastId = BigInt(entry.id);
+    this.onEntry(entry);
     for (const userId of recipientIds) {
       const queues = this.queuesByUser.get(userId);
-      if (queues) for (const queue of queues) queue.push(message);
+      if (queues) for (const queue of queues) queue.push(entry);
     }
   }
 
@@ -134,10 +143,10 @@ export class LiveHub {
   private deliverWaiting(): void {
     for (let next = this.waiting.get(this.lastId.toString()); next; next = this.waiting.get(this.lastId.toString())) {
       this.waiting.delete(next.prevId);
-      this.deliver(next.message, next.recipientIds);
+      this.deliver(next.entry, next.recipientIds);
     }
     for (const [prevId, event] of this.waiting) {
-      if (BigInt(event.message.id) <= this.lastId) this.waiting.delete(prevId);
+      if (BigInt(event.entry.id) <= this.lastId) this.waiting.delete(prevId);
     }
   }
 
@@ -155,12 +164,14 @@ export class LiveHub {
     try {
       for (;;) {
         const page = await this.log.after(this.lastId, CATCH_UP_PAGE);
-        for (const { message, recipientIds } of page) {
-          if (BigInt(message.id) > this.lastId) this.deliver(message, recipientIds);
+        for (const { entry, recipientIds } of page.entries) {
+          if (BigInt(entry.id) > this.lastId) this.deliver(entry, recipientIds);
         }
+        // Rows with nothing left to deliver (a message deleted since) still count as passed.
+        if (page.lastId > this.lastId) this.lastId = page.lastId;
         this.deliverWaiting();
         this.failures = 0;
-        if (page.length < CATCH_UP_PAGE || this.closed) return;
+        if (page.rows < CATCH_UP_PAGE || this.closed) return;
       }
     } catch (error) {
       this.failures += 1;

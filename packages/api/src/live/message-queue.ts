@@ -1,18 +1,18 @@
-import type { MessageDto } from "../schemas.js";
+import type { FeedEntry } from "./feed.js";
 
 /**
- * The messages waiting for one live subscription. Messages are pushed as they are published and
+ * The events waiting for one live subscription. Entries are pushed as they are published and
  * taken by the subscription's generator; a plain array and one pending promise keep it small
  * (Node's events.on() iterator cost about 36 KB per subscription).
  */
 export class MessageQueue {
-  private items: MessageDto[] = [];
+  private items: FeedEntry[] = [];
   private wake: (() => void) | null = null;
   private closed = false;
 
-  push(message: MessageDto): void {
+  push(entry: FeedEntry): void {
     if (this.closed) return;
-    this.items.push(message);
+    this.items.push(entry);
     this.wake?.();
   }
 
@@ -33,7 +33,7 @@ export class MessageQueue {
   }
 
   /** Everything queued so far, or - if nothing is - waits for the next push, the close or the abort. */
-  async take(signal?: AbortSignal): Promise<MessageDto[]> {
+  async take(signal?: AbortSignal): Promise<FeedEntry[]> {
     while (this.items.length === 0 && !this.closed && !signal?.aborted) {
       await new Promise<void>((resolve) => {
         const done = () => {

@@ -1,7 +1,7 @@
-import { tracked } from "@trpc/server";
-import { BACKFILL_PAGE, listMessages, messagesForUserAfter, sendMessage } from "../domain/messages.js";
+import { listMessages, messagesForUserAfter, sendMessage } from "../domain/messages.js";
+import { eventsForUser } from "../live/feed-log.js";
+import { feedStream, REPLAY_PAGE } from "../live/feed-stream.js";
 import { listMessagesInput, liveInput, messagePageSchema, messageSchema, sendMessageInput } from "../schemas.js";
-import { openLiveSubscription } from "../live/live-subscription.js";
 import { conversationMemberProcedure, protectedProcedure, router } from "../trpc.js";
 
 export const messageRouter = router({
@@ -17,11 +17,11 @@ export const messageRouter = router({
     })
     .input(sendMessageInput)
     .output(messageSchema)
-    .mutation(({ ctx, input }) => sendMessage(ctx.services, ctx.userId, ctx.memberIds, input)),
+    .mutation(({ ctx, input }) => sendMessage(ctx.services, ctx.userId, input)),
   /**
-   * Every message of the caller's conversations, as tracked events whose id is the message id.
-   * It starts listening first, then backfills from the database after `lastEventId`, then streams
-   * live; ids only grow, so anything at or below the last one delivered is a duplicate of the seam.
+   * The messages-only view of the event feed (v1): every new message of the caller's conversations
+   * while they are a member, as tracked events whose id is the message id (a message's id is the id
+   * of the event that created it), first replaying those after `lastEventId`.
    * It ends with UNAUTHORIZED when the caller's session is revoked or the token expires.
    */
   live: protectedProcedure
@@ -33,35 +33,15 @@ export const messageRouter = router({
       },
       events: messageSchema,
     })
-    .input(liveInput).subscription(async function* ({ ctx, input, signal }) {
-    const live = openLiveSubscription(ctx, signal);
-    const { queue } = live;
-    try {
-      let lastId = input?.lastEventId ? BigInt(input.lastEventId) : null;
-      if (lastId !== null) {
-        for (;;) {
-          live.assertLive();
-          const page = await messagesForUserAfter(ctx.services, ctx.userId, lastId);
-          for (const message of page) {
-            lastId = BigInt(message.id);
-            yield tracked(message.id, message);
-          }
-          if (page.length < BACKFILL_PAGE) break;
-        }
-      }
-      while (!queue.isClosed) {
-        const messages = await queue.take();
-        live.assertLive();
-        for (const message of messages) {
-          const id = BigInt(message.id);
-          if (lastId !== null && id <= lastId) continue;
-          lastId = id;
-          yield tracked(message.id, message);
-        }
-      }
-      live.assertLive();
-    } finally {
-      live.release();
-    }
-  }),
+    .input(liveInput)
+    .subscription(async function* ({ ctx, input, signal }) {
+      const lastEventId = input?.lastEventId ? BigInt(input.lastEventId) : null;
+      // Older than the log keeps: v1 clients still get every message of their conversations (by membership now).
+      const fromLog = lastEventId === null || lastEventId >= (await ctx.services.db.events.floor());
+      yield* feedStream(ctx, signal, {
+        lastEventId,
+        replay: (afterId) => (fromLog ? eventsForUser(ctx.services.db, ctx.userId, afterId, REPLAY_PAGE) : messagesForUserAfter(ctx.services, ctx.userId, afterId)),
+        view: (entry) => (entry.kind === "message.created" ? entry.message : null),
+      });
+    }),
 });

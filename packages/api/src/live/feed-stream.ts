@@ -1,0 +1,67 @@
+// The one loop behind every stored-event stream (sync.events, and message.live as its messages-only
+// view): listen first, replay from the log after `lastEventId`, then stream live; ids only grow, so
+// anything at or below the last one yielded is the overlap of replay and live, and is skipped.
+import { tracked, TRPCError, type TrackedEnvelope } from "@trpc/server";
+import type { AccessClaims } from "../auth/tokens.js";
+import type { Services } from "../context.js";
+import type { ConnectionResources } from "./connection-resources.js";
+import type { FeedEntry } from "./feed.js";
+import { openLiveSubscription } from "./live-subscription.js";
+
+/** Log rows read per replay page. */
+export const REPLAY_PAGE = 500;
+
+export const RESYNC_REQUIRED =
+  "lastEventId is older than the events this server keeps, or not one of its events: reload your state and subscribe without lastEventId";
+
+export interface FeedStreamOptions<T> {
+  lastEventId: bigint | null;
+  /** One page of what the user missed after an id. */
+  replay(afterId: bigint): Promise<{ entries: FeedEntry[]; lastId: bigint; rows: number }>;
+  /** What the user receives of an entry (null: nothing). */
+  view(entry: FeedEntry): T | null;
+}
+
+export async function* feedStream<T>(
+  ctx: { services: Services; auth: AccessClaims; userId: string; connection: ConnectionResources },
+  signal: AbortSignal | undefined,
+  options: FeedStreamOptions<T>,
+): AsyncGenerator<TrackedEnvelope<T>, void, unknown> {
+  const live = openLiveSubscription(ctx, signal);
+  const { queue } = live;
+  try {
+    let lastId = options.lastEventId;
+    if (lastId !== null) {
+      for (;;) {
+        live.assertLive();
+        const page = await options.replay(lastId);
+        for (const entry of page.entries) {
+          const view = options.view(entry);
+          if (view !== null) yield tracked(entry.id, view);
+        }
+        lastId = page.lastId;
+        if (page.rows < REPLAY_PAGE) break;
+      }
+    }
+    while (!queue.isClosed) {
+      const entries = await queue.take();
+      live.assertLive();
+      for (const entry of entries) {
+        const id = BigInt(entry.id);
+        if (lastId !== null && id <= lastId) continue;
+        lastId = id;
+        const view = options.view(entry);
+        if (view !== null) yield tracked(entry.id, view);
+      }
+    }
+    live.assertLive();
+  } finally {
+    live.release();
+  }
+}
+
+/** Refuses a resume position the log cannot serve: below what retention removed, or beyond the newest event. */
+export async function assertResumable(services: Services, lastEventId: bigint): Promise<void> {
+  const [floor, latest] = await Promise.all([services.db.events.floor(), services.db.messages.latestId()]);
+  if (lastEventId < floor || lastEventId > latest) throw new TRPCError({ code: "PRECONDITION_FAILED", message: RESYNC_REQUIRED });
+}

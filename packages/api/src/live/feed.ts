@@ -1,0 +1,92 @@
+// The stored events of the feed as Parley carries them between the writer, the bus, the hub and the
+// streams: one `FeedEntry` per event of the log, with everything needed to build each recipient's
+// own view (`viewFor`) without touching the database. The log row (packages/db, model Event) names
+// what changed; `data` holds the few facts that are not in other rows.
+import type { LoggedEvent } from "@parley/db";
+import type { ConversationDto, MessageDto, ReadStateDto, StoredEventDto } from "../schemas.js";
+
+/** A conversation as every member sees it: the conversation without the reader's own read state. */
+export type SharedConversation = Omit<ConversationDto, keyof ReadStateDto>;
+
+export type FeedEntry =
+  | { kind: "message.created"; id: string; message: MessageDto }
+  | { kind: "message.updated"; id: string; message: MessageDto }
+  | {
+      kind: "conversation.updated";
+      id: string;
+      conversationId: string;
+      /** null when the conversation is gone (everyone left): only its leavers still hear of it. */
+      conversation: SharedConversation | null;
+      /** Each member's read state at this event, so a member's view carries their own. */
+      reads: Record<string, ReadStateDto>;
+      /** Who stopped being a member at this event: they get `conversation.removed` instead, and nothing more. */
+      removed: string[];
+    }
+  | { kind: "read.updated"; id: string; conversationId: string; userId: string; read: ReadStateDto };
+
+/** What `Event.data` holds for a conversation event. */
+export interface ConversationEventData {
+  reads: Record<string, ReadStateDto>;
+  removed: string[];
+  added: string[];
+}
+
+/** What `Event.data` holds for a read event. */
+export type ReadEventData = ReadStateDto;
+
+const NO_READ: ReadStateDto = { lastReadMessageId: null, unreadCount: 0, mentionCount: 0 };
+
+/** The event as `userId` (a recipient) receives it, or null when it has nothing for them. */
+export function viewFor(entry: FeedEntry, userId: string): StoredEventDto | null {
+  switch (entry.kind) {
+    case "message.created":
+    case "message.updated":
+      return { type: entry.kind, message: entry.message };
+    case "conversation.updated":
+      if (entry.removed.includes(userId)) return { type: "conversation.removed", conversationId: entry.conversationId };
+      if (!entry.conversation) return null;
+      return { type: "conversation.updated", conversation: { ...entry.conversation, ...(entry.reads[userId] ?? NO_READ) } };
+    case "read.updated":
+      // Read receipts for the others; the counts are the reader's own business.
+      return entry.userId === userId
+        ? { type: "read.updated", conversationId: entry.conversationId, userId: entry.userId, ...entry.read }
+        : { type: "read.updated", conversationId: entry.conversationId, userId: entry.userId, lastReadMessageId: entry.read.lastReadMessageId };
+  }
+}
+
+/** What a log row needs from other rows to become an entry; the caller loads them in bulk. */
+export interface Referents {
+  messages: ReadonlyMap<string, MessageDto>;
+  conversations: ReadonlyMap<string, SharedConversation>;
+}
+
+/**
+ * The entry of a logged event, from the rows it names as they are now (a message edited since is
+ * replayed edited; a deleted one is gone). null when nothing of it is left to tell anyone.
+ */
+export function entryOf(event: LoggedEvent, referents: Referents): FeedEntry | null {
+  const id = event.id.toString();
+  switch (event.kind) {
+    case "message.created":
+    case "message.updated": {
+      const message = event.messageId === null ? undefined : referents.messages.get(event.messageId.toString());
+      return message ? { kind: event.kind, id, message } : null;
+    }
+    case "conversation.updated": {
+      const data = JSON.parse(event.data ?? "{}") as Partial<ConversationEventData>;
+      return {
+        kind: "conversation.updated",
+        id,
+        conversationId: event.conversationId,
+        conversation: referents.conversations.get(event.conversationId) ?? null,
+        reads: data.reads ?? {},
+        removed: data.removed ?? [],
+      };
+    }
+    case "read.updated": {
+      if (!event.userId) return null;
+      const read = JSON.parse(event.data ?? "null") as ReadEventData | null;
+      return { kind: "read.updated", id, conversationId: event.conversationId, userId: event.userId, read: read ?? NO_READ };
+    }
+  }
+}
