@@ -1,5 +1,6 @@
 // Small pieces the API tests share: a clock the test moves by hand, message fixtures, a throwaway
 // SQLite database, and ways to call procedures (in-process and over the fetch adapter).
+import type { FeedEntry } from "../src/live/feed.js";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -37,8 +38,14 @@ export function messageDto(id: number, overrides: Partial<MessageDto> = {}): Mes
     content: `message ${id}`,
     clientMessageId: `client-${id}`,
     createdAt: new Date(Date.UTC(2030, 0, 1, 0, 0, id)).toISOString(),
+    mentions: [],
     ...overrides,
   };
+}
+
+/** The feed entry of a new message (its id is the event's id). */
+export function messageEntry(id: number, overrides: Partial<MessageDto> = {}): FeedEntry {
+  return { kind: "message.created", id: String(id), message: messageDto(id, overrides) };
 }
 
 /** Whether the promise settles within a few event-loop turns (for "it waits" assertions). */

@@ -1,21 +1,21 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { InProcessEventBus } from "../src/live/event-bus.js";
-import { LiveHub, type MessageLog } from "../src/live/live-hub.js";
+import { LiveHub, type FeedLog } from "../src/live/live-hub.js";
+import type { FeedEntry } from "../src/live/feed.js";
 import type { MessageQueue } from "../src/live/message-queue.js";
-import type { MessageDto } from "../src/schemas.js";
-import { messageDto, settlesSoon } from "./helpers.js";
+import { messageEntry, settlesSoon } from "./helpers.js";
 
 let bus: InProcessEventBus;
 let hub: LiveHub;
-/** What the database holds, as the hub's MessageLog reads it. */
-let stored: { message: MessageDto; recipientIds: string[] }[];
+/** What the database holds, as the hub's FeedLog reads it. */
+let stored: { entry: FeedEntry; recipientIds: string[] }[];
 let logFailures: number;
 /** Calls of log.after(), and a hook run at each (to act in the middle of a catch-up). */
 let reads: number;
 let onRead: (() => void) | null;
 
-const log: MessageLog = {
-  latestId: async () => BigInt(stored.at(-1)?.message.id ?? 0),
+const log: FeedLog = {
+  latestId: async () => BigInt(stored.at(-1)?.entry.id ?? 0),
   async after(afterId, limit) {
     reads += 1;
     onRead?.();
@@ -23,7 +23,8 @@ const log: MessageLog = {
       logFailures -= 1;
       throw new Error("database unavailable");
     }
-    return stored.filter((s) => BigInt(s.message.id) > afterId).slice(0, limit);
+    const page = stored.filter((s) => BigInt(s.entry.id) > afterId).slice(0, limit);
+    return { entries: page, lastId: BigInt(page.at(-1)?.entry.id ?? afterId), rows: page.length };
   },
 };
 
@@ -38,13 +39,13 @@ beforeEach(() => {
 
 /** Stores message `id` and publishes it, linked to the message stored before it. */
 function publishMessage(id: number, recipientIds: string[], prevId = id - 1): Promise<void> {
-  stored.push({ message: messageDto(id), recipientIds });
-  return bus.publish({ type: "message", message: messageDto(id), recipientIds, prevId: String(prevId) });
+  stored.push({ entry: messageEntry(id), recipientIds });
+  return bus.publish({ type: "entry", entry: messageEntry(id), recipientIds, prevId: String(prevId) });
 }
 
 /** Stores message `id` without publishing it (an event the bus lost). */
 function storeOnly(id: number, recipientIds: string[]): void {
-  stored.push({ message: messageDto(id), recipientIds });
+  stored.push({ entry: messageEntry(id), recipientIds });
 }
 
 async function idsIn(queue: MessageQueue): Promise<string[]> {
@@ -139,11 +140,11 @@ describe("LiveHub ordering across instances", () => {
 
   it("holds an event that arrives before the one stored ahead of it, then delivers both in id order", async () => {
     const alice = hub.open("alice");
-    stored.push({ message: messageDto(1), recipientIds: ["alice"] });
-    stored.push({ message: messageDto(2), recipientIds: ["alice"] });
-    await bus.publish({ type: "message", message: messageDto(2), recipientIds: ["alice"], prevId: "1" });
+    stored.push({ entry: messageEntry(1), recipientIds: ["alice"] });
+    stored.push({ entry: messageEntry(2), recipientIds: ["alice"] });
+    await bus.publish({ type: "entry", entry: messageEntry(2), recipientIds: ["alice"], prevId: "1" });
     expect(await idsIn(alice)).toEqual([]);
-    await bus.publish({ type: "message", message: messageDto(1), recipientIds: ["alice"], prevId: "0" });
+    await bus.publish({ type: "entry", entry: messageEntry(1), recipientIds: ["alice"], prevId: "0" });
     expect(await idsIn(alice)).toEqual(["1", "2"]);
   });
 
@@ -162,8 +163,8 @@ describe("LiveHub ordering across instances", () => {
     storeOnly(1, ["alice"]);
     await publishMessage(2, ["alice"]);
     await afterGapFill();
-    await bus.publish({ type: "message", message: messageDto(1), recipientIds: ["alice"], prevId: "0" });
-    await bus.publish({ type: "message", message: messageDto(2), recipientIds: ["alice"], prevId: "1" });
+    await bus.publish({ type: "entry", entry: messageEntry(1), recipientIds: ["alice"], prevId: "0" });
+    await bus.publish({ type: "entry", entry: messageEntry(2), recipientIds: ["alice"], prevId: "1" });
     expect(await idsIn(alice)).toEqual(["1", "2"]);
   });
 
@@ -214,8 +215,8 @@ describe("LiveHub ordering across instances", () => {
     const alice = hub.open("alice");
     await publishMessage(1, ["alice"]);
     await publishMessage(2, ["alice"]);
-    await bus.publish({ type: "message", message: messageDto(2), recipientIds: ["alice"], prevId: "1" });
-    await bus.publish({ type: "message", message: messageDto(1), recipientIds: ["alice"], prevId: "0" });
+    await bus.publish({ type: "entry", entry: messageEntry(2), recipientIds: ["alice"], prevId: "1" });
+    await bus.publish({ type: "entry", entry: messageEntry(1), recipientIds: ["alice"], prevId: "0" });
     expect(await idsIn(alice)).toEqual(["1", "2"]);
   });
 

@@ -30,12 +30,14 @@ afterAll(async () => {
   await database.dispose();
 });
 
+/** Stores a message (and its event) without publishing it. */
 async function store(content: string): Promise<MessageDto> {
-  const row = await database.db.prisma.message.create({
-    data: { conversationId, senderId: aliceId, content, clientMessageId: content },
-  });
-  return toMessageDto(row);
+  const { results } = await database.db.messages.insert([{ conversationId, senderId: aliceId, content, clientMessageId: content }]);
+  const [result] = results;
+  if (result?.status !== "created") throw new Error("not stored");
+  return toMessageDto(result.message);
 }
+const entryOf = (message: MessageDto) => ({ kind: "message.created" as const, id: message.id, message });
 
 it("a message both backfilled and published at the seam is delivered once, then live ones follow", async () => {
   const seen = await store("seen");
@@ -45,7 +47,7 @@ it("a message both backfilled and published at the seam is delivered once, then 
   const open = services.hub.open.bind(services.hub);
   services.hub.open = (userId) => {
     const queue = open(userId);
-    void services.bus.publish({ type: "message", message: atSeam, recipientIds: [aliceId, bobId], prevId: seen.id });
+    void services.bus.publish({ type: "entry", entry: entryOf(atSeam), recipientIds: [aliceId, bobId], prevId: seen.id });
     return queue;
   };
   const controller = new AbortController();
@@ -54,7 +56,7 @@ it("a message both backfilled and published at the seam is delivered once, then 
   try {
     const first = await stream.next();
     const after = await store("after");
-    await services.bus.publish({ type: "message", message: after, recipientIds: [aliceId, bobId], prevId: atSeam.id });
+    await services.bus.publish({ type: "entry", entry: entryOf(after), recipientIds: [aliceId, bobId], prevId: atSeam.id });
     const second = await stream.next();
     // In-process, each event is tRPC's tracked envelope: [id, data, marker].
     const delivered = [first.value, second.value] as unknown as [string, MessageDto, symbol][];

@@ -103,10 +103,8 @@ describe("message.live", () => {
   it("backfills everything after lastEventId, more than one page of it, before live messages", async () => {
     const start = await send(alice, shared);
     await send(alice, aliceAndCarol);
-    // More than BACKFILL_PAGE, stored directly: how they were sent is not what this is about.
-    await database.db.prisma.message.createMany({
-      data: Array.from({ length: 520 }, (_, i) => ({ conversationId: shared, senderId: alice, content: `bulk ${i}`, clientMessageId: `bulk-${i}` })),
-    });
+    // More than a replay page, stored directly (with their events, unpublished): how they were sent is not what this is about.
+    await database.db.messages.insert(Array.from({ length: 520 }, (_, i) => ({ conversationId: shared, senderId: alice, content: `bulk ${i}`, clientMessageId: `bulk-${i}` })));
     const stored = await database.db.prisma.message.findMany({ where: { conversationId: shared, id: { gt: BigInt(start.id) } }, orderBy: { id: "asc" } });
     expect(stored).toHaveLength(520);
     const stream = await open(connect(bob).caller, start.id);
@@ -123,14 +121,14 @@ describe("message.live", () => {
     await subscriptions(1);
     // Stored by another instance whose events never arrived: more than one page of the hub's reads.
     const before = services.hub.lastDeliveredId;
-    await database.db.prisma.message.createMany({
-      data: Array.from({ length: 510 }, (_, i) => ({
+    await database.db.messages.insert(
+      Array.from({ length: 510 }, (_, i) => ({
         conversationId: i % 2 === 0 ? shared : aliceAndCarol,
         senderId: alice,
         content: `unannounced ${i}`,
         clientMessageId: `unannounced-${i}`,
       })),
-    });
+    );
     const expected = await database.db.prisma.message.findMany({ where: { conversationId: shared, id: { gt: before } }, orderBy: { id: "asc" } });
     await services.hub.catchUp();
     const ids = [((await first).value as [string, MessageDto, symbol])[0], ...(await nextIds(stream, expected.length - 1))];

@@ -48,7 +48,7 @@ beforeAll(async () => {
   });
   conversationId = conversation.id;
   const { results } = await database.db.messages.insert([{ conversationId, senderId: aliceId, content: "hello bob", clientMessageId: "c1" }]);
-  messageId = results[0]?.message.id ?? 0n;
+  messageId = results[0]?.status === "created" ? results[0].message.id : 0n;
 });
 
 afterAll(async () => {

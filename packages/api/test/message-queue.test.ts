@@ -1,21 +1,21 @@
 import { describe, expect, it } from "vitest";
 import { MessageQueue } from "../src/live/message-queue.js";
-import { messageDto, settlesSoon } from "./helpers.js";
+import { messageEntry, settlesSoon } from "./helpers.js";
 
 describe("MessageQueue", () => {
   it("take() returns everything queued, in push order", async () => {
     const queue = new MessageQueue();
-    queue.push(messageDto(1));
-    queue.push(messageDto(2));
-    queue.push(messageDto(3));
+    queue.push(messageEntry(1));
+    queue.push(messageEntry(2));
+    queue.push(messageEntry(3));
     expect((await queue.take()).map((m) => m.id)).toEqual(["1", "2", "3"]);
   });
 
   it("take() does not return a message twice", async () => {
     const queue = new MessageQueue();
-    queue.push(messageDto(1));
+    queue.push(messageEntry(1));
     await queue.take();
-    queue.push(messageDto(2));
+    queue.push(messageEntry(2));
     expect((await queue.take()).map((m) => m.id)).toEqual(["2"]);
   });
 
@@ -23,7 +23,7 @@ describe("MessageQueue", () => {
     const queue = new MessageQueue();
     const taken = queue.take();
     expect(await settlesSoon(taken)).toBe(false);
-    queue.push(messageDto(1));
+    queue.push(messageEntry(1));
     expect((await taken).map((m) => m.id)).toEqual(["1"]);
   });
 
@@ -51,7 +51,7 @@ describe("MessageQueue", () => {
 
   it("still hands out the messages queued before it was closed", async () => {
     const queue = new MessageQueue();
-    queue.push(messageDto(1));
+    queue.push(messageEntry(1));
     queue.close();
     expect((await queue.take()).map((m) => m.id)).toEqual(["1"]);
   });
@@ -59,7 +59,7 @@ describe("MessageQueue", () => {
   it("ignores pushes after close", async () => {
     const queue = new MessageQueue();
     queue.close();
-    queue.push(messageDto(1));
+    queue.push(messageEntry(1));
     expect(await queue.take()).toEqual([]);
   });
 

@@ -6,7 +6,7 @@ import { Redis } from "ioredis";
 import { afterEach, describe, expect, it } from "vitest";
 import type { ParleyEvent } from "../src/live/event-bus.js";
 import { RedisEventBus } from "../src/live/redis-bus.js";
-import { messageDto } from "./helpers.js";
+import { messageEntry } from "./helpers.js";
 
 const buses: RedisEventBus[] = [];
 
@@ -50,7 +50,7 @@ describe.runIf(redisUrl)("RedisEventBus through Redis", () => {
     receiver.subscribe((event) => events.push(event));
     await Promise.all([sender.ready(), receiver.ready()]);
     expect(receiver.status()).toEqual({ name: "redis", up: true });
-    const event: ParleyEvent = { type: "message", message: messageDto(7), recipientIds: ["alice"], prevId: "6" };
+    const event: ParleyEvent = { type: "entry", entry: messageEntry(7), recipientIds: ["alice"], prevId: "6" };
     await sender.publish(event);
     expect(await received(events, 2)).toEqual([{ type: "resync" }, event]);
   });

@@ -45,7 +45,7 @@ export const conversationRouter = router({
     .mutation(({ ctx, input }) => createConversation(ctx.services, ctx.userId, input)),
   addMembers: conversationMemberProcedure
     .meta({
-      description: "Adds users to a group; any member may. Users already in it are ignored. Each new member receives the conversation and every later event.",
+      description: "Adds users to a group (any member may; users already in it are ignored), and each new member receives the conversation and every later event.",
       errors: {
         BAD_REQUEST: "the conversation is direct, or userIds names a user that does not exist",
         TOO_MANY_REQUESTS: "the caller added too many members recently",
@@ -56,7 +56,7 @@ export const conversationRouter = router({
     .mutation(({ ctx, input }) => addMembers(ctx.services, ctx.userId, input)),
   removeMember: conversationMemberProcedure
     .meta({
-      description: "Removes a member from a group; only owners may. The removed member receives conversation.removed and nothing more of it.",
+      description: "Removes a member from a group (only owners may), who receives conversation.removed and nothing more of it.",
       errors: {
         BAD_REQUEST: "the conversation is direct, or the caller named themselves (use leave)",
         FORBIDDEN: "the caller is not a member, or not an owner",
@@ -68,7 +68,7 @@ export const conversationRouter = router({
     .mutation(({ ctx, input }) => removeMember(ctx.services, ctx.userId, input)),
   leave: conversationMemberProcedure
     .meta({
-      description: "Leaves a group. When the last owner leaves, the longest-standing member becomes owner; when the last member leaves, the group is gone.",
+      description: "Leaves a group: when the last owner leaves, the longest-standing member becomes owner, and when the last member leaves, the group is gone.",
       errors: { BAD_REQUEST: "the conversation is direct" },
     })
     .input(leaveConversationInput)
