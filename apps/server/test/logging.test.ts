@@ -120,7 +120,7 @@ describe("failures no caller sees", () => {
     // The in-process bus, its message events failing to go out as in a Redis outage.
     const bus = new InProcessEventBus();
     const publish = bus.publish.bind(bus);
-    bus.publish = (event: ParleyEvent) => (event.type === "message" ? Promise.reject(new Error("bus unreachable")) : publish(event));
+    bus.publish = (event: ParleyEvent) => (event.type === "entry" ? Promise.reject(new Error("bus unreachable")) : publish(event));
     const server = await startTestServer("sqlite", { logger: log.logger, bus });
     try {
       const [alice, bob] = await Promise.all([signUpAndLogIn(server), signUpAndLogIn(server)]);

@@ -15,13 +15,13 @@ import { layOut } from "../src/lib/message-groups";
 import { message } from "./helpers";
 import { buildTimeline, type Conversation } from "@parley/client";
 
-const alice = { id: "a", username: "alice", fullName: "Alice Liddell" };
-const bob = { id: "b", username: "bob", fullName: "" };
-const carol = { id: "c", username: "carol", fullName: "Carol Danvers" };
+const alice = { id: "a", username: "alice", fullName: "Alice Liddell", role: "owner" as const };
+const bob = { id: "b", username: "bob", fullName: "", role: "member" as const };
+const carol = { id: "c", username: "carol", fullName: "Carol Danvers", role: "member" as const };
 
 function conversation(overrides: Partial<Conversation>): Conversation {
   const members = overrides.members ?? [alice, bob, carol];
-  return { id: "c1", title: null, isDirect: false, members, memberCount: members.length, lastMessage: null, createdAt: "2025-03-01T00:00:00.000Z", ...overrides };
+  return { id: "c1", title: null, isDirect: false, members, memberCount: members.length, lastMessage: null, createdAt: "2025-03-01T00:00:00.000Z", lastReadMessageId: null, unreadCount: 0, mentionCount: 0, ...overrides };
 }
 
 describe("conversationTitle", () => {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, expect, it } from "vitest";
 import type { NewMessage } from "@parley/db";
 import { MessageWriter, type Written } from "../src/domain/message-writer.js";
-import { InProcessEventBus, type FeedEntryEvent } from "../src/live/event-bus.js";
+import { InProcessEventBus } from "../src/live/event-bus.js";
 import type { MessageDto } from "../src/schemas.js";
 import { openTestDatabase, type TestDatabase } from "./helpers.js";
 

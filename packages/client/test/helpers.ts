@@ -12,6 +12,7 @@ export function message(overrides: Partial<Message> = {}): Message {
     content: `message ${id}`,
     clientMessageId: `cm-${id}`,
     createdAt: "2025-03-10T12:00:00.000Z",
+    mentions: [],
     ...overrides,
   };
 }

@@ -3,7 +3,7 @@
 // through inEventOrder() below, in a Prisma transaction under the same lock. This module also reads
 // the log: for an instance catching up (after), for a client resuming (forUser), and for retention.
 import type { Prisma } from "../generated/sqlite/client.js";
-import type { PrismaClient } from "./client.js";
+import type { PrismaClient } from "../generated/sqlite/client.js";
 import { EVENT_ORDER_LOCK } from "./message-store.js";
 import type { Provider } from "./provider.js";
 

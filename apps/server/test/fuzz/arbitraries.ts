@@ -259,6 +259,15 @@ export const GENERATORS: Record<ProcedurePath, InputGenerator> = {
     fields: (world) => ({ conversationId: conversationIdLike(world), content: hostileString, clientMessageId: fc.oneof(fc.uuid(), hostileString) }),
   },
   "message.live": { public: false, fields: (world) => ({ lastEventId: messageIdLike(world) }) },
+  "conversation.addMembers": {
+    public: false,
+    fields: (world) => ({ conversationId: conversationIdLike(world), userIds: fc.oneof(fc.array(memberIdLike(world), { maxLength: 5 }), fc.array(hostileLeaf, { maxLength: 3 })) }),
+  },
+  "conversation.removeMember": { public: false, fields: (world) => ({ conversationId: conversationIdLike(world), userId: memberIdLike(world) }) },
+  "conversation.leave": { public: false, fields: (world) => ({ conversationId: conversationIdLike(world) }) },
+  "conversation.rename": { public: false, fields: (world) => ({ conversationId: conversationIdLike(world), title: hostileString }) },
+  "conversation.markRead": { public: false, fields: (world) => ({ conversationId: conversationIdLike(world), messageId: messageIdLike(world) }) },
+  "sync.events": { public: false, fields: (world) => ({ lastEventId: messageIdLike(world) }) },
 };
 
 /**

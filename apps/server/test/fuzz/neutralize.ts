@@ -63,6 +63,15 @@ export function neutralize(world: FuzzWorld, path: unknown, input: Json | undefi
       }
       return input;
     }
+    // Membership changes that would succeed are turned into ones that cannot: the seed's members stay.
+    case "conversation.addMembers":
+      return Array.isArray(input.userIds) ? withField(input, "userIds", [...input.userIds, "no-such-user"]) : input;
+    case "conversation.removeMember":
+      return withField(input, "userId", "no-such-member");
+    case "conversation.leave": {
+      const conversation = world.conversations.find((c) => c.id === input.conversationId);
+      return conversation && caller && conversation.memberIds.includes(caller.id) ? withField(input, "conversationId", "no-such-conversation") : input;
+    }
     default:
       return input;
   }

@@ -53,10 +53,21 @@ function unauthorizedCall(world: FuzzWorld, u: Unauthorized): { token: string | 
       return { token, input: { conversationId }, expected };
     case "user.search":
       return { token, input: { query: u.title.slice(0, 32) || "a" }, expected };
+    case "conversation.addMembers":
+      return { token, input: { conversationId, userIds: users }, expected };
+    case "conversation.removeMember":
+      return { token, input: { conversationId, userId: users[0] ?? "" }, expected };
+    case "conversation.leave":
+      return { token, input: { conversationId }, expected };
+    case "conversation.rename":
+      return { token, input: { conversationId, title: u.title }, expected };
+    case "conversation.markRead":
+      return { token, input: { conversationId, messageId: world.messageIds[0] ?? "1" }, expected };
     // Procedures without input (or with only optional paging): only the token is wrong.
     case "auth.me":
     case "conversation.list":
     case "message.live":
+    case "sync.events":
     case "user.list":
       return { token, input: undefined, expected };
     // Public: never drawn here (UNAUTHORIZED_PATHS leaves them out), listed so a new path is a type error.

@@ -1,11 +1,14 @@
-import { isUniqueViolation, messageSelect, type Database } from "@parley/db";
+import { isUniqueViolation, messageSelect } from "@parley/db";
 import type { Services } from "../context.js";
 import { DomainError } from "../errors.js";
-import type { ConversationEventData, SharedConversation } from "../live/feed.js";
-import { MEMBERS_IN_LIST, type ConversationDto, type MemberDto, type MessageDto, type ReadStateDto, type Role } from "../schemas.js";
-import { columnsOf, conversationSelect, publicUserSelect, toMessageDto, type ConversationRow, type PublicUserRow } from "./selects.js";
-import { chunked, placeholders } from "./sql.js";
+import type { ConversationEventData } from "../live/feed.js";
+import type { ConversationDto } from "../schemas.js";
+import { firstMembersOf, lastMessageOf, memberOrder, readStateOf, toMember, toShared } from "./conversation-views.js";
+import { conversationSelect, publicUserSelect, toMessageDto } from "./selects.js";
+import { chunked } from "./sql.js";
 import { commitInOrder } from "./ordered-changes.js";
+
+export { readStateOf, sharedConversations } from "./conversation-views.js";
 
 /** Rows per statement where a list of ids becomes bound parameters (SQLite allows 999 in older builds). */
 const IDS_PER_STATEMENT = 500;
@@ -13,48 +16,6 @@ const IDS_PER_STATEMENT = 500;
 /** The key that makes a direct conversation between two people unique, whoever creates it. */
 export function directKeyOf(a: string, b: string): string {
   return a < b ? `${a}:${b}` : `${b}:${a}`;
-}
-
-function toShared(row: ConversationRow, members: MemberDto[], memberCount: number, lastMessage: MessageDto | null): SharedConversation {
-  return { id: row.id, title: row.title, isDirect: row.isDirect, members, createdAt: row.createdAt.toISOString(), memberCount, lastMessage };
-}
-
-/** A member row's read state as the wire has it. */
-export function readStateOf(row: { lastReadMessageId: bigint | number | null; unreadCount: number | bigint; mentionCount: number | bigint }): ReadStateDto {
-  return {
-    lastReadMessageId: row.lastReadMessageId === null ? null : row.lastReadMessageId.toString(),
-    unreadCount: Number(row.unreadCount),
-    mentionCount: Number(row.mentionCount),
-  };
-}
-
-const memberOrder = [{ joinedAt: "asc" as const }, { userId: "asc" as const }];
-const toMember = (m: { role: string; user: PublicUserRow }): MemberDto => ({ ...m.user, role: m.role as Role });
-
-/** The newest message of a conversation, or null. */
-async function lastMessageOf(db: Database, conversationId: string): Promise<MessageDto | null> {
-  const last = await db.prisma.message.findFirst({ where: { conversationId }, orderBy: { id: "desc" }, select: messageSelect });
-  return last ? toMessageDto(last) : null;
-}
-
-/**
- * Conversations as every member sees them (no one's read state), as events carry them: at most
- * MEMBERS_IN_LIST members each, by join order, and the newest message. Gone ones are left out.
- */
-export async function sharedConversations(db: Database, conversationIds: readonly string[]): Promise<Map<string, SharedConversation>> {
-  const result = new Map<string, SharedConversation>();
-  if (conversationIds.length === 0) return result;
-  const ids = [...new Set(conversationIds)];
-  const [rows, members, counts, lasts] = await Promise.all([
-    db.prisma.conversation.findMany({ where: { id: { in: ids } }, select: conversationSelect }),
-    firstMembersOf(db, ids),
-    db.prisma.conversationMember.groupBy({ by: ["conversationId"], where: { conversationId: { in: ids } }, _count: { _all: true } }),
-    Promise.all(ids.map((id) => lastMessageOf(db, id))),
-  ]);
-  const countOf = new Map(counts.map((c) => [c.conversationId, c._count._all]));
-  const lastOf = new Map(ids.map((id, i) => [id, lasts[i] ?? null]));
-  for (const row of rows) result.set(row.id, toShared(row, members.get(row.id) ?? [], countOf.get(row.id) ?? 0, lastOf.get(row.id) ?? null));
-  return result;
 }
 
 /** One conversation with every member (join order), its newest message, and the caller's read state. */
@@ -201,34 +162,6 @@ async function conversationsByActivity(services: Services, userId: string): Prom
     WHERE cm."userId" = ${userId}`;
   const activity = (row: ActivityRow) => new Date(row.lastMessageAt ?? row.createdAt).getTime();
   return rows.sort((a, b) => activity(b) - activity(a) || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
-}
-
-type MemberRow = PublicUserRow & { conversationId: string; role: string };
-
-/**
- * The first `MEMBERS_IN_LIST` members (join order) of each conversation, in one statement: one
- * `LIMIT` per conversation, so each part reads only its first rows of the join-order index
- * instead of ranking every member of every conversation on the page.
- */
-async function firstMembersOf(db: Database, conversationIds: string[]): Promise<Map<string, MemberDto[]>> {
-  const byConversation = new Map<string, MemberDto[]>(conversationIds.map((id) => [id, []]));
-  if (conversationIds.length === 0) return byConversation;
-  // A constant of ours, written into the text: SQLite's `?` markers cannot name one value twice.
-  const limit = String(Math.trunc(MEMBERS_IN_LIST));
-  const parts = conversationIds.map(
-    (_, i) =>
-      `SELECT * FROM (SELECT cm."conversationId" AS "conversationId", cm."userId" AS "userId", cm."joinedAt" AS "joinedAt", cm."role" AS "role"
-        FROM "ConversationMember" cm WHERE cm."conversationId" = ${placeholders(db.provider, 1, i + 1)}
-        ORDER BY cm."joinedAt", cm."userId" LIMIT ${limit}) AS "part${i}"`,
-  );
-  const rows = await db.prisma.$queryRawUnsafe<MemberRow[]>(
-    `SELECT firsts."conversationId" AS "conversationId", firsts."role" AS "role", ${columnsOf(publicUserSelect, "u")}
-     FROM (${parts.join(" UNION ALL ")}) firsts JOIN "User" u ON u."id" = firsts."userId"
-     ORDER BY firsts."conversationId", firsts."joinedAt", firsts."userId"`,
-    ...conversationIds,
-  );
-  for (const { conversationId, role, ...user } of rows) byConversation.get(conversationId)?.push({ ...user, role: role as Role });
-  return byConversation;
 }
 
 /**

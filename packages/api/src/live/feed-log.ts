@@ -1,7 +1,7 @@
 // Reading the event log back as feed entries: for a hub catching up (with each event's recipients,
 // the members at that event) and for one user's stream resuming after an event id.
 import { messageSelect, type Database, type LoggedEvent, type MembershipSpan } from "@parley/db";
-import { sharedConversations } from "../domain/conversations.js";
+import { sharedConversations } from "../domain/conversation-views.js";
 import { toMessageDto } from "../domain/selects.js";
 import type { MessageDto } from "../schemas.js";
 import { entryOf, type FeedEntry, type Referents } from "./feed.js";
