@@ -1,6 +1,8 @@
 import { authRouter } from "./routers/auth.js";
 import { conversationRouter } from "./routers/conversation.js";
 import { messageRouter } from "./routers/message.js";
+import { presenceRouter } from "./routers/presence.js";
+import { typingRouter } from "./routers/typing.js";
 import { userRouter } from "./routers/user.js";
 import { createCallerFactory, router } from "./trpc.js";
 
@@ -9,6 +11,8 @@ export const appRouter = router({
   user: userRouter,
   conversation: conversationRouter,
   message: messageRouter,
+  typing: typingRouter,
+  presence: presenceRouter,
 });
 
 export type AppRouter = typeof appRouter;

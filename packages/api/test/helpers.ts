@@ -9,6 +9,7 @@ import { afterAll, afterEach, beforeAll } from "vitest";
 import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
 import type { Clock } from "../src/clock.js";
 import { createContext, defaultApiConfig, type ApiConfig, type Services } from "../src/context.js";
+import type { DeliverEphemeral, EphemeralEvent } from "../src/live/ephemeral.js";
 import { appRouter } from "../src/root.js";
 import type { MessageDto } from "../src/schemas.js";
 
@@ -49,6 +50,19 @@ export async function settlesSoon(promise: Promise<unknown>, ms = 20): Promise<b
     new Promise<typeof pending>((resolve) => setTimeout(() => resolve(pending), ms)),
   ]);
   return winner !== pending;
+}
+
+export interface EphemeralRecorder {
+  /** Pass as createServices' deliverEphemeral. */
+  deliver: DeliverEphemeral;
+  /** Every delivery, recipients sorted. */
+  delivered: { userIds: string[]; event: EphemeralEvent }[];
+}
+
+/** Records the typing and presence events an instance hands to its users' streams. */
+export function ephemeralRecorder(): EphemeralRecorder {
+  const delivered: EphemeralRecorder["delivered"] = [];
+  return { delivered, deliver: (userIds, event) => delivered.push({ userIds: [...userIds].sort(), event }) };
 }
 
 export function testConfig(overrides: Partial<ApiConfig> = {}): ApiConfig {

@@ -259,6 +259,18 @@ export const GENERATORS: Record<ProcedurePath, InputGenerator> = {
     fields: (world) => ({ conversationId: conversationIdLike(world), content: hostileString, clientMessageId: fc.oneof(fc.uuid(), hostileString) }),
   },
   "message.live": { public: false, fields: (world) => ({ lastEventId: messageIdLike(world) }) },
+  "typing.set": { public: false, fields: (world) => ({ conversationId: conversationIdLike(world) }) },
+  "presence.set": { public: false, fields: () => ({ status: fc.oneof(fc.constantFrom("active", "away", "online", "offline", "AWAY", ""), hostileLeaf) }) },
+  "user.presence": {
+    public: false,
+    fields: (world) => ({
+      userIds: fc.oneof(
+        { weight: 6, arbitrary: fc.array(memberIdLike(world), { maxLength: 5 }) },
+        { weight: 1, arbitrary: fc.array(hostileLeaf, { maxLength: 5 }) },
+        { weight: 1, arbitrary: fc.constantFrom(199, 200, 201).chain((n) => fc.array(memberIdLike(world), { minLength: n, maxLength: n })) },
+      ),
+    }),
+  },
 };
 
 /**
