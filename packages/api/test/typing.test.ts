@@ -77,6 +77,16 @@ describe("typing.set", () => {
     expect(typingBy(bob)).toEqual([{ userIds: [alice, carol].sort(), event: { type: "typing", conversationId: team, userId: bob } }]);
   });
 
+  it("a receiving instance times the throttle by when each was sent, not when it arrived", async () => {
+    const { services, typingBy } = await instance();
+    const sentAt = (at: number) => services.bus.publish({ type: "typing", conversationId: team, userId: alice, recipientIds: [bob, carol], at });
+    // The clock here stands still; the sender's moved by 2 s, then by 1.999 s.
+    await sentAt(10_000);
+    await sentAt(12_000);
+    await sentAt(13_999);
+    expect(typingBy(alice)).toHaveLength(2);
+  });
+
   it("is FORBIDDEN to a non-member and NOT_FOUND for a conversation that does not exist, and sends nothing", async () => {
     const { callerOf, delivered, published } = await instance();
     expect((await trpcErrorOf(callerOf(dave).typing.set({ conversationId: team }))).code).toBe("FORBIDDEN");

@@ -18,6 +18,8 @@ export type DeliverEphemeral = (userIds: Iterable<string>, event: EphemeralEvent
 export type TypingBusEvent = TypingEvent & {
   /** The other members when it was published (the typer is not among them). */
   recipientIds: string[];
+  /** When it was sent (ms, the sender's clock): receivers throttle by it, so the network's jitter cannot drop one sent 2 s after the last. */
+  at: number;
 };
 
 /**

@@ -38,10 +38,11 @@ export class TypingService {
    * are `memberIds`. Returns whether it was published (false: within 2 s of the last one).
    */
   set(userId: string, conversationId: string, memberIds: ReadonlySet<string>): boolean {
-    if (!this.sent.pass(keyOf(userId, conversationId), this.now())) return false;
+    const at = this.deps.clock.now().getTime();
+    if (!this.sent.pass(keyOf(userId, conversationId), at)) return false;
     const recipientIds = [...memberIds].filter((id) => id !== userId);
     if (recipientIds.length === 0) return false;
-    this.deps.bus.publish({ type: "typing", conversationId, userId, recipientIds }).catch((error: unknown) => this.deps.onError?.(error));
+    this.deps.bus.publish({ type: "typing", conversationId, userId, recipientIds, at }).catch((error: unknown) => this.deps.onError?.(error));
     return true;
   }
 
@@ -51,12 +52,8 @@ export class TypingService {
 
   private receive(event: ParleyEvent): void {
     if (event.type !== "typing") return;
-    const { conversationId, userId, recipientIds } = event;
-    if (!this.passedOn.pass(keyOf(userId, conversationId), this.now())) return;
+    const { conversationId, userId, recipientIds, at } = event;
+    if (!this.passedOn.pass(keyOf(userId, conversationId), at)) return;
     this.deps.deliver(recipientIds, { type: "typing", conversationId, userId });
-  }
-
-  private now(): number {
-    return this.deps.clock.now().getTime();
   }
 }
