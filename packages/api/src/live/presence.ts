@@ -24,7 +24,7 @@ export interface PresenceDeps {
   /** The conversations a user belongs to now. */
   conversationIdsOf(userId: string): Promise<string[]>;
   times: PresenceTimes;
-  /** Told when publishing or a lookup fails: that change is not announced here; the next heartbeat repairs the state. */
+  /** Told when publishing or a lookup fails: a lost bus message is repaired by the next heartbeat; a failed lookup leaves that change untold here. */
   onError?: (error: unknown) => void;
 }
 
