@@ -33,6 +33,8 @@ export interface RunningServer {
 
 /** A safety net under the event bus: how often to look for stored messages no event announced. */
 const CATCH_UP_INTERVAL_MS = 5_000;
+/** How often presence moves on: grace periods, instance expiry and the heartbeat are checked at this step. */
+const PRESENCE_TICK_MS = 1_000;
 
 /** Starts a server from the environment, with `overrides` taking precedence (tests pass port 0 and a fresh database). */
 export async function startServer(overrides: Partial<ServerConfig> = {}, options: StartOptions = {}): Promise<RunningServer> {
@@ -66,6 +68,9 @@ export async function startServer(overrides: Partial<ServerConfig> = {}, options
   });
   const catchUpTimer = setInterval(() => void services.hub.catchUp(), CATCH_UP_INTERVAL_MS);
   catchUpTimer.unref();
+  services.presence.tick();
+  const presenceTimer = setInterval(() => services.presence.tick(), PRESENCE_TICK_MS);
+  presenceTimer.unref();
 
   const handle = createHttpHandler({ config, services, db, bus, log });
   const onRequest: Parameters<typeof createHttpServer>[1] = (req, res) => {
@@ -109,6 +114,7 @@ export async function startServer(overrides: Partial<ServerConfig> = {}, options
       await httpClosed;
       clearTimeout(timeout);
       clearInterval(catchUpTimer);
+      clearInterval(presenceTimer);
       services.close();
       if (ownsBus) await bus.close();
       await db.close();

@@ -1,6 +1,6 @@
 // tRPC over WebSocket on the HTTP server's /trpc: origin check and connection caps at the upgrade,
-// per-connection limits, a deadline to authenticate, and connections bound to the session of the
-// token they authenticated with.
+// per-connection limits, a deadline to authenticate, connections bound to the session of the
+// token they authenticated with, and counted for presence.
 import type { IncomingMessage, Server } from "node:http";
 import type { Socket } from "node:net";
 import { WebSocketServer, type WebSocket } from "ws";
@@ -101,6 +101,10 @@ export function attachWebSocket(
       if (!admitUser(res, ctx.auth.userId)) return createContext(services, null, address, connectionLog);
       authenticated.add(res);
       bindToSession(res, ctx.auth.sessionId, ctx.auth.expiresAt);
+      // Online while an authenticated connection is open (a bad token never reaches here).
+      const { userId } = ctx.auth;
+      services.presence.connected(userId);
+      res.once("close", () => services.presence.disconnected(userId));
       return ctx;
     },
     onError: reportInternalError(log),

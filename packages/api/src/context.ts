@@ -12,6 +12,10 @@ import { MembershipCache } from "./domain/memberships.js";
 import { MessageWriter } from "./domain/message-writer.js";
 import { feedLogOf } from "./live/feed-log.js";
 import { ConnectionResources } from "./live/connection-resources.js";
+import type { DeliverEphemeral } from "./live/ephemeral.js";
+import { defaultPresenceTimes, PresenceService, type PresenceTimes } from "./live/presence.js";
+import { TypingService } from "./live/typing.js";
+import { conversationIdsOf } from "./domain/user-conversations.js";
 import { systemClock, type Clock } from "./clock.js";
 import { silentLogger, type Logger } from "./logger.js";
 import { startRetention } from "./live/retention.js";
@@ -48,11 +52,15 @@ export interface ApiConfig {
     conversationsPerUser: WindowLimit;
     /** Members a user puts into the conversations they create, the creator not counted. */
     conversationMembersPerUser: WindowLimit;
+    /** Changes of status a user makes with presence.set (repeating the current one is free). */
+    presenceChangesPerUser: WindowLimit;
   };
   /** Live subscriptions one connection may hold at once (the web app opens one; v2 adds one more). */
   subscriptionsPerConnection: number;
   /** Days of events sync.events can resume from (the contract promises at least 7). */
   eventRetentionDays: number;
+  /** Grace period, heartbeat and expiry of presence across instances (live/presence.ts). */
+  presence: PresenceTimes;
 }
 
 export const defaultApiConfig: Omit<ApiConfig, "jwtSecret"> = {
@@ -76,9 +84,12 @@ export const defaultApiConfig: Omit<ApiConfig, "jwtSecret"> = {
     // budget allows two groups of the largest size (MAX_MEMBER_IDS) an hour.
     conversationsPerUser: { max: 30, windowSeconds: 10 * 60 },
     conversationMembersPerUser: { max: 2_000, windowSeconds: 60 * 60 },
+    // A client says away when idle or hidden and active when back: a few a minute at most.
+    presenceChangesPerUser: { max: 30, windowSeconds: 60 },
   },
   subscriptionsPerConnection: 10,
   eventRetentionDays: 8,
+  presence: defaultPresenceTimes,
 };
 
 export interface ApiDeps {
@@ -93,6 +104,11 @@ export interface ApiDeps {
    * keyPrefix keeps deployments that share a Redis apart.
    */
   limitsRedis?: { url: string; keyPrefix: string } | null;
+  /**
+   * Where typing and presence events for this instance's users go. Until the sync.events stream
+   * carries them the default drops them (tests hand in a recorder).
+   */
+  deliverEphemeral?: DeliverEphemeral;
 }
 
 export interface Services {
@@ -109,6 +125,9 @@ export interface Services {
   writer: MessageWriter;
   /** Where a failed publish goes: logged, and this instance's hub reads the log at once. */
   onPublishError(error: unknown): void;
+  typing: TypingService;
+  /** The server calls connected/disconnected per authenticated WebSocket, and tick() every second. */
+  presence: PresenceService;
   loginFailuresByAccountAndAddress: Limiter;
   loginFailuresByAccount: Limiter;
   loginFailuresByAddress: Limiter;
@@ -119,10 +138,11 @@ export interface Services {
   messagesByUser: Limiter;
   conversationsByUser: Limiter;
   conversationMembersByUser: Limiter;
+  presenceChangesByUser: Limiter;
   close(): void;
 }
 
-export async function createServices({ db, bus, config, clock = systemClock, log = silentLogger, limitsRedis }: ApiDeps): Promise<Services> {
+export async function createServices({ db, bus, config, clock = systemClock, log = silentLogger, limitsRedis, deliverEphemeral: deliverTo }: ApiDeps): Promise<Services> {
   const limiterStore = await createLimiterStore(limitsRedis, clock, log);
   const { limits } = config;
   const revokedSessions = new RevokedSessions(bus, clock);
@@ -143,6 +163,18 @@ export async function createServices({ db, bus, config, clock = systemClock, log
     void hub.catchUp();
   };
   const retention = startRetention(db, config.eventRetentionDays, clock, log);
+  // To this instance's sync.events streams, unless a test listens instead.
+  const deliverEphemeral: DeliverEphemeral = deliverTo ?? ((userIds, event) => hub.deliverEphemeral(userIds, event));
+  const typing = new TypingService({ bus, clock, deliver: deliverEphemeral, onError: (error) => log.warn({ err: error }, "typing publish failed") });
+  const presence = new PresenceService({
+    bus,
+    clock,
+    deliver: deliverEphemeral,
+    membersOf: (conversationId) => memberships.get(conversationId),
+    conversationIdsOf: (userId) => conversationIdsOf(db.prisma, userId),
+    times: config.presence,
+    onError: (error) => log.warn({ err: error }, "presence update failed"),
+  });
   return {
     db,
     bus,
@@ -156,6 +188,8 @@ export async function createServices({ db, bus, config, clock = systemClock, log
     revokedSessions,
     writer: new MessageWriter(db, bus, onPublishError),
     onPublishError,
+    typing,
+    presence,
     loginFailuresByAccountAndAddress: limiterStore.limiter("login-failures-account-address", limits.loginFailuresPerAccountAndAddress),
     loginFailuresByAccount: limiterStore.limiter("login-failures-account", limits.loginFailuresPerAccount),
     loginFailuresByAddress: limiterStore.limiter("login-failures-address", limits.loginFailuresPerAddress),
@@ -166,14 +200,19 @@ export async function createServices({ db, bus, config, clock = systemClock, log
     messagesByUser: limiterStore.limiter("messages-user", limits.messagesPerUser),
     conversationsByUser: limiterStore.limiter("conversations-user", limits.conversationsPerUser),
     conversationMembersByUser: limiterStore.limiter("conversation-members-user", limits.conversationMembersPerUser),
+    presenceChangesByUser: limiterStore.limiter("presence-changes-user", limits.presenceChangesPerUser),
     close() {
       retention.stop();
       hub.close();
+      typing.close();
+      presence.close();
       revokedSessions.close();
       limiterStore.close();
     },
   };
 }
+
+/** Until the sync.events stream exists, nothing on an instance listens for typing and presence. */
 
 const SHARED_LIMITS_FAILED = "shared rate limits failed (answering from this instance's memory)";
 

@@ -2,6 +2,8 @@ import { authRouter } from "./routers/auth.js";
 import { conversationRouter } from "./routers/conversation.js";
 import { messageRouter } from "./routers/message.js";
 import { syncRouter } from "./routers/sync.js";
+import { presenceRouter } from "./routers/presence.js";
+import { typingRouter } from "./routers/typing.js";
 import { userRouter } from "./routers/user.js";
 import { createCallerFactory, router } from "./trpc.js";
 
@@ -11,6 +13,8 @@ export const appRouter = router({
   conversation: conversationRouter,
   message: messageRouter,
   sync: syncRouter,
+  typing: typingRouter,
+  presence: presenceRouter,
 });
 
 export type AppRouter = typeof appRouter;

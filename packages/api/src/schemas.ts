@@ -241,6 +241,27 @@ export const storedEventSchema = z.discriminatedUnion("type", [
   conversationRemovedEventSchema,
   readUpdatedEventSchema,
 ]);
+/** Most user ids one user.presence call may name (a page of user.list). */
+export const PRESENCE_QUERY_MAX = 200;
+
+export const typingInput = z.object({ conversationId: idSchema });
+
+export const setPresenceInput = z.object({ status: z.enum(["active", "away"]) });
+
+export const userPresenceInput = z.object({
+  userIds: z.array(idSchema).max(PRESENCE_QUERY_MAX, `userIds may name at most ${PRESENCE_QUERY_MAX} users`),
+});
+
+export const presenceStatusSchema = z.enum(["online", "away", "offline"]);
+
+export const userPresenceSchema = z.object({ userId: z.string(), status: presenceStatusSchema });
+
+// The ephemeral events of the live stream (never stored, never replayed, no event id); the server's
+// types of them (live/ephemeral.ts) are inferred from these.
+/** A member of the conversation is typing: show it for at most 6 seconds unless another one comes. */
+export const typingEventSchema = z.object({ type: z.literal("typing"), conversationId: z.string(), userId: z.string() });
+/** A user who shares a conversation with the receiver changed status. */
+export const presenceEventSchema = z.object({ type: z.literal("presence"), userId: z.string(), status: presenceStatusSchema });
 
 export type UserDto = z.infer<typeof userSchema>;
 export type ConversationDto = z.infer<typeof conversationSchema>;
@@ -251,6 +272,11 @@ export type ReadStateDto = z.infer<typeof readStateSchema>;
 /** A stored event as one member receives it. */
 export type StoredEventDto = z.infer<typeof storedEventSchema>;
 export type TokensDto = z.infer<typeof tokensSchema>;
+export type UserPresenceDto = z.infer<typeof userPresenceSchema>;
 export type ListConversationsInput = z.input<typeof listConversationsInput>;
 export type ListUsersInput = z.input<typeof listUsersInput>;
 export type SearchUsersInput = z.input<typeof searchUsersInput>;
+
+/** Everything sync.events sends: the stored events (tracked) and the ephemeral ones (untracked). */
+export const feedEventSchema = z.discriminatedUnion("type", [...storedEventSchema.options, typingEventSchema, presenceEventSchema]);
+export type FeedEvent = z.infer<typeof feedEventSchema>;

@@ -1,6 +1,7 @@
 // Small pieces the API tests share: a clock the test moves by hand, message fixtures, a throwaway
 // SQLite database, and ways to call procedures (in-process and over the fetch adapter).
 import type { FeedEntry } from "../src/live/feed.js";
+import type { QueueItem } from "../src/live/message-queue.js";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -10,6 +11,7 @@ import { afterAll, afterEach, beforeAll } from "vitest";
 import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
 import type { Clock } from "../src/clock.js";
 import { createContext, defaultApiConfig, type ApiConfig, type Services } from "../src/context.js";
+import type { DeliverEphemeral, EphemeralEvent } from "../src/live/ephemeral.js";
 import { appRouter } from "../src/root.js";
 import type { MessageDto } from "../src/schemas.js";
 
@@ -43,6 +45,11 @@ export function messageDto(id: number, overrides: Partial<MessageDto> = {}): Mes
   };
 }
 
+/** What a live queue holds, by id (an ephemeral event by its type). */
+export function itemId(item: QueueItem): string {
+  return item.kind === "ephemeral" ? item.event.type : item.id;
+}
+
 /** The feed entry of a new message (its id is the event's id). */
 export function messageEntry(id: number, overrides: Partial<MessageDto> = {}): FeedEntry {
   return { kind: "message.created", id: String(id), message: messageDto(id, overrides) };
@@ -56,6 +63,19 @@ export async function settlesSoon(promise: Promise<unknown>, ms = 20): Promise<b
     new Promise<typeof pending>((resolve) => setTimeout(() => resolve(pending), ms)),
   ]);
   return winner !== pending;
+}
+
+export interface EphemeralRecorder {
+  /** Pass as createServices' deliverEphemeral. */
+  deliver: DeliverEphemeral;
+  /** Every delivery, recipients sorted. */
+  delivered: { userIds: string[]; event: EphemeralEvent }[];
+}
+
+/** Records the typing and presence events an instance hands to its users' streams. */
+export function ephemeralRecorder(): EphemeralRecorder {
+  const delivered: EphemeralRecorder["delivered"] = [];
+  return { delivered, deliver: (userIds, event) => delivered.push({ userIds: [...userIds].sort(), event }) };
 }
 
 export function testConfig(overrides: Partial<ApiConfig> = {}): ApiConfig {

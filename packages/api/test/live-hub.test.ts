@@ -3,7 +3,7 @@ import { InProcessEventBus } from "../src/live/event-bus.js";
 import { LiveHub, type FeedLog } from "../src/live/live-hub.js";
 import type { FeedEntry } from "../src/live/feed.js";
 import type { MessageQueue } from "../src/live/message-queue.js";
-import { messageEntry, settlesSoon } from "./helpers.js";
+import { messageEntry, itemId, settlesSoon } from "./helpers.js";
 
 let bus: InProcessEventBus;
 let hub: LiveHub;
@@ -49,7 +49,7 @@ function storeOnly(id: number, recipientIds: string[]): void {
 }
 
 async function idsIn(queue: MessageQueue): Promise<string[]> {
-  return (await queue.take(AbortSignal.abort())).map((m) => m.id);
+  return (await queue.take(AbortSignal.abort())).map(itemId);
 }
 
 describe("LiveHub", () => {
@@ -187,7 +187,7 @@ describe("LiveHub ordering across instances", () => {
     await idsIn(alice);
     await bus.publish({ type: "resync" });
     const taken = await alice.take(AbortSignal.timeout(2_000));
-    expect(taken.map((m) => m.id)).toEqual(["2"]);
+    expect(taken.map(itemId)).toEqual(["2"]);
   });
 
   it.each([1_000, 1_200])("catches up on %i missed messages page by page, each once and in order", async (count) => {

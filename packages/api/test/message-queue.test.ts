@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { MessageQueue } from "../src/live/message-queue.js";
-import { messageEntry, settlesSoon } from "./helpers.js";
+import { messageEntry, itemId, settlesSoon } from "./helpers.js";
 
 describe("MessageQueue", () => {
   it("take() returns everything queued, in push order", async () => {
@@ -8,7 +8,7 @@ describe("MessageQueue", () => {
     queue.push(messageEntry(1));
     queue.push(messageEntry(2));
     queue.push(messageEntry(3));
-    expect((await queue.take()).map((m) => m.id)).toEqual(["1", "2", "3"]);
+    expect((await queue.take()).map(itemId)).toEqual(["1", "2", "3"]);
   });
 
   it("take() does not return a message twice", async () => {
@@ -16,7 +16,7 @@ describe("MessageQueue", () => {
     queue.push(messageEntry(1));
     await queue.take();
     queue.push(messageEntry(2));
-    expect((await queue.take()).map((m) => m.id)).toEqual(["2"]);
+    expect((await queue.take()).map(itemId)).toEqual(["2"]);
   });
 
   it("take() on an empty queue waits for the next push", async () => {
@@ -24,7 +24,7 @@ describe("MessageQueue", () => {
     const taken = queue.take();
     expect(await settlesSoon(taken)).toBe(false);
     queue.push(messageEntry(1));
-    expect((await taken).map((m) => m.id)).toEqual(["1"]);
+    expect((await taken).map(itemId)).toEqual(["1"]);
   });
 
   it("take() returns when the queue is closed", async () => {
@@ -53,7 +53,7 @@ describe("MessageQueue", () => {
     const queue = new MessageQueue();
     queue.push(messageEntry(1));
     queue.close();
-    expect((await queue.take()).map((m) => m.id)).toEqual(["1"]);
+    expect((await queue.take()).map(itemId)).toEqual(["1"]);
   });
 
   it("ignores pushes after close", async () => {

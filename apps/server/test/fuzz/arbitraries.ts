@@ -268,6 +268,18 @@ export const GENERATORS: Record<ProcedurePath, InputGenerator> = {
   "conversation.rename": { public: false, fields: (world) => ({ conversationId: conversationIdLike(world), title: hostileString }) },
   "conversation.markRead": { public: false, fields: (world) => ({ conversationId: conversationIdLike(world), messageId: messageIdLike(world) }) },
   "sync.events": { public: false, fields: (world) => ({ lastEventId: messageIdLike(world) }) },
+  "typing.set": { public: false, fields: (world) => ({ conversationId: conversationIdLike(world) }) },
+  "presence.set": { public: false, fields: () => ({ status: fc.oneof(fc.constantFrom("active", "away", "online", "offline", "AWAY", ""), hostileLeaf) }) },
+  "user.presence": {
+    public: false,
+    fields: (world) => ({
+      userIds: fc.oneof(
+        { weight: 6, arbitrary: fc.array(memberIdLike(world), { maxLength: 5 }) },
+        { weight: 1, arbitrary: fc.array(hostileLeaf, { maxLength: 5 }) },
+        { weight: 1, arbitrary: fc.constantFrom(199, 200, 201).chain((n) => fc.array(memberIdLike(world), { minLength: n, maxLength: n })) },
+      ),
+    }),
+  },
 };
 
 /**

@@ -32,7 +32,7 @@ function unauthorizedCall(world: FuzzWorld, u: Unauthorized): { token: string | 
   const bad = badTokens[u.token % badTokens.length];
   const outsider = u.outsider === null ? undefined : world.users[u.outsider % world.users.length];
   const foreign = outsider && world.conversations.find((c) => !c.memberIds.includes(outsider.id));
-  const asOutsider = outsider !== undefined && foreign !== undefined && (u.path === "message.send" || u.path === "message.list");
+  const asOutsider = outsider !== undefined && foreign !== undefined && (u.path === "message.send" || u.path === "message.list" || u.path === "typing.set");
   const token = asOutsider ? outsider.accessToken : bad?.token;
   const conversationId = (asOutsider ? foreign.id : world.conversations[0]?.id) ?? "";
   const expected = asOutsider ? ["FORBIDDEN"] : ["UNAUTHORIZED"];
@@ -63,6 +63,12 @@ function unauthorizedCall(world: FuzzWorld, u: Unauthorized): { token: string | 
       return { token, input: { conversationId, title: u.title }, expected };
     case "conversation.markRead":
       return { token, input: { conversationId, messageId: world.messageIds[0] ?? "1" }, expected };
+    case "typing.set":
+      return { token, input: { conversationId }, expected };
+    case "presence.set":
+      return { token, input: { status: "away" }, expected };
+    case "user.presence":
+      return { token, input: { userIds: users }, expected };
     // Procedures without input (or with only optional paging): only the token is wrong.
     case "auth.me":
     case "conversation.list":

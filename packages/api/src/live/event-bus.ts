@@ -1,4 +1,5 @@
 import type { FeedEntry } from "./feed.js";
+import type { PresenceBusEvent, TypingBusEvent } from "./ephemeral.js";
 
 /** An event of the log, with the members it must reach: the conversation's members when it happened. */
 export interface FeedEntryEvent {
@@ -18,6 +19,9 @@ export type ParleyEvent =
   | FeedEntryEvent
   /** A login session was ended (logout or refresh-token reuse): its access tokens stop working. */
   | { type: "session-revoked"; sessionId: string; expiresAt: number }
+  /** Ephemeral live state (live/typing.ts, live/presence.ts): never stored, lost with the link. */
+  | TypingBusEvent
+  | PresenceBusEvent
   /** Raised locally by a bus that may have missed events (its connection dropped and came back). */
   | { type: "resync" };
 

@@ -5,6 +5,7 @@ import { tracked, TRPCError, type TrackedEnvelope } from "@trpc/server";
 import type { AccessClaims } from "../auth/tokens.js";
 import type { Services } from "../context.js";
 import type { ConnectionResources } from "./connection-resources.js";
+import type { EphemeralEvent } from "./ephemeral.js";
 import type { FeedEntry } from "./feed.js";
 import { openLiveSubscription } from "./live-subscription.js";
 
@@ -14,20 +15,22 @@ export const REPLAY_PAGE = 500;
 export const RESYNC_REQUIRED =
   "lastEventId is older than the events this server keeps, or not one of its events: reload your state and subscribe without lastEventId";
 
-export interface FeedStreamOptions<T> {
+export interface FeedStreamOptions<T, E = never> {
   lastEventId: bigint | null;
   /** One page of what the user missed after an id. */
   replay(afterId: bigint): Promise<{ entries: FeedEntry[]; lastId: bigint; rows: number }>;
   /** What the user receives of an entry (null: nothing). */
   view(entry: FeedEntry): T | null;
+  /** Typing and presence: passed on untracked (never stored, never replayed). Without it, none are wanted. */
+  ephemeral?: (event: EphemeralEvent) => E;
 }
 
-export async function* feedStream<T>(
+export async function* feedStream<T, E = never>(
   ctx: { services: Services; auth: AccessClaims; userId: string; connection: ConnectionResources },
   signal: AbortSignal | undefined,
-  options: FeedStreamOptions<T>,
-): AsyncGenerator<TrackedEnvelope<T>, void, unknown> {
-  const live = openLiveSubscription(ctx, signal);
+  options: FeedStreamOptions<T, E>,
+): AsyncGenerator<TrackedEnvelope<T> | E, void, unknown> {
+  const live = openLiveSubscription(ctx, signal, { ephemeral: options.ephemeral !== undefined });
   const { queue } = live;
   try {
     let lastId = options.lastEventId;
@@ -47,6 +50,10 @@ export async function* feedStream<T>(
       const entries = await queue.take();
       live.assertLive();
       for (const entry of entries) {
+        if (entry.kind === "ephemeral") {
+          if (options.ephemeral) yield options.ephemeral(entry.event);
+          continue;
+        }
         const id = BigInt(entry.id);
         if (lastId !== null && id <= lastId) continue;
         lastId = id;

@@ -1,4 +1,5 @@
 import type { EventBus, FeedEntryEvent, ParleyEvent } from "./event-bus.js";
+import type { EphemeralEvent } from "./ephemeral.js";
 import type { FeedEntry } from "./feed.js";
 import { MessageQueue } from "./message-queue.js";
 
@@ -57,8 +58,8 @@ export class LiveHub {
   }
 
   /** Starts collecting the user's events. Hand the queue back to release() when done. */
-  open(userId: string): MessageQueue {
-    const queue = new MessageQueue();
+  open(userId: string, options: { ephemeral?: boolean } = {}): MessageQueue {
+    const queue = new MessageQueue(options.ephemeral ?? false);
     let queues = this.queuesByUser.get(userId);
     if (!queues) {
       queues = new Set();
@@ -66,6 +67,15 @@ export class LiveHub {
     }
     queues.add(queue);
     return queue;
+  }
+
+  /** Hands typing or presence to the users' subscriptions that want it, on this instance. */
+  deliverEphemeral(userIds: Iterable<string>, event: EphemeralEvent): void {
+    const item = { kind: "ephemeral" as const, event };
+    for (const userId of userIds) {
+      const queues = this.queuesByUser.get(userId);
+      if (queues) for (const queue of queues) if (queue.ephemeral) queue.push(item);
+    }
   }
 
   release(userId: string, queue: MessageQueue): void {

@@ -28,10 +28,11 @@ const EXPIRY_GRACE_MS = 1_000;
 export function openLiveSubscription(
   ctx: { services: Services; auth: AccessClaims; userId: string; connection: ConnectionResources },
   signal: AbortSignal | undefined,
+  options: { ephemeral?: boolean } = {},
 ): LiveSubscription {
   const { services, auth, userId } = ctx;
   const releaseSlot = ctx.connection.claimSubscription();
-  const queue = services.hub.open(userId);
+  const queue = services.hub.open(userId, options);
   queue.closeOn(signal);
   let ended = false;
   const end = () => {

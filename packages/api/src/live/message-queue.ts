@@ -1,4 +1,8 @@
+import type { EphemeralEvent } from "./ephemeral.js";
 import type { FeedEntry } from "./feed.js";
+
+/** What a live subscription receives: stored events, and (if it asked) typing and presence. */
+export type QueueItem = FeedEntry | { kind: "ephemeral"; event: EphemeralEvent };
 
 /**
  * The events waiting for one live subscription. Entries are pushed as they are published and
@@ -6,11 +10,14 @@ import type { FeedEntry } from "./feed.js";
  * (Node's events.on() iterator cost about 36 KB per subscription).
  */
 export class MessageQueue {
-  private items: FeedEntry[] = [];
+  /** @param ephemeral whether typing and presence events are wanted (sync.events) or not (message.live). */
+  constructor(readonly ephemeral = false) {}
+
+  private items: QueueItem[] = [];
   private wake: (() => void) | null = null;
   private closed = false;
 
-  push(entry: FeedEntry): void {
+  push(entry: QueueItem): void {
     if (this.closed) return;
     this.items.push(entry);
     this.wake?.();
@@ -33,7 +40,7 @@ export class MessageQueue {
   }
 
   /** Everything queued so far, or - if nothing is - waits for the next push, the close or the abort. */
-  async take(signal?: AbortSignal): Promise<FeedEntry[]> {
+  async take(signal?: AbortSignal): Promise<QueueItem[]> {
     while (this.items.length === 0 && !this.closed && !signal?.aborted) {
       await new Promise<void>((resolve) => {
         const done = () => {

@@ -1,6 +1,7 @@
 import { z } from "zod";
+import { presenceOf } from "../domain/presence.js";
 import { listUsers, searchUsers } from "../domain/users.js";
-import { listUsersInput, searchUsersInput, USER_PAGE_MAX, userSchema } from "../schemas.js";
+import { listUsersInput, searchUsersInput, USER_PAGE_MAX, userPresenceInput, userPresenceSchema, userSchema } from "../schemas.js";
 import { protectedProcedure, router } from "../trpc.js";
 
 export const userRouter = router({
@@ -14,4 +15,9 @@ export const userRouter = router({
     .input(searchUsersInput)
     .output(z.array(userSchema))
     .query(({ ctx, input }) => searchUsers(ctx.services, input)),
+  presence: protectedProcedure
+    .meta({ description: "Returns whether each named user is online, away or offline now, once per user (an id that names nobody is offline).", errors: {} })
+    .input(userPresenceInput)
+    .output(z.array(userPresenceSchema))
+    .query(({ ctx, input }) => presenceOf(ctx.services, input.userIds)),
 });
