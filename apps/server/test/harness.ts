@@ -17,7 +17,7 @@ import {
   type TRPCClient,
 } from "@trpc/client";
 import { defaultApiConfig, type ApiConfig, type AppRouter } from "@parley/api";
-import type { MessageDto } from "@parley/api/schemas";
+import type { FeedEvent, MessageDto } from "@parley/api/schemas";
 import { createLogger, startServer, type Logger, type LogLevel, type RunningServer, type ServerConfig, type StartOptions } from "../src/index.js";
 
 export const TEST_JWT_SECRET = "test-secret-that-is-long-enough-for-hs256-0123456789";
@@ -208,6 +208,59 @@ export function collectLive(live: LiveClient, lastEventId?: string): Received {
     onData: (event) => {
       received.messages.push(event.data);
       received.ids.push(event.id);
+    },
+    onError: (error) => received.errors.push(error),
+  });
+  received.unsubscribe = () => subscription.unsubscribe();
+  return received;
+}
+
+export interface SyncReceived {
+  /** Stored events in arrival order, with their ids. */
+  stored: { id: string; event: FeedEvent }[];
+  /** Typing and presence, in arrival order. */
+  ephemeral: FeedEvent[];
+  errors: unknown[];
+  unsubscribe(): void;
+  /** Waits until at least `count` stored events arrived (or fails after timeoutMs). */
+  waitFor(count: number, timeoutMs?: number): Promise<{ id: string; event: FeedEvent }[]>;
+  /** Waits until an ephemeral event matching `match` arrived. */
+  waitForEphemeral(match: (event: FeedEvent) => boolean, timeoutMs?: number): Promise<FeedEvent>;
+}
+
+/** Subscribes to sync.events and records every delivery. */
+export function collectSync(live: LiveClient, lastEventId?: string): SyncReceived {
+  const received: SyncReceived = {
+    stored: [],
+    ephemeral: [],
+    errors: [],
+    unsubscribe: () => undefined,
+    async waitFor(count, timeoutMs = 5_000) {
+      const deadline = Date.now() + timeoutMs;
+      while (received.stored.length < count) {
+        if (received.errors.length > 0) throw received.errors[0];
+        if (Date.now() > deadline) throw new Error(`expected ${count} stored events, got ${received.stored.length}: ${JSON.stringify(received.stored.map((e) => e.event.type))}`);
+        await sleep(10);
+      }
+      return received.stored;
+    },
+    async waitForEphemeral(match, timeoutMs = 5_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const found = received.ephemeral.find(match);
+        if (found) return found;
+        if (received.errors.length > 0) throw received.errors[0];
+        if (Date.now() > deadline) throw new Error(`no matching ephemeral event among ${JSON.stringify(received.ephemeral)}`);
+        await sleep(10);
+      }
+    },
+  };
+  const subscription = live.client.sync.events.subscribe(lastEventId ? { lastEventId } : undefined, {
+    onData: (data: unknown) => {
+      // Tracked events arrive as { id, data }; ephemeral ones as the event itself.
+      const tracked = data as { id?: unknown; data?: FeedEvent };
+      if (typeof tracked.id === "string" && tracked.data !== undefined) received.stored.push({ id: tracked.id, event: tracked.data });
+      else received.ephemeral.push(data as FeedEvent);
     },
     onError: (error) => received.errors.push(error),
   });

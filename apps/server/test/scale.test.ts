@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { MessageDto } from "@parley/api/schemas";
 import {
   collectLive,
+  collectSync,
   createTestDatabase,
   errorOf,
   httpClient,
@@ -240,6 +241,66 @@ describe.skipIf(missing.length > 0)(`several instances on PostgreSQL and Redis${
     expect(onA.messages).toEqual([stored]);
     expect((await allStored(alice, id)).length).toBe(1);
     expect((await fetch(`${d.url}/healthz`)).status).toBe(200);
+  });
+
+  it("membership follows each event on every instance: removed on one, a member's streams on the other stop at once; added, they start", async () => {
+    const { servers } = await cluster();
+    const [a, b] = servers as [TestServer, TestServer];
+    const [alice, bob, carol] = [await signUpAndLogIn(a), await signUpAndLogIn(b), await signUpAndLogIn(a)];
+    const group = await alice.api.conversation.create.mutate({ title: "Two instances", memberIds: [bob.id] });
+    // bob and carol listen on b; alice changes membership and sends through a.
+    const bobs = collectSync(live(b, bob));
+    const carols = collectSync(live(b, carol));
+    await waitForSubscribers(b, 2);
+    const send = (content: string) => alice.api.message.send.mutate({ conversationId: group.id, content, clientMessageId: content });
+    await send("one");
+    await alice.api.conversation.addMembers.mutate({ conversationId: group.id, userIds: [carol.id] });
+    await send("two");
+    await alice.api.conversation.removeMember.mutate({ conversationId: group.id, userId: bob.id });
+    await send("three");
+    await carols.waitFor(3, 10_000);
+    await bobs.waitFor(3, 10_000);
+    await sleep(300);
+    const types = (r: typeof bobs) => r.stored.map((e) => (e.event.type === "message.created" ? e.event.message.content : e.event.type));
+    expect(types(bobs)).toEqual(["conversation.updated", "one", "conversation.updated", "two", "conversation.removed"]);
+    expect(types(carols)).toEqual(["conversation.updated", "two", "conversation.updated", "three"]);
+    // The same events carry the same ids for everyone.
+    const ids = (r: typeof bobs) => r.stored.map((e) => e.id);
+    expect(ids(carols).slice(0, 3)).toEqual(ids(bobs).slice(2, 5));
+    // On b, bob is refused at once, though the change was made on a.
+    expect((await errorOf(httpClient(b, () => bob.accessToken).message.send.mutate({ conversationId: group.id, content: "x", clientMessageId: "x" }))).data?.code).toBe("FORBIDDEN");
+  });
+
+  it.skipIf(!existsSync(bundle))("an instance killed with SIGKILL: sync.events resumes on the other from the last id, membership changes included", async () => {
+    const { servers, database, channel } = await cluster(1);
+    const [survivor] = servers as [TestServer];
+    const doomed = await spawnInstance({ DATABASE_URL: database.url, REDIS_URL: redisUrl ?? "", REDIS_CHANNEL: channel });
+    cleanups.push(async () => doomed.child.kill("SIGKILL"));
+    const lb = await balancer(() => [doomed.port, survivor.port]);
+    cleanups.push(() => lb.close());
+    const front = { url: `http://127.0.0.1:${lb.port}`, port: lb.port };
+    const [alice, bob, carol] = [await signUpAndLogIn(survivor), await signUpAndLogIn(survivor), await signUpAndLogIn(survivor)];
+    const group = await alice.api.conversation.create.mutate({ title: "Killed", memberIds: [bob.id] });
+    const bobs = collectSync(live(front, bob));
+    await sleep(300);
+    let n = 0;
+    const send = () => alice.api.message.send.mutate({ conversationId: group.id, content: `n${n}`, clientMessageId: `n${n++}` });
+    for (let i = 0; i < 10; i += 1) await send();
+    await bobs.waitFor(10, 10_000);
+    doomed.child.kill("SIGKILL");
+    await send();
+    await alice.api.conversation.addMembers.mutate({ conversationId: group.id, userIds: [carol.id] });
+    await send();
+    await alice.api.conversation.removeMember.mutate({ conversationId: group.id, userId: bob.id });
+    await send();
+    await bobs.waitFor(14, 15_000);
+    await sleep(300);
+    // Exactly the stored events bob may see from his first on, in order, once: the log is the judge.
+    const expected = await survivor.services.db.events.forUser(bob.id, BigInt(bobs.stored[0]?.id ?? "1") - 1n, 1_000);
+    expect(expected).toHaveLength(14);
+    expect(bobs.stored.map((e) => e.id)).toEqual(expected.map((e) => e.id.toString()));
+    expect(bobs.stored.at(-1)?.event.type).toBe("conversation.removed");
+    expect(new Set(bobs.stored.map((e) => e.id)).size).toBe(bobs.stored.length);
   });
 
   async function spawnInstance(env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; port: number }> {

@@ -60,7 +60,7 @@ export interface EventLog {
   spans(conversationIds: readonly string[], afterId: bigint): Promise<MembershipSpan[]>;
   /** The newest event id removed by retention (0: none). Resuming from below it would skip events. */
   floor(): Promise<bigint>;
-  /** Removes the events stored before `before` (retention) and returns the new floor. */
+  /** Removes the events stored before `before` (retention; the newest event always stays) and returns the new floor. */
   prune(before: Date): Promise<bigint>;
 }
 
@@ -153,14 +153,20 @@ export function eventLog(prisma: PrismaClient, provider: Provider): EventLog {
 
     async prune(before) {
       return prisma.$transaction(async (tx) => {
-        const newest = await tx.event.findFirst({ where: { createdAt: { lt: before } }, orderBy: { id: "desc" }, select: { id: true } });
+        const [old, latest] = await Promise.all([
+          tx.event.findFirst({ where: { createdAt: { lt: before } }, orderBy: { id: "desc" }, select: { id: true } }),
+          tx.event.findFirst({ orderBy: { id: "desc" }, select: { id: true } }),
+        ]);
         const current = (await tx.eventLogFloor.findUnique({ where: { id: 1 } }))?.prunedThroughId ?? 0n;
-        if (!newest || newest.id <= current) return current;
+        if (!old || !latest) return current;
+        // The newest event always stays: the next id is drawn from it, so ids never start over.
+        const cut = old.id < latest.id ? old.id : latest.id - 1n;
+        if (cut <= current) return current;
         // By id, not by time: the floor must describe exactly what is gone.
-        await tx.event.deleteMany({ where: { id: { lte: newest.id } } });
-        await tx.pastMembership.deleteMany({ where: { toEventId: { lte: newest.id } } });
-        await tx.eventLogFloor.upsert({ where: { id: 1 }, create: { id: 1, prunedThroughId: newest.id }, update: { prunedThroughId: newest.id } });
-        return newest.id;
+        await tx.event.deleteMany({ where: { id: { lte: cut } } });
+        await tx.pastMembership.deleteMany({ where: { toEventId: { lte: cut } } });
+        await tx.eventLogFloor.upsert({ where: { id: 1 }, create: { id: 1, prunedThroughId: cut }, update: { prunedThroughId: cut } });
+        return cut;
       });
     },
   };
