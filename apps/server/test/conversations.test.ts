@@ -15,12 +15,15 @@ describeEachProvider("conversations", (provider) => {
       title: null,
       isDirect: true,
       members: expect.arrayContaining([
-        { id: alice.id, username: alice.username, fullName: `Full ${alice.username}` },
-        { id: bob.id, username: bob.username, fullName: `Full ${bob.username}` },
+        { id: alice.id, username: alice.username, fullName: `Full ${alice.username}`, role: "member" },
+        { id: bob.id, username: bob.username, fullName: `Full ${bob.username}`, role: "member" },
       ]),
       createdAt: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/),
       memberCount: 2,
       lastMessage: null,
+      lastReadMessageId: null,
+      unreadCount: 0,
+      mentionCount: 0,
     });
     expect(convo.members).toHaveLength(2);
   });

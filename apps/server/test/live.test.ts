@@ -151,7 +151,8 @@ describeEachProvider("message.live", (provider) => {
     const { id } = await alice.api.conversation.create.mutate({ memberIds: [bob.id] });
     const start = await send(alice, id, "start");
     const rows = Array.from({ length: 1_100 }, (_, i) => ({ conversationId: id, senderId: alice.id, content: `bulk-${i}`, clientMessageId: `bulk-${i}` }));
-    await server.services.db.prisma.message.createMany({ data: rows });
+    // Stored directly, with their events, unannounced: how they were sent is not what this is about.
+    await server.services.db.messages.insert(rows);
     const resumed = collectLive(live(bob), start.id);
     await resumed.waitFor(1_100, 20_000);
     expect(resumed.messages.map((m) => m.content)).toEqual(rows.map((r) => r.content));

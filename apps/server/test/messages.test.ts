@@ -40,6 +40,7 @@ describeEachProvider("messages", (provider) => {
       content: "hello",
       clientMessageId: id,
       createdAt: expect.stringMatching(/Z$/),
+      mentions: [],
     });
   });
 

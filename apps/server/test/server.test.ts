@@ -47,7 +47,8 @@ describeEachProvider("server", (provider) => {
     target = await target.restart();
     const again = await httpClient(target).auth.login.mutate({ username: alice.username, password: "correct horse battery" });
     const api = httpClient(target, () => again.accessToken);
-    expect(await api.conversation.list.query()).toEqual([{ ...convo, lastMessage: message }]);
+    // Sending read everything up to the message (v2 read state).
+    expect(await api.conversation.list.query()).toEqual([{ ...convo, lastMessage: message, lastReadMessageId: message.id }]);
     expect((await api.message.list.query({ conversationId: convo.id })).items).toEqual([message]);
     // Tokens issued before the restart still work: the secret is the same.
     expect((await bob.api.auth.me.query()).id).toBe(bob.id);
