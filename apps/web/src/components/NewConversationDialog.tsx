@@ -59,13 +59,14 @@ function NewConversationForm({ me, onCancel, onOpened }: { me: User; onCancel():
   const query = useDebounced(search.trim().slice(0, SEARCH_QUERY_MAX), SEARCH_DEBOUNCE_MS);
   // Asks the server for the few people matching what was typed, never the whole directory; the
   // previous results stay while the next ones load.
-  const users = trpc.user.search.useQuery({ query, limit: SEARCH_LIMIT }, { enabled: query.length > 0, staleTime: 0, placeholderData: keepPreviousData });
+  // One more than is shown, since the answer may include the caller, who is left out here.
+  const users = trpc.user.search.useQuery({ query, limit: SEARCH_LIMIT + 1 }, { enabled: query.length > 0, staleTime: 0, placeholderData: keepPreviousData });
   const create = trpc.conversation.create.useMutation();
   const [selected, setSelected] = useState<User[]>([]);
   const [title, setTitle] = useState("");
   const id = useId();
 
-  const shown = useMemo(() => (users.data ?? []).filter((u) => u.id !== me.id), [users.data, me.id]);
+  const shown = useMemo(() => (users.data ?? []).filter((u) => u.id !== me.id).slice(0, SEARCH_LIMIT), [users.data, me.id]);
   const isGroup = selected.length > 1;
 
   const toggle = (user: User) => setSelected((s) => (s.some((x) => x.id === user.id) ? s.filter((x) => x.id !== user.id) : [...s, user]));
