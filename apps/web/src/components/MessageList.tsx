@@ -10,6 +10,8 @@ import { AlertIcon, ArrowDownIcon, ClockIcon } from "./icons";
 import { describeError, type OutboxEntry, buildTimeline, type TimelineItem, type Conversation, type Message, type User } from "@parley/client";
 
 const PAGE_SIZE = 50;
+/** The message history's id: the skip link's target. */
+export const MESSAGES_ID = "messages";
 /** Start loading older messages this close to the top. */
 const LOAD_OLDER_WITHIN_PX = 400;
 /** Counts as "at the bottom", where new messages keep the view scrolled down. */
@@ -119,7 +121,7 @@ export function MessageList({ conversation, membersComplete, me }: MessageListPr
 
   return (
     <div className="messages-wrap">
-      <div className="messages" ref={scroller} onScroll={onScroll} tabIndex={0} role="region" aria-label={`Messages with ${title}`}>
+      <div className="messages" id={MESSAGES_ID} ref={scroller} onScroll={onScroll} tabIndex={0} role="region" aria-label={`Messages with ${title}`}>
         <div className="messages__inner">
           <div className="history-edge">
             {query.isPending ? (
