@@ -55,8 +55,21 @@ describe.skipIf(BROWSER_SKIP_REASON !== undefined)(`Parley in the browser${BROWS
   });
 
   it("shows the login screen to a newcomer", async () => {
-    alice = await openPerson(browser, server.url);
+    const scripts: { encoding: string | undefined; length: number }[] = [];
+    alice = await openPerson(browser, server.url, {}, (page) =>
+      page.on("response", (response) => {
+        if (/\/assets\/.*\.js$/.test(response.url())) {
+          scripts.push({ encoding: response.headers()["content-encoding"], length: Number(response.headers()["content-length"]) });
+        }
+      }),
+    );
     await alice.page.getByRole("heading", { name: "Welcome back" }).waitFor();
+    // The app's script came compressed (the build's brotli or gzip copy): a fraction of its size.
+    expect(scripts.length).toBeGreaterThan(0);
+    for (const script of scripts) {
+      expect(["br", "gzip"]).toContain(script.encoding);
+      expect(script.length).toBeLessThan(200_000);
+    }
     await expect.poll(() => alice.page.evaluate(() => document.activeElement?.getAttribute("name"))).toBe("username");
     await screenshot(alice.page, "login");
   });
