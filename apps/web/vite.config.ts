@@ -1,11 +1,13 @@
 import react from "@vitejs/plugin-react";
 import { defineConfig } from "vite";
+import { precompressPlugin } from "./scripts/precompress";
 
 // In development Vite serves the app and hands the API to the Parley server.
 const apiTarget = process.env.PARLEY_API_URL ?? "http://127.0.0.1:3000";
 
 export default defineConfig({
-  plugins: [react()],
+  // precompress: .br and .gz copies of the text files, served by apps/server to clients that take them.
+  plugins: [react(), precompressPlugin()],
   build: {
     outDir: "dist",
     emptyOutDir: true,

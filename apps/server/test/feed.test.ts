@@ -52,11 +52,11 @@ function summary(event: FeedEvent): string {
       return `${event.type}:${event.message.content}`;
     case "conversation.updated":
       return `${event.type}:${event.conversation.members.length}`;
-    case "conversation.removed":
-      return event.type;
     case "read.updated":
       return `${event.type}:${event.unreadCount ?? "-"}`;
-    default:
+    case "conversation.removed":
+    case "typing":
+    case "presence":
       return event.type;
   }
 }

@@ -82,6 +82,8 @@ export interface TestServerOptions extends StartOptions {
   databaseUrl?: string;
   /** How X-Forwarded-For is read (TRUST_PROXY); by default it is ignored. */
   trustProxy?: ServerConfig["trustProxy"];
+  /** A built web app to serve at / (by default none: the placeholder page). */
+  webDistDir?: string | null;
 }
 
 export async function startTestServer(provider: Provider, options: TestServerOptions = {}): Promise<TestServer> {
@@ -94,7 +96,7 @@ export async function startTestServer(provider: Provider, options: TestServerOpt
       redisUrl: options.redisUrl ?? null,
       redisChannel: options.redisChannel ?? "parley:test",
       jwtSecret: TEST_JWT_SECRET,
-      webDistDir: null,
+      webDistDir: options.webDistDir ?? null,
       logLevel: "silent",
       shutdownTimeoutMs: 2_000,
       // Suites sign many users up from 127.0.0.1; the signup-limit tests set their own.

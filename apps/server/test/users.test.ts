@@ -37,6 +37,32 @@ describeEachProvider("users", (provider) => {
     expect(await reader.api.user.search.query({ query: tag.slice(1) })).toEqual([]);
   });
 
+  it("user.search puts the user whose username is the query first, then the rest by username", async () => {
+    const reader = await signUpAndLogIn(server());
+    const tag = `e${randomUUID().slice(0, 6)}`;
+    const { prisma } = server().services.db;
+    const create = (username: string, fullName: string) => prisma.user.create({ data: { username, fullName, passwordHash: "-" }, select: { username: true } });
+    // Full names starting with the query, on usernames that sort before it: more than the limit.
+    for (let i = 0; i < 6; i += 1) await create(`a${tag}${i}`, `${tag} Namesake ${i}`);
+    await create(`${tag}_longer`, "Someone");
+    await create(tag, "Exact Match");
+    const found = await reader.api.user.search.query({ query: tag.toUpperCase(), limit: 4 });
+    expect(found.map((u) => u.username)).toEqual([tag, `a${tag}0`, `a${tag}1`, `a${tag}2`]);
+    const all = await reader.api.user.search.query({ query: tag });
+    expect(all.map((u) => u.username)).toEqual([tag, ...[0, 1, 2, 3, 4, 5].map((i) => `a${tag}${i}`), `${tag}_longer`]);
+  });
+
+  it("user.search finds a full name whatever the case of its letters, accented ones too", async () => {
+    const reader = await signUpAndLogIn(server());
+    const tag = `f${randomUUID().slice(0, 6)}`;
+    const [user] = await seedUsers(server(), 1, tag);
+    await server().services.db.prisma.user.update({ where: { id: user?.id }, data: { fullName: `Émile Ölund${tag}` } });
+    for (const query of [`émile ölund${tag}`, `ÉMILE ÖLUND${tag.toUpperCase()}`, `Émile Ölund${tag}`]) {
+      expect((await reader.api.user.search.query({ query })).map((u) => u.id), query).toEqual([user?.id]);
+    }
+    expect(await reader.api.user.search.query({ query: `Émile Ölund${tag}x` })).toEqual([]);
+  });
+
   it("user.search treats % and _ in the query as themselves, not as wildcards", async () => {
     const reader = await signUpAndLogIn(server());
     const tag = `w${randomUUID().slice(0, 6)}`;
@@ -60,5 +86,7 @@ describeEachProvider("users", (provider) => {
     expect(await errorCodeOf(httpClient(server()).user.search.query({ query: "a" }))).toBe("UNAUTHORIZED");
     expect(await errorCodeOf(reader.api.user.search.query({ query: "  " }))).toBe("BAD_REQUEST");
     expect(await errorCodeOf(reader.api.user.search.query({ query: "a".repeat(33) }))).toBe("BAD_REQUEST");
+    expect(await errorCodeOf(reader.api.user.search.query({ query: "a", limit: 0 }))).toBe("BAD_REQUEST");
+    expect(await errorCodeOf(reader.api.user.search.query({ query: "a\u0000" }))).toBe("BAD_REQUEST");
   });
 });

@@ -11,7 +11,7 @@ import {
 import { formatDayLabel, formatListTime } from "../src/lib/format";
 import { linkify } from "../src/lib/linkify";
 import { parseRoute, routeHash } from "../src/lib/route";
-import { layOut } from "../src/lib/message-groups";
+import { estimateRowHeight, layOut } from "../src/lib/message-groups";
 import { message } from "./helpers";
 import { buildTimeline, type Conversation } from "@parley/client";
 
@@ -147,5 +147,23 @@ describe("addresses", () => {
     expect(parseRoute(routeHash({ view: "conversation", conversationId: "c 1/x" }))).toEqual({ view: "conversation", conversationId: "c 1/x" });
     expect(parseRoute("#/")).toEqual({ view: "home" });
     expect(parseRoute("#/c/%E0%A4%A")).toEqual({ view: "home" });
+  });
+});
+
+describe("estimateRowHeight", () => {
+  const row = (content: string, startsDay = false, startsGroup = false) => ({
+    item: buildTimeline({ pages: [[message({ id: "1", content })]], live: [], outbox: [] })[0]!,
+    startsDay,
+    startsGroup,
+    endsGroup: true,
+  });
+
+  it("grows with the lines of the text and with the headings a row carries", () => {
+    const one = estimateRowHeight(row("hi"));
+    expect(estimateRowHeight(row("a\nb\nc"))).toBeGreaterThan(one);
+    expect(estimateRowHeight(row("x".repeat(300)))).toBeGreaterThan(one);
+    expect(estimateRowHeight(row("hi", false, true))).toBeGreaterThan(one);
+    expect(estimateRowHeight(row("hi", true, true))).toBeGreaterThan(estimateRowHeight(row("hi", false, true)));
+    expect(estimateRowHeight(undefined)).toBe(0);
   });
 });

@@ -56,6 +56,54 @@ export function storedMessages(page: Page): Locator {
   return page.locator(".message-list [data-message-id]");
 }
 
+/**
+ * How many messages the open conversation has loaded. The list is virtualized (only the rows near
+ * the view are in the DOM), so this is read from the rows' aria-setsize, not counted.
+ */
+export function loadedMessageCount(page: Page): Promise<number> {
+  return page.locator(".message-row").first().evaluate((row) => Number(row.getAttribute("aria-setsize")));
+}
+
+/**
+ * Scrolls to the top until `total` messages are loaded and the beginning of the conversation shows,
+ * and leaves the view there (each page loaded above keeps the reader where they were).
+ */
+export async function loadWholeHistory(page: Page, total: number): Promise<void> {
+  const scroller = page.locator(".messages");
+  await expect
+    .poll(
+      async () => {
+        await scroller.evaluate((el) => el.scrollTo({ top: 0 }));
+        return (await loadedMessageCount(page)) === total && (await page.locator(".beginning").count()) === 1;
+      },
+      { timeout: 20_000 },
+    )
+    .toBe(true);
+  await scroller.evaluate((el) => el.scrollTo({ top: 0 }));
+}
+
+/**
+ * The ids of the stored messages as one reads the whole loaded history, top to bottom, half a
+ * screen at a time (each is taken once, in order, however many screens it was rendered on).
+ */
+export async function readHistory(page: Page): Promise<string[]> {
+  const scroller = page.locator(".messages");
+  await scroller.evaluate((el) => el.scrollTo({ top: 0 }));
+  const seen: string[] = [];
+  for (let step = 0; step < 2_000; step += 1) {
+    await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))));
+    const ids = await storedMessages(page).evaluateAll((nodes) => nodes.map((n) => n.getAttribute("data-message-id") ?? ""));
+    for (const id of ids) if (!seen.includes(id)) seen.push(id);
+    const atEnd = await scroller.evaluate((el) => {
+      if (el.scrollTop + el.clientHeight >= el.scrollHeight - 1) return true;
+      el.scrollTop += el.clientHeight / 2;
+      return false;
+    });
+    if (atEnd) return seen;
+  }
+  throw new Error("readHistory: the end of the history was not reached");
+}
+
 export function messageBubble(page: Page, text: string | RegExp): Locator {
   return page.locator(".msg__bubble", { hasText: text });
 }

@@ -56,12 +56,21 @@ export function launchBrowser(): Promise<Browser> {
   return chromium.launch({ executablePath: BROWSER_PATH, args: CHROMIUM_ARGS, timeout: 30_000 });
 }
 
-/** A separate browser profile (cookies, storage): one person. */
-export async function openPerson(browser: Browser, baseURL: string, options: BrowserContextOptions = {}): Promise<{ context: BrowserContext; page: Page }> {
+/**
+ * A separate browser profile (cookies, storage): one person. `beforeLoad` may watch the page
+ * before it loads the app.
+ */
+export async function openPerson(
+  browser: Browser,
+  baseURL: string,
+  options: BrowserContextOptions = {},
+  beforeLoad?: (page: Page) => void,
+): Promise<{ context: BrowserContext; page: Page }> {
   const context = await browser.newContext({ baseURL, viewport: { width: 1280, height: 800 }, ...options });
   context.setDefaultTimeout(15_000);
   const page = await context.newPage();
   page.on("pageerror", (error) => console.error(`[page error] ${error.message}`));
+  beforeLoad?.(page);
   await page.goto("/");
   return { context, page };
 }

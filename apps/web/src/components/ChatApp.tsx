@@ -10,6 +10,9 @@ import { ConversationPane } from "./ConversationPane";
 import { ConversationList } from "./ConversationList";
 import { EmptyPane } from "./EmptyPane";
 import { NewConversationDialog } from "./NewConversationDialog";
+import { QuickSwitcher } from "./QuickSwitcher";
+import { SkipLinks } from "./SkipLinks";
+import { isQuickSwitcherShortcut } from "../lib/keyboard";
 import { Sidebar } from "./Sidebar";
 import { newer, type Conversation, type User } from "@parley/client";
 
@@ -34,6 +37,10 @@ function ChatLayout({ onSignOut }: { onSignOut(): void }) {
   const runtime = useRuntime();
   const [route, navigate] = useRoute();
   const [dialogOpen, setDialogOpen] = useState(false);
+  const [switcherOpen, setSwitcherOpen] = useState(false);
+  // The conversation whose composer takes focus when it is on screen: one just created or jumped to.
+  const [composerFocusFor, setComposerFocusFor] = useState<string | null>(null);
+  const composerFocused = useCallback(() => setComposerFocusFor(null), []);
 
   const meQuery = trpc.auth.me.useQuery(undefined, { staleTime: Infinity });
   // Page by page, each conversation with its last message: one call per page, whatever the count.
@@ -70,11 +77,24 @@ function ChatLayout({ onSignOut }: { onSignOut(): void }) {
 
   const openConversation = (conversation: Conversation) => {
     setDialogOpen(false);
+    setSwitcherOpen(false);
+    setComposerFocusFor(conversation.id);
     navigate({ view: "conversation", conversationId: conversation.id });
   };
 
+  useEffect(() => {
+    const onKeyDown = (event: KeyboardEvent) => {
+      if (!isQuickSwitcherShortcut(event)) return;
+      event.preventDefault();
+      if (!dialogOpen) setSwitcherOpen(true);
+    };
+    window.addEventListener("keydown", onKeyDown);
+    return () => window.removeEventListener("keydown", onKeyDown);
+  }, [dialogOpen]);
+
   return (
     <div className="shell" data-view={activeId ? "conversation" : "list"}>
+      <SkipLinks conversationOpen={activeId !== null} />
       <Sidebar me={me} onNewConversation={() => setDialogOpen(true)} onSignOut={onSignOut}>
         <ConversationList
           conversations={sorted}
@@ -101,12 +121,15 @@ function ChatLayout({ onSignOut }: { onSignOut(): void }) {
             listed={active}
             me={me}
             onBack={() => navigate({ view: "home" })}
+            focusComposer={composerFocusFor === activeId}
+            onComposerFocused={composerFocused}
           />
         ) : (
           <EmptyPane hasConversations={conversations.length > 0 || !pages} onNewConversation={() => setDialogOpen(true)} />
         )}
       </main>
       <NewConversationDialog open={dialogOpen} me={me} onClose={() => setDialogOpen(false)} onOpened={openConversation} />
+      <QuickSwitcher open={switcherOpen} conversations={sorted} me={me} onClose={() => setSwitcherOpen(false)} onChoose={openConversation} />
       <Announcer conversations={conversations} me={me} activeId={activeId} />
     </div>
   );

@@ -1,5 +1,7 @@
 import { useEffect, useId, useLayoutEffect, useRef, useState, type FormEvent, type KeyboardEvent } from "react";
 import { useRuntime } from "../app/context";
+import { useMediaQuery } from "../app/use-media-query";
+import { TOUCH_ONLY_QUERY } from "../lib/keyboard";
 import { SendIcon } from "./icons";
 import { MAX_MESSAGE_LENGTH, checkMessage, formatCount } from "@parley/client";
 
@@ -8,23 +10,36 @@ interface ComposerProps {
   /** Who the message goes to, for the label. */
   recipient: string;
   autoFocus: boolean;
+  /** Take focus now (once), whatever the device: the person just chose this conversation to write in. */
+  focusRequested: boolean;
+  onFocused(): void;
 }
+
+/** The composer's id: the skip link's target (there is one composer on screen at most). */
+export const COMPOSER_ID = "composer-input";
 
 /** Removes blank lines around the text, keeping any indentation of its first line. */
 function tidy(text: string): string {
   return text.replace(/^\s*\n/, "").replace(/\s+$/, "");
 }
 
-export function Composer({ conversationId, recipient, autoFocus }: ComposerProps) {
+export function Composer({ conversationId, recipient, autoFocus, focusRequested, onFocused }: ComposerProps) {
   const { drafts, sender } = useRuntime();
   const [text, setText] = useState(() => drafts.get(conversationId) ?? "");
   const textarea = useRef<HTMLTextAreaElement>(null);
   const id = useId();
   const check = checkMessage(text);
+  const touchOnly = useMediaQuery(TOUCH_ONLY_QUERY);
 
   useEffect(() => {
     if (autoFocus) textarea.current?.focus();
   }, [autoFocus]);
+
+  useEffect(() => {
+    if (!focusRequested) return;
+    textarea.current?.focus();
+    onFocused();
+  }, [focusRequested, onFocused]);
 
   // Grow with the text, up to a limit, then scroll.
   useLayoutEffect(() => {
@@ -48,11 +63,12 @@ export function Composer({ conversationId, recipient, autoFocus }: ComposerProps
   };
 
   const onKeyDown = (event: KeyboardEvent<HTMLTextAreaElement>) => {
-    // Enter sends; Shift+Enter is a new line; Enter that ends an IME composition is neither.
-    if (event.key === "Enter" && !event.shiftKey && !event.nativeEvent.isComposing) {
-      event.preventDefault();
-      send();
-    }
+    // Enter sends and Shift+Enter is a new line; on a touch-only device Enter is a new line and the
+    // Send button sends. Ctrl/Cmd+Enter sends everywhere. Enter that ends an IME composition is neither.
+    if (event.key !== "Enter" || event.shiftKey || event.nativeEvent.isComposing) return;
+    if (touchOnly && !event.ctrlKey && !event.metaKey) return;
+    event.preventDefault();
+    send();
   };
 
   const onSubmit = (event: FormEvent) => {
@@ -62,23 +78,23 @@ export function Composer({ conversationId, recipient, autoFocus }: ComposerProps
 
   return (
     <form className="composer" onSubmit={onSubmit}>
-      <label htmlFor={`${id}-input`} className="sr-only">
+      <label htmlFor={COMPOSER_ID} className="sr-only">
         Message to {recipient}
       </label>
       <div className={`composer__box${check.tooLong ? " composer__box--invalid" : ""}`}>
         <textarea
-          id={`${id}-input`}
+          id={COMPOSER_ID}
           ref={textarea}
           rows={1}
           value={text}
           placeholder={`Message ${recipient}`}
           onChange={(e) => change(e.target.value)}
           onKeyDown={onKeyDown}
-          enterKeyHint="send"
+          enterKeyHint={touchOnly ? "enter" : "send"}
           aria-invalid={check.tooLong || undefined}
           aria-describedby={`${id}-hint`}
         />
-        <button type="submit" className="composer__send" disabled={!check.sendable} title="Send (Enter)">
+        <button type="submit" className="composer__send" disabled={!check.sendable} title={touchOnly ? "Send" : "Send (Enter)"}>
           <SendIcon />
           <span className="sr-only">Send</span>
         </button>
@@ -88,7 +104,7 @@ export function Composer({ conversationId, recipient, autoFocus }: ComposerProps
           <span className="composer__error" role="alert">
             Too long: at most {formatCount(MAX_MESSAGE_LENGTH)} characters.
           </span>
-        ) : (
+        ) : touchOnly ? null : (
           <span className="composer__keys">
             <kbd>Enter</kbd> to send · <kbd>Shift</kbd>+<kbd>Enter</kbd> for a new line
           </span>

@@ -1,6 +1,7 @@
-import { useEffect, useId, useRef, useState } from "react";
-import { conversationTitle, lastActivity, otherMembers } from "../lib/conversations";
+import { useEffect, useId, useRef, useState, type KeyboardEvent } from "react";
+import { conversationTitle, lastActivity, matchesConversation, otherMembers } from "../lib/conversations";
 import { formatListTime } from "../lib/format";
+import { rovingIndex } from "../lib/keyboard";
 import { routeHash } from "../lib/route";
 import { Avatar } from "./Avatar";
 import { SearchIcon } from "./icons";
@@ -58,16 +59,26 @@ export function ConversationList(props: ConversationListProps) {
   }, [hasMore, loadingMore, loadMoreError, onLoadMore, conversations.length]);
   const now = new Date();
   const needle = filter.trim().toLowerCase();
-  const shown = needle
-    ? conversations.filter(
-        (c) =>
-          conversationTitle(c, me.id).toLowerCase().includes(needle) ||
-          c.members.some((m) => m.username.includes(needle) || m.fullName.toLowerCase().includes(needle)),
-      )
-    : conversations;
+  const shown = needle ? conversations.filter((c) => matchesConversation(c, needle, me.id)) : conversations;
+
+  // Roving focus: the list is one stop for Tab (the conversation last focused, else the open one,
+  // else the first), and the arrow keys, Home and End move within it.
+  const [focusedId, setFocusedId] = useState<string | null>(null);
+  const tabStopId = [focusedId, activeId].find((id) => id !== null && shown.some((c) => c.id === id)) ?? shown[0]?.id;
+  const onListKeyDown = (event: KeyboardEvent<HTMLUListElement>) => {
+    if (event.altKey || event.ctrlKey || event.metaKey || event.shiftKey) return;
+    const links = [...event.currentTarget.querySelectorAll<HTMLAnchorElement>("a.conv")];
+    const current = links.findIndex((link) => link === document.activeElement);
+    if (current === -1) return;
+    const next = rovingIndex(event.key, current, links.length);
+    if (next === null) return;
+    event.preventDefault();
+    links[next]?.focus();
+  };
 
   return (
     <>
+      <h2 className="sr-only">Conversations</h2>
       {conversations.length > 0 && (
         <div className="search">
           <label htmlFor={searchId} className="sr-only">
@@ -77,7 +88,7 @@ export function ConversationList(props: ConversationListProps) {
           <input id={searchId} type="search" placeholder="Search conversations" value={filter} onChange={(e) => setFilter(e.target.value)} />
         </div>
       )}
-      <nav ref={scroller} className="conversations" aria-label="Conversations" aria-busy={loading || loadingMore || undefined}>
+      <nav ref={scroller} className="conversations" aria-label="Conversations" tabIndex={-1} aria-busy={loading || loadingMore || undefined}>
         {loading ? (
           <ul className="conv-list" aria-hidden="true">
             {[0, 1, 2, 3].map((i) => (
@@ -109,7 +120,7 @@ export function ConversationList(props: ConversationListProps) {
             <p>Nothing matches “{filter.trim()}”.</p>
           </div>
         ) : (
-          <ul className="conv-list">
+          <ul className="conv-list" onKeyDown={onListKeyDown}>
             {shown.map((c) => {
               const last = lastMessage(c.id);
               const title = conversationTitle(c, me.id);
@@ -123,6 +134,8 @@ export function ConversationList(props: ConversationListProps) {
                     className={`conv${count > 0 ? " conv--unread" : ""}`}
                     aria-current={c.id === activeId ? "page" : undefined}
                     data-conversation-id={c.id}
+                    tabIndex={c.id === tabStopId ? 0 : -1}
+                    onFocus={() => setFocusedId(c.id)}
                   >
                     <Avatar id={other?.id ?? c.id} name={title} group={!c.isDirect} />
                     <span className="conv__body">

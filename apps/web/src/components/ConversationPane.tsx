@@ -14,6 +14,9 @@ interface ConversationPaneProps {
   listed: Conversation | null;
   me: User;
   onBack(): void;
+  /** Put focus in the composer as soon as it is on screen (once; then `onComposerFocused`). */
+  focusComposer: boolean;
+  onComposerFocused(): void;
 }
 
 /** On touch screens, focusing the composer would pop the keyboard up over the conversation. */
@@ -30,7 +33,7 @@ function subtitle(conversation: Conversation, me: User): string {
   return `${conversation.memberCount} members: ${names.join(", ")}${unnamed > 0 ? ` and ${unnamed} more` : ""}`;
 }
 
-export function ConversationPane({ conversationId, listed, me, onBack }: ConversationPaneProps) {
+export function ConversationPane({ conversationId, listed, me, onBack, focusComposer: focusRequested, onComposerFocused }: ConversationPaneProps) {
   const headingId = useId();
   const heading = useRef<HTMLHeadingElement>(null);
   const focusComposer = finePointer();
@@ -98,7 +101,13 @@ export function ConversationPane({ conversationId, listed, me, onBack }: Convers
       </header>
       <ConnectionBanner />
       <MessageList conversation={conversation} membersComplete={membersComplete} me={me} />
-      <Composer conversationId={conversation.id} recipient={title} autoFocus={focusComposer} />
+      <Composer
+        conversationId={conversation.id}
+        recipient={title}
+        autoFocus={focusComposer}
+        focusRequested={focusRequested}
+        onFocused={onComposerFocused}
+      />
     </section>
   );
 }

@@ -1,3 +1,4 @@
+import { quickSwitcherKeys } from "../lib/keyboard";
 import { ChatIcon, PlusIcon } from "./icons";
 
 export function EmptyPane({ hasConversations, onNewConversation }: { hasConversations: boolean; onNewConversation(): void }) {
@@ -7,7 +8,15 @@ export function EmptyPane({ hasConversations, onNewConversation }: { hasConversa
         <ChatIcon />
       </div>
       <h2>{hasConversations ? "Pick a conversation" : "Start your first conversation"}</h2>
-      <p>{hasConversations ? "Choose one from the list, or start something new." : "Find a colleague and say hello. Messages arrive instantly."}</p>
+      <p>
+        {hasConversations ? (
+          <>
+            Choose one from the list, or start something new. <kbd>{quickSwitcherKeys(navigator.userAgent)}</kbd> jumps to a conversation by name.
+          </>
+        ) : (
+          "Find a colleague and say hello. Messages arrive instantly."
+        )}
+      </p>
       <button type="button" className="button button--primary" onClick={onNewConversation}>
         <PlusIcon /> New conversation
       </button>

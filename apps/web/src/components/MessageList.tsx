@@ -1,19 +1,24 @@
+import { defaultRangeExtractor, useVirtualizer, type Range } from "@tanstack/react-virtual";
 import { Fragment, memo, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from "react";
 import { useChat, useRuntime } from "../app/context";
 import { conversationTitle, displayName, otherMembers } from "../lib/conversations";
 import { formatDayLabel, formatFull, formatTime } from "../lib/format";
 import { linkify } from "../lib/linkify";
-import { layOut } from "../lib/message-groups";
+import { estimateRowHeight, layOut } from "../lib/message-groups";
 import { trpc } from "../trpc";
 import { Avatar } from "./Avatar";
 import { AlertIcon, ArrowDownIcon, ClockIcon } from "./icons";
 import { describeError, type OutboxEntry, buildTimeline, type TimelineItem, type Conversation, type Message, type User } from "@parley/client";
 
 const PAGE_SIZE = 50;
+/** The message history's id: the skip link's target. */
+export const MESSAGES_ID = "messages";
 /** Start loading older messages this close to the top. */
 const LOAD_OLDER_WITHIN_PX = 400;
 /** Counts as "at the bottom", where new messages keep the view scrolled down. */
 const AT_BOTTOM_WITHIN_PX = 80;
+/** Rows rendered beyond each edge of the view, so a quick scroll does not show blank space. */
+const OVERSCAN = 8;
 
 const NO_MESSAGES: readonly Message[] = [];
 const NO_ENTRIES: readonly OutboxEntry[] = [];
@@ -53,22 +58,54 @@ export function MessageList({ conversation, membersComplete, me }: MessageListPr
   const isGroup = !conversation.isDirect;
 
   const scroller = useRef<HTMLDivElement>(null);
+  const list = useRef<HTMLOListElement>(null);
   const atBottom = useRef(true);
-  const firstItem = useRef<{ key: string; top: number } | null>(null);
   const lastKey = useRef<string | null>(null);
   const [unseen, setUnseen] = useState(0);
+  // Where the list starts inside the scrolled content (below the history edge), which the
+  // virtualizer needs to know which rows are in view.
+  const [listTop, setListTop] = useState(0);
+
+  // Only the rows in and near the view are in the DOM (a long history was thousands of nodes),
+  // each measured once shown. Anchored at the end: when older pages are added above, the row in
+  // view stays where it is; when the view is at the end, it stays there as rows grow.
+  const getItemKey = useCallback((index: number) => laid[index]?.item.key ?? index, [laid]);
+  const estimateSize = useCallback((index: number) => estimateRowHeight(laid[index]), [laid]);
+  // The row holding focus stays rendered while scrolled out of view, so focus is not lost with it.
+  const focusedKey = useRef<string | null>(null);
+  const rangeExtractor = useCallback(
+    (range: Range) => {
+      const indexes = defaultRangeExtractor(range);
+      const focused = focusedKey.current === null ? -1 : laid.findIndex((row) => row.item.key === focusedKey.current);
+      return focused === -1 || indexes.includes(focused) ? indexes : [...indexes, focused].sort((a, b) => a - b);
+    },
+    [laid],
+  );
+  const virtualizer = useVirtualizer({
+    count: laid.length,
+    getScrollElement: () => scroller.current,
+    getItemKey,
+    estimateSize,
+    rangeExtractor,
+    overscan: OVERSCAN,
+    scrollMargin: listTop,
+    anchorTo: "end",
+    followOnAppend: true,
+    scrollEndThreshold: AT_BOTTOM_WITHIN_PX,
+  });
 
   const loadOlder = useCallback(() => {
     if (hasNextPage && !isFetchingNextPage) void fetchNextPage();
   }, [hasNextPage, isFetchingNextPage, fetchNextPage]);
 
-  const scrollToBottom = useCallback((smooth = false) => {
-    const el = scroller.current;
-    if (!el) return;
-    el.scrollTo({ top: el.scrollHeight, behavior: smooth ? "smooth" : "auto" });
-    atBottom.current = true;
-    setUnseen(0);
-  }, []);
+  const scrollToBottom = useCallback(
+    (smooth = false) => {
+      virtualizer.scrollToEnd({ behavior: smooth ? "smooth" : "auto" });
+      atBottom.current = true;
+      setUnseen(0);
+    },
+    [virtualizer],
+  );
 
   const onScroll = () => {
     const el = scroller.current;
@@ -78,27 +115,29 @@ export function MessageList({ conversation, membersComplete, me }: MessageListPr
     if (el.scrollTop < LOAD_OLDER_WITHIN_PX) loadOlder();
   };
 
-  const rowTop = (key: string) => scroller.current?.querySelector<HTMLElement>(`[data-key="${CSS.escape(key)}"]`)?.offsetTop ?? null;
-
-  // Keep the view steady when older messages are added above, and follow new ones at the bottom.
+  // The history edge above the list changes height (a spinner, a button, the beginning): keep the
+  // rows in view where they are when it does.
   useLayoutEffect(() => {
     const el = scroller.current;
-    if (!el || laid.length === 0) return;
-    const first = (laid[0] as (typeof laid)[number]).item;
-    const last = (laid.at(-1) as (typeof laid)[number]).item;
-    const previousFirst = firstItem.current;
-    if (previousFirst && previousFirst.key !== first.key) {
-      const top = rowTop(previousFirst.key);
-      if (top !== null) el.scrollTop += top - previousFirst.top;
-    }
+    const top = list.current?.offsetTop ?? 0;
+    if (!el || top === listTop) return;
+    if (!atBottom.current) el.scrollTop += top - listTop;
+    setListTop(top);
+  });
+
+  // Follow new messages at the bottom (the virtualizer does while the view is there), and one's
+  // own even from further up; count the others that arrive while reading older ones.
+  useLayoutEffect(() => {
+    const el = scroller.current;
+    const last = laid.at(-1)?.item;
+    if (!el || !last) return;
     if (lastKey.current !== last.key) {
       const appended = lastKey.current !== null;
       const ownNew = last.senderId === me.id && last.status !== "sent";
-      if (atBottom.current || ownNew || !appended) scrollToBottom();
-      else if (appended) setUnseen((n) => n + 1);
+      if (!appended || ownNew) scrollToBottom();
+      else if (!atBottom.current) setUnseen((n) => n + 1);
       lastKey.current = last.key;
     }
-    firstItem.current = { key: first.key, top: rowTop(first.key) ?? 0 };
     // Not enough history to scroll yet: fetch more until there is.
     if (el.scrollTop < LOAD_OLDER_WITHIN_PX && el.scrollHeight - el.clientHeight < LOAD_OLDER_WITHIN_PX) loadOlder();
   }, [laid, me.id, scrollToBottom, loadOlder]);
@@ -119,7 +158,7 @@ export function MessageList({ conversation, membersComplete, me }: MessageListPr
 
   return (
     <div className="messages-wrap">
-      <div className="messages" ref={scroller} onScroll={onScroll} tabIndex={0} role="region" aria-label={`Messages with ${title}`}>
+      <div className="messages" id={MESSAGES_ID} ref={scroller} onScroll={onScroll} tabIndex={0} role="region" aria-label={`Messages with ${title}`}>
         <div className="messages__inner">
           <div className="history-edge">
             {query.isPending ? (
@@ -147,26 +186,49 @@ export function MessageList({ conversation, membersComplete, me }: MessageListPr
               <Beginning conversation={conversation} me={me} title={title} empty={timeline.length === 0} />
             )}
           </div>
-          <ol className="message-list">
-            {laid.map(({ item, startsDay, startsGroup, endsGroup }) => (
-              <Fragment key={item.key}>
-                {startsDay && (
-                  <li className="day-divider">
-                    <span>{formatDayLabel(item.createdAt, now)}</span>
-                  </li>
-                )}
-                <MessageRow
-                  item={item}
-                  sender={members.get(item.senderId) ?? (membersComplete ? FORMER_MEMBER : UNKNOWN_YET)}
-                  mine={item.senderId === me.id}
-                  showAvatar={isGroup}
-                  startsGroup={startsGroup}
-                  endsGroup={endsGroup}
-                  onRetry={retry}
-                  onDiscard={discard}
-                />
-              </Fragment>
-            ))}
+          <ol
+            className="message-list"
+            ref={list}
+            style={{ height: virtualizer.getTotalSize() }}
+            onFocus={(event) => {
+              focusedKey.current = event.target.closest<HTMLElement>("[data-key]")?.dataset.key ?? null;
+            }}
+            onBlur={() => {
+              focusedKey.current = null;
+            }}
+          >
+            {virtualizer.getVirtualItems().map((row) => {
+              const { item, startsDay, startsGroup, endsGroup } = laid[row.index] as (typeof laid)[number];
+              return (
+                // One row per message, its day heading with it; each says where it stands in the
+                // loaded history, since most rows are not in the DOM.
+                <li
+                  key={row.key}
+                  ref={virtualizer.measureElement}
+                  data-index={row.index}
+                  className="message-row"
+                  style={{ transform: `translateY(${row.start - virtualizer.options.scrollMargin}px)` }}
+                  aria-setsize={laid.length}
+                  aria-posinset={row.index + 1}
+                >
+                  {startsDay && (
+                    <div className="day-divider">
+                      <span>{formatDayLabel(item.createdAt, now)}</span>
+                    </div>
+                  )}
+                  <MessageRow
+                    item={item}
+                    sender={members.get(item.senderId) ?? (membersComplete ? FORMER_MEMBER : UNKNOWN_YET)}
+                    mine={item.senderId === me.id}
+                    showAvatar={isGroup}
+                    startsGroup={startsGroup}
+                    endsGroup={endsGroup}
+                    onRetry={retry}
+                    onDiscard={discard}
+                  />
+                </li>
+              );
+            })}
           </ol>
         </div>
       </div>
@@ -216,7 +278,7 @@ const MessageRow = memo(function MessageRow({ item, sender, mine, showAvatar, st
     .filter(Boolean)
     .join(" ");
   return (
-    <li className={classes} data-key={item.key} data-message-id={item.id ?? undefined} data-status={item.status} data-waiting={item.waiting || undefined}>
+    <div className={classes} data-key={item.key} data-message-id={item.id ?? undefined} data-status={item.status} data-waiting={item.waiting || undefined}>
       {showAvatar && !mine && <div className="msg__gutter">{startsGroup && <Avatar id={item.senderId} name={name} size="sm" />}</div>}
       <div className="msg__main">
         {startsGroup ? (
@@ -261,6 +323,6 @@ const MessageRow = memo(function MessageRow({ item, sender, mine, showAvatar, st
           </div>
         )}
       </div>
-    </li>
+    </div>
   );
 });

@@ -1,6 +1,7 @@
 import { keepPreviousData } from "@tanstack/react-query";
-import { useEffect, useId, useMemo, useRef, useState, type FormEvent } from "react";
+import { useEffect, useId, useMemo, useState, type FormEvent } from "react";
 import { useRuntime } from "../app/context";
+import { useModalDialog } from "../app/use-modal-dialog";
 import { CONVERSATION_LIST_INPUT, displayName, nameWithUsername } from "../lib/conversations";
 import { trpc } from "../trpc";
 import { Avatar } from "./Avatar";
@@ -16,21 +17,21 @@ interface NewConversationDialogProps {
 
 /**
  * Choose one person to open (or reopen) a direct conversation, or several and an optional title for
- * a group. A native modal <dialog>: it keeps focus inside, closes on Escape, and gives focus back.
+ * a group. A native modal <dialog> (useModalDialog) that opens with focus in the search box.
  */
 export function NewConversationDialog({ open, me, onClose, onOpened }: NewConversationDialogProps) {
-  const dialog = useRef<HTMLDialogElement>(null);
+  const dialog = useModalDialog(open);
 
-  useEffect(() => {
-    const el = dialog.current;
-    if (!el) return;
-    if (open && !el.open) el.showModal();
-    if (!open && el.open) el.close();
-  }, [open]);
+  // Closed here before the conversation opens, so that the focus the dialog gives back (to "+")
+  // is given back first, and the conversation's composer can take it after.
+  const opened = (conversation: Conversation) => {
+    dialog.current?.close();
+    onOpened(conversation);
+  };
 
   return (
     <dialog ref={dialog} className="dialog" aria-labelledby="new-conversation-title" onClose={onClose}>
-      {open && <NewConversationForm me={me} onCancel={onClose} onOpened={onOpened} />}
+      {open && <NewConversationForm me={me} onCancel={onClose} onOpened={opened} />}
     </dialog>
   );
 }
@@ -59,13 +60,14 @@ function NewConversationForm({ me, onCancel, onOpened }: { me: User; onCancel():
   const query = useDebounced(search.trim().slice(0, SEARCH_QUERY_MAX), SEARCH_DEBOUNCE_MS);
   // Asks the server for the few people matching what was typed, never the whole directory; the
   // previous results stay while the next ones load.
-  const users = trpc.user.search.useQuery({ query, limit: SEARCH_LIMIT }, { enabled: query.length > 0, staleTime: 0, placeholderData: keepPreviousData });
+  // One more than is shown, since the answer may include the caller, who is left out here.
+  const users = trpc.user.search.useQuery({ query, limit: SEARCH_LIMIT + 1 }, { enabled: query.length > 0, staleTime: 0, placeholderData: keepPreviousData });
   const create = trpc.conversation.create.useMutation();
   const [selected, setSelected] = useState<User[]>([]);
   const [title, setTitle] = useState("");
   const id = useId();
 
-  const shown = useMemo(() => (users.data ?? []).filter((u) => u.id !== me.id), [users.data, me.id]);
+  const shown = useMemo(() => (users.data ?? []).filter((u) => u.id !== me.id).slice(0, SEARCH_LIMIT), [users.data, me.id]);
   const isGroup = selected.length > 1;
 
   const toggle = (user: User) => setSelected((s) => (s.some((x) => x.id === user.id) ? s.filter((x) => x.id !== user.id) : [...s, user]));
@@ -108,7 +110,7 @@ function NewConversationForm({ me, onCancel, onOpened }: { me: User; onCancel():
           Search people
         </label>
         <SearchIcon />
-        <input id={`${id}-search`} type="search" placeholder="Search by name or username" value={search} onChange={(e) => setSearch(e.target.value)} autoFocus />
+        <input id={`${id}-search`} type="search" placeholder="Search by name or username" value={search} onChange={(e) => setSearch(e.target.value)} data-initial-focus />
       </div>
 
       {selected.length > 0 && (

@@ -18,7 +18,7 @@ export function Sidebar({ me, onNewConversation, onSignOut, children }: SidebarP
       <header className="sidebar__header">
         <div className="brand">
           <LogoMark />
-          <span className="brand__name">Parley</span>
+          <h1 className="brand__name">Parley</h1>
         </div>
         <ConnectionPill />
         <button type="button" className="icon-button icon-button--accent" onClick={onNewConversation} title="New conversation">

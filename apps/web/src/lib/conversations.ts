@@ -78,6 +78,41 @@ export function sortByActivity(conversations: readonly Conversation[], lastMessa
   return keyed.map((k) => k.c);
 }
 
+/**
+ * Whether what was typed (`needle`, trimmed and in lower case) finds the conversation: anywhere in
+ * its title, a member's username or full name. Only the members the client has (a listed group's
+ * first few) are searched.
+ */
+export function matchesConversation(conversation: Conversation, needle: string, myId: string): boolean {
+  return (
+    conversationTitle(conversation, myId).toLowerCase().includes(needle) ||
+    conversation.members.some((m) => m.username.includes(needle) || m.fullName.toLowerCase().includes(needle))
+  );
+}
+
+/**
+ * The quick switcher's answer for what was typed: conversations whose title starts with it first,
+ * then those with a word of the title starting with it, then any other match; each group in the
+ * order given (most recent activity first); at most `limit`.
+ */
+export function switcherMatches(conversations: readonly Conversation[], typed: string, myId: string, limit: number): Conversation[] {
+  const needle = typed.trim().toLowerCase();
+  if (!needle) return conversations.slice(0, limit);
+  const tiers: Conversation[][] = [[], [], []];
+  for (const conversation of conversations) {
+    const title = conversationTitle(conversation, myId).toLowerCase();
+    const tier = title.startsWith(needle)
+      ? 0
+      : title.split(/[\s,]+/).some((word) => word.startsWith(needle))
+        ? 1
+        : matchesConversation(conversation, needle, myId)
+          ? 2
+          : null;
+    if (tier !== null) tiers[tier]?.push(conversation);
+  }
+  return tiers.flat().slice(0, limit);
+}
+
 /** One or two letters for an avatar. */
 export function initials(name: string): string {
   const words = name.trim().split(/[\s._-]+/).filter(Boolean);

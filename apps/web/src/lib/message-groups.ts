@@ -36,3 +36,18 @@ export function layOut(items: readonly TimelineItem[], opts: FormatOptions = {})
     };
   });
 }
+
+/** A rough line of a bubble, in characters, for estimates; the real height is measured once shown. */
+const ESTIMATED_CHARS_PER_LINE = 60;
+
+/**
+ * The height a row will probably take before it is measured (the virtualized list needs a guess
+ * for rows never shown): a day heading, a sender's header, and a line per newline or ~60
+ * characters. A good guess keeps the scroll bar from jumping as rows are measured.
+ */
+export function estimateRowHeight(row: LaidOutItem | undefined): number {
+  if (!row) return 0;
+  const lines = row.item.content.split("\n").reduce((sum, line) => sum + Math.max(1, Math.ceil(line.length / ESTIMATED_CHARS_PER_LINE)), 0);
+  const bubble = 20 + 22 * Math.min(lines, 200);
+  return 3 + bubble + (row.startsGroup ? 34 : 0) + (row.startsDay ? 44 : 0) + (row.item.status === "sent" ? 0 : 22);
+}

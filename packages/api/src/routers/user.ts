@@ -11,10 +11,10 @@ export const userRouter = router({
     .output(z.array(userSchema))
     .query(({ ctx, input }) => listUsers(ctx.services, { cursor: input?.cursor, limit: input?.limit ?? USER_PAGE_MAX })),
   search: protectedProcedure
-    .meta({ description: "Returns users whose username or full name starts with the query, ignoring case.", errors: {} })
+    .meta({ description: "Returns users whose username or full name starts with the query, ignoring case: the user whose username is the query first, then by username.", errors: {} })
     .input(searchUsersInput)
     .output(z.array(userSchema))
-    .query(({ ctx, input }) => searchUsers(ctx.services, input)),
+    .query(({ ctx, input }) => searchUsers(ctx.services.db, input)),
   presence: protectedProcedure
     .meta({ description: "Returns whether each named user is online, away or offline now, once per user (an id that names nobody is offline).", errors: {} })
     .input(userPresenceInput)
