@@ -92,37 +92,12 @@ class SharedConnectionSqliteAdapter extends PrismaBetterSQLite3 {
     const client = (adapter as unknown as { client?: unknown }).client;
     if (!isBetterSqlite3(client)) throw new Error("@prisma/adapter-better-sqlite3 no longer keeps its connection in `client`");
     this.client = client;
-    // The adapter serializes transactions, but a query outside one runs on the same connection at
-    // once - inside whatever transaction is open, and rolled back with it. Make it wait for the
-    // transaction to end, as the message store does. (Inside a transaction, queries go through the
-    // transaction's own object, so they are not held up.)
-    const { queryRaw, executeRaw } = adapter;
-    adapter.queryRaw = async (query) => {
-      await outsideTransaction(client);
-      return queryRaw.call(adapter, query);
-    };
-    adapter.executeRaw = async (query) => {
-      await outsideTransaction(client);
-      return executeRaw.call(adapter, query);
-    };
     return adapter;
   }
 
   connection(): BetterSqlite3.Database {
     if (!this.client) throw new Error("the SQLite adapter has not connected yet");
     return this.client;
-  }
-}
-
-/** How long a query outside a transaction waits for the open one to end before failing. */
-const TRANSACTION_WAIT_MS = 30_000;
-
-/** Resolves once no transaction is open on the connection (one turn of the event loop at a time). */
-export async function outsideTransaction(client: BetterSqlite3.Database): Promise<void> {
-  const deadline = Date.now() + TRANSACTION_WAIT_MS;
-  while (client.inTransaction) {
-    if (Date.now() > deadline) throw new Error("timed out waiting for a transaction on the SQLite connection");
-    await new Promise((resolve) => setImmediate(resolve));
   }
 }
 
