@@ -156,7 +156,8 @@ describe("SQLite: queries outside a transaction wait for the open one", () => {
     const db = await openDatabase(url);
     onTestFinished(() => db.close());
     await db.prisma.user.create({ data: { username: "independent", passwordHash: "old" } });
-    let outside: Promise<unknown> | null = null;
+    // Assigned inside the transaction's callback, which control-flow narrowing cannot see.
+    let outside = null as Promise<unknown> | null;
     const failed = db.prisma
       .$transaction(async (tx) => {
         await tx.user.create({ data: { username: "rolled-back", passwordHash: "x" } });
@@ -168,6 +169,7 @@ describe("SQLite: queries outside a transaction wait for the open one", () => {
       })
       .catch((error: unknown) => error);
     expect(await failed).toBeInstanceOf(Error);
+    expect(outside).toBeInstanceOf(Promise);
     await outside;
     expect((await db.prisma.user.findMany({ orderBy: { username: "asc" } })).map((u) => [u.username, u.passwordHash])).toEqual([["independent", "new"]]);
   });
