@@ -4,6 +4,11 @@
 /** Calls in one batched HTTP request, and in one WebSocket frame. Past it the server refuses the batch. */
 export const MAX_CALLS_PER_BATCH = 20;
 
+/** Conversations in one page of conversation.list (its largest `limit`). */
+export const CONVERSATION_PAGE_MAX = 100;
+/** Most user ids one user.presence call may name (a page of user.list). */
+export const PRESENCE_QUERY_MAX = 200;
+
 // The text rules of docs/api.md, shared by the server's schemas (schemas.ts) and the clients'
 // checks while typing, so that the two cannot disagree.
 

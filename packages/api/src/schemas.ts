@@ -1,9 +1,18 @@
 // The wire shapes, as zod schemas (docs/api.md shows them as JSON Schema): procedure inputs are
 // parsed with them and outputs are checked against them, so a field not listed here cannot reach a client.
 import { z } from "zod";
-import { isBlankText, MAX_DISPLAY_TEXT_LENGTH, MAX_MESSAGE_LENGTH, PASSWORD_LENGTH, USERNAME_LENGTH, USERNAME_PATTERN } from "./limits.js";
+import {
+  CONVERSATION_PAGE_MAX,
+  isBlankText,
+  MAX_DISPLAY_TEXT_LENGTH,
+  MAX_MESSAGE_LENGTH,
+  PASSWORD_LENGTH,
+  PRESENCE_QUERY_MAX,
+  USERNAME_LENGTH,
+  USERNAME_PATTERN,
+} from "./limits.js";
 
-export { isBlankText };
+export { CONVERSATION_PAGE_MAX, isBlankText, PRESENCE_QUERY_MAX };
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 const STORABLE = "must be valid text (no NUL characters or unpaired surrogates)";
@@ -103,7 +112,6 @@ export const messageSchema = z.object({
 export const MEMBERS_IN_LIST = 20;
 /** Most members a conversation can be created with, besides its creator. */
 export const MAX_MEMBER_IDS = 1000;
-export const CONVERSATION_PAGE_MAX = 100;
 export const USER_PAGE_MAX = 200;
 export const USER_SEARCH_MAX = 50;
 export const USER_SEARCH_DEFAULT = 20;
@@ -241,8 +249,6 @@ export const storedEventSchema = z.discriminatedUnion("type", [
   conversationRemovedEventSchema,
   readUpdatedEventSchema,
 ]);
-/** Most user ids one user.presence call may name (a page of user.list). */
-export const PRESENCE_QUERY_MAX = 200;
 
 export const typingInput = z.object({ conversationId: idSchema });
 

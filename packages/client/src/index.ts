@@ -21,9 +21,11 @@ export {
 } from "./session/store";
 
 export { LiveStream, type EventHandlers, type FeedDelivery, type FeedObserver, type FeedSource, type LiveStreamDeps } from "./live/live-stream";
-export { messageFeed, type LiveEvent } from "./live/message-feed";
+export { syncFeed } from "./live/sync-feed";
 
-export { ChatStore, type ChatState } from "./chat/chat-store";
+export { ChatStore, type ChatState, type ChatStoreDeps } from "./chat/chat-store";
+export { applyReadEvent, fromList, type Conversations, type KnownConversation } from "./chat/read-state";
+export { TYPING_SHOWN_MS, typingIn, type Typing } from "./chat/typing";
 export { Sender, type SendInput, type SenderDeps } from "./chat/sender";
 export { isWaiting, type Outbox, type OutboxEntry, type OutboxStatus, type StoredEntry } from "./chat/outbox";
 export { memoryOutboxStorage, type OutboxStorage } from "./chat/outbox-storage";
@@ -36,4 +38,4 @@ export { formatCount } from "./format-count";
 export { decodeJwtClaims, type JwtClaims } from "./jwt";
 export { MAX_REFRESH_LEAD_MS, REFRESH_LEAD_SHARE, isRefreshDue, refreshAt, refreshDelay, tokenTiming, type TokenTiming } from "./refresh-schedule";
 export * from "./validation";
-export type { Conversation, Message, Tokens, User } from "./types";
+export type { Conversation, FeedEvent, Member, Message, PresenceStatus, Tokens, User, UserPresence } from "./types";

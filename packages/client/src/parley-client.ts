@@ -1,17 +1,23 @@
 // Everything one signed-in user's client runs, whatever draws it: the typed API, the chat store
-// (live messages, one's own unsent ones, unread counts, the connection), the sender working through
-// the outbox, and the live feed that keeps both current. The web app puts React on top of it; a bot
-// or a script uses it as it is.
+// (live messages, one's own unsent ones, conversations with read state, typing, presence, the
+// connection), the sender working through the outbox, and the live feed (sync.events) that keeps
+// them current. The web app puts React on top of it; a bot or a script uses it as it is.
+//
+// Start-up follows docs/contract-changes.md: subscribe first, then load conversation.list, then
+// apply the events that arrived meanwhile (the store buffers them); the same after any restart of
+// the feed without a position. Presence is read with user.presence whenever the feed (re)starts.
 import type { TRPCClient } from "@trpc/client";
 import type { AppRouter } from "@parley/api";
 import { ChatStore } from "./chat/chat-store";
 import type { OutboxStorage } from "./chat/outbox-storage";
 import { Sender } from "./chat/sender";
+import { backoffDelay } from "./backoff";
+import { loadAllConversations, readPresence } from "./chat/state-loader";
 import { LiveStream } from "./live/live-stream";
-import { messageFeed, type LiveEvent } from "./live/message-feed";
+import { syncFeed } from "./live/sync-feed";
 import type { Session } from "./session/session";
 import { createApiClient, type WebSocketClass } from "./transport/api-client";
-import type { Message } from "./types";
+import type { FeedEvent, Message } from "./types";
 
 export interface ParleyClientOptions {
   /** The server's address: "https://chat.example.com", or window.location.origin. */
@@ -42,7 +48,7 @@ export interface ParleyClient {
   api: TRPCClient<AppRouter>;
   chat: ChatStore;
   sender: Sender;
-  live: LiveStream<LiveEvent>;
+  live: LiveStream<FeedEvent>;
   /** Starts the live feed and the sender (which sends what the storage kept); call once the hooks' targets are ready. */
   start(): void;
   /** Stops the feed, the sender and the socket. */
@@ -55,7 +61,34 @@ export function createParleyClient(options: ParleyClientOptions): ParleyClient {
   const connection = createApiClient({ baseUrl: options.baseUrl, session, ...retry, ...(options.WebSocket ? { WebSocket: options.WebSocket } : {}) });
   const { api } = connection;
 
-  const chat = new ChatStore(userId, options.online ?? true);
+  const chat = new ChatStore(userId, options.online ?? true, {
+    markRead: (conversationId, messageId) => api.conversation.markRead.mutate({ conversationId, messageId }),
+  });
+  let disposed = false;
+  // Each reload of the state supersedes the one before (the feed restarted again meanwhile).
+  let reloads = 0;
+  const reload = async () => {
+    const generation = ++reloads;
+    chat.beginReload();
+    for (let failures = 0; !disposed && generation === reloads; failures += 1) {
+      try {
+        const list = await loadAllConversations(api);
+        if (disposed || generation !== reloads) return;
+        chat.finishReload(list);
+        await refreshPresence();
+        return;
+      } catch {
+        await new Promise((resolve) => setTimeout(resolve, options.retryDelayMs?.(failures + 1) ?? backoffDelay(failures + 1)));
+      }
+    }
+  };
+  const refreshPresence = async () => {
+    try {
+      chat.setPresence(await readPresence(api, chat.contacts()));
+    } catch {
+      // Presence is a nicety: the events that follow, and the next restart, bring it.
+    }
+  };
   const sender = new Sender({
     store: chat,
     send: (input) => api.message.send.mutate(input),
@@ -63,17 +96,31 @@ export function createParleyClient(options: ParleyClientOptions): ParleyClient {
     now: () => Date.now(),
     ...(options.outboxStorage ? { storage: options.outboxStorage } : {}),
   });
-  const live = new LiveStream<LiveEvent>({
-    source: messageFeed(api),
+  const stored = (event: FeedEvent, id: string | undefined) => chat.applyEvent(event, id ?? null);
+  const live = new LiveStream<FeedEvent>({
+    source: syncFeed(api),
     handlers: {
-      "message.created": ({ message }) => {
-        chat.receive(message, { fromLive: true });
-        options.onMessage?.(message);
+      "message.created": (event, id) => {
+        stored(event, id);
+        options.onMessage?.(event.message);
       },
+      "message.updated": stored,
+      "conversation.updated": stored,
+      "conversation.removed": stored,
+      "read.updated": stored,
+      typing: ({ conversationId, userId: typist }) => chat.typingStarted(conversationId, typist),
+      presence: (status) => chat.setPresence([status]),
     },
     onLiveChange: (isLive) => chat.setConnection({ live: isLive }),
-    onResumeLost: () => options.onResumeLost?.(),
-    onStarted: () => sender.wake(),
+    onResumeLost: () => {
+      void reload();
+      options.onResumeLost?.();
+    },
+    onStarted: () => {
+      sender.wake();
+      // A restart that resumed: the statuses may have changed while the stream was down.
+      if (chat.getState().conversationsLoaded) void refreshPresence();
+    },
     onUnauthorized: async () => (await session.refresh(connection.socketToken())) !== null,
     ...retry,
   });
@@ -88,7 +135,9 @@ export function createParleyClient(options: ParleyClientOptions): ParleyClient {
       void sender.start();
     },
     async dispose() {
+      disposed = true;
       live.stop();
+      chat.dispose();
       sender.stop();
       await connection.close();
     },

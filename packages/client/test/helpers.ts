@@ -1,4 +1,4 @@
-import type { Message } from "../src/types";
+import type { Conversation, Message } from "../src/types";
 
 let nextId = 1;
 
@@ -13,6 +13,26 @@ export function message(overrides: Partial<Message> = {}): Message {
     clientMessageId: `cm-${id}`,
     createdAt: "2025-03-10T12:00:00.000Z",
     mentions: [],
+    ...overrides,
+  };
+}
+
+/** A group conversation of "me" and alice, nothing read and nothing unread unless given. */
+export function conversation(overrides: Partial<Conversation> = {}): Conversation {
+  return {
+    id: "c1",
+    title: "team",
+    isDirect: false,
+    members: [
+      { id: "me", username: "me", fullName: "", role: "owner" },
+      { id: "alice", username: "alice", fullName: "", role: "member" },
+    ],
+    createdAt: "2025-03-10T12:00:00.000Z",
+    memberCount: 2,
+    lastMessage: null,
+    lastReadMessageId: null,
+    unreadCount: 0,
+    mentionCount: 0,
     ...overrides,
   };
 }

@@ -69,6 +69,22 @@ describe("LiveStream", () => {
     stream.stop();
   });
 
+  it("forgets a position the server refuses with PRECONDITION_FAILED and subscribes afresh, so the caller reloads", () => {
+    vi.useFakeTimers();
+    const { feed, stream, calls } = setup();
+    stream.start();
+    feed.current().onStarted();
+    feed.current().onData({ id: "7", event: { type: "note", text: "a" } });
+    feed.current().onError(new Error("socket closed"));
+    vi.advanceTimersByTime(100);
+    feed.current().onError(Object.assign(new Error("too old"), { data: { code: "PRECONDITION_FAILED" } }));
+    vi.advanceTimersByTime(100);
+    expect(feed.opened.map((s) => s.lastEventId)).toEqual([null, "7", null]);
+    feed.current().onStarted();
+    expect(calls.resumeLost).toBe(2);
+    stream.stop();
+  });
+
   it("reports a start with nothing to resume from, so that the caller reloads", () => {
     const { feed, stream, calls } = setup();
     stream.start();

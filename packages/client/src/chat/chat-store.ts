@@ -1,9 +1,12 @@
 // What the client knows beyond the query cache: messages that arrived live, one's own unsent
-// messages, unread counts and the state of the connection. One immutable snapshot, replaced on each
+// messages, the conversations with their members and read state (kept from sync.events), who is
+// typing, who is online, and the state of the connection. One immutable snapshot, replaced on each
 // change, so React reads it with useSyncExternalStore and unchanged parts keep their identity.
 import * as outbox from "./outbox";
+import { applyReadEvent, fromList, isAheadOfPointer, isAfter, type Conversations } from "./read-state";
 import { insertMessage, newer } from "./timeline";
-import type { Message } from "../types";
+import { expireTyping, nextTypingExpiry, startTyping, stopTyping, typingIn, type Typing } from "./typing";
+import type { Conversation, FeedEvent, Message, PresenceStatus, UserPresence } from "../types";
 
 export interface ChatState {
   /** Live messages (and confirmed sends) per conversation, sorted by id. */
@@ -11,7 +14,18 @@ export interface ChatState {
   /** The newest message known per conversation, for the list's previews and order. */
   latest: ReadonlyMap<string, Message>;
   outbox: outbox.Outbox;
+  /**
+   * Live messages from others per conversation since this page loaded, outside the active one: the
+   * v1 badge. The server's counts are in `conversations` (unreadCount, mentionCount).
+   */
   unread: ReadonlyMap<string, number>;
+  /** The reader's conversations with members, roles, title and their own read state; complete once `conversationsLoaded`. */
+  conversations: Conversations;
+  conversationsLoaded: boolean;
+  /** Per conversation, per user shown typing: until when (the store's clock). */
+  typing: Typing;
+  /** Status of the people the reader shares a conversation with (seeded by user.presence, then followed). */
+  presence: ReadonlyMap<string, PresenceStatus>;
   activeConversationId: string | null;
   /** The most recent message from someone else, for the screen reader announcement. */
   lastIncoming: Message | null;
@@ -20,19 +34,47 @@ export interface ChatState {
 
 const EMPTY: readonly Message[] = [];
 
+export interface ChatStoreDeps {
+  /** The clock typing expires by; Date.now by default. */
+  now?(): number;
+  /** Runs `run` after `ms` (setTimeout by default); returns a cancel. */
+  setTimer?(run: () => void, ms: number): () => void;
+  /** Tells the server the reader read up to a message (conversation.markRead). Without it, markRead does nothing. */
+  markRead?(conversationId: string, messageId: string): Promise<unknown>;
+}
+
 export class ChatStore {
   private state: ChatState;
   private readonly listeners = new Set<() => void>();
+  private readonly now: () => number;
+  private readonly setTimer: (run: () => void, ms: number) => () => void;
+  /** Stored events that arrived while conversation.list was loading: applied on top of it. */
+  private buffered: { event: FeedEvent; id: string | null }[] | null = null;
+  private cancelTypingTimer: (() => void) | null = null;
+  /** Per conversation, the furthest markRead asked of the server and not yet answered. */
+  private readonly readsInFlight = new Map<string, string>();
 
   constructor(
     readonly myId: string,
     online: boolean,
+    private readonly deps: ChatStoreDeps = {},
   ) {
+    this.now = deps.now ?? Date.now;
+    this.setTimer =
+      deps.setTimer ??
+      ((run, ms) => {
+        const timer = setTimeout(run, ms);
+        return () => clearTimeout(timer);
+      });
     this.state = {
       live: new Map(),
       latest: new Map(),
       outbox: [],
       unread: new Map(),
+      conversations: new Map(),
+      conversationsLoaded: false,
+      typing: new Map(),
+      presence: new Map(),
       activeConversationId: null,
       lastIncoming: null,
       connection: { online, live: false, wasLive: false },
@@ -77,6 +119,104 @@ export class ChatStore {
     }
     this.set(next);
     return !known;
+  }
+
+  /** A conversation as the reader knows it (null: not one of theirs, or not loaded yet). */
+  conversation(conversationId: string): Conversation | null {
+    return this.state.conversations.get(conversationId) ?? null;
+  }
+
+  /** The users shown typing in a conversation now. */
+  typingIn(conversationId: string): string[] {
+    return typingIn(this.state.typing, conversationId);
+  }
+
+  /**
+   * A stored event of sync.events (`id`: its event id). Messages show at once; the read state and
+   * membership wait while conversation.list loads, then apply on top of it.
+   */
+  applyEvent(event: FeedEvent, id: string | null): void {
+    if (event.type === "message.created") {
+      this.receive(event.message, { fromLive: true });
+      this.setTyping(stopTyping(this.state.typing, event.message.conversationId, event.message.senderId));
+    }
+    if (this.buffered) {
+      this.buffered.push({ event, id });
+      return;
+    }
+    this.setConversations(applyReadEvent(this.state.conversations, event, id, this.myId));
+  }
+
+  /** The feed started without a position: what is loaded next replaces the conversations, and events wait for it. */
+  beginReload(): void {
+    this.buffered = [];
+  }
+
+  /** The whole of conversation.list, loaded after the feed started: the state, with what arrived meanwhile applied. */
+  finishReload(list: readonly Conversation[]): void {
+    let conversations = fromList(list);
+    for (const { event, id } of this.buffered ?? []) conversations = applyReadEvent(conversations, event, id, this.myId);
+    this.buffered = null;
+    this.set({ ...this.state, conversations, conversationsLoaded: true });
+  }
+
+  /** A `typing` event: shown until TYPING_SHOWN_MS after it, or until that user's message arrives. */
+  typingStarted(conversationId: string, userId: string): void {
+    if (userId === this.myId) return;
+    this.setTyping(startTyping(this.state.typing, conversationId, userId, this.now()));
+  }
+
+  /** Statuses from user.presence or a `presence` event. */
+  setPresence(statuses: readonly UserPresence[]): void {
+    const changed = statuses.filter((s) => this.state.presence.get(s.userId) !== s.status);
+    if (changed.length === 0) return;
+    const presence = new Map(this.state.presence);
+    for (const { userId, status } of changed) presence.set(userId, status);
+    this.set({ ...this.state, presence });
+  }
+
+  /** Everyone the reader shares a conversation with (as far as the conversations list their members). */
+  contacts(): string[] {
+    const ids = new Set<string>();
+    for (const c of this.state.conversations.values()) for (const m of c.members) if (m.id !== this.myId) ids.add(m.id);
+    return [...ids];
+  }
+
+  /**
+   * The reader has read up to `messageId`. Asks the server only when that moves the pointer (as far
+   * as this tab knows, counting what it asked already): every tab may call it as it shows messages.
+   * The counts change when the server's `read.updated` arrives, in order with the messages.
+   */
+  async markRead(conversationId: string, messageId: string): Promise<void> {
+    if (!this.deps.markRead || !isAheadOfPointer(this.state.conversations, conversationId, messageId)) return;
+    const asked = this.readsInFlight.get(conversationId);
+    if (asked && !isAfter(messageId, asked)) return;
+    this.readsInFlight.set(conversationId, messageId);
+    try {
+      await this.deps.markRead(conversationId, messageId);
+    } finally {
+      if (this.readsInFlight.get(conversationId) === messageId) this.readsInFlight.delete(conversationId);
+    }
+  }
+
+  /** Stops the typing timer. */
+  dispose(): void {
+    this.cancelTypingTimer?.();
+    this.cancelTypingTimer = null;
+  }
+
+  private setConversations(conversations: Conversations): void {
+    if (conversations !== this.state.conversations) this.set({ ...this.state, conversations });
+  }
+
+  /** Replaces who is typing, and wakes up when the first of them expires. */
+  private setTyping(typing: Typing): void {
+    const current = expireTyping(typing, this.now());
+    if (current !== this.state.typing) this.set({ ...this.state, typing: current });
+    this.cancelTypingTimer?.();
+    this.cancelTypingTimer = null;
+    const next = nextTypingExpiry(current);
+    if (next !== null) this.cancelTypingTimer = this.setTimer(() => this.setTyping(this.state.typing), Math.max(0, next - this.now()));
   }
 
   updateOutbox(change: (current: outbox.Outbox) => outbox.Outbox): void {

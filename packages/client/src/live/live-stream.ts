@@ -4,12 +4,16 @@
 // the server replays what was missed. When the feed starts with no id to resume from, whatever
 // happened before it may be missing from what the app loaded, so it says so (onResumeLost).
 //
+// A position the server can no longer resume from (older than its log, or from another database)
+// is refused with PRECONDITION_FAILED: the stream forgets it and subscribes afresh, which reports
+// onResumeLost, so the app reloads its state - never a silent gap.
+//
 // The stream knows nothing of what its events mean: each goes to the handler for its `type`. A new
-// kind of event (v2's sync.events) is one more handler, checked by the compiler, not another copy
-// of the resume and restart logic.
+// kind of event is one more handler, checked by the compiler, not another copy of the resume and
+// restart logic.
 import type { Unsubscribable } from "@trpc/server/observable";
 import { backoffDelay } from "../backoff";
-import { isUnauthorized } from "../errors";
+import { isUnauthorized, toApiFailure } from "../errors";
 
 /** Stored events carry an id to resume after; ephemeral ones (typing, presence) do not. */
 export interface FeedDelivery<E> {
@@ -29,8 +33,8 @@ export interface FeedObserver<E> {
 /** Subscribes to the feed, resuming after `lastEventId` when there is one. */
 export type FeedSource<E> = (lastEventId: string | null, observer: FeedObserver<E>) => Unsubscribable;
 
-/** One handler per event type; leaving one out is a type error. */
-export type EventHandlers<E extends { type: string }> = { [K in E["type"]]: (event: Extract<E, { type: K }>) => void };
+/** One handler per event type; leaving one out is a type error. `id`: a stored event's id (undefined: ephemeral). */
+export type EventHandlers<E extends { type: string }> = { [K in E["type"]]: (event: Extract<E, { type: K }>, id: string | undefined) => void };
 
 export interface LiveStreamDeps<E extends { type: string }> {
   source: FeedSource<E>;
@@ -81,12 +85,15 @@ export class LiveStream<E extends { type: string }> {
       },
       onData: ({ id, event }) => {
         if (id !== undefined) this.lastEventId = id;
-        this.dispatch(event);
+        this.dispatch(event, id);
       },
       onInterrupted: () => this.deps.onLiveChange(false),
       onError: (error) => {
         this.deps.onLiveChange(false);
-        if (isUnauthorized(error)) {
+        if (toApiFailure(error).code === "PRECONDITION_FAILED") {
+          this.lastEventId = null;
+          this.restart();
+        } else if (isUnauthorized(error)) {
           this.deps.onUnauthorized().then(
             (stillSignedIn) => stillSignedIn && this.restart(),
             () => this.restart(),
@@ -102,10 +109,10 @@ export class LiveStream<E extends { type: string }> {
     });
   }
 
-  private dispatch(event: E): void {
+  private dispatch(event: E, id: string | undefined): void {
     // The mapped type guarantees a handler per type; TypeScript cannot follow the key to its event.
-    const handler = this.deps.handlers[event.type as E["type"]] as (event: E) => void;
-    handler(event);
+    const handler = this.deps.handlers[event.type as E["type"]] as (event: E, id: string | undefined) => void;
+    handler(event, id);
   }
 
   private restart(): void {

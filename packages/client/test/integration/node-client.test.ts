@@ -231,6 +231,69 @@ describe("a Node client of a real server", () => {
     expect(session.getState()).toMatchObject({ status: "signedIn", accessToken: fresh });
   });
 
+  describe("the live state of sync.events", () => {
+    const loaded = (p: Person) => p.client.chat.getState().conversationsLoaded && isLive(p);
+
+    it("follows members, title and read state across tabs: a read in one tab clears the count in the other, and marks read only once", async () => {
+      const alice = await person();
+      const bob = await person();
+      const carol = await person();
+      const { username } = await bob.client.api.auth.me.query();
+      const bobElsewhere = await connect(server.baseUrl, username);
+      await until(() => [alice, bob, bobElsewhere, carol].every(loaded), "everyone is loaded and live");
+
+      const { id: conversationId } = await alice.client.api.conversation.create.mutate({ title: "plans", memberIds: [bob.userId] });
+      await until(() => bob.client.chat.conversation(conversationId) !== null, "bob has the new conversation");
+      alice.client.sender.send(conversationId, `hi @${username}`);
+      alice.client.sender.send(conversationId, "and more");
+      await until(() => bobElsewhere.client.chat.conversation(conversationId)?.unreadCount === 2, "bob's other tab counts two");
+      expect(bob.client.chat.conversation(conversationId)).toMatchObject({ unreadCount: 2, mentionCount: 1, lastReadMessageId: null });
+
+      const lastId = bob.received.at(-1)?.id ?? "";
+      await Promise.all([bob.client.chat.markRead(conversationId, lastId), bob.client.chat.markRead(conversationId, lastId)]);
+      await until(() => bobElsewhere.client.chat.conversation(conversationId)?.unreadCount === 0, "the other tab saw the read");
+      expect(bobElsewhere.client.chat.conversation(conversationId)).toMatchObject({ mentionCount: 0, lastReadMessageId: lastId });
+      // Behind the pointer now in both tabs: nothing is asked of the server.
+      await bobElsewhere.client.chat.markRead(conversationId, lastId);
+      expect(await server.eventCount("read.updated", conversationId)).toBe(1);
+
+      await alice.client.api.conversation.addMembers.mutate({ conversationId, userIds: [carol.userId] });
+      await alice.client.api.conversation.rename.mutate({ conversationId, title: "new plans" });
+      await until(() => bob.client.chat.conversation(conversationId)?.title === "new plans", "bob sees the new title");
+      expect(bob.client.chat.conversation(conversationId)?.members.map((m) => [m.id, m.role])).toEqual([
+        [alice.userId, "owner"],
+        [bob.userId, "member"],
+        [carol.userId, "member"],
+      ]);
+      await until(() => carol.client.chat.conversation(conversationId) !== null, "carol has the conversation");
+      // A newcomer has read everything sent before they joined.
+      expect(carol.client.chat.conversation(conversationId)).toMatchObject({ unreadCount: 0, mentionCount: 0 });
+
+      await alice.client.api.conversation.removeMember.mutate({ conversationId, userId: bob.userId });
+      await until(() => bob.client.chat.conversation(conversationId) === null && bobElsewhere.client.chat.conversation(conversationId) === null, "bob's tabs dropped it");
+    });
+
+    it("shows who is typing until their message arrives, and the presence of the people one shares a conversation with", async () => {
+      const alice = await person();
+      const bob = await person();
+      const { id: conversationId } = await alice.client.api.conversation.create.mutate({ memberIds: [bob.userId] });
+      await until(() => loaded(alice) && loaded(bob) && alice.client.chat.conversation(conversationId) !== null, "both are loaded");
+
+      await bob.client.api.typing.set.mutate({ conversationId });
+      await until(() => alice.client.chat.typingIn(conversationId).includes(bob.userId), "alice sees bob typing");
+      bob.client.sender.send(conversationId, "done typing");
+      await until(() => alice.received.length === 1, "alice has bob's message");
+      expect(alice.client.chat.typingIn(conversationId)).toEqual([]);
+
+      await bob.client.api.presence.set.mutate({ status: "away" });
+      await until(() => alice.client.chat.getState().presence.get(bob.userId) === "away", "alice sees bob away");
+      // A tab opened now reads the statuses it shows with user.presence.
+      const { username } = await alice.client.api.auth.me.query();
+      const aliceLater = await connect(server.baseUrl, username);
+      await until(() => aliceLater.client.chat.getState().presence.get(bob.userId) === "away", "the new tab read bob's status");
+    });
+  });
+
   it("runs the example bot: it answers a message in the same conversation", async () => {
     const botName = await signUp(server.baseUrl);
     const bot = await startEchoBot(server.baseUrl, botName, PASSWORD);

@@ -16,6 +16,8 @@ export interface TestServer {
   start(): Promise<void>;
   /** Rows in the message table with this sender and clientMessageId. */
   storedCount(senderId: string, clientMessageId: string): Promise<number>;
+  /** Events of the log of one kind in one conversation. */
+  eventCount(kind: string, conversationId: string): Promise<number>;
   /** Stops it and deletes its database. */
   dispose(): Promise<void>;
 }
@@ -47,6 +49,10 @@ export async function startTestServer(): Promise<TestServer> {
     async storedCount(senderId, clientMessageId) {
       if (!running) throw new Error("the server is stopped");
       return running.services.db.prisma.message.count({ where: { senderId, clientMessageId } });
+    },
+    async eventCount(kind, conversationId) {
+      if (!running) throw new Error("the server is stopped");
+      return running.services.db.prisma.event.count({ where: { kind, conversationId } });
     },
     async dispose() {
       await server.stop();

@@ -1,0 +1,155 @@
+// The chat store's read state and membership, driven by fabricated sync.events events, against the
+// rules of docs/contract-changes.md ("The event feed, membership and read state").
+import { describe, expect, it, vi } from "vitest";
+import { ChatStore } from "../src/chat/chat-store";
+import type { Conversation, FeedEvent, Message } from "../src/types";
+import { conversation, message } from "./helpers";
+
+function loadedStore(list: Conversation[] = [conversation()], markRead?: (c: string, m: string) => Promise<unknown>) {
+  const store = new ChatStore("me", true, markRead ? { markRead } : {});
+  store.beginReload();
+  store.finishReload(list);
+  return store;
+}
+
+const created = (m: Message): FeedEvent => ({ type: "message.created", message: m });
+const counts = (store: ChatStore, id = "c1") => {
+  const c = store.conversation(id);
+  return c && { unread: c.unreadCount, mentions: c.mentionCount, pointer: c.lastReadMessageId };
+};
+
+describe("read state from sync.events", () => {
+  it("adds one for a message from someone else after the pointer, and one mention when it names the reader", () => {
+    const store = loadedStore();
+    store.applyEvent(created(message({ id: "10", senderId: "alice" })), "10");
+    store.applyEvent(created(message({ id: "11", senderId: "alice", mentions: ["me"] })), "11");
+    store.applyEvent(created(message({ id: "12", senderId: "alice", mentions: ["bob"] })), "12");
+    expect(counts(store)).toEqual({ unread: 3, mentions: 1, pointer: null });
+  });
+
+  it("resets both counts to 0 with the pointer at the reader's own message", () => {
+    const store = loadedStore([conversation({ unreadCount: 4, mentionCount: 2, lastReadMessageId: "3", lastMessage: message({ id: "9" }) })]);
+    store.applyEvent(created(message({ id: "20", senderId: "me" })), "20");
+    expect(counts(store)).toEqual({ unread: 0, mentions: 0, pointer: "20" });
+  });
+
+  it("does not count a message at or below what the list already counted", () => {
+    const store = loadedStore([conversation({ unreadCount: 2, lastMessage: message({ id: "15", senderId: "alice" }) })]);
+    store.applyEvent(created(message({ id: "14", senderId: "alice" })), "14");
+    store.applyEvent(created(message({ id: "15", senderId: "alice" })), "15");
+    expect(counts(store)?.unread).toBe(2);
+    store.applyEvent(created(message({ id: "16", senderId: "alice" })), "16");
+    store.applyEvent(created(message({ id: "16", senderId: "alice" })), "16");
+    expect(counts(store)?.unread).toBe(3);
+  });
+
+  it("takes the reader's own read.updated when its pointer is ahead, and ignores one that is not", () => {
+    const store = loadedStore([conversation({ unreadCount: 5, mentionCount: 1, lastReadMessageId: "10", lastMessage: message({ id: "15" }) })]);
+    store.applyEvent({ type: "read.updated", conversationId: "c1", userId: "me", lastReadMessageId: "10", unreadCount: 9, mentionCount: 9 }, "16");
+    expect(counts(store)).toEqual({ unread: 5, mentions: 1, pointer: "10" });
+    store.applyEvent({ type: "read.updated", conversationId: "c1", userId: "me", lastReadMessageId: "13", unreadCount: 2, mentionCount: 0 }, "17");
+    expect(counts(store)).toEqual({ unread: 2, mentions: 0, pointer: "13" });
+  });
+
+  it("ignores someone else's read receipt", () => {
+    const store = loadedStore([conversation({ unreadCount: 1, lastMessage: message({ id: "5", senderId: "alice" }) })]);
+    store.applyEvent({ type: "read.updated", conversationId: "c1", userId: "alice", lastReadMessageId: "5" }, "6");
+    expect(counts(store)).toEqual({ unread: 1, mentions: 0, pointer: null });
+  });
+
+  it("takes every field of conversation.updated for a new conversation, and counts only messages after that event", () => {
+    const store = loadedStore([]);
+    // A replayed event shows the conversation's last message as it is now (30), later than the event (20).
+    const added = conversation({ id: "c2", lastReadMessageId: "19", unreadCount: 0, lastMessage: message({ id: "30", conversationId: "c2" }) });
+    store.applyEvent({ type: "conversation.updated", conversation: added }, "20");
+    store.applyEvent(created(message({ id: "25", conversationId: "c2", senderId: "alice" })), "25");
+    store.applyEvent(created(message({ id: "30", conversationId: "c2", senderId: "alice", mentions: ["me"] })), "30");
+    expect(counts(store, "c2")).toEqual({ unread: 2, mentions: 1, pointer: "19" });
+  });
+
+  it("follows membership and title from conversation.updated for a known conversation, keeping its own counts", () => {
+    const store = loadedStore([conversation({ unreadCount: 3, lastReadMessageId: "4", lastMessage: message({ id: "8", senderId: "alice" }) })]);
+    const members = [...conversation().members, { id: "bob", username: "bob", fullName: "", role: "member" as const }];
+    store.applyEvent({ type: "conversation.updated", conversation: conversation({ title: "renamed", members, memberCount: 3, unreadCount: 0, lastReadMessageId: null }) }, "9");
+    expect(store.conversation("c1")).toMatchObject({ title: "renamed", memberCount: 3, unreadCount: 3, lastReadMessageId: "4" });
+    expect(store.conversation("c1")?.members.map((m) => m.id)).toEqual(["me", "alice", "bob"]);
+  });
+
+  it("drops a conversation on conversation.removed, and counts it afresh when the reader is added back", () => {
+    const store = loadedStore([conversation({ unreadCount: 3 })]);
+    store.applyEvent({ type: "conversation.removed", conversationId: "c1" }, "9");
+    expect(store.conversation("c1")).toBeNull();
+    store.applyEvent(created(message({ id: "10", senderId: "alice" })), "10");
+    expect(store.conversation("c1")).toBeNull();
+    store.applyEvent({ type: "conversation.updated", conversation: conversation({ lastReadMessageId: "10", unreadCount: 0 }) }, "11");
+    store.applyEvent(created(message({ id: "12", senderId: "alice" })), "12");
+    expect(counts(store)).toEqual({ unread: 1, mentions: 0, pointer: "10" });
+  });
+
+  it("applies events that arrived while conversation.list loaded on top of it, each once", () => {
+    const store = new ChatStore("me", true);
+    store.beginReload();
+    // Before the list's snapshot: already in it.
+    store.applyEvent(created(message({ id: "10", senderId: "alice" })), "10");
+    store.applyEvent({ type: "read.updated", conversationId: "c1", userId: "me", lastReadMessageId: "10", unreadCount: 0, mentionCount: 0 }, "11");
+    // After it: news.
+    store.applyEvent(created(message({ id: "12", senderId: "alice", mentions: ["me"] })), "12");
+    store.applyEvent({ type: "conversation.updated", conversation: conversation({ title: "later", lastReadMessageId: null, unreadCount: 7 }) }, "13");
+    expect(store.getState().conversationsLoaded).toBe(false);
+    store.finishReload([conversation({ lastReadMessageId: "10", unreadCount: 0, lastMessage: message({ id: "10", senderId: "alice" }) })]);
+    expect(store.getState().conversationsLoaded).toBe(true);
+    expect(counts(store)).toEqual({ unread: 1, mentions: 1, pointer: "10" });
+    expect(store.conversation("c1")?.title).toBe("later");
+    // The messages themselves were shown at once.
+    expect(store.liveMessages("c1").map((m) => m.id)).toEqual(["10", "12"]);
+  });
+
+  it("tells subscribers of each change, and keeps the map's identity when nothing changed", () => {
+    const store = loadedStore([conversation({ lastMessage: message({ id: "5", senderId: "alice" }), unreadCount: 1 })]);
+    const listener = vi.fn();
+    store.subscribe(listener);
+    const before = store.getState().conversations;
+    store.applyEvent({ type: "read.updated", conversationId: "c1", userId: "alice", lastReadMessageId: "5" }, "6");
+    expect(store.getState().conversations).toBe(before);
+    store.applyEvent(created(message({ id: "7", senderId: "alice" })), "7");
+    expect(listener).toHaveBeenCalled();
+    expect(store.getState().conversations).not.toBe(before);
+  });
+});
+
+describe("markRead", () => {
+  it("asks the server only for a message ahead of the pointer, and once per id while it is asked", async () => {
+    const calls: string[] = [];
+    let answer: () => void = () => undefined;
+    const store = loadedStore([conversation({ lastReadMessageId: "10", unreadCount: 2, lastMessage: message({ id: "12", senderId: "alice" }) })], (c, m) => {
+      calls.push(`${c}:${m}`);
+      return new Promise<void>((resolve) => (answer = resolve));
+    });
+    await store.markRead("c1", "9");
+    await store.markRead("c1", "10");
+    const first = store.markRead("c1", "12");
+    await store.markRead("c1", "11");
+    await store.markRead("c1", "12");
+    await store.markRead("other", "99");
+    expect(calls).toEqual(["c1:12"]);
+    answer();
+    await first;
+    // The server's read.updated moves the pointer; from then on the id is behind it.
+    store.applyEvent({ type: "read.updated", conversationId: "c1", userId: "me", lastReadMessageId: "12", unreadCount: 0, mentionCount: 0 }, "13");
+    await store.markRead("c1", "12");
+    expect(calls).toEqual(["c1:12"]);
+    expect(counts(store)).toEqual({ unread: 0, mentions: 0, pointer: "12" });
+  });
+
+  it("asks again after a failed call", async () => {
+    let fail = true;
+    const markRead = vi.fn(async () => {
+      if (fail) throw new Error("offline");
+    });
+    const store = loadedStore([conversation({ lastMessage: message({ id: "3", senderId: "alice" }), unreadCount: 1 })], markRead);
+    await expect(store.markRead("c1", "3")).rejects.toThrow("offline");
+    fail = false;
+    await store.markRead("c1", "3");
+    expect(markRead).toHaveBeenCalledTimes(2);
+  });
+});
