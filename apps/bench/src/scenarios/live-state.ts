@@ -58,15 +58,6 @@ function field(text: string, name: string): string | null {
   return end < 0 ? null : text.slice(start + key.length, end);
 }
 
-const TRACKED_ID = '"type":"data","id":"';
-
-/** The event id of a tracked frame (`"result":{"type":"data","id":"57",...`): a message's id. */
-function trackedId(text: string): string | null {
-  const start = text.indexOf(TRACKED_ID);
-  if (start < 0) return null;
-  const end = text.indexOf('"', start + TRACKED_ID.length);
-  return end < 0 ? null : text.slice(start + TRACKED_ID.length, end);
-}
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export async function runLiveState(context: RunContext, id: LiveStateId, rate: number): Promise<LiveStateResult> {
@@ -180,7 +171,8 @@ export async function runLiveState(context: RunContext, id: LiveStateId, rate: n
         const userId = userIds[client] ?? "";
         const text = frame.toString("latin1");
         if (!session || field(text, "senderId") === userId) return;
-        const messageId = trackedId(text);
+        // The message's id, which is also its event id.
+        const messageId = field(text, "id");
         const conversationId = field(text, "conversationId");
         if (!messageId || !conversationId) return;
         if (session.call(client, "conversation.markRead", { conversationId, messageId })) {

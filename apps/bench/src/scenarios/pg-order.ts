@@ -9,7 +9,7 @@ import { promisify } from "node:util";
 import { migrate, openDatabase } from "@parley/db";
 import type { RunContext } from "../context.js";
 import { emptyPostgresDatabase } from "../databases.js";
-import { benchDir, servicesCpuSeconds } from "../processes.js";
+import { benchDir } from "../processes.js";
 import { distributionOf, type Distribution } from "../stats.js";
 
 const run = promisify(execFile);
@@ -27,8 +27,6 @@ export interface PgOrderRun {
   writers: number;
   eventsPerSecond: number;
   latency: Distribution;
-  /** PostgreSQL's processes, in cores, over the whole run. */
-  postgresCpu: number;
 }
 
 export interface PgOrderResult {
@@ -45,8 +43,6 @@ export async function runPgOrder(context: RunContext, adminUrl: string): Promise
     const runs: PgOrderRun[] = [];
     for (const kind of ["messages", "reads"] as const) {
       for (const writers of [1, 2, 4]) {
-        const servicesBefore = servicesCpuSeconds();
-        const startedAt = performance.now();
         const outputs = await Promise.all(
           Array.from({ length: writers }, () =>
             run(process.execPath, ["--import", "tsx", writerEntry, database.url, kind, String(CONCURRENCY), String(WARMUP_MS), String(MEASURE_MS), JSON.stringify(seed)], {
@@ -56,7 +52,6 @@ export async function runPgOrder(context: RunContext, adminUrl: string): Promise
             }),
           ),
         );
-        const seconds = (performance.now() - startedAt) / 1000;
         const parsed = outputs.map(({ stdout }) => JSON.parse(stdout.trim().split("\n").at(-1) ?? "{}") as { committed: number; latencies: number[] });
         const committed = parsed.reduce((n, p) => n + p.committed, 0);
         const result: PgOrderRun = {
@@ -64,12 +59,11 @@ export async function runPgOrder(context: RunContext, adminUrl: string): Promise
           writers,
           eventsPerSecond: committed / (MEASURE_MS / 1000),
           latency: distributionOf(parsed.flatMap((p) => p.latencies)),
-          postgresCpu: (servicesCpuSeconds() - servicesBefore) / seconds,
         };
         runs.push(result);
         context.log(
           `pg-order ${kind}, ${writers} writer(s) x ${CONCURRENCY} in flight: ${Math.round(result.eventsPerSecond)} events/s committed, ` +
-            `commit p50 ${result.latency.p50.toFixed(1)} p99 ${result.latency.p99.toFixed(1)} ms, PostgreSQL+Redis CPU ${(result.postgresCpu * 100).toFixed(0)}% (whole run)`,
+            `commit p50 ${result.latency.p50.toFixed(1)} p99 ${result.latency.p99.toFixed(1)} ms`,
         );
       }
     }
