@@ -4,6 +4,7 @@ import { createTemplate, type DatabaseTemplate, type Provider } from "./database
 import type { Params } from "./params.js";
 import { startParley } from "./processes.js";
 import { createConversations, refreshUsers, type BenchUser } from "./setup.js";
+import type { ParleyFeed } from "./protocols.js";
 import { baselineTarget, parleyTarget, type Target } from "./targets.js";
 
 export interface RunContext {
@@ -30,10 +31,12 @@ export interface RunContext {
 export function template(context: RunContext, provider: Provider): Promise<DatabaseTemplate> {
   let pending = context.templates.get(provider);
   if (!pending) {
-    const { knee, fanout, idle } = context.params;
+    const { knee, fanout, idle, live, step } = context.params;
     // PostgreSQL runs scenarios 1, 3 and 4 only: no idle connections there.
     const needs = [
-      context.scenarios.has("s1") || context.scenarios.has("s5") ? knee.clients : 2,
+      ["s1", "s5", "s6", "s8"].some((s) => context.scenarios.has(s)) ? knee.clients : 2,
+      // Scenario 7's churning users connect once each per step.
+      context.scenarios.has("s7") ? knee.clients + Math.ceil((live.churnPerSecond * (step.warmupMs + step.measureMs)) / 1000) : 2,
       context.scenarios.has("s3") ? fanout.members : 2,
       context.scenarios.has("s2") && provider === "sqlite" ? idle.connections : 2,
     ];
@@ -108,7 +111,7 @@ export async function prepareDatabase(context: RunContext, provider: Provider, n
 
 const providerLabel: Record<Provider, string> = { sqlite: "SQLite", postgresql: "PostgreSQL" };
 
-export function parleyOn(context: RunContext, database: PreparedDatabase, instances = 1): Target {
+export function parleyOn(context: RunContext, database: PreparedDatabase, instances = 1, feed: ParleyFeed = "message.live"): Target {
   const label = instances > 1 ? `Parley (${providerLabel[database.provider]}, ${instances} instances + Redis)` : `Parley (${providerLabel[database.provider]})`;
   if (instances > 1 && !context.redisUrl) throw new Error("several instances need Redis (--redis)");
   return parleyTarget({
@@ -120,6 +123,7 @@ export function parleyOn(context: RunContext, database: PreparedDatabase, instan
     jwtSecret: context.jwtSecret,
     cpu: context.serverCpu,
     instances,
+    feed,
     ...(instances > 1 && context.redisUrl ? { redisUrl: context.redisUrl } : {}),
   });
 }

@@ -121,6 +121,17 @@ async function psql(url: string, sql: string): Promise<void> {
   }
 }
 
+/** An empty PostgreSQL database of this run (dropped with the run's others), without a template. */
+export async function emptyPostgresDatabase(adminUrl: string, runId: string, name: string): Promise<ScenarioDatabase> {
+  const database = `parley_bench_${runId}_${name}`.toLowerCase();
+  const drop = () => psql(adminUrl, `DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
+  await drop();
+  await psql(adminUrl, `CREATE DATABASE "${database}"`);
+  const url = new URL(adminUrl);
+  url.pathname = `/${database}`;
+  return { url: url.toString(), drop };
+}
+
 /** Drops every database this run created (after an interrupted run, too). */
 export async function dropRunDatabases(adminUrl: string, runId: string): Promise<void> {
   const { stdout } = await run("psql", [adminUrl, "-At", "-c", `SELECT datname FROM pg_database WHERE datname LIKE 'parley_bench_${runId}_%'`], { timeout: 60_000 });

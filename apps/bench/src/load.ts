@@ -28,6 +28,13 @@ export interface LoadPlan {
   rooms: RoomPlan[];
   /** Indexes of the clients that send. */
   senders: number[];
+  /** Sees every message delivery (after it is counted) and every other event of the feed. */
+  observer?: FeedObserver;
+}
+
+export interface FeedObserver {
+  onDelivery?(client: number, frame: Buffer, now: number): void;
+  onEvent?(client: number, frame: Buffer, now: number): void;
 }
 
 export interface StepOptions {
@@ -41,6 +48,11 @@ export interface StepOptions {
   probe: () => ProcessSample;
   /** Something to run during the measured window (a login burst), `atMs` after it starts. */
   during?: { atMs: number; run: () => Promise<void> };
+  /**
+   * Load of another kind (typing, reads, connections) run from the step's first send until `end`
+   * (the measured window's end), awaited before the drain.
+   */
+  alongside?: (window: { begin: number; start: number; end: number }) => Promise<void>;
 }
 
 export interface StepResult {
@@ -89,6 +101,7 @@ export interface StepResult {
 }
 
 interface LiveClient {
+  index: number;
   plan: ClientPlan;
   socket: WebSocket | null;
   ready: boolean;
@@ -177,9 +190,11 @@ export class LoadGenerator {
   private stepCount = 0;
   private step: StepState;
   private readonly delivery: Delivery = { step: 0, seq: 0, intendedMs: 0 };
+  /** Request ids of call()s not answered yet. */
+  private readonly otherCalls = new Set<number>();
 
   constructor(private readonly plan: LoadPlan) {
-    this.clients = plan.clients.map((client) => ({ plan: client, socket: null, ready: false, seen: new Uint8Array(0), onReady: null }));
+    this.clients = plan.clients.map((client, index) => ({ index, plan: client, socket: null, ready: false, seen: new Uint8Array(0), onReady: null }));
     this.step = new StepState(0, plan.rooms.length, 0, 0);
   }
 
@@ -254,12 +269,19 @@ export class LoadGenerator {
           step.received += 1;
           step.latencies.push(delivery.intendedMs, now - delivery.intendedMs);
           if (now >= step.windowStart && now < step.windowEnd) step.deliveredInWindow += 1;
+          this.plan.observer?.onDelivery?.(client.index, frame, now);
         }
         return;
       }
+      case "event":
+        this.plan.observer?.onEvent?.(client.index, frame, performance.now());
+        return;
       case "ack": {
         const send = step.pending.get(kind.requestId);
-        if (!send) return;
+        if (!send) {
+          this.otherCalls.delete(kind.requestId);
+          return;
+        }
         step.pending.delete(kind.requestId);
         step.acked += 1;
         step.ackedByRoom[send.room]?.push(send.seq);
@@ -269,6 +291,7 @@ export class LoadGenerator {
       }
       case "error": {
         if (kind.requestId !== null && step.pending.delete(kind.requestId)) step.countError(kind.code);
+        else if (kind.requestId !== null && this.otherCalls.delete(kind.requestId)) step.countError(`call: ${kind.code}`);
         else step.countError(`connection: ${kind.code}`);
         return;
       }
@@ -283,6 +306,24 @@ export class LoadGenerator {
       case "ignored":
         return;
     }
+  }
+
+  /**
+   * Calls a mutation other than message.send on client `index`'s socket (a reply is only checked
+   * for errors, counted in the step's errors as "call: CODE"); false if that client is not connected.
+   */
+  call(index: number, path: string, input: unknown): boolean {
+    const socket = this.clients[index]?.socket;
+    if (!socket || !this.clients[index]?.ready) return false;
+    const id = this.nextRequestId++;
+    this.otherCalls.add(id);
+    socket.send(JSON.stringify({ id, method: "mutation", params: { path, input } }));
+    return true;
+  }
+
+  /** Calls made with call() and not answered yet. */
+  get callsOutstanding(): number {
+    return this.otherCalls.size;
   }
 
   /** One step at a fixed send rate: warm up, measure, drain, then account for every message. */
@@ -337,6 +378,7 @@ export class LoadGenerator {
       machineBusySeconds = machineBusyCpuSeconds() - machineAtStart;
       servicesSeconds = servicesCpuSeconds() - servicesAtStart;
     });
+    const alongsideDone = options.alongside ? options.alongside({ begin, start: windowStart, end: windowEnd }) : Promise.resolve();
     let phase: { start: number; end: number } | null = null;
     const during = options.during;
     const duringDone = during
@@ -381,10 +423,13 @@ export class LoadGenerator {
     });
     await windowStarted;
     await windowEnded;
+    await alongsideDone;
 
     const drainDeadline = performance.now() + drainMs;
-    while (performance.now() < drainDeadline && (step.pending.size > 0 || step.received < step.expected)) await sleep(20);
-    const drained = step.pending.size === 0 && step.received >= step.expected;
+    while (performance.now() < drainDeadline && (step.pending.size > 0 || step.received < step.expected || this.otherCalls.size > 0)) await sleep(20);
+    const drained = step.pending.size === 0 && step.received >= step.expected && this.otherCalls.size === 0;
+    if (this.otherCalls.size > 0) step.errors.NO_REPLY_TO_CALL = this.otherCalls.size;
+    this.otherCalls.clear();
     await duringDone;
     // A short grace period in which a duplicate would still be caught.
     await sleep(100);

@@ -14,9 +14,12 @@ import { profileTable, summaryTable, writeReport, type BenchResults, type Machin
 import { runDelivery } from "./scenarios/delivery.js";
 import { runHistory } from "./scenarios/history.js";
 import { runIdle } from "./scenarios/idle.js";
+import { runLiveState, type LiveStateId } from "./scenarios/live-state.js";
 import { runLogins } from "./scenarios/logins.js";
+import { runPgOrder } from "./scenarios/pg-order.js";
 
-const SCENARIOS = ["s1", "s2", "s3", "s4", "s5"] as const;
+// s1sync (scenario 1 with every client on sync.events) and pg-order run only when named in --only.
+const SCENARIOS = ["s1", "s2", "s3", "s4", "s5", "s6", "s7", "s8"] as const;
 
 // `pnpm bench -- --full` hands the "--" on to the script: drop it.
 const argv = process.argv.slice(2);
@@ -39,13 +42,14 @@ const { values: args } = parseArgs({
     "node-flags": { type: "string" },
     server: { type: "string" },
     label: { type: "string" },
+    "live-rate": { type: "string" },
     report: { type: "string" },
     help: { type: "boolean", default: false },
   },
 });
 
 if (args.help) {
-  console.log(`usage: pnpm bench [-- --full] [--only s1,s2,s3,s4,s5] [--postgres URL] [--redis URL] [--profile] [--no-pin] [--write] [--max-minutes N]
+  console.log(`usage: pnpm bench [-- --full] [--only s1,s2,s3,s4,s5,s6,s7,s8,s1sync,pg-order] [--postgres URL] [--redis URL] [--profile] [--no-pin] [--write] [--max-minutes N]
 
   (default)   quick: about three minutes, SQLite only, smaller sizes; prints the table
   --full      every scenario at full size, also on PostgreSQL and on two instances with Redis;
@@ -59,6 +63,9 @@ if (args.help) {
   --no-pin    do not pin the servers (core 0) and the generator (core 1) with taskset
   --server    another build of the server to measure (default apps/server/dist/main.js), with
   --label     a name for it in the results (e.g. the commit it was built from)
+  --live-rate N  send rate of scenarios 6-8 when scenario 1 is not in the run (default: half its knee)
+  s1sync      scenario 1 with every Parley client on sync.events instead of message.live
+  pg-order    events committed per second into one order on PostgreSQL, 1, 2 and 4 writer processes
   --report    re-render the .md and .svg of a results .json, measuring nothing`);
   process.exit(0);
 }
@@ -128,6 +135,9 @@ const results: BenchResults = {
   s3Postgres: null,
   s4: [],
   s5: null,
+  s1Sync: null,
+  live: [],
+  pgOrder: null,
   failures: [],
 };
 
@@ -148,8 +158,8 @@ process.once("SIGINT", () => abort("interrupted"));
 process.once("SIGTERM", () => abort("terminated"));
 setTimeout(() => abort(`over the ${maxMinutes}-minute limit`), maxMinutes * 60_000).unref();
 
-async function attempt<T>(scenario: string, run: () => Promise<T>): Promise<T | null> {
-  if (!only.has(scenario.slice(0, 2))) return null;
+async function attempt<T>(scenario: string, run: () => Promise<T>, key = scenario.slice(0, 2)): Promise<T | null> {
+  if (!only.has(key)) return null;
   log(`== ${scenario}`);
   try {
     return await run();
@@ -173,6 +183,15 @@ try {
   if (sqliteHistory) results.s4.push(sqliteHistory);
   const knee = results.s1?.parley.knee ?? 0;
   results.s5 = await attempt("s5", () => runLogins(context, knee > 0 ? knee : (params.knee.ladder[0] ?? 10) * 2));
+  results.s1Sync = await attempt("s1 (SQLite, sync.events)", () => runDelivery(context, { id: "s1", provider: "sqlite", instances: 1, withBaseline: false, profile: false, feed: "sync.events" }), "s1sync");
+  const liveRate = args["live-rate"] ? Number(args["live-rate"]) : knee > 0 ? Math.round(knee / 2) : (params.knee.ladder[0] ?? 10) * 2;
+  for (const id of ["s6", "s7", "s8"] as LiveStateId[]) {
+    const result = await attempt(`${id} (SQLite, ${liveRate} sends/s)`, () => runLiveState(context, id, liveRate));
+    if (result) (results.live ??= []).push(result);
+  }
+  if (postgresUrl || only.has("pg-order")) {
+    results.pgOrder = await attempt("pg-order", () => runPgOrder(context, postgresUrl ?? "postgresql://postgres@127.0.0.1:5432/postgres"), "pg-order");
+  }
   if (postgresUrl) {
     results.s1Postgres = await attempt("s1 (PostgreSQL)", () => runDelivery(context, { id: "s1", provider: "postgresql", instances: 1, withBaseline: false, profile: false }));
     results.s3Postgres = await attempt("s3 (PostgreSQL)", () => runDelivery(context, { id: "s3", provider: "postgresql", instances: 1, withBaseline: false, profile: false }));

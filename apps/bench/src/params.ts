@@ -22,6 +22,12 @@ export interface Params {
   history: { messages: number; calls: number; seedBatch: number };
   /** Scenario 5: logins fired at once `atMs` into a `measureMs` window at half the knee. */
   logins: { count: number; atMs: number; measureMs: number };
+  /**
+   * Scenarios 6-8 (at half of scenario 1's knee): typing.set per client every `typingEveryMs`
+   * (above the 2 s throttle: every call is passed on), `churnPerSecond` connects (and as many
+   * disconnects, each `churnHoldMs` later).
+   */
+  live: { typingEveryMs: number; churnPerSecond: number; churnHoldMs: number };
   /** Also run scenarios 1, 3 and 4 on PostgreSQL, and 1 on two instances with Redis. */
   postgres: boolean;
   redis: boolean;
@@ -44,6 +50,7 @@ export const quickParams: Params = {
   fanout: { members: 200, senders: 20, ladder: ladder(2, 4, 1_000), bisections: 0, confirmRuns: 1 },
   history: { messages: 100_000, calls: 300, seedBatch: 50_000 },
   logins: { count: 20, atMs: 3_000, measureMs: 8_000 },
+  live: { typingEveryMs: 2_500, churnPerSecond: 100, churnHoldMs: 1_000 },
   postgres: false,
   redis: false,
   profile: false,
@@ -58,6 +65,7 @@ export const fullParams: Params = {
   fanout: { members: 500, senders: 50, ladder: ladder(1, 1.5, 400), bisections: 2, confirmRuns: 3 },
   history: { messages: 1_000_000, calls: 1_000, seedBatch: 100_000 },
   logins: { count: 50, atMs: 8_000, measureMs: 20_000 },
+  live: { typingEveryMs: 2_500, churnPerSecond: 100, churnHoldMs: 1_000 },
   postgres: true,
   redis: true,
   profile: true,

@@ -54,12 +54,15 @@ export type Frame =
   | { kind: "ack"; requestId: number }
   | { kind: "error"; requestId: number | null; code: string }
   | { kind: "ping" }
+  /** Another event of the feed (sync.events): read.updated, typing, presence, ... */
+  | { kind: "event" }
   | { kind: "ignored" };
 
 // The frames without fields, allocated once.
 const DELIVERY: Frame = { kind: "delivery" };
 const READY: Frame = { kind: "ready" };
 const PING_FRAME: Frame = { kind: "ping" };
+const EVENT: Frame = { kind: "event" };
 const IGNORED: Frame = { kind: "ignored" };
 
 export interface Protocol {
@@ -97,30 +100,45 @@ const RESULT_DATA = Buffer.from(',"result":{"type":"data"');
 const RESULT_STARTED = Buffer.from(',"result":{"type":"started"');
 const ERROR_FIELD = Buffer.from(',"error":');
 
-/** tRPC v11 over WebSocket, as `createWSClient` speaks it (see @trpc/server's ws adapter). */
-export const parleyProtocol: Protocol = {
-  name: "parley",
-  socketUrl: (httpUrl) => `${httpUrl.replace(/^http/, "ws")}/trpc?connectionParams=1`,
-  greeting: ({ token }) => [
-    JSON.stringify({ method: "connectionParams", data: { token } }),
-    JSON.stringify({ id: SUBSCRIPTION_ID, method: "subscription", params: { path: "message.live", input: {} } }),
-  ],
-  sendFrame: (requestId, room, content, clientMessageId) =>
-    JSON.stringify({ id: requestId, method: "mutation", params: { path: "message.send", input: { conversationId: room, content, clientMessageId } } }),
-  classify(frame) {
-    if (frame.length === PING.length && frame.equals(PING)) return PING_FRAME;
-    const lead = leadingId(frame);
-    if (!lead) {
-      // `{"id":null,"method":"reconnect"}`: the server is shutting down.
-      return frame.includes("reconnect") ? { kind: "error", requestId: null, code: "RECONNECT" } : IGNORED;
-    }
-    if (startsWithAt(frame, lead.end, ERROR_FIELD)) return { kind: "error", requestId: lead.id, code: errorCode(frame) };
-    if (lead.id !== SUBSCRIPTION_ID) return { kind: "ack", requestId: lead.id };
-    if (startsWithAt(frame, lead.end, RESULT_DATA)) return DELIVERY;
-    if (startsWithAt(frame, lead.end, RESULT_STARTED)) return READY;
-    return { kind: "error", requestId: lead.id, code: "SUBSCRIPTION_STOPPED" };
-  },
-};
+/** Which Parley stream the clients subscribe to: v1's messages, or v2's whole feed. */
+export type ParleyFeed = "message.live" | "sync.events";
+
+const MESSAGE_CREATED = Buffer.from('"type":"message.created"');
+
+/**
+ * tRPC v11 over WebSocket, as `createWSClient` speaks it (see @trpc/server's ws adapter), with
+ * one subscription per connection to `feed`. On sync.events a data frame is a message delivery only
+ * if it is a `message.created`; the rest (read receipts, typing, presence) are "event" frames.
+ */
+export function parleyProtocolOn(feed: ParleyFeed): Protocol {
+  const allEvents = feed === "sync.events";
+  return {
+    name: "parley",
+    socketUrl: (httpUrl) => `${httpUrl.replace(/^http/, "ws")}/trpc?connectionParams=1`,
+    greeting: ({ token }) => [
+      JSON.stringify({ method: "connectionParams", data: { token } }),
+      JSON.stringify({ id: SUBSCRIPTION_ID, method: "subscription", params: { path: feed, input: {} } }),
+    ],
+    sendFrame: (requestId, room, content, clientMessageId) =>
+      JSON.stringify({ id: requestId, method: "mutation", params: { path: "message.send", input: { conversationId: room, content, clientMessageId } } }),
+    classify(frame) {
+      if (frame.length === PING.length && frame.equals(PING)) return PING_FRAME;
+      const lead = leadingId(frame);
+      if (!lead) {
+        // `{"id":null,"method":"reconnect"}`: the server is shutting down.
+        return frame.includes("reconnect") ? { kind: "error", requestId: null, code: "RECONNECT" } : IGNORED;
+      }
+      if (startsWithAt(frame, lead.end, ERROR_FIELD)) return { kind: "error", requestId: lead.id, code: errorCode(frame) };
+      if (lead.id !== SUBSCRIPTION_ID) return { kind: "ack", requestId: lead.id };
+      if (startsWithAt(frame, lead.end, RESULT_DATA)) return !allEvents || frame.includes(MESSAGE_CREATED) ? DELIVERY : EVENT;
+      if (startsWithAt(frame, lead.end, RESULT_STARTED)) return READY;
+      return { kind: "error", requestId: lead.id, code: "SUBSCRIPTION_STOPPED" };
+    },
+  };
+}
+
+/** What the bench measured before v2: every client on message.live. */
+export const parleyProtocol: Protocol = parleyProtocolOn("message.live");
 
 const BASELINE_MESSAGE = Buffer.from('{"type":"message"');
 const OK_FIELD = Buffer.from(',"ok":true');

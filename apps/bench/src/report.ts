@@ -9,7 +9,9 @@ import type { ProfileSummary } from "./profile.js";
 import type { DeliveryResult } from "./scenarios/delivery.js";
 import type { HistoryResult } from "./scenarios/history.js";
 import type { IdleResult } from "./scenarios/idle.js";
+import type { LiveStateResult } from "./scenarios/live-state.js";
 import type { LoginsResult } from "./scenarios/logins.js";
+import type { PgOrderResult } from "./scenarios/pg-order.js";
 import { ratio } from "./stats.js";
 
 export interface Machine {
@@ -40,6 +42,11 @@ export interface BenchResults {
   s3Postgres: DeliveryResult | null;
   s4: HistoryResult[];
   s5: LoginsResult | null;
+  /** Scenario 1 with the clients on sync.events (--only s1sync). */
+  s1Sync?: DeliveryResult | null;
+  /** Scenarios 6-8. */
+  live?: LiveStateResult[];
+  pgOrder?: PgOrderResult | null;
   /** Scenarios that could not run, and why. */
   failures: { scenario: string; error: string }[];
 }
@@ -220,6 +227,42 @@ export function summaryRows(results: BenchResults): Row[] {
       ratio: "",
       target: "",
     });
+  }
+  if (results.s1Sync) rows.push(...deliveryRows(results.s1Sync, results.s1, `${s1Name} (SQLite, sync.events)`));
+  for (const live of results.live ?? []) {
+    const { messages, events } = live;
+    const errors = Object.entries(messages.errors).map(([code, n]) => `${code} x${n}`);
+    const deliveries = messages.deliveredPerSecond + events.perSecond;
+    rows.push({
+      scenario: `${live.id.slice(1)}: ${live.name}, messages at ${fmt(live.rate)} sends/s (sync.events)`,
+      metric: `message p50 / p99; ${events.kind} p50 / p99, ms`,
+      parley: `${ms(messages.latency.p50)} / ${ms(messages.latency.p99)}; ${ms(events.latency.p50)} / ${ms(events.latency.p99)}`,
+      baseline: "",
+      ratio: "",
+      target: "p99 < 50",
+    });
+    rows.push({
+      scenario: `${live.id.slice(1)}: ${live.name}`,
+      metric: `${events.kind}: actions, timed / expected; server CPU; CPU per 1,000 deliveries/s; lost / dup`,
+      parley:
+        `${events.actions}, ${events.latency.count} / ${events.expected}; ${fmt(messages.serverCpu * 100)}%; ${fmt((messages.serverCpu / deliveries) * 100_000, 1)}% ` +
+        `; ${messages.lost} / ${messages.duplicates}${errors.length ? `; errors ${errors.join(", ")}` : ""}${live.note ? `; ${live.note}` : ""}`,
+      baseline: "",
+      ratio: "",
+      target: "",
+    });
+  }
+  if (results.pgOrder) {
+    for (const run of results.pgOrder.runs) {
+      rows.push({
+        scenario: `one order on PostgreSQL: ${run.kind}`,
+        metric: `${run.writers} writer process${run.writers > 1 ? "es" : ""}: events committed/s; commit p50 / p99 ms`,
+        parley: `${fmt(run.eventsPerSecond)}; ${ms(run.latency.p50)} / ${ms(run.latency.p99)}`,
+        baseline: "",
+        ratio: "",
+        target: "",
+      });
+    }
   }
   for (const failure of results.failures) rows.push({ scenario: failure.scenario, metric: "could not run", parley: failure.error.slice(0, 160), baseline: "", ratio: "", target: "" });
   return rows;

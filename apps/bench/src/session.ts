@@ -66,6 +66,11 @@ export class Session {
     return this.generator.runStep({ ...options, probe: () => this.deployment.probe() });
   }
 
+  /** See LoadGenerator.call: another mutation on one client's socket. */
+  call(client: number, path: string, input: unknown): boolean {
+    return this.generator.call(client, path, input);
+  }
+
   /** Server log lines at warn or above, from every instance. */
   serverErrors(): string[] {
     return this.deployment.processes.flatMap((p) => p.errorLines);

@@ -5,7 +5,7 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { LoadPlan, RoomPlan } from "./load.js";
 import { startBaseline, startParley, type ProcessSample, type ServerProcess } from "./processes.js";
-import { baselineProtocol, parleyProtocol, type Protocol } from "./protocols.js";
+import { baselineProtocol, parleyProtocolOn, type ParleyFeed, type Protocol } from "./protocols.js";
 import type { BenchUser } from "./setup.js";
 
 export interface Deployment {
@@ -55,6 +55,8 @@ export interface ParleyTargetOptions {
   /** More than one instance needs PostgreSQL and Redis. */
   instances?: number;
   redisUrl?: string;
+  /** What the clients subscribe to (default message.live, what scenario 1 has always measured). */
+  feed?: ParleyFeed;
 }
 
 export function parleyTarget(options: ParleyTargetOptions): Target {
@@ -63,7 +65,7 @@ export function parleyTarget(options: ParleyTargetOptions): Target {
   const redisChannel = `parley:bench:${randomUUID()}`;
   return {
     label: options.label,
-    protocol: parleyProtocol,
+    protocol: parleyProtocolOn(options.feed ?? "message.live"),
     start: async ({ profileDir } = {}) => {
       const processes: ServerProcess[] = [];
       try {
@@ -122,7 +124,7 @@ export function topology(clients: number, roomSize: number, senderCount: number)
  * ids; baseline clients join rooms of the same members. Client i connects to instance i mod n.
  */
 export function loadPlan(target: Target, deployment: Deployment, layout: Topology, parley?: { users: BenchUser[]; conversationIds: string[] }): LoadPlan {
-  const isParley = target.protocol === parleyProtocol;
+  const isParley = target.protocol !== baselineProtocol;
   if (isParley && !parley) throw new Error("a Parley plan needs users and conversations");
   const roomOf = new Map<number, number>();
   const rooms: RoomPlan[] = layout.rooms.map((members, r) => {

@@ -7,6 +7,7 @@ import type { Provider } from "../databases.js";
 import { describeStep, findKnee, type KneeResult, type KneeSearchOptions } from "../knee.js";
 import type { StepResult } from "../load.js";
 import { newestProfile, summariseProfile, type ProfileSummary } from "../profile.js";
+import type { ParleyFeed } from "../protocols.js";
 import { Session } from "../session.js";
 import { loadPlan, topology, type Target, type Topology } from "../targets.js";
 
@@ -16,6 +17,8 @@ export interface DeliverySpec {
   instances: number;
   withBaseline: boolean;
   profile: boolean;
+  /** What Parley's clients subscribe to (default message.live). */
+  feed?: ParleyFeed;
 }
 
 export interface DeliveryResult {
@@ -55,7 +58,7 @@ export async function runDelivery(context: RunContext, spec: DeliverySpec): Prom
       ...(profileDir ? { profileDir } : {}),
     });
   try {
-    const parleyTarget = parleyOn(context, database, spec.instances);
+    const parleyTarget = parleyOn(context, database, spec.instances, spec.feed);
     const parleySession = await sessionFor(parleyTarget);
     let parley: KneeResult;
     let serverLog: string[];
