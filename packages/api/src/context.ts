@@ -10,6 +10,7 @@ import type { EventBus } from "./live/event-bus.js";
 import { LiveHub } from "./live/live-hub.js";
 import { MembershipCache } from "./domain/memberships.js";
 import { MessageWriter } from "./domain/message-writer.js";
+import { ReadWriter } from "./domain/read-writer.js";
 import { feedLogOf } from "./live/feed-log.js";
 import { ConnectionResources } from "./live/connection-resources.js";
 import type { DeliverEphemeral } from "./live/ephemeral.js";
@@ -123,6 +124,8 @@ export interface Services {
   memberships: MembershipCache;
   revokedSessions: RevokedSessions;
   writer: MessageWriter;
+  /** conversation.markRead's pointer moves, group-committed like messages. */
+  reads: ReadWriter;
   /** Where a failed publish goes: logged, and this instance's hub reads the log at once. */
   onPublishError(error: unknown): void;
   typing: TypingService;
@@ -187,6 +190,7 @@ export async function createServices({ db, bus, config, clock = systemClock, log
     memberships,
     revokedSessions,
     writer: new MessageWriter(db, bus, onPublishError),
+    reads: new ReadWriter(db, bus, onPublishError),
     onPublishError,
     typing,
     presence,

@@ -57,7 +57,60 @@ export interface MessageStore {
   page(conversationId: string, beforeId: bigint | null, limit: number): Promise<StoredMessage[]>;
   /** The newest event id, 0 when there is none. */
   latestId(): Promise<bigint>;
+  /**
+   * Moves read pointers forward, in one transaction under the order lock: each request whose
+   * message is ahead of the member's pointer moves it there, counts what is left unread after it
+   * (and what of that mentions them), and writes one "read.updated" event; one behind or at the
+   * pointer changes nothing. Requests of the same member and conversation in one batch collapse into
+   * the furthest.
+   */
+  markRead(requests: readonly ReadRequest[]): Promise<MarkReadResult>;
 }
+
+export interface ReadRequest {
+  conversationId: string;
+  userId: string;
+  messageId: bigint;
+}
+
+/** A member's read state as stored. */
+export interface StoredReadState {
+  lastReadMessageId: bigint | null;
+  unreadCount: number;
+  mentionCount: number;
+}
+
+export type ReadOutcome =
+  /** The pointer moved: the event written (its id) and the members then, its recipients. */
+  | { status: "moved"; state: StoredReadState; eventId: bigint; recipientIds: string[] }
+  /** Already at or past the message: the state as it is. */
+  | { status: "unchanged"; state: StoredReadState }
+  /** Not (or no longer) a member. */
+  | { status: "not_member" };
+
+export interface MarkReadResult {
+  /** One entry per request, in request order. */
+  results: ReadOutcome[];
+  /** The newest event id before this batch. */
+  prevId: bigint;
+}
+
+/** The JSON a read.updated event keeps: the reader's state after it (ids as strings). */
+export function readEventData(state: StoredReadState): string {
+  return JSON.stringify({ lastReadMessageId: state.lastReadMessageId?.toString() ?? null, unreadCount: state.unreadCount, mentionCount: state.mentionCount });
+}
+
+/** The furthest request per member and conversation, in the order first asked. */
+function furthestReads(requests: readonly ReadRequest[]): Map<string, ReadRequest> {
+  const furthest = new Map<string, ReadRequest>();
+  for (const r of requests) {
+    const key = `${r.conversationId}\u0000${r.userId}`;
+    const seen = furthest.get(key);
+    if (!seen || seen.messageId < r.messageId) furthest.set(key, r);
+  }
+  return furthest;
+}
+const readKey = (r: { conversationId: string; userId: string }) => `${r.conversationId}\u0000${r.userId}`;
 
 /** Key of the PostgreSQL advisory lock that orders events (and so messages) across instances. */
 export const EVENT_ORDER_LOCK = 72_707_370;
@@ -159,13 +212,8 @@ export function sqliteMessageStore(client: BetterSqlite3.Database): MessageStore
 
   return {
     async insert(messages) {
-      // Prisma runs its own transactions on this connection with awaits between statements; a
-      // write now would join one (and be rolled back with it). Wait for it to end.
-      const deadline = Date.now() + SQLITE_TRANSACTION_WAIT_MS;
-      while (client.inTransaction) {
-        if (Date.now() > deadline) throw new Error("timed out waiting for a transaction on the SQLite connection");
-        await new Promise((resolve) => setImmediate(resolve));
-      }
+      // A write now would join a transaction Prisma has open (and be rolled back with it).
+      await waitForTransactionEnd(client);
       // IMMEDIATE: take the write lock at BEGIN, so the id read first is still the newest at the insert.
       return statements().insertAll.immediate(messages);
     },
@@ -177,7 +225,20 @@ export function sqliteMessageStore(client: BetterSqlite3.Database): MessageStore
     async latestId() {
       return statements().latest();
     },
+    async markRead(requests) {
+      await waitForTransactionEnd(client);
+      return statements().markAll.immediate(requests);
+    },
   };
+}
+
+/** Prisma runs its own transactions on this connection with awaits between statements; a write now would join one. */
+async function waitForTransactionEnd(client: BetterSqlite3.Database): Promise<void> {
+  const deadline = Date.now() + SQLITE_TRANSACTION_WAIT_MS;
+  while (client.inTransaction) {
+    if (Date.now() > deadline) throw new Error("timed out waiting for a transaction on the SQLite connection");
+    await new Promise((resolve) => setImmediate(resolve));
+  }
 }
 
 function prepareSqlite(client: BetterSqlite3.Database) {
@@ -233,7 +294,46 @@ function prepareSqlite(client: BetterSqlite3.Database) {
     }
     return { results: plan.results, prevId };
   });
-  return { insertAll, pageFrom, pageBefore, latest };
+
+  const readStateOf = client.prepare<[string, string], { lastReadMessageId: bigint | null; unreadCount: bigint; mentionCount: bigint }>(
+    `SELECT "lastReadMessageId", "unreadCount", "mentionCount" FROM "ConversationMember" WHERE "conversationId" = ? AND "userId" = ?`,
+  );
+  const leftAfter = client.prepare<[string, string, bigint, string], { unread: bigint; mentions: bigint | null }>(
+    `SELECT COUNT(*) AS "unread", SUM(CASE WHEN "mentions" LIKE ? THEN 1 ELSE 0 END) AS "mentions" FROM "Message" WHERE "conversationId" = ? AND "id" > ? AND "senderId" <> ?`,
+  );
+  const insertReadEvent = client.prepare<[id: bigint, conversationId: string, messageId: bigint, userId: string, data: string, createdAt: string]>(
+    `INSERT INTO "Event" ("id", "kind", "conversationId", "messageId", "userId", "data", "createdAt") VALUES (?, 'read.updated', ?, ?, ?, ?, ?)`,
+  );
+  const stateOf = (row: { lastReadMessageId: bigint | null; unreadCount: bigint; mentionCount: bigint }): StoredReadState => ({
+    lastReadMessageId: row.lastReadMessageId,
+    unreadCount: Number(row.unreadCount),
+    mentionCount: Number(row.mentionCount),
+  });
+  const markAll = client.transaction((requests: readonly ReadRequest[]): MarkReadResult => {
+    const prevId = latest();
+    let nextId = prevId;
+    const createdAt = sqliteTimestamp(new Date());
+    const decided = new Map<string, ReadOutcome>();
+    for (const [key, r] of furthestReads(requests)) {
+      const row = readStateOf.get(r.conversationId, r.userId);
+      if (!row) {
+        decided.set(key, { status: "not_member" });
+        continue;
+      }
+      if (row.lastReadMessageId !== null && row.lastReadMessageId >= r.messageId) {
+        decided.set(key, { status: "unchanged", state: stateOf(row) });
+        continue;
+      }
+      const left = leftAfter.get(`%"${r.userId}"%`, r.conversationId, r.messageId, r.userId);
+      const state: StoredReadState = { lastReadMessageId: r.messageId, unreadCount: Number(left?.unread ?? 0), mentionCount: Number(left?.mentions ?? 0) };
+      readUpTo.run(r.messageId, state.unreadCount, state.mentionCount, r.conversationId, r.userId);
+      nextId += 1n;
+      insertReadEvent.run(nextId, r.conversationId, r.messageId, r.userId, readEventData(state), createdAt);
+      decided.set(key, { status: "moved", state, eventId: nextId, recipientIds: membersOf.all(r.conversationId).map((m) => m.userId) });
+    }
+    return { results: requests.map((r) => decided.get(readKey(r)) ?? { status: "not_member" }), prevId };
+  });
+  return { insertAll, markAll, pageFrom, pageBefore, latest };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -333,6 +433,85 @@ export function postgresMessageStore(pool: pg.Pool): MessageStore {
     async latestId() {
       const result = await pool.query<{ id: string }>(`SELECT "id"::text AS "id" FROM "Event" ORDER BY "Event"."id" DESC LIMIT 1`);
       return BigInt(result.rows[0]?.id ?? "0");
+    },
+    async markRead(requests) {
+      const client = await pool.connect();
+      let failed = true;
+      try {
+        const opened = (await client.query(
+          `BEGIN; SELECT pg_advisory_xact_lock(${EVENT_ORDER_LOCK}); SELECT "id"::text AS "id" FROM "Event" ORDER BY "Event"."id" DESC LIMIT 1`,
+        )) as unknown as pg.QueryResult<{ id: string }>[];
+        const prevId = BigInt(opened[2]?.rows[0]?.id ?? "0");
+        const wanted = [...furthestReads(requests).values()];
+        const column = <K extends keyof ReadRequest>(name: K) => wanted.map((r) => String(r[name]));
+        // Each member's state, and what would be left unread after the requested message: one round trip.
+        const current = await client.query<{ n: string; lastReadMessageId: string | null; unreadCount: number; mentionCount: number; unread: string; mentions: string }>({
+          name: "parley-read-current",
+          text:
+            `SELECT r."n"::text AS "n", cm."lastReadMessageId"::text AS "lastReadMessageId", cm."unreadCount", cm."mentionCount", ` +
+            `(SELECT count(*) FROM "Message" m WHERE m."conversationId" = r."c" AND m."id" > r."mid" AND m."senderId" <> r."u")::text AS "unread", ` +
+            `(SELECT count(*) FROM "Message" m WHERE m."conversationId" = r."c" AND m."id" > r."mid" AND m."senderId" <> r."u" AND m."mentions" LIKE '%"' || r."u" || '"%')::text AS "mentions" ` +
+            `FROM unnest($1::text[], $2::text[], $3::bigint[]) WITH ORDINALITY AS r("c", "u", "mid", "n") ` +
+            `JOIN "ConversationMember" cm ON cm."conversationId" = r."c" AND cm."userId" = r."u"`,
+          values: [column("conversationId"), column("userId"), column("messageId")],
+        });
+        const rowOf = new Map(current.rows.map((row) => [Number(row.n) - 1, row]));
+        const decided = new Map<string, ReadOutcome>();
+        const moved: { r: ReadRequest; state: StoredReadState; eventId: bigint }[] = [];
+        let nextId = prevId;
+        wanted.forEach((r, i) => {
+          const row = rowOf.get(i);
+          if (!row) return void decided.set(readKey(r), { status: "not_member" });
+          const pointer = row.lastReadMessageId === null ? null : BigInt(row.lastReadMessageId);
+          if (pointer !== null && pointer >= r.messageId) {
+            return void decided.set(readKey(r), { status: "unchanged", state: { lastReadMessageId: pointer, unreadCount: row.unreadCount, mentionCount: row.mentionCount } });
+          }
+          nextId += 1n;
+          moved.push({ r, state: { lastReadMessageId: r.messageId, unreadCount: Number(row.unread), mentionCount: Number(row.mentions) }, eventId: nextId });
+        });
+        if (moved.length > 0) {
+          const createdAt = new Date().toISOString();
+          const [, members] = [
+            await client.query({
+              name: "parley-read-write",
+              text:
+                `WITH "w" AS (UPDATE "ConversationMember" AS cm SET "lastReadMessageId" = r."mid", "unreadCount" = r."unread", "mentionCount" = r."mentions" ` +
+                `FROM unnest($1::text[], $2::text[], $3::bigint[], $4::int[], $5::int[]) AS r("c", "u", "mid", "unread", "mentions") ` +
+                `WHERE cm."conversationId" = r."c" AND cm."userId" = r."u" RETURNING 1) ` +
+                `INSERT INTO "Event" ("id", "kind", "conversationId", "messageId", "userId", "data", "createdAt") ` +
+                `SELECT e."id", 'read.updated', e."c", e."mid", e."u", e."data", $8::timestamp(3) FROM unnest($6::bigint[], $1::text[], $3::bigint[], $2::text[], $7::text[]) AS e("id", "c", "mid", "u", "data")`,
+              values: [
+                moved.map((m) => m.r.conversationId),
+                moved.map((m) => m.r.userId),
+                moved.map((m) => String(m.r.messageId)),
+                moved.map((m) => m.state.unreadCount),
+                moved.map((m) => m.state.mentionCount),
+                moved.map((m) => String(m.eventId)),
+                moved.map((m) => readEventData(m.state)),
+                createdAt,
+              ],
+            }),
+            await client.query<{ conversationId: string; userId: string }>({
+              name: "parley-read-members",
+              text: `SELECT "conversationId", "userId" FROM "ConversationMember" WHERE "conversationId" = ANY($1::text[])`,
+              values: [[...new Set(moved.map((m) => m.r.conversationId))]],
+            }),
+          ];
+          const recipientsOf = new Map<string, string[]>();
+          for (const row of members.rows) {
+            let list = recipientsOf.get(row.conversationId);
+            if (!list) recipientsOf.set(row.conversationId, (list = []));
+            list.push(row.userId);
+          }
+          for (const { r, state, eventId } of moved) decided.set(readKey(r), { status: "moved", state, eventId, recipientIds: recipientsOf.get(r.conversationId) ?? [] });
+        }
+        await client.query("COMMIT");
+        failed = false;
+        return { results: requests.map((r) => decided.get(readKey(r)) ?? { status: "not_member" }), prevId };
+      } finally {
+        if (failed) await client.query("ROLLBACK").catch(() => undefined);
+        client.release(failed);
+      }
     },
   };
 }

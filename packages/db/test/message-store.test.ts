@@ -222,6 +222,66 @@ describe.each(providers)("db.messages on $name", (provider) => {
     });
   });
 
+  it.skipIf(provider.skip)("markRead moves pointers forward only, counts what is left, writes one event per move, and collapses a member's requests", async () => {
+    const db = await open(provider);
+    const [ann, bob, cat] = await Promise.all(["ann", "bob", "cat"].map((username) => db.prisma.user.create({ data: { username, passwordHash: "x" } })));
+    if (!ann || !bob || !cat) throw new Error("seed");
+    const { id: conversationId } = await db.prisma.conversation.create({ data: { title: "t", members: { create: [{ userId: ann.id }, { userId: bob.id }] } } });
+    const { results } = await db.messages.insert([
+      { conversationId, senderId: ann.id, content: "1", clientMessageId: "1" },
+      { conversationId, senderId: ann.id, content: "@bob 2", clientMessageId: "2", mentionNames: ["bob"] },
+      { conversationId, senderId: bob.id, content: "3", clientMessageId: "3" },
+      { conversationId, senderId: ann.id, content: "@bob 4", clientMessageId: "4", mentionNames: ["bob"] },
+    ]);
+    const [m1, m2, , m4] = results.map(messageOf);
+    if (!m1 || !m2 || !m4) throw new Error("seed");
+    // bob's send (3) read up to it: 4 is left, and it mentions him.
+    const marked = await db.messages.markRead([
+      { conversationId, userId: bob.id, messageId: m1.id },
+      { conversationId, userId: ann.id, messageId: m2.id },
+      // The same member twice: the furthest wins, both are answered with it.
+      { conversationId, userId: bob.id, messageId: m2.id },
+      { conversationId, userId: cat.id, messageId: m2.id },
+    ]);
+    expect(marked.prevId).toBe(m4.id);
+    const [bobFirst, annMove, bobSecond, catMove] = marked.results;
+    // bob's pointer (3) is ahead of both requests: unchanged, one answer for both.
+    expect(bobFirst).toEqual({ status: "unchanged", state: { lastReadMessageId: m4.id - 1n, unreadCount: 1, mentionCount: 1 } });
+    expect(bobSecond).toEqual(bobFirst);
+    // ann had read up to her own 4 already (sending marks read).
+    expect(annMove).toEqual({ status: "unchanged", state: { lastReadMessageId: m4.id, unreadCount: 0, mentionCount: 0 } });
+    expect(catMove).toEqual({ status: "not_member" });
+
+    const moved = await db.messages.markRead([{ conversationId, userId: bob.id, messageId: m4.id }]);
+    expect(moved.results[0]).toEqual({ status: "moved", state: { lastReadMessageId: m4.id, unreadCount: 0, mentionCount: 0 }, eventId: m4.id + 1n, recipientIds: expect.arrayContaining([ann.id, bob.id]) });
+    const event = await db.prisma.event.findUniqueOrThrow({ where: { id: m4.id + 1n } });
+    expect(event).toMatchObject({ kind: "read.updated", conversationId, userId: bob.id, messageId: m4.id });
+    expect(JSON.parse(event.data ?? "null")).toEqual({ lastReadMessageId: m4.id.toString(), unreadCount: 0, mentionCount: 0 });
+    expect(await db.prisma.conversationMember.findUnique({ where: { conversationId_userId: { conversationId, userId: bob.id } } })).toMatchObject({
+      lastReadMessageId: m4.id,
+      unreadCount: 0,
+      mentionCount: 0,
+    });
+    // Backwards afterwards: nothing written.
+    const events = await db.prisma.event.count();
+    expect((await db.messages.markRead([{ conversationId, userId: bob.id, messageId: m2.id }])).results[0]?.status).toBe("unchanged");
+    expect(await db.prisma.event.count()).toBe(events);
+  });
+
+  it.skipIf(provider.skip)("markRead counts the unread left after an earlier pointer, and the mentions among them", async () => {
+    const db = await open(provider);
+    const [ann, bob] = await Promise.all(["ann", "bob"].map((username) => db.prisma.user.create({ data: { username, passwordHash: "x" } })));
+    if (!ann || !bob) throw new Error("seed");
+    const { id: conversationId } = await db.prisma.conversation.create({ data: { title: "t", members: { create: [{ userId: ann.id }, { userId: bob.id }] } } });
+    const { results } = await db.messages.insert(
+      Array.from({ length: 6 }, (_, i) => ({ conversationId, senderId: ann.id, content: `${i}`, clientMessageId: `${i}`, mentionNames: i % 2 === 0 ? ["bob"] : [] })),
+    );
+    const ids = results.map((r) => messageOf(r).id);
+    const { results: marked } = await db.messages.markRead([{ conversationId, userId: bob.id, messageId: ids[1] ?? 0n }]);
+    // Left: 2, 3, 4, 5 - of which 2 and 4 mention bob.
+    expect(marked[0]).toMatchObject({ status: "moved", state: { lastReadMessageId: ids[1], unreadCount: 4, mentionCount: 2 } });
+  });
+
   it.skipIf(provider.skip)("takes the next event id after events written through the event log, and chains prevId through them", async () => {
     const db = await open(provider);
     const { userId, conversationId } = await seedConversation(db.prisma);

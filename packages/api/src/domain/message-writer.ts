@@ -1,6 +1,7 @@
 import type { Database, NewMessage } from "@parley/db";
 import type { EventBus } from "../live/event-bus.js";
 import type { MessageDto } from "../schemas.js";
+import { GroupCommit } from "./group-commit.js";
 import { toMessageDto } from "./selects.js";
 
 export type Written =
@@ -10,12 +11,6 @@ export type Written =
   | { status: "duplicate"; message: MessageDto }
   /** The sender is no longer a member: nothing stored. */
   | { status: "not_member" };
-
-interface Pending {
-  message: NewMessage;
-  resolve(written: Written): void;
-  reject(error: unknown): void;
-}
 
 /** Messages stored in one transaction at most. */
 const MAX_BATCH = 100;
@@ -30,45 +25,26 @@ const MAX_BATCH = 100;
  * order (db.messages.insert). SQLite is written by one process, whose own serialization suffices.
  *
  * Sends that arrive in the same turn of the event loop, or while a batch is being stored, are
- * stored together in one transaction (group commit): under load the cost of a commit is shared.
+ * stored together in one transaction (GroupCommit): under load the cost of a commit is shared.
  */
 export class MessageWriter {
-  private pending: Pending[] = [];
-  private flushing = false;
+  private readonly batches: GroupCommit<NewMessage, Written>;
 
   constructor(
     private readonly db: Database,
     private readonly bus: EventBus,
     private readonly onPublishError: (error: unknown) => void = () => undefined,
-  ) {}
+  ) {
+    this.batches = new GroupCommit((batch) => this.storeBatch(batch), MAX_BATCH);
+  }
 
   /** Stores the message (or finds the one already stored under its clientMessageId) and publishes a new one. */
   write(message: NewMessage): Promise<Written> {
-    return new Promise<Written>((resolve, reject) => {
-      this.pending.push({ message, resolve, reject });
-      if (!this.flushing) {
-        // Gather what arrives in the same turn of the event loop (frames read from many sockets
-        // at once) into the first batch; later arrivals wait for the batch being stored.
-        this.flushing = true;
-        setImmediate(() => void this.flush());
-      }
-    });
+    return this.batches.submit(message);
   }
 
-  private async flush(): Promise<void> {
-    while (this.pending.length > 0) {
-      const batch = this.pending.splice(0, MAX_BATCH);
-      try {
-        await this.storeBatch(batch);
-      } catch (error) {
-        for (const p of batch) p.reject(error);
-      }
-    }
-    this.flushing = false;
-  }
-
-  private async storeBatch(batch: Pending[]): Promise<void> {
-    const { results, prevId: before } = await this.db.messages.insert(batch.map((p) => p.message));
+  private async storeBatch(batch: readonly NewMessage[]): Promise<Written[]> {
+    const { results, prevId: before } = await this.db.messages.insert(batch);
     let prevId = before;
     const published: Promise<void>[] = [];
     const written = results.map((result): Written => {
@@ -83,6 +59,6 @@ export class MessageWriter {
     });
     // Stored means sent, even if publishing failed: receivers fill the gap from the database.
     await Promise.all(published);
-    for (const [i, pending] of batch.entries()) pending.resolve(written[i] as Written);
+    return written;
   }
 }
