@@ -163,7 +163,8 @@ describe("SQLite: queries outside a transaction wait for the open one", () => {
         await tx.user.create({ data: { username: "rolled-back", passwordHash: "x" } });
         // Another request, on the same connection, while this transaction is open: a single
         // conditional update, as auth.refresh marks a token used.
-        outside = db.prisma.user.updateMany({ where: { username: "independent" }, data: { passwordHash: "new" } });
+        // (A PrismaPromise runs only once it is awaited or then()ed: then() starts it now.)
+        outside = db.prisma.user.updateMany({ where: { username: "independent" }, data: { passwordHash: "new" } }).then((result) => result);
         await new Promise((resolve) => setTimeout(resolve, 50));
         throw new Error("roll back");
       })
