@@ -2,11 +2,12 @@
 // server does and writes into the one event order for a fixed time, `concurrency` writes in flight.
 //   messages: db.messages.insert with group commit, as MessageWriter batches (everything that is
 //             waiting when a batch ends goes into the next one, at most 100);
-//   reads:    db.events.inEventOrder with what markRead does under the lock (read the member,
-//             move its pointer, append a read.updated event), one event per transaction.
+//   reads:    db.messages.markRead with group commit, as the server's ReadWriter batches
+//             (conversation.markRead): each request moves a member's pointer forward, counts
+//             what is left and appends a read.updated event; only moves count as committed.
 // Prints one JSON line: events committed in the measured window and each commit's latency.
 import { randomUUID } from "node:crypto";
-import { openDatabase, type NewMessage } from "@parley/db";
+import { openDatabase, type NewMessage, type ReadRequest } from "@parley/db";
 
 const [url, kind, concurrencyText, warmupText, measureText, seedText] = process.argv.slice(2);
 if (!url || (kind !== "messages" && kind !== "reads")) throw new Error("usage: pg-order-writer URL messages|reads CONCURRENCY WARMUP_MS MEASURE_MS SEED_JSON");
@@ -47,21 +48,34 @@ function sendOne(member: { userId: string; conversationId: string }): Promise<vo
   });
 }
 
+// Pointers only move forward: each request names a larger (made-up) message id than any before it
+// in this process, and processes start apart in time. The store does not require the message to exist.
 let readCounter = 0n;
-async function readOne(member: { userId: string; conversationId: string }): Promise<void> {
-  const at = performance.now();
-  readCounter += 1n;
-  const pointer = BigInt(seed.messageId);
-  await db.events.inEventOrder(async ({ tx, append }) => {
-    const key = { conversationId_userId: { conversationId: member.conversationId, userId: member.userId } };
-    await tx.conversationMember.findUnique({ where: key, select: { lastReadMessageId: true } });
-    await tx.conversationMember.update({ where: key, data: { lastReadMessageId: pointer, unreadCount: 0, mentionCount: 0 } });
-    await append({ kind: "read.updated", conversationId: member.conversationId, userId: member.userId, messageId: pointer, data: JSON.stringify({ lastReadMessageId: pointer.toString(), unreadCount: 0, mentionCount: 0, n: readCounter.toString() }) });
-  });
-  if (inWindow(at)) {
-    committed += 1;
-    latencies.push(performance.now() - at);
+const readBase = BigInt(Math.floor((performance.timeOrigin + performance.now()) * 1000)) * 1_000n;
+const readsWaiting: { request: ReadRequest; at: number; done: () => void }[] = [];
+let readsFlushing = false;
+async function flushReads(): Promise<void> {
+  readsFlushing = true;
+  while (readsWaiting.length > 0) {
+    const batch = readsWaiting.splice(0, 200);
+    const { results } = await db.messages.markRead(batch.map((w) => w.request));
+    const now = performance.now();
+    for (const [i, w] of batch.entries()) {
+      if (inWindow(w.at) && results[i]?.status === "moved") {
+        committed += 1;
+        latencies.push(now - w.at);
+      }
+      w.done();
+    }
   }
+  readsFlushing = false;
+}
+function readOne(member: { userId: string; conversationId: string }): Promise<void> {
+  return new Promise((done) => {
+    readCounter += 1n;
+    readsWaiting.push({ request: { conversationId: member.conversationId, userId: member.userId, messageId: readBase + readCounter }, at: performance.now(), done });
+    if (!readsFlushing) setImmediate(() => void flushReads());
+  });
 }
 
 async function loop(index: number): Promise<void> {

@@ -1,7 +1,7 @@
 // The ceiling of the one order on PostgreSQL: events committed per second when 1, 2 and 4 processes
 // (instances) write at once, each as a server does (src/pg-order-writer.ts), first messages through
-// db.messages.insert with group commit, then non-message events (markRead-like) through
-// db.events.inEventOrder. Needs only PostgreSQL: the database is created, migrated, seeded with
+// db.messages.insert with group commit, then read pointers (conversation.markRead's path,
+// db.messages.markRead with group commit). Needs only PostgreSQL: the database is created, migrated, seeded with
 // users and conversations directly, and dropped.
 import { execFile } from "node:child_process";
 import { fileURLToPath } from "node:url";
