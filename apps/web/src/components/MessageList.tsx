@@ -1,6 +1,7 @@
 import { defaultRangeExtractor, useVirtualizer, type Range } from "@tanstack/react-virtual";
 import { Fragment, memo, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from "react";
 import { useChat, useRuntime } from "../app/context";
+import { useReadWhenSeen } from "../app/use-read-when-seen";
 import { conversationTitle, displayName, otherMembers } from "../lib/conversations";
 import { formatDayLabel, formatFull, formatTime } from "../lib/format";
 import { linkify } from "../lib/linkify";
@@ -93,6 +94,18 @@ export function MessageList({ conversation, membersComplete, me }: MessageListPr
     followOnAppend: true,
     scrollEndThreshold: AT_BOTTOM_WITHIN_PX,
   });
+
+  // Each rendered row is measured by the virtualizer and watched for being seen (marks read).
+  const forgetGoneRows = useCallback(() => virtualizer.measureElement(null), [virtualizer]);
+  const watchRow = useReadWhenSeen(conversation.id, scroller, forgetGoneRows);
+  const rowRef = useCallback(
+    (row: HTMLLIElement | null) => {
+      if (!row) return;
+      virtualizer.measureElement(row);
+      return watchRow(row);
+    },
+    [virtualizer, watchRow],
+  );
 
   const loadOlder = useCallback(() => {
     if (hasNextPage && !isFetchingNextPage) void fetchNextPage();
@@ -204,7 +217,7 @@ export function MessageList({ conversation, membersComplete, me }: MessageListPr
                 // loaded history, since most rows are not in the DOM.
                 <li
                   key={row.key}
-                  ref={virtualizer.measureElement}
+                  ref={rowRef}
                   data-index={row.index}
                   className="message-row"
                   style={{ transform: `translateY(${row.start - virtualizer.options.scrollMargin}px)` }}
