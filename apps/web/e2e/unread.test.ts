@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Browser, BrowserContext, CDPSession, Locator, Page } from "playwright-core";
 import { apiUser, type ApiUser } from "./support/api";
 import { PASSWORD, conversationLink, messageBubble, openConversation, signUp } from "./support/app";
-import { BROWSER_SKIP_NOTE, BROWSER_SKIP_REASON, launchBrowser, openPerson } from "./support/browser";
+import { BROWSER_SKIP_NOTE, BROWSER_SKIP_REASON, launchBrowser, openPerson, screenshot } from "./support/browser";
 import { startTestServer, type TestServer } from "./support/server";
 
 const GROUP = "Release train";
@@ -74,6 +74,7 @@ describe.skipIf(BROWSER_SKIP_REASON !== undefined)(`Unread counts in the browser
       expect(await conversationLink(page, GROUP).locator(".badge--mention").textContent()).toBe("@1");
       await expect.poll(() => page.title()).toBe("(2) Parley");
     }
+    await screenshot(alice.page, "unread-badges");
   });
 
   it("keeps the counts across a reload", async () => {
@@ -112,6 +113,7 @@ describe.skipIf(BROWSER_SKIP_REASON !== undefined)(`Unread counts in the browser
     expect(await line.count()).toBe(1);
     const firstUnread = aliceSecondTab.locator(".message-row", { has: line });
     expect(await firstUnread.locator(".msg__bubble").textContent()).toBe("The train leaves on Friday.");
+    await screenshot(aliceSecondTab, "new-messages-line");
 
     // Opened with nothing unread: no line.
     await alice.page.reload();
