@@ -11,7 +11,7 @@ import {
 import { formatDayLabel, formatListTime } from "../src/lib/format";
 import { linkify } from "../src/lib/linkify";
 import { parseRoute, routeHash } from "../src/lib/route";
-import { estimateRowHeight, layOut } from "../src/lib/message-groups";
+import { estimateRowHeight, firstUnreadKey, layOut } from "../src/lib/message-groups";
 import { message } from "./helpers";
 import { buildTimeline, type Conversation } from "@parley/client";
 
@@ -127,6 +127,24 @@ describe("layOut", () => {
     expect(laid.map((l) => l.startsGroup)).toEqual([true, false, true, true, true]);
     expect(laid.map((l) => l.endsGroup)).toEqual([false, true, true, true, true]);
     expect(laid.map((l) => l.startsDay)).toEqual([true, false, false, false, true]);
+  });
+});
+
+describe("firstUnreadKey", () => {
+  const timeline = (...ms: [string, string][]) =>
+    buildTimeline({ pages: [ms.map(([id, senderId]) => message({ id, senderId, clientMessageId: `c${id}` }))], live: [], outbox: [] });
+
+  it("puts the line above the first message from someone else after the pointer", () => {
+    const items = timeline(["1", "b"], ["2", "a"], ["3", "a"], ["4", "b"]);
+    expect(firstUnreadKey(items, "1", "a", false)).toBe(items[3]?.key);
+    expect(firstUnreadKey(items, "4", "a", false)).toBeNull();
+  });
+
+  it("puts it above the very first message only when the beginning of the conversation is loaded", () => {
+    const items = timeline(["5", "b"], ["6", "b"]);
+    expect(firstUnreadKey(items, null, "a", true)).toBe(items[0]?.key);
+    expect(firstUnreadKey(items, null, "a", false)).toBeNull();
+    expect(firstUnreadKey(items, "2", "a", false)).toBeNull();
   });
 });
 

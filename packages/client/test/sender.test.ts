@@ -130,17 +130,6 @@ describe("sending too fast", () => {
 });
 
 describe("ChatStore", () => {
-  it("counts unread messages from others outside the open conversation", () => {
-    const store = new ChatStore("me", true);
-    store.setActiveConversation("c1");
-    store.receive(message({ conversationId: "c1", senderId: "bob" }), { fromLive: true });
-    store.receive(message({ conversationId: "c2", senderId: "bob" }), { fromLive: true });
-    store.receive(message({ conversationId: "c2", senderId: "me" }), { fromLive: true });
-    expect([...store.getState().unread]).toEqual([["c2", 1]]);
-    store.setActiveConversation("c2");
-    expect(store.getState().unread.size).toBe(0);
-  });
-
   it("ignores a message it already has", () => {
     const store = new ChatStore("me", true);
     const m = message({ senderId: "bob" });

@@ -13,6 +13,7 @@ import { NewConversationDialog } from "./NewConversationDialog";
 import { QuickSwitcher } from "./QuickSwitcher";
 import { SkipLinks } from "./SkipLinks";
 import { isQuickSwitcherShortcut } from "../lib/keyboard";
+import { documentTitle, totalUnread } from "../lib/unread";
 import { Sidebar } from "./Sidebar";
 import { newer, type Conversation, type User } from "@parley/client";
 
@@ -65,15 +66,12 @@ function ChatLayout({ onSignOut }: { onSignOut(): void }) {
   const activeId = route.view === "conversation" ? route.conversationId : null;
   const active = activeId ? (conversations.find((c) => c.id === activeId) ?? null) : null;
 
+  const readState = useChat((s) => s.conversations);
+  const knowsAll = useChat((s) => s.conversationsLoaded);
+  const unreadTotal = useMemo(() => totalUnread(conversations, readState, knowsAll), [conversations, readState, knowsAll]);
   useEffect(() => {
-    runtime.chat.setActiveConversation(activeId);
-  }, [runtime, activeId]);
-
-  const unread = useChat((s) => s.unread);
-  const totalUnread = [...unread.values()].reduce((a, b) => a + b, 0);
-  useEffect(() => {
-    document.title = totalUnread > 0 ? `(${totalUnread}) Parley` : "Parley";
-  }, [totalUnread]);
+    document.title = documentTitle(unreadTotal);
+  }, [unreadTotal]);
 
   const openConversation = (conversation: Conversation) => {
     setDialogOpen(false);
@@ -109,7 +107,7 @@ function ChatLayout({ onSignOut }: { onSignOut(): void }) {
           me={me}
           activeId={activeId}
           lastMessage={lastMessage}
-          unread={unread}
+          readState={readState}
           onNewConversation={() => setDialogOpen(true)}
         />
       </Sidebar>

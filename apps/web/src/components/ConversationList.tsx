@@ -3,9 +3,10 @@ import { conversationTitle, lastActivity, matchesConversation, otherMembers } fr
 import { formatListTime } from "../lib/format";
 import { rovingIndex } from "../lib/keyboard";
 import { routeHash } from "../lib/route";
+import { badgeText, describeUnread, unreadCounts } from "../lib/unread";
 import { Avatar } from "./Avatar";
 import { SearchIcon } from "./icons";
-import { describeError, type Conversation, type Message, type User } from "@parley/client";
+import { describeError, type Conversation, type Conversations, type Message, type User } from "@parley/client";
 
 interface ConversationListProps {
   conversations: Conversation[];
@@ -20,7 +21,8 @@ interface ConversationListProps {
   me: User;
   activeId: string | null;
   lastMessage(id: string): Message | null;
-  unread: ReadonlyMap<string, number>;
+  /** The conversations as the chat store keeps them: the server's unread and mention counts. */
+  readState: Conversations;
   onNewConversation(): void;
 }
 
@@ -38,7 +40,7 @@ function previewText(conversation: Conversation, last: Message | null, me: User)
 }
 
 export function ConversationList(props: ConversationListProps) {
-  const { conversations, loading, error, onRetry, hasMore, loadingMore, loadMoreError, onLoadMore, me, activeId, lastMessage, unread, onNewConversation } = props;
+  const { conversations, loading, error, onRetry, hasMore, loadingMore, loadMoreError, onLoadMore, me, activeId, lastMessage, readState, onNewConversation } = props;
   const [filter, setFilter] = useState("");
   const searchId = useId();
   const scroller = useRef<HTMLElement>(null);
@@ -124,14 +126,14 @@ export function ConversationList(props: ConversationListProps) {
             {shown.map((c) => {
               const last = lastMessage(c.id);
               const title = conversationTitle(c, me.id);
-              const count = unread.get(c.id) ?? 0;
+              const counts = unreadCounts(c, readState);
               const other = c.isDirect ? otherMembers(c, me.id)[0] : undefined;
               const at = lastActivity(c, last);
               return (
                 <li key={c.id}>
                   <a
                     href={routeHash({ view: "conversation", conversationId: c.id })}
-                    className={`conv${count > 0 ? " conv--unread" : ""}`}
+                    className={`conv${counts.unread > 0 ? " conv--unread" : ""}`}
                     aria-current={c.id === activeId ? "page" : undefined}
                     data-conversation-id={c.id}
                     tabIndex={c.id === tabStopId ? 0 : -1}
@@ -148,10 +150,17 @@ export function ConversationList(props: ConversationListProps) {
                       </span>
                       <span className="conv__bottom">
                         <span className="conv__preview">{previewText(c, last, me)}</span>
-                        {count > 0 && (
-                          <span className="badge">
-                            {count > 99 ? "99+" : count}
-                            <span className="sr-only"> unread</span>
+                        {counts.unread > 0 && (
+                          <span className="conv__badges">
+                            {counts.mentions > 0 && (
+                              <span className="badge badge--mention" aria-hidden="true">
+                                @{badgeText(counts.mentions)}
+                              </span>
+                            )}
+                            <span className="badge" aria-hidden="true">
+                              {badgeText(counts.unread)}
+                            </span>
+                            <span className="sr-only">{describeUnread(counts)}</span>
                           </span>
                         )}
                       </span>

@@ -1,10 +1,11 @@
 import { defaultRangeExtractor, useVirtualizer, type Range } from "@tanstack/react-virtual";
 import { Fragment, memo, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from "react";
 import { useChat, useRuntime } from "../app/context";
+import { useReadWhenSeen } from "../app/use-read-when-seen";
 import { conversationTitle, displayName, otherMembers } from "../lib/conversations";
 import { formatDayLabel, formatFull, formatTime } from "../lib/format";
 import { linkify } from "../lib/linkify";
-import { estimateRowHeight, layOut } from "../lib/message-groups";
+import { estimateRowHeight, firstUnreadKey, layOut } from "../lib/message-groups";
 import { trpc } from "../trpc";
 import { Avatar } from "./Avatar";
 import { AlertIcon, ArrowDownIcon, ClockIcon } from "./icons";
@@ -52,6 +53,16 @@ export function MessageList({ conversation, membersComplete, me }: MessageListPr
   const timeline = useMemo(() => buildTimeline({ pages: pages?.map((p) => p.items) ?? [], live, outbox: mine }), [pages, live, mine]);
   const laid = useMemo(() => layOut(timeline), [timeline]);
 
+  // Where the reader had read up to when they opened the conversation (once the store knows it),
+  // so the "New messages" line stays put while they read, until they leave the conversation.
+  const known = useChat((s) => s.conversations.get(conversation.id));
+  const [readWhenOpened, setReadWhenOpened] = useState<{ pointer: string | null; unread: boolean } | null>(null);
+  if (readWhenOpened === null && known) setReadWhenOpened({ pointer: known.lastReadMessageId, unread: known.unreadCount > 0 });
+  const newMessagesKey = useMemo(
+    () => (readWhenOpened?.unread && pages ? firstUnreadKey(timeline, readWhenOpened.pointer, me.id, !hasNextPage) : null),
+    [readWhenOpened, timeline, me.id, pages, hasNextPage],
+  );
+
   const retry = useCallback((clientMessageId: string) => sender.retry(clientMessageId), [sender]);
   const discard = useCallback((clientMessageId: string) => sender.discard(clientMessageId), [sender]);
   const members = useMemo(() => new Map(conversation.members.map((m) => [m.id, m])), [conversation.members]);
@@ -93,6 +104,18 @@ export function MessageList({ conversation, membersComplete, me }: MessageListPr
     followOnAppend: true,
     scrollEndThreshold: AT_BOTTOM_WITHIN_PX,
   });
+
+  // Each rendered row is measured by the virtualizer and watched for being seen (marks read).
+  const forgetGoneRows = useCallback(() => virtualizer.measureElement(null), [virtualizer]);
+  const watchRow = useReadWhenSeen(conversation.id, scroller, forgetGoneRows);
+  const rowRef = useCallback(
+    (row: HTMLLIElement | null) => {
+      if (!row) return;
+      virtualizer.measureElement(row);
+      return watchRow(row);
+    },
+    [virtualizer, watchRow],
+  );
 
   const loadOlder = useCallback(() => {
     if (hasNextPage && !isFetchingNextPage) void fetchNextPage();
@@ -204,7 +227,7 @@ export function MessageList({ conversation, membersComplete, me }: MessageListPr
                 // loaded history, since most rows are not in the DOM.
                 <li
                   key={row.key}
-                  ref={virtualizer.measureElement}
+                  ref={rowRef}
                   data-index={row.index}
                   className="message-row"
                   style={{ transform: `translateY(${row.start - virtualizer.options.scrollMargin}px)` }}
@@ -214,6 +237,11 @@ export function MessageList({ conversation, membersComplete, me }: MessageListPr
                   {startsDay && (
                     <div className="day-divider">
                       <span>{formatDayLabel(item.createdAt, now)}</span>
+                    </div>
+                  )}
+                  {item.key === newMessagesKey && (
+                    <div className="new-messages-divider">
+                      <span>New messages</span>
                     </div>
                   )}
                   <MessageRow

@@ -1,7 +1,7 @@
 // How a timeline is laid out: a heading where the day changes, and the sender's name and time only
 // at the start of a run of messages from the same person close together in time.
 import { dayKey, type FormatOptions } from "./format";
-import type { TimelineItem } from "@parley/client";
+import { compareIds, type TimelineItem } from "@parley/client";
 
 /** Messages from one sender closer together than this share a header. */
 export const GROUP_GAP_MS = 5 * 60_000;
@@ -50,4 +50,16 @@ export function estimateRowHeight(row: LaidOutItem | undefined): number {
   const lines = row.item.content.split("\n").reduce((sum, line) => sum + Math.max(1, Math.ceil(line.length / ESTIMATED_CHARS_PER_LINE)), 0);
   const bubble = 20 + 22 * Math.min(lines, 200);
   return 3 + bubble + (row.startsGroup ? 34 : 0) + (row.startsDay ? 44 : 0) + (row.item.status === "sent" ? 0 : 22);
+}
+
+/**
+ * The row above which the "New messages" line goes: the first message from someone else after
+ * `pointer` (the reader's lastReadMessageId when the conversation was opened; null: nothing read).
+ * None while that message may be in history not loaded yet: the line goes only where the row
+ * before it (or the beginning of the conversation) is on hand.
+ */
+export function firstUnreadKey(items: readonly TimelineItem[], pointer: string | null, myId: string, historyComplete: boolean): string | null {
+  const index = items.findIndex((item) => item.id !== null && item.senderId !== myId && (pointer === null || compareIds(item.id, pointer) > 0));
+  if (index === -1) return null;
+  return index > 0 || historyComplete ? (items[index] as TimelineItem).key : null;
 }

@@ -14,11 +14,6 @@ export interface ChatState {
   /** The newest message known per conversation, for the list's previews and order. */
   latest: ReadonlyMap<string, Message>;
   outbox: outbox.Outbox;
-  /**
-   * Live messages from others per conversation since this page loaded, outside the active one: the
-   * v1 badge. The server's counts are in `conversations` (unreadCount, mentionCount).
-   */
-  unread: ReadonlyMap<string, number>;
   /** The reader's conversations with members, roles, title and their own read state; complete once `conversationsLoaded`. */
   conversations: Conversations;
   conversationsLoaded: boolean;
@@ -26,7 +21,6 @@ export interface ChatState {
   typing: Typing;
   /** Status of the people the reader shares a conversation with (seeded by user.presence, then followed). */
   presence: ReadonlyMap<string, PresenceStatus>;
-  activeConversationId: string | null;
   /** The most recent message from someone else, for the screen reader announcement. */
   lastIncoming: Message | null;
   connection: { online: boolean; live: boolean; wasLive: boolean };
@@ -70,12 +64,10 @@ export class ChatStore {
       live: new Map(),
       latest: new Map(),
       outbox: [],
-      unread: new Map(),
       conversations: new Map(),
       conversationsLoaded: false,
       typing: new Map(),
       presence: new Map(),
-      activeConversationId: null,
       lastIncoming: null,
       connection: { online, live: false, wasLive: false },
     };
@@ -104,13 +96,7 @@ export class ChatStore {
       const latest = newer(current, message) === current ? next.latest : new Map(next.latest).set(message.conversationId, message);
       next = { ...next, live, latest };
       const fromOther = message.senderId !== this.myId;
-      if (fromLive && fromOther) {
-        next = { ...next, lastIncoming: message };
-        if (message.conversationId !== next.activeConversationId) {
-          const unread = new Map(next.unread).set(message.conversationId, (next.unread.get(message.conversationId) ?? 0) + 1);
-          next = { ...next, unread };
-        }
-      }
+      if (fromLive && fromOther) next = { ...next, lastIncoming: message };
     }
     // One's own message, sent from here or another tab: it confirms a pending entry.
     if (message.senderId === this.myId) {
@@ -222,17 +208,6 @@ export class ChatStore {
   updateOutbox(change: (current: outbox.Outbox) => outbox.Outbox): void {
     const next = change(this.state.outbox);
     if (next !== this.state.outbox) this.set({ ...this.state, outbox: next });
-  }
-
-  setActiveConversation(conversationId: string | null): void {
-    if (this.state.activeConversationId === conversationId) return;
-    let unread = this.state.unread;
-    if (conversationId && unread.has(conversationId)) {
-      const copy = new Map(unread);
-      copy.delete(conversationId);
-      unread = copy;
-    }
-    this.set({ ...this.state, activeConversationId: conversationId, unread });
   }
 
   setConnection(change: Partial<ChatState["connection"]>): void {
