@@ -70,6 +70,8 @@ describe.skipIf(BROWSER_SKIP_REASON !== undefined)(`the app by keyboard${BROWSER
     await plus.focus();
     await page.keyboard.press("Enter");
     const dialog = page.getByRole("dialog", { name: "New conversation" });
+    // Keys typed before the dialog has put focus in its search box would go elsewhere.
+    await expect.poll(() => focused(page)).toContain("Search by name or username");
     await page.keyboard.type("lena");
     const lena = dialog.locator('[data-username="lena"]');
     await lena.waitFor();
@@ -145,6 +147,7 @@ describe.skipIf(BROWSER_SKIP_REASON !== undefined)(`the app by keyboard${BROWSER
     // Escape closes it and gives focus back where it was.
     await page.keyboard.press("Control+k");
     await switcher.waitFor();
+    await expect.poll(() => box.evaluate((el) => el === document.activeElement)).toBe(true);
     await page.keyboard.type("nobody by this name");
     await switcher.getByText("No conversation matches “nobody by this name”.").waitFor();
     await page.keyboard.press("Escape");
