@@ -22,13 +22,15 @@ describeEachProvider("users and messages", (provider) => {
     ["carl", "Annabel Carl"],
     ["dora", "Dora Explorer"],
     ["eve", "Back\\slash Eve"],
+    ["ivan", "Ivan Petrov"],
   ] as const;
 
   beforeAll(async () => {
     database = await openTestDatabase(provider);
     const limits = { ...defaultApiConfig.limits, messagesPerUser: { max: 3, windowSeconds: 60 } };
     services = await createServices({ db: database.db, bus: new InProcessEventBus(), config: testConfig({ limits }) });
-    for (const [username, fullName] of people) {
+    // Stored out of username order, so that an unordered read would not pass for an ordered one.
+    for (const [username, fullName] of [...people].reverse()) {
       const user = await database.db.prisma.user.create({ data: { username, fullName, passwordHash: "-" }, select: { id: true } });
       ids.set(username, user.id);
     }
@@ -82,6 +84,11 @@ describeEachProvider("users and messages", (provider) => {
     it("takes the escape character itself literally", async () => {
       expect(await search("back\\s")).toEqual(["eve"]);
       expect(await search("back\\x")).toEqual([]);
+    });
+
+    it("does not take a non-ASCII letter for the ASCII one that shares its capital (ı is not i)", async () => {
+      expect(await search("ı")).toEqual([]);
+      expect(await search("iv")).toEqual(["ivan"]);
     });
 
     it("returns at most `limit` users", async () => {
