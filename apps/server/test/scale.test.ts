@@ -25,7 +25,7 @@ import {
   type TestServer,
   testLimits,
 } from "./harness.js";
-import { balancer, tcpProxy, type Proxy } from "./tcp-proxy.js";
+import { balancer, tcpProxy, type Proxy } from "@parley/api/testing/tcp-proxy";
 
 const missing = [!postgresUrl && "TEST_DATABASE_URL", !redisUrl && "TEST_REDIS_URL"].filter(Boolean);
 const reason = missing.length ? ` (skipped: ${missing.join(" and ")} not set)` : "";

@@ -13,7 +13,7 @@ import {
   type TestServer,
   type TestServerOptions,
 } from "./harness.js";
-import { tcpProxy } from "./tcp-proxy.js";
+import { tcpProxy } from "@parley/api/testing/tcp-proxy";
 
 const missing = [!postgresUrl && "TEST_DATABASE_URL", !redisUrl && "TEST_REDIS_URL"].filter(Boolean);
 const reason = missing.length ? ` (skipped: ${missing.join(" and ")} not set)` : "";

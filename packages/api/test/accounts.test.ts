@@ -128,6 +128,30 @@ describe("login of an unknown user", () => {
   });
 });
 
+describe("the hasher's lanes", () => {
+  it("signups hash one at a time: with no signup queue, a second one at once is turned away", async () => {
+    const services = await servicesWith({ config: { hashing: { concurrent: 2, queued: 10, signupConcurrent: 1, signupQueued: 0 } } });
+    const signup = (address: string) =>
+      callerFor(services, { address }).auth.signup({ username: uniqueName(), password: PASSWORD, fullName: "Someone" });
+    const [first, second] = await Promise.allSettled([signup("203.0.113.100"), signup("203.0.113.101")]);
+    expect(first.status).toBe("fulfilled");
+    expect(second).toMatchObject({ status: "rejected", reason: { code: "TOO_MANY_REQUESTS" } });
+  });
+
+  it("a login that stores its hash again does so in the login lane, not behind waiting signups", async () => {
+    const owner = await signUp(await servicesWith());
+    const stronger = { ...defaultApiConfig.passwordCost, timeCost: defaultApiConfig.passwordCost.timeCost + 1 };
+    const services = await servicesWith({ config: { passwordCost: stronger, hashing: { concurrent: 2, queued: 10, signupConcurrent: 1, signupQueued: 10 } } });
+    // One signup hashing and four waiting hold the signup lane for the whole login.
+    const signups = Array.from({ length: 5 }, (_, i) => services.passwords.hash(`signup ${i}`, "signup"));
+    try {
+      await expect(logIn(services, owner, "203.0.113.102")).resolves.toHaveProperty("accessToken");
+    } finally {
+      await Promise.all(signups);
+    }
+  });
+});
+
 describe("a login with a hash made at a lower cost", () => {
   it("stores the password again at the current cost", async () => {
     const before = await servicesWith();
@@ -139,6 +163,15 @@ describe("a login with a hash made at a lower cost", () => {
     expect(row.passwordHash).toContain(`t=${stronger.timeCost}`);
     expect(after.passwords.needsRehash(row.passwordHash)).toBe(false);
     await expect(logIn(after, owner, "203.0.113.60")).resolves.toHaveProperty("accessToken");
+  });
+
+  it("but a hash made at the current cost is kept as it is", async () => {
+    const services = await servicesWith();
+    const owner = await signUp(services);
+    const hashOf = async () => (await suite.database.db.prisma.user.findUniqueOrThrow({ where: { username: owner } })).passwordHash;
+    const before = await hashOf();
+    await logIn(services, owner, "203.0.113.61");
+    expect(await hashOf()).toBe(before);
   });
 });
 
@@ -158,13 +191,62 @@ describe("signup turns", () => {
     expect(await codeOf(signup())).toBe("TOO_MANY_REQUESTS");
   });
 
+  it("an address gets its limit of signups, and its refused ones leave the overall limit alone", async () => {
+    const services = await servicesWith({
+      limits: { signupsPerAddress: { max: 1, windowSeconds: 3600 }, signupsOverall: { max: 2, windowSeconds: 3600 } },
+    });
+    const signupFrom = (address: string) =>
+      callerFor(services, { address }).auth.signup({ username: uniqueName(), password: PASSWORD, fullName: "Someone" });
+    await signupFrom("203.0.113.71");
+    const error = await trpcErrorOf(signupFrom("203.0.113.71"));
+    expect(error.code).toBe("TOO_MANY_REQUESTS");
+    expect(error.message).toMatch(/^Too many signups\. Try again in \d+ seconds\.$/);
+    await signupFrom("203.0.113.72");
+    expect(await codeOf(signupFrom("203.0.113.73"))).toBe("TOO_MANY_REQUESTS");
+  });
+
+  it("a taken username is a conflict, also when the full name is that username", async () => {
+    const services = await servicesWith();
+    const existing = await signUp(services);
+    const error = await trpcErrorOf(callerFor(services).auth.signup({ username: existing, password: PASSWORD, fullName: existing }));
+    expect([error.code, error.message]).toEqual(["CONFLICT", "That username is taken"]);
+  });
+
+  it("a database failure is not reported as a taken username", async () => {
+    const services = await servicesWith();
+    const { prisma } = suite.database.db;
+    await prisma.$executeRawUnsafe(
+      `CREATE TRIGGER "refuse_doomed" BEFORE INSERT ON "User" WHEN NEW."username" = 'doomed' BEGIN SELECT RAISE(ABORT, 'the disk is on fire'); END`,
+    );
+    try {
+      const error = await trpcErrorOf(callerFor(services).auth.signup({ username: "doomed", password: PASSWORD, fullName: "" }));
+      expect(error.code).toBe("INTERNAL_SERVER_ERROR");
+    } finally {
+      await prisma.$executeRawUnsafe(`DROP TRIGGER "refuse_doomed"`);
+    }
+  });
+
   it("a full name that reads as another user's username is refused, and nothing is stored", async () => {
     const services = await servicesWith();
     const existing = await signUp(services);
     const username = uniqueName();
     const error = await trpcErrorOf(callerFor(services).auth.signup({ username, password: PASSWORD, fullName: ` @${existing.toUpperCase()} ` }));
-    expect(error.code).toBe("BAD_REQUEST");
+    expect([error.code, error.message]).toEqual(["BAD_REQUEST", "full name must not be another user's username"]);
     expect(await suite.database.db.prisma.user.count({ where: { username } })).toBe(0);
+  });
+
+  it("so is one with spaces after its @", async () => {
+    const services = await servicesWith();
+    const existing = await signUp(services);
+    const error = await trpcErrorOf(callerFor(services).auth.signup({ username: uniqueName(), password: PASSWORD, fullName: `@  ${existing}` }));
+    expect(error.code).toBe("BAD_REQUEST");
+  });
+
+  it("a full name with an @ inside is not read as a username", async () => {
+    const services = await servicesWith();
+    const existing = await signUp(services);
+    const fullName = `${existing.slice(0, 2)}@${existing.slice(2)}`;
+    await expect(callerFor(services).auth.signup({ username: uniqueName(), password: PASSWORD, fullName })).resolves.toMatchObject({ fullName });
   });
 
   it.each([
@@ -279,6 +361,12 @@ describe("refresh", () => {
     const session = await logIn(services, await signUp(services), "203.0.113.91");
     await callerFor(services).auth.logout({ refreshToken: session.refreshToken });
     expect(await codeOf(callerFor(services).auth.refresh({ refreshToken: session.refreshToken }))).toBe("UNAUTHORIZED");
+  });
+
+  it("with a token that is not a refresh token is UNAUTHORIZED", async () => {
+    const services = await servicesWith();
+    const session = await logIn(services, await signUp(services), "203.0.113.93");
+    expect(await codeOf(callerFor(services).auth.refresh({ refreshToken: session.accessToken }))).toBe("UNAUTHORIZED");
   });
 
   it("of a session that does not exist is UNAUTHORIZED", async () => {

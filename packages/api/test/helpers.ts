@@ -1,13 +1,15 @@
 // Small pieces the API tests share: a clock the test moves by hand, message fixtures, a throwaway
-// SQLite database, and ways to call procedures (in-process and over the fetch adapter).
+// database (SQLite, or PostgreSQL on TEST_DATABASE_URL's server), and ways to call procedures
+// (in-process and over the fetch adapter).
+import { randomBytes } from "node:crypto";
 import type { FeedEntry } from "../src/live/feed.js";
 import type { QueueItem } from "../src/live/message-queue.js";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { migrate, openDatabase, type Database } from "@parley/db";
+import { migrate, openDatabase, type Database, type Provider } from "@parley/db";
 import { TRPCError } from "@trpc/server";
-import { afterAll, afterEach, beforeAll } from "vitest";
+import { afterAll, afterEach, beforeAll, describe } from "vitest";
 import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
 import type { Clock } from "../src/clock.js";
 import { createContext, defaultApiConfig, type ApiConfig, type Services } from "../src/context.js";
@@ -89,8 +91,25 @@ export interface TestDatabase {
   dispose(): Promise<void>;
 }
 
-/** A migrated SQLite database in its own temporary directory. */
-export async function openTestDatabase(): Promise<TestDatabase> {
+/** A PostgreSQL server the tests may create databases on; without it their PostgreSQL half is skipped. */
+const postgresServerUrl = process.env.TEST_DATABASE_URL;
+
+/**
+ * Runs a suite once per provider, for code that builds SQL per provider: SQLite always, PostgreSQL
+ * when TEST_DATABASE_URL is set (else reported as skipped, with the reason in the suite's name).
+ */
+export function describeEachProvider(name: string, suite: (provider: Provider) => void): void {
+  describe(`${name} [sqlite]`, () => suite("sqlite"));
+  const skipped = postgresServerUrl ? "" : " (skipped: TEST_DATABASE_URL is not set)";
+  describe.skipIf(!postgresServerUrl)(`${name} [postgresql]${skipped}`, () => suite("postgresql"));
+}
+
+/** A migrated database of its own: a SQLite file in a temporary directory, or a new PostgreSQL database. */
+export async function openTestDatabase(provider: Provider = "sqlite"): Promise<TestDatabase> {
+  return provider === "sqlite" ? openSqliteTestDatabase() : openPostgresTestDatabase();
+}
+
+async function openSqliteTestDatabase(): Promise<TestDatabase> {
   const dir = mkdtempSync(join(tmpdir(), "parley-api-test-"));
   const url = `file:${join(dir, "test.db")}`;
   await migrate(url);
@@ -105,15 +124,35 @@ export async function openTestDatabase(): Promise<TestDatabase> {
   };
 }
 
+async function openPostgresTestDatabase(): Promise<TestDatabase> {
+  if (!postgresServerUrl) throw new Error("TEST_DATABASE_URL is not set");
+  const server = await openDatabase(postgresServerUrl, { poolSize: 1 });
+  const name = `parley_api_test_${randomBytes(6).toString("hex")}`;
+  await server.prisma.$executeRawUnsafe(`CREATE DATABASE "${name}"`);
+  const url = new URL(postgresServerUrl);
+  url.pathname = `/${name}`;
+  await migrate(url.toString());
+  const db = await openDatabase(url.toString());
+  return {
+    url: url.toString(),
+    db,
+    async dispose() {
+      await db.close();
+      await server.prisma.$executeRawUnsafe(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+      await server.close();
+    },
+  };
+}
+
 /**
- * One test database for a file's tests, opened before the first and deleted after the last, and
- * the services a test opens on it (push them to `opened`), closed after each test.
+ * One test database for a file's (or a describe block's) tests, opened before the first and deleted
+ * after the last, and the services a test opens on it (push them to `opened`), closed after each test.
  */
-export function suiteDatabase(): { readonly database: TestDatabase; opened: Services[] } {
+export function suiteDatabase(provider: Provider = "sqlite"): { readonly database: TestDatabase; opened: Services[] } {
   let database: TestDatabase | undefined;
   const opened: Services[] = [];
   beforeAll(async () => {
-    database = await openTestDatabase();
+    database = await openTestDatabase(provider);
   });
   afterEach(() => {
     for (const services of opened.splice(0)) services.close();

@@ -1,3 +1,4 @@
+import { getEventListeners } from "node:events";
 import { describe, expect, it } from "vitest";
 import { MessageQueue } from "../src/live/message-queue.js";
 import { messageEntry, itemId, settlesSoon } from "./helpers.js";
@@ -67,5 +68,43 @@ describe("MessageQueue", () => {
     const queue = new MessageQueue();
     queue.close();
     expect(queue.isClosed).toBe(true);
+  });
+
+  it("take() leaves no listener on its signal once it has returned", async () => {
+    const queue = new MessageQueue();
+    const abort = new AbortController();
+    for (let i = 1; i <= 3; i += 1) {
+      const taken = queue.take(abort.signal);
+      queue.push(messageEntry(i));
+      expect((await taken).map(itemId)).toEqual([String(i)]);
+    }
+    expect(getEventListeners(abort.signal, "abort")).toHaveLength(0);
+  });
+});
+
+describe("MessageQueue.closeOn", () => {
+  it("closes the queue when the signal aborts, waking a waiting take()", async () => {
+    const queue = new MessageQueue();
+    const abort = new AbortController();
+    queue.closeOn(abort.signal);
+    const taken = queue.take();
+    expect(await settlesSoon(taken)).toBe(false);
+    abort.abort();
+    expect(await taken).toEqual([]);
+    expect(queue.isClosed).toBe(true);
+    expect(getEventListeners(abort.signal, "abort")).toHaveLength(0);
+  });
+
+  it("closes the queue at once for a signal that has already aborted", () => {
+    const queue = new MessageQueue();
+    queue.closeOn(AbortSignal.abort());
+    expect(queue.isClosed).toBe(true);
+  });
+
+  it("leaves the queue open without a signal, or while the signal has not aborted", () => {
+    const queue = new MessageQueue();
+    queue.closeOn(undefined);
+    queue.closeOn(new AbortController().signal);
+    expect(queue.isClosed).toBe(false);
   });
 });

@@ -1,8 +1,9 @@
 import { randomUUID } from "node:crypto";
-import { beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it, vi } from "vitest";
 import { MemoryLimiterStore, RedisLimiterStore, WindowCounter, type Limiter, type LimiterStore } from "../src/auth/rate-limit.js";
 import { systemClock } from "../src/clock.js";
 import { fakeClock, type FakeClock } from "./helpers.js";
+import { tcpProxy, type Proxy } from "./tcp-proxy.js";
 
 const LIMIT = { max: 3, windowSeconds: 60 };
 
@@ -83,11 +84,50 @@ describe("WindowCounter", () => {
   });
 });
 
+describe("WindowCounter's sweep of ended windows", () => {
+  // A sweep runs at the first event at least one window length after the previous sweep; these
+  // tests place windows before, across and after a sweep on purpose.
+
+  it("forgets a window that has ended, so memory holds only open windows", () => {
+    counter.record("a");
+    clock.advanceSeconds(LIMIT.windowSeconds);
+    counter.record("b");
+    expect(counter.size).toBe(1);
+  });
+
+  it("keeps a window that is still open at a sweep", () => {
+    counter.record("bob");
+    clock.advanceSeconds(30);
+    takeTimes("alice", LIMIT.max);
+    clock.advanceSeconds(30);
+    counter.record("carol");
+    expect([counter.size, counter.take("alice")]).toEqual([2, 30]);
+  });
+
+  it("restarts a window that ended between two sweeps at its key's next event", () => {
+    counter.record("bob");
+    clock.advanceSeconds(30);
+    takeTimes("alice", LIMIT.max);
+    clock.advanceSeconds(30);
+    counter.record("carol");
+    // Alice's window ends exactly now, 30 s after the last sweep: no sweep has forgotten it.
+    clock.advanceSeconds(30);
+    expect(takeTimes("alice", LIMIT.max + 1)).toEqual([0, 0, 0, LIMIT.windowSeconds]);
+  });
+});
+
 describe("WindowCounter with maxKeys", () => {
   it("forgets the oldest key beyond maxKeys instead of growing", () => {
     const bounded = new WindowCounter({ max: 1, windowSeconds: 3600 }, clock, 2);
     for (const key of ["a", "b", "c"]) bounded.record(key);
     expect([bounded.retryAfter("a"), bounded.retryAfter("b") > 0, bounded.retryAfter("c") > 0]).toEqual([0, true, true]);
+  });
+});
+
+describe("MemoryLimiterStore", () => {
+  it("is ready at once", async () => {
+    const store: LimiterStore = new MemoryLimiterStore(systemClock);
+    await expect(store.ready(0)).resolves.toBeUndefined();
   });
 });
 
@@ -104,6 +144,16 @@ describe("RedisLimiterStore while Redis cannot be reached", () => {
   it("ready() gives up after its timeout with an error that says so", async () => {
     await expect(store.ready(100)).rejects.toThrow(/not become ready/);
     expect(errors.length).toBeGreaterThan(0);
+  });
+
+  it("needs no onError: a failing connection is not an uncaught error", async () => {
+    const quiet = new RedisLimiterStore({ url: "redis://127.0.0.1:1", keyPrefix: `parley:test:${randomUUID()}` });
+    try {
+      await expect(quiet.ready(100)).rejects.toThrow(/not become ready/);
+      expect(await quiet.limiter("quiet", LIMIT).take("k")).toBe(0);
+    } finally {
+      quiet.close();
+    }
   });
 
   it("limits each instance from memory instead of refusing everything", async () => {
@@ -142,6 +192,19 @@ describe.each(stores)("Limiter %s", (_, makeStore) => {
     for (let i = 0; i < LIMIT.max; i += 1) await limiter.record("k");
     expect(await limiter.retryAfter("k")).toBeGreaterThan(0);
     expect(await limiter.retryAfter("other")).toBe(0);
+  });
+
+  it("retryAfter() is 0 while the key is under its limit", async () => {
+    for (let i = 0; i < LIMIT.max - 1; i += 1) await limiter.record("k");
+    expect(await limiter.retryAfter("k")).toBe(0);
+  });
+
+  it("a refused take() counts nothing, so a refund() after it frees one event", async () => {
+    for (let i = 0; i < LIMIT.max; i += 1) await limiter.take("k");
+    expect(await limiter.take("k")).toBeGreaterThan(0);
+    await limiter.refund("k");
+    expect(await limiter.take("k")).toBe(0);
+    expect(await limiter.take("k")).toBeGreaterThan(0);
   });
 
   it("refund() gives one event back and clear() resets the key", async () => {
@@ -184,5 +247,67 @@ describe.each(stores)("Limiter %s, weighted", (_, makeStore) => {
     await limiter.refund("k", 4);
     expect(await limiter.take("k", 4)).toBe(0);
     expect(await limiter.take("k")).toBeGreaterThan(0);
+  });
+});
+
+describe.runIf(redisUrl)("RedisLimiterStore's connection", () => {
+  const url = new URL(redisUrl ?? "redis://127.0.0.1:6379");
+  const keyPrefix = `parley:test:${randomUUID()}`;
+  let link: Proxy;
+  let store: RedisLimiterStore;
+  let readies: number;
+  let errors: unknown[];
+  beforeEach(async () => {
+    link = await tcpProxy(Number(url.port || 6379));
+    readies = 0;
+    errors = [];
+    const linked = new URL(url);
+    linked.hostname = "127.0.0.1";
+    linked.port = String(link.port);
+    store = new RedisLimiterStore({
+      url: linked.toString(),
+      keyPrefix,
+      onReady: () => (readies += 1),
+      onError: (error) => errors.push(error),
+    });
+    await store.ready(5_000);
+    return async () => {
+      store.close();
+      await link.close();
+    };
+  });
+
+  it("tells onReady, and ready() answers at once while connected", async () => {
+    await expect(store.ready(0)).resolves.toBeUndefined();
+    expect(readies).toBe(1);
+  });
+
+  /** What another instance, straight on Redis, sees of `key` in the limiter `name`. */
+  async function retryAfterSeenFromRedis(name: string, key: string): Promise<number> {
+    const direct = new RedisLimiterStore({ url: url.toString(), keyPrefix });
+    try {
+      await direct.ready(5_000);
+      return await direct.limiter(name, LIMIT).retryAfter(key);
+    } finally {
+      direct.close();
+    }
+  }
+
+  it("reconnects after the link drops, and counts through Redis again", async () => {
+    const limiter = store.limiter("link", LIMIT);
+    await link.cut();
+    await vi.waitFor(() => expect(errors.length).toBeGreaterThan(0), { timeout: 5_000 });
+    await link.restore();
+    await vi.waitFor(() => expect(readies).toBe(2), { timeout: 5_000 });
+    for (let i = 0; i < LIMIT.max; i += 1) await limiter.take("k");
+    expect(await retryAfterSeenFromRedis("link", "k")).toBeGreaterThan(0);
+  });
+
+  it("close() lets go of Redis: what is counted after it stays in this instance", async () => {
+    const limiter = store.limiter("closed", LIMIT);
+    store.close();
+    for (let i = 0; i < LIMIT.max; i += 1) await limiter.take("k");
+    expect(await limiter.take("k")).toBeGreaterThan(0);
+    expect(await retryAfterSeenFromRedis("closed", "k")).toBe(0);
   });
 });

@@ -1,128 +1,137 @@
 // user.list, user.search, message.send's limit and message.list's pages, through the procedures
-// against a real SQLite database.
+// against a real database, on each provider (their SQL differs: LIKE or ILIKE, bound parameters).
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createContext, createServices, defaultApiConfig, type Services } from "../src/context.js";
 import { InProcessEventBus } from "../src/live/event-bus.js";
 import { createCaller } from "../src/root.js";
-import { openTestDatabase, testConfig, trpcErrorOf, type TestDatabase } from "./helpers.js";
+import { describeEachProvider, openTestDatabase, testConfig, trpcErrorOf, type TestDatabase } from "./helpers.js";
 
-let database: TestDatabase;
-let services: Services;
-const ids = new Map<string, string>();
+describeEachProvider("users and messages", (provider) => {
+  let database: TestDatabase;
+  let services: Services;
+  const ids = new Map<string, string>();
 
-/** Users stored directly (how accounts are made is not what these tests are about). */
-const people = [
-  ["ann", "Ann Archer"],
-  ["anna_b", "Anna Baker"],
-  ["annex", "Zed Annex"],
-  ["bo%b", "Bob Percent"],
-  ["boxb", "Box B"],
-  ["carl", "Annabel Carl"],
-  ["dora", "Dora Explorer"],
-  ["eve", "Back\\slash Eve"],
-] as const;
+  /** Users stored directly (how accounts are made is not what these tests are about). */
+  const people = [
+    ["ann", "Ann Archer"],
+    ["anna_b", "Anna Baker"],
+    ["annex", "Zed Annex"],
+    ["bo%b", "Bob Percent"],
+    ["boxb", "Box B"],
+    ["carl", "Annabel Carl"],
+    ["dora", "Dora Explorer"],
+    ["eve", "Back\\slash Eve"],
+    ["ivan", "Ivan Petrov"],
+  ] as const;
 
-beforeAll(async () => {
-  database = await openTestDatabase();
-  const limits = { ...defaultApiConfig.limits, messagesPerUser: { max: 3, windowSeconds: 60 } };
-  services = await createServices({ db: database.db, bus: new InProcessEventBus(), config: testConfig({ limits }) });
-  for (const [username, fullName] of people) {
-    const user = await database.db.prisma.user.create({ data: { username, fullName, passwordHash: "-" }, select: { id: true } });
-    ids.set(username, user.id);
+  beforeAll(async () => {
+    database = await openTestDatabase(provider);
+    const limits = { ...defaultApiConfig.limits, messagesPerUser: { max: 3, windowSeconds: 60 } };
+    services = await createServices({ db: database.db, bus: new InProcessEventBus(), config: testConfig({ limits }) });
+    // Stored out of username order, so that an unordered read would not pass for an ordered one.
+    for (const [username, fullName] of [...people].reverse()) {
+      const user = await database.db.prisma.user.create({ data: { username, fullName, passwordHash: "-" }, select: { id: true } });
+      ids.set(username, user.id);
+    }
+  });
+
+  afterAll(async () => {
+    services.close();
+    await database.dispose();
+  });
+
+  function idOf(username: string): string {
+    const id = ids.get(username);
+    if (!id) throw new Error(`no user ${username}`);
+    return id;
   }
-});
 
-afterAll(async () => {
-  services.close();
-  await database.dispose();
-});
+  function callerOf(username: string) {
+    return createCaller(createContext(services, services.tokens.issueAccess(idOf(username), `session-${username}`)));
+  }
 
-function idOf(username: string): string {
-  const id = ids.get(username);
-  if (!id) throw new Error(`no user ${username}`);
-  return id;
-}
-
-function callerOf(username: string) {
-  return createCaller(createContext(services, services.tokens.issueAccess(idOf(username), `session-${username}`)));
-}
-
-describe("user.list", () => {
-  it("pages through every user by username", async () => {
-    const caller = callerOf("ann");
-    const first = await caller.user.list({ limit: 3 });
-    const second = await caller.user.list({ limit: 3, cursor: first.at(-1)?.username });
-    const third = await caller.user.list({ limit: 3, cursor: second.at(-1)?.username });
-    expect([...first, ...second, ...third].map((u) => u.username)).toEqual(people.map(([username]) => username).sort());
-    expect(first[0]).toEqual({ id: idOf("ann"), username: "ann", fullName: "Ann Archer" });
-  });
-});
-
-describe("user.search", () => {
-  const search = async (query: string, limit?: number) =>
-    (await callerOf("dora").user.search({ query, limit })).map((u) => u.username);
-
-  it("finds users whose username or full name starts with the query, ignoring case, by username", async () => {
-    expect(await search("ANN")).toEqual(["ann", "anna_b", "annex", "carl"]);
-  });
-
-  it("matches at the start only", async () => {
-    expect(await search("nex")).toEqual([]);
-  });
-
-  it("takes % and _ literally", async () => {
-    expect(await search("bo%")).toEqual(["bo%b"]);
-    expect(await search("anna_")).toEqual(["anna_b"]);
-    expect(await search("%")).toEqual([]);
-    expect(await search("_")).toEqual([]);
-  });
-
-  it("takes the escape character itself literally", async () => {
-    expect(await search("back\\s")).toEqual(["eve"]);
-    expect(await search("back\\x")).toEqual([]);
-  });
-
-  it("returns at most `limit` users", async () => {
-    expect(await search("ann", 2)).toEqual(["ann", "anna_b"]);
-  });
-});
-
-describe("message.send over the sender's limit", () => {
-  it("answers a retry of a stored message, does not count retries, and refuses new ones", async () => {
-    const { id: conversationId } = await callerOf("ann").conversation.create({ title: "limits", memberIds: [idOf("carl")] });
-    const caller = callerOf("ann");
-    const send = (clientMessageId: string) => caller.message.send({ conversationId, content: clientMessageId, clientMessageId });
-    const first = await send("first");
-    expect(await send("first")).toEqual(first);
-    await send("second");
-    await send("third");
-    expect(await send("first")).toEqual(first);
-    const error = await trpcErrorOf(send("fourth"));
-    expect(error.code).toBe("TOO_MANY_REQUESTS");
-    expect(error.message).toMatch(/Try again in \d+ seconds/);
-    expect(await database.db.prisma.message.count({ where: { conversationId } })).toBe(3);
-  });
-});
-
-describe("message.list", () => {
-  it("pages from the newest back, each page oldest first, with the cursor of the next", async () => {
-    const { id: conversationId } = await callerOf("dora").conversation.create({ title: "pages", memberIds: [idOf("carl")] });
-    await database.db.prisma.message.createMany({
-      data: Array.from({ length: 5 }, (_, i) => ({ conversationId, senderId: idOf("dora"), content: `m${i + 1}`, clientMessageId: randomUUID() })),
+  describe("user.list", () => {
+    it("pages through every user by username", async () => {
+      const caller = callerOf("ann");
+      const first = await caller.user.list({ limit: 3 });
+      const second = await caller.user.list({ limit: 3, cursor: first.at(-1)?.username });
+      const third = await caller.user.list({ limit: 3, cursor: second.at(-1)?.username });
+      expect([...first, ...second, ...third].map((u) => u.username)).toEqual(people.map(([username]) => username).sort());
+      expect(first[0]).toEqual({ id: idOf("ann"), username: "ann", fullName: "Ann Archer" });
     });
-    const caller = callerOf("carl");
-    const contents = (page: { items: { content: string }[] }) => page.items.map((m) => m.content);
-    const newest = await caller.message.list({ conversationId, limit: 2 });
-    expect(contents(newest)).toEqual(["m4", "m5"]);
-    expect(newest.nextCursor).toBe(newest.items[0]?.id);
-    const middle = await caller.message.list({ conversationId, limit: 2, cursor: newest.nextCursor });
-    expect(contents(middle)).toEqual(["m2", "m3"]);
-    const oldest = await caller.message.list({ conversationId, limit: 2, cursor: middle.nextCursor });
-    expect(contents(oldest)).toEqual(["m1"]);
-    expect(oldest.nextCursor).toBeNull();
-    const exact = await caller.message.list({ conversationId, limit: 5 });
-    expect(contents(exact)).toEqual(["m1", "m2", "m3", "m4", "m5"]);
-    expect(exact.nextCursor).toBeNull();
+  });
+
+  describe("user.search", () => {
+    const search = async (query: string, limit?: number) =>
+      (await callerOf("dora").user.search({ query, limit })).map((u) => u.username);
+
+    it("finds users whose username or full name starts with the query, ignoring case, by username", async () => {
+      expect(await search("ANN")).toEqual(["ann", "anna_b", "annex", "carl"]);
+    });
+
+    it("matches at the start only", async () => {
+      expect(await search("nex")).toEqual([]);
+    });
+
+    it("takes % and _ literally", async () => {
+      expect(await search("bo%")).toEqual(["bo%b"]);
+      expect(await search("anna_")).toEqual(["anna_b"]);
+      expect(await search("%")).toEqual([]);
+      expect(await search("_")).toEqual([]);
+    });
+
+    it("takes the escape character itself literally", async () => {
+      expect(await search("back\\s")).toEqual(["eve"]);
+      expect(await search("back\\x")).toEqual([]);
+    });
+
+    it("does not take a non-ASCII letter for the ASCII one that shares its capital (ı is not i)", async () => {
+      expect(await search("ı")).toEqual([]);
+      expect(await search("iv")).toEqual(["ivan"]);
+    });
+
+    it("returns at most `limit` users", async () => {
+      expect(await search("ann", 2)).toEqual(["ann", "anna_b"]);
+    });
+  });
+
+  describe("message.send over the sender's limit", () => {
+    it("answers a retry of a stored message, does not count retries, and refuses new ones", async () => {
+      const { id: conversationId } = await callerOf("ann").conversation.create({ title: "limits", memberIds: [idOf("carl")] });
+      const caller = callerOf("ann");
+      const send = (clientMessageId: string) => caller.message.send({ conversationId, content: clientMessageId, clientMessageId });
+      const first = await send("first");
+      expect(await send("first")).toEqual(first);
+      await send("second");
+      await send("third");
+      expect(await send("first")).toEqual(first);
+      const error = await trpcErrorOf(send("fourth"));
+      expect(error.code).toBe("TOO_MANY_REQUESTS");
+      expect(error.message).toMatch(/Try again in \d+ seconds/);
+      expect(await database.db.prisma.message.count({ where: { conversationId } })).toBe(3);
+    });
+  });
+
+  describe("message.list", () => {
+    it("pages from the newest back, each page oldest first, with the cursor of the next", async () => {
+      const { id: conversationId } = await callerOf("dora").conversation.create({ title: "pages", memberIds: [idOf("carl")] });
+      await database.db.prisma.message.createMany({
+        data: Array.from({ length: 5 }, (_, i) => ({ conversationId, senderId: idOf("dora"), content: `m${i + 1}`, clientMessageId: randomUUID() })),
+      });
+      const caller = callerOf("carl");
+      const contents = (page: { items: { content: string }[] }) => page.items.map((m) => m.content);
+      const newest = await caller.message.list({ conversationId, limit: 2 });
+      expect(contents(newest)).toEqual(["m4", "m5"]);
+      expect(newest.nextCursor).toBe(newest.items[0]?.id);
+      const middle = await caller.message.list({ conversationId, limit: 2, cursor: newest.nextCursor });
+      expect(contents(middle)).toEqual(["m2", "m3"]);
+      const oldest = await caller.message.list({ conversationId, limit: 2, cursor: middle.nextCursor });
+      expect(contents(oldest)).toEqual(["m1"]);
+      expect(oldest.nextCursor).toBeNull();
+      const exact = await caller.message.list({ conversationId, limit: 5 });
+      expect(contents(exact)).toEqual(["m1", "m2", "m3", "m4", "m5"]);
+      expect(exact.nextCursor).toBeNull();
+    });
   });
 });

@@ -32,6 +32,7 @@ async function takeSignupTurn(services: Services, clientAddress: string): Promis
   const { signupsByAddress, signupsOverall } = services;
   let wait = await signupsByAddress.take(clientAddress);
   if (wait === 0) {
+    // Stryker disable next-line StringLiteral: one fixed key, whichever, counts every signup together
     wait = await signupsOverall.take("all");
     // Refused overall: this address's attempt did not happen either.
     if (wait > 0) await signupsByAddress.refund(clientAddress);
@@ -47,7 +48,7 @@ function usernameLookalike(fullName: string): string {
 /** A full name may not be another person's username: it would pass for them wherever names show. */
 async function refuseImpersonation(services: Services, input: { username: string; fullName: string }): Promise<void> {
   const lookalike = usernameLookalike(input.fullName);
-  if (lookalike === "" || lookalike === input.username || !usernameSchema.safeParse(lookalike).success) return;
+  if (lookalike === input.username || !usernameSchema.safeParse(lookalike).success) return;
   const other = await services.db.prisma.user.findUnique({ where: { username: lookalike }, select: { id: true } });
   if (other) throw new DomainError("invalid", "full name must not be another user's username");
 }

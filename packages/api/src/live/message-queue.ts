@@ -49,6 +49,7 @@ export class MessageQueue {
           resolve();
         };
         this.wake = done;
+        // Stryker disable next-line ObjectLiteral,BooleanLiteral: done() removes the listener itself, so "once" only says it twice
         signal?.addEventListener("abort", done, { once: true });
       });
     }

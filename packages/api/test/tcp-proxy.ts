@@ -1,5 +1,6 @@
 // Small TCP proxies for fault tests, all on 127.0.0.1: one that can cut a link (Redis, PostgreSQL)
-// and a "load balancer" that sends each new connection to the first instance that accepts it.
+// and a "load balancer" that sends each new connection to the first instance that accepts it. Shared
+// with apps/server's tests as @parley/api/testing/tcp-proxy.
 import { createServer, connect, type Server, type Socket } from "node:net";
 import type { AddressInfo } from "node:net";
 
