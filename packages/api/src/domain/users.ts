@@ -31,7 +31,9 @@ const PREFIX_END = "\u{10FFFF}";
 function caseSpellings(query: string): string[] {
   const lower = query.toLowerCase();
   const titled = lower.replace(/(^|[\s-])(\p{L})/gu, (_, before: string, letter: string) => before + letter.toUpperCase());
-  return [...new Set([query, lower, query.toUpperCase(), titled])];
+  // A spelling whose letters lower to other letters is another query: "ı" upper-cases to "I", which
+  // LIKE would take for "i". Only spellings that are the same text ignoring case are kept.
+  return [...new Set([query, lower, query.toUpperCase(), titled])].filter((spelling) => spelling.toLowerCase() === lower);
 }
 
 /**
