@@ -24,6 +24,32 @@ function focused(page: Page): Promise<string> {
   });
 }
 
+/**
+ * Holds every dialog "close" event back for `ms` before it reaches the app, as a busy browser may.
+ * Returns a reader of how many have been let through.
+ */
+async function delayCloseEvents(page: Page, ms: number): Promise<() => Promise<number>> {
+  await page.evaluate((delay) => {
+    const w = window as unknown as { __lateCloses: number; __stopDelayingCloses(): void };
+    w.__lateCloses = 0;
+    const late = new WeakSet<Event>();
+    const hold = (event: Event) => {
+      if (late.has(event) || !(event.target instanceof HTMLDialogElement)) return;
+      event.stopImmediatePropagation();
+      const target = event.target;
+      setTimeout(() => {
+        const again = new Event("close");
+        late.add(again);
+        target.dispatchEvent(again);
+        w.__lateCloses += 1;
+      }, delay);
+    };
+    window.addEventListener("close", hold, true);
+    w.__stopDelayingCloses = () => window.removeEventListener("close", hold, true);
+  }, ms);
+  return () => page.evaluate(() => (window as unknown as { __lateCloses: number }).__lateCloses);
+}
+
 const composerHasFocus = (page: Page) => page.evaluate(() => document.activeElement?.matches(".composer textarea") ?? false);
 const focusedConversationId = (page: Page) => page.evaluate(() => document.activeElement?.getAttribute("data-conversation-id") ?? null);
 
@@ -153,6 +179,51 @@ describe.skipIf(BROWSER_SKIP_REASON !== undefined)(`the app by keyboard${BROWSER
     await page.keyboard.press("Escape");
     await switcher.waitFor({ state: "hidden" });
     expect(await composerHasFocus(page)).toBe(true);
+  });
+
+  it("reopens a dialog at once after closing it, even when the browser's close event comes late", async () => {
+    const { page } = kim;
+    // The browser fires "close" as a task queued after the dialog has closed; on a busy machine a
+    // person's next key can come first. Hold every close event back to make that certain.
+    const lateCloses = await delayCloseEvents(page, 300);
+    const plus = page.locator(".sidebar__header").getByRole("button", { name: "New conversation" });
+    const dialog = page.getByRole("dialog", { name: "New conversation" });
+    await plus.focus();
+    await page.keyboard.press("Enter");
+    await dialog.waitFor();
+    await expect.poll(() => focused(page)).toContain("Search by name or username");
+    await page.keyboard.press("Escape");
+    await dialog.waitFor({ state: "hidden" });
+    await expect.poll(() => focused(page)).toContain("New conversation");
+    // Enter on "+" before the close event has arrived opens it again, and the late event does not
+    // close it.
+    await page.keyboard.press("Enter");
+    await dialog.waitFor();
+    await expect.poll(lateCloses).toBe(1);
+    expect(await dialog.isVisible()).toBe(true);
+    await expect.poll(() => focused(page)).toContain("Search by name or username");
+    await page.keyboard.press("Escape");
+    await dialog.waitFor({ state: "hidden" });
+    await expect.poll(lateCloses).toBe(2);
+
+    // The same for the quick switcher, closed by choosing a conversation and opened again at once.
+    const switcher = page.getByRole("dialog", { name: "Jump to a conversation" });
+    const box = switcher.getByRole("combobox", { name: "Conversation name" });
+    await page.keyboard.press("Control+k");
+    await expect.poll(() => box.evaluate((el) => el === document.activeElement)).toBe(true);
+    await page.keyboard.type("roadmap");
+    await page.keyboard.press("Enter");
+    await switcher.waitFor({ state: "hidden" });
+    await page.keyboard.press("Control+k");
+    await switcher.waitFor();
+    await expect.poll(lateCloses).toBe(3);
+    expect(await switcher.isVisible()).toBe(true);
+    await expect.poll(() => box.evaluate((el) => el === document.activeElement)).toBe(true);
+    await page.keyboard.type("nobody by this name");
+    await switcher.getByText("No conversation matches “nobody by this name”.").waitFor();
+    await page.keyboard.press("Escape");
+    await switcher.waitFor({ state: "hidden" });
+    await page.evaluate(() => (window as unknown as { __stopDelayingCloses(): void }).__stopDelayingCloses());
   });
 
   it("moves through the conversation list with the arrow keys, Home and End, one Tab stop for the list", async () => {

@@ -20,17 +20,17 @@ interface NewConversationDialogProps {
  * a group. A native modal <dialog> (useModalDialog) that opens with focus in the search box.
  */
 export function NewConversationDialog({ open, me, onClose, onOpened }: NewConversationDialogProps) {
-  const dialog = useModalDialog(open);
+  const dialog = useModalDialog(open, onClose);
 
   // Closed here before the conversation opens, so that the focus the dialog gives back (to "+")
   // is given back first, and the conversation's composer can take it after.
   const opened = (conversation: Conversation) => {
-    dialog.current?.close();
+    dialog.ref.current?.close();
     onOpened(conversation);
   };
 
   return (
-    <dialog ref={dialog} className="dialog" aria-labelledby="new-conversation-title" onClose={onClose}>
+    <dialog {...dialog} className="dialog" aria-labelledby="new-conversation-title">
       {open && <NewConversationForm me={me} onCancel={onClose} onOpened={opened} />}
     </dialog>
   );

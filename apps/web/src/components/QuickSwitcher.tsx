@@ -24,14 +24,14 @@ const SHOWN = 20;
  * (aria-activedescendant), Enter opens it, Escape closes.
  */
 export function QuickSwitcher({ open, ...rest }: QuickSwitcherProps) {
-  const dialog = useModalDialog(open);
+  const dialog = useModalDialog(open, rest.onClose);
   const choose = (conversation: Conversation) => {
     // Closed first, so the focus it gives back does not land after the composer has taken it.
-    dialog.current?.close();
+    dialog.ref.current?.close();
     rest.onChoose(conversation);
   };
   return (
-    <dialog ref={dialog} className="dialog dialog--switcher" aria-label="Jump to a conversation" onClose={rest.onClose}>
+    <dialog {...dialog} className="dialog dialog--switcher" aria-label="Jump to a conversation">
       {open && <SwitcherForm {...rest} onChoose={choose} />}
     </dialog>
   );
