@@ -10,10 +10,13 @@ import {
   browserOutboxStorage,
   createParleyClient,
   isWorthRetrying,
+  newer,
   retryDelayMs,
   type ChatStore,
+  type Conversation,
   type Sender,
   type Session,
+  type TypingReporter,
 } from "@parley/client";
 import { CONVERSATION_LIST_INPUT } from "../lib/conversations";
 import { createDrafts, type Drafts } from "../lib/drafts";
@@ -25,6 +28,8 @@ export interface UserRuntime {
   queryClient: QueryClient;
   chat: ChatStore;
   sender: Sender;
+  /** Tells the others the reader is typing (the composer calls it). */
+  typing: TypingReporter;
   /** Unsent text per conversation, kept across conversations and reloads. */
   drafts: Drafts;
   /** Tells this user's other tabs that the conversation list changed. */
@@ -73,6 +78,12 @@ export function createUserRuntime(session: Session, userId: string): UserRuntime
       void queries.conversation.list.invalidate();
       void queries.message.list.invalidate();
     },
+    // The list and the open conversation follow the feed: a conversation created with the reader,
+    // a group they were added to, a rename, members coming and going, one they left or lost.
+    onStoredEvent: (event) => {
+      if (event.type === "conversation.updated") followConversation(event.conversation);
+      if (event.type === "conversation.removed") dropConversation(event.conversationId);
+    },
   });
   const { api: client, chat, sender } = parley;
   // Shown from what was kept: until the feed is live again, this is reconnecting, not a first connect.
@@ -102,6 +113,28 @@ export function createUserRuntime(session: Session, userId: string): UserRuntime
     }
   };
 
+  const followConversation = (conversation: Conversation) => {
+    const merge = (known: Conversation): Conversation => ({ ...conversation, lastMessage: newer(known.lastMessage, conversation.lastMessage) });
+    queries.conversation.list.setInfiniteData(CONVERSATION_LIST_INPUT, (data) => {
+      if (!data) return data;
+      const listed = data.pages.some((page) => page.some((c) => c.id === conversation.id));
+      if (listed) return { ...data, pages: data.pages.map((page) => page.map((c) => (c.id === conversation.id ? merge(c) : c))) };
+      // New to the reader: at the top, where its creation or their joining puts it.
+      const [first = [], ...rest] = data.pages;
+      return { ...data, pages: [[conversation, ...first], ...rest] };
+    });
+    // The open conversation's whole member list: an event carries the first 20 members only.
+    const input = { conversationId: conversation.id };
+    if (queries.conversation.get.getData(input) === undefined) return;
+    if (conversation.members.length >= conversation.memberCount) queries.conversation.get.setData(input, (known) => (known ? merge(known) : known));
+    else void queries.conversation.get.invalidate(input);
+  };
+  const dropConversation = (conversationId: string) => {
+    queries.conversation.list.setInfiniteData(CONVERSATION_LIST_INPUT, (data) =>
+      data ? { ...data, pages: data.pages.map((page) => page.filter((c) => c.id !== conversationId)) } : data,
+    );
+  };
+
   const channel = typeof BroadcastChannel !== "undefined" ? new BroadcastChannel(CONVERSATIONS_CHANNEL) : null;
   const onChannelMessage = (event: MessageEvent<{ userId: string }>) => {
     if (event.data.userId === userId) void queries.conversation.list.invalidate();
@@ -129,6 +162,7 @@ export function createUserRuntime(session: Session, userId: string): UserRuntime
     queryClient,
     chat,
     sender,
+    typing: parley.typing,
     drafts,
     announceConversationsChanged: () => channel?.postMessage({ userId }),
     dispose() {

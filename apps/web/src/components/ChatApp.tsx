@@ -42,6 +42,12 @@ function ChatLayout({ onSignOut }: { onSignOut(): void }) {
   // The conversation whose composer takes focus when it is on screen: one just created or jumped to.
   const [composerFocusFor, setComposerFocusFor] = useState<string | null>(null);
   const composerFocused = useCallback(() => setComposerFocusFor(null), []);
+  // Said in the empty pane after the reader left the open group.
+  const [notice, setNotice] = useState<string | null>(null);
+  const view = route.view;
+  useEffect(() => {
+    if (view === "conversation") setNotice(null);
+  }, [view]);
 
   const meQuery = trpc.auth.me.useQuery(undefined, { staleTime: Infinity });
   // Page by page, each conversation with its last message: one call per page, whatever the count.
@@ -121,9 +127,13 @@ function ChatLayout({ onSignOut }: { onSignOut(): void }) {
             onBack={() => navigate({ view: "home" })}
             focusComposer={composerFocusFor === activeId}
             onComposerFocused={composerFocused}
+            onLeft={(title) => {
+              navigate({ view: "home" });
+              setNotice(`You left “${title}”.`);
+            }}
           />
         ) : (
-          <EmptyPane hasConversations={conversations.length > 0 || !pages} onNewConversation={() => setDialogOpen(true)} />
+          <EmptyPane hasConversations={conversations.length > 0 || !pages} onNewConversation={() => setDialogOpen(true)} notice={notice} />
         )}
       </main>
       <NewConversationDialog open={dialogOpen} me={me} onClose={() => setDialogOpen(false)} onOpened={openConversation} />

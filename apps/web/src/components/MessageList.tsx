@@ -5,11 +5,11 @@ import { useReadWhenSeen } from "../app/use-read-when-seen";
 import { conversationTitle, displayName, otherMembers } from "../lib/conversations";
 import { formatDayLabel, formatFull, formatTime } from "../lib/format";
 import { linkify } from "../lib/linkify";
-import { estimateRowHeight, firstUnreadKey, layOut } from "../lib/message-groups";
+import { estimateRowHeight, firstUnreadKey, layOut, seenKey } from "../lib/message-groups";
 import { trpc } from "../trpc";
 import { Avatar } from "./Avatar";
 import { AlertIcon, ArrowDownIcon, ClockIcon } from "./icons";
-import { describeError, type OutboxEntry, buildTimeline, type TimelineItem, type Conversation, type Message, type User } from "@parley/client";
+import { describeError, type OutboxEntry, buildTimeline, readBy, type TimelineItem, type Conversation, type Message, type User } from "@parley/client";
 
 const PAGE_SIZE = 50;
 /** The message history's id: the skip link's target. */
@@ -62,6 +62,11 @@ export function MessageList({ conversation, membersComplete, me }: MessageListPr
     () => (readWhenOpened?.unread && pages ? firstUnreadKey(timeline, readWhenOpened.pointer, me.id, !hasNextPage) : null),
     [readWhenOpened, timeline, me.id, pages, hasNextPage],
   );
+
+  // "Seen" under one's last message in a direct conversation, from the other person's read receipts.
+  const otherId = conversation.isDirect ? (otherMembers(conversation, me.id)[0]?.id ?? null) : null;
+  const seenUpTo = useChat((s) => (otherId ? readBy(s.receipts, conversation.id, otherId) : null));
+  const seenRowKey = useMemo(() => seenKey(timeline, seenUpTo, me.id), [timeline, seenUpTo, me.id]);
 
   const retry = useCallback((clientMessageId: string) => sender.retry(clientMessageId), [sender]);
   const discard = useCallback((clientMessageId: string) => sender.discard(clientMessageId), [sender]);
@@ -251,6 +256,7 @@ export function MessageList({ conversation, membersComplete, me }: MessageListPr
                     showAvatar={isGroup}
                     startsGroup={startsGroup}
                     endsGroup={endsGroup}
+                    seen={item.key === seenRowKey}
                     onRetry={retry}
                     onDiscard={discard}
                   />
@@ -292,11 +298,13 @@ interface MessageRowProps {
   showAvatar: boolean;
   startsGroup: boolean;
   endsGroup: boolean;
+  /** The other person of a direct conversation has read it. */
+  seen: boolean;
   onRetry(clientMessageId: string): void;
   onDiscard(clientMessageId: string): void;
 }
 
-const MessageRow = memo(function MessageRow({ item, sender, mine, showAvatar, startsGroup, endsGroup, onRetry, onDiscard }: MessageRowProps) {
+const MessageRow = memo(function MessageRow({ item, sender, mine, showAvatar, startsGroup, endsGroup, seen, onRetry, onDiscard }: MessageRowProps) {
   const person = "id" in sender ? sender : null;
   const name = mine ? "You" : person ? displayName(person) : sender === FORMER_MEMBER ? "Former member" : "\u2026";
   // The username beside the name: a full name may imitate someone else's.
@@ -339,6 +347,7 @@ const MessageRow = memo(function MessageRow({ item, sender, mine, showAvatar, st
             <ClockIcon /> {item.waiting ? "Waiting for connection…" : "Sending…"}
           </div>
         )}
+        {seen && <div className="msg__status msg__status--seen">Seen</div>}
         {item.status === "failed" && (
           <div className="msg__status msg__status--failed" role="alert">
             <AlertIcon /> <span>{item.error ?? "Not sent."}</span>
