@@ -155,6 +155,7 @@ export function createParleyClient(options: ParleyClientOptions): ParleyClient {
       disposed = true;
       live.stop();
       chat.dispose();
+      typing.dispose();
       sender.stop();
       await connection.close();
     },

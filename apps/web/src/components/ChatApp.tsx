@@ -44,6 +44,19 @@ function ChatLayout({ onSignOut }: { onSignOut(): void }) {
   const composerFocused = useCallback(() => setComposerFocusFor(null), []);
   // Said in the empty pane after the reader left the open group.
   const [notice, setNotice] = useState<string | null>(null);
+  // The group being left from here: the feed may say "removed" before the call returns.
+  const [leaving, setLeaving] = useState<string | null>(null);
+  const leave = async (conversationId: string, title: string) => {
+    setLeaving(conversationId);
+    try {
+      await runtime.client.conversation.leave.mutate({ conversationId });
+    } catch (error) {
+      setLeaving(null);
+      throw error;
+    }
+    navigate({ view: "home" });
+    setNotice(`You left “${title}”.`);
+  };
   const view = route.view;
   useEffect(() => {
     if (view === "conversation") setNotice(null);
@@ -70,6 +83,10 @@ function ChatLayout({ onSignOut }: { onSignOut(): void }) {
 
   const me: User = meQuery.data ?? { id: runtime.userId, username: "", fullName: "" };
   const activeId = route.view === "conversation" ? route.conversationId : null;
+  // Done leaving once the app has moved on from it.
+  useEffect(() => {
+    if (leaving !== null && activeId !== leaving) setLeaving(null);
+  }, [activeId, leaving]);
   const active = activeId ? (conversations.find((c) => c.id === activeId) ?? null) : null;
 
   const readState = useChat((s) => s.conversations);
@@ -127,10 +144,8 @@ function ChatLayout({ onSignOut }: { onSignOut(): void }) {
             onBack={() => navigate({ view: "home" })}
             focusComposer={composerFocusFor === activeId}
             onComposerFocused={composerFocused}
-            onLeft={(title) => {
-              navigate({ view: "home" });
-              setNotice(`You left “${title}”.`);
-            }}
+            onLeave={(title) => leave(activeId, title)}
+            leaving={leaving === activeId}
           />
         ) : (
           <EmptyPane hasConversations={conversations.length > 0 || !pages} onNewConversation={() => setDialogOpen(true)} notice={notice} />

@@ -21,8 +21,10 @@ interface ConversationPaneProps {
   /** Put focus in the composer as soon as it is on screen (once; then `onComposerFocused`). */
   focusComposer: boolean;
   onComposerFocused(): void;
-  /** The reader left this group here (from the members dialog). */
-  onLeft(title: string): void;
+  /** Leaves this group (from the members dialog), then shows what is next. */
+  onLeave(title: string): Promise<void>;
+  /** The reader is leaving it from here: its removal is no news to show. */
+  leaving: boolean;
 }
 
 /** On touch screens, focusing the composer would pop the keyboard up over the conversation. */
@@ -39,7 +41,7 @@ function subtitle(conversation: Conversation, me: User): string {
   return `${conversation.memberCount} members: ${names.join(", ")}${unnamed > 0 ? ` and ${unnamed} more` : ""}`;
 }
 
-export function ConversationPane({ conversationId, listed, me, onBack, focusComposer: focusRequested, onComposerFocused, onLeft }: ConversationPaneProps) {
+export function ConversationPane({ conversationId, listed, me, onBack, focusComposer: focusRequested, onComposerFocused, onLeave, leaving }: ConversationPaneProps) {
   const headingId = useId();
   const heading = useRef<HTMLHeadingElement>(null);
   const focusComposer = finePointer();
@@ -61,7 +63,7 @@ export function ConversationPane({ conversationId, listed, me, onBack, focusComp
     if (!focusComposer) heading.current?.focus();
   }, [conversationId, focusComposer]);
 
-  if (removed) return <NoLongerMember title={conversation ? conversationTitle(conversation, me.id) : null} onBack={onBack} />;
+  if (removed && !leaving) return <NoLongerMember title={conversation ? conversationTitle(conversation, me.id) : null} onBack={onBack} />;
 
   if (!conversation) {
     const missing = full.isError && !isWorthRetrying(full.error);
@@ -140,7 +142,7 @@ export function ConversationPane({ conversationId, listed, me, onBack, focusComp
         membersComplete={membersComplete}
         me={me}
         onClose={() => setMembersOpen(false)}
-        onLeft={onLeft}
+        onLeave={onLeave}
       />
     </section>
   );

@@ -19,8 +19,8 @@ interface MembersDialogProps {
   membersComplete: boolean;
   me: User;
   onClose(): void;
-  /** The reader left the group from here. */
-  onLeft(title: string): void;
+  /** Leaves the group (conversation.leave) and shows what is next; rejects with the server's error. */
+  onLeave(title: string): Promise<void>;
 }
 
 /**
@@ -28,7 +28,7 @@ interface MembersDialogProps {
  * reader change: any member adds people and leaves, owners rename and remove members. Changes made
  * elsewhere show as they happen (the conversation follows the feed, runtime.ts).
  */
-export function MembersDialog({ open, conversation, membersComplete, me, onClose, onLeft }: MembersDialogProps) {
+export function MembersDialog({ open, conversation, membersComplete, me, onClose, onLeave }: MembersDialogProps) {
   const dialog = useModalDialog(open, onClose);
   const headingId = useId();
   return (
@@ -40,10 +40,7 @@ export function MembersDialog({ open, conversation, membersComplete, me, onClose
           membersComplete={membersComplete}
           me={me}
           onClose={onClose}
-          onLeft={(title) => {
-            dialog.ref.current?.close();
-            onLeft(title);
-          }}
+          onLeave={onLeave}
         />
       )}
     </dialog>
@@ -53,12 +50,11 @@ export function MembersDialog({ open, conversation, membersComplete, me, onClose
 /** People offered for what has been typed into "Add people". */
 const SEARCH_LIMIT = 10;
 
-interface MembersPanelProps extends Omit<MembersDialogProps, "open" | "onLeft"> {
+interface MembersPanelProps extends Omit<MembersDialogProps, "open"> {
   headingId: string;
-  onLeft(title: string): void;
 }
 
-function MembersPanel({ headingId, conversation, membersComplete, me, onClose, onLeft }: MembersPanelProps) {
+function MembersPanel({ headingId, conversation, membersComplete, me, onClose, onLeave }: MembersPanelProps) {
   const utils = trpc.useUtils();
   const { chat } = useRuntime();
   const id = useId();
@@ -84,7 +80,6 @@ function MembersPanel({ headingId, conversation, membersComplete, me, onClose, o
   const rename = trpc.conversation.rename.useMutation();
   const remove = trpc.conversation.removeMember.useMutation();
   const add = trpc.conversation.addMembers.useMutation();
-  const leave = trpc.conversation.leave.useMutation();
 
   // Statuses the store does not know yet: members of a group beyond the first twenty listed.
   const presence = useChat((s) => s.presence);
@@ -116,8 +111,14 @@ function MembersPanel({ headingId, conversation, membersComplete, me, onClose, o
   };
 
   const [confirmLeave, setConfirmLeave] = useState(false);
+  // Not a mutation hook: the call must finish (and the app move on) even if this panel is gone by then.
+  const [leaving, setLeaving] = useState(false);
   const leaveGroup = () => {
-    leave.mutate({ conversationId }, { onSuccess: () => onLeft(title), onError: failed });
+    setLeaving(true);
+    onLeave(title).catch((cause: unknown) => {
+      setLeaving(false);
+      failed(cause);
+    });
   };
 
   const owners = conversation.members.filter((m) => m.role === "owner").length;
@@ -211,8 +212,8 @@ function MembersPanel({ headingId, conversation, membersComplete, me, onClose, o
                 <button type="button" className="button" onClick={() => setConfirmLeave(false)} autoFocus>
                   Stay
                 </button>
-                <button type="button" className="button button--danger" disabled={leave.isPending} onClick={leaveGroup}>
-                  {leave.isPending ? "Leaving…" : "Leave group"}
+                <button type="button" className="button button--danger" disabled={leaving} onClick={leaveGroup}>
+                  {leaving ? "Leaving…" : "Leave group"}
                 </button>
               </div>
             </div>
