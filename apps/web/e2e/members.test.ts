@@ -139,6 +139,18 @@ describe.skipIf(BROWSER_SKIP_REASON !== undefined)(`Members, live in the browser
     await memberRow(olgaDialog, "pavel").waitFor({ state: "detached" });
   });
 
+  it("opens and closes from the keyboard, giving focus back to the members button", async () => {
+    const button = olga.page.locator(".conversation__members");
+    await button.focus();
+    await olga.page.keyboard.press("Enter");
+    const dialog = membersDialog(olga.page);
+    await dialog.waitFor();
+    await olga.page.keyboard.press("Escape");
+    await dialog.waitFor({ state: "hidden" });
+    await expect.poll(() => button.evaluate((el) => el === document.activeElement), LIVE).toBe(true);
+    await openMembers(olga.page);
+  });
+
   it("shows the two people of a direct conversation, with nothing to change", async () => {
     await membersDialog(olga.page).getByRole("button", { name: "Close" }).click();
     await startConversation(olga.page, ["pavel"]);

@@ -1,5 +1,5 @@
 import { keepPreviousData } from "@tanstack/react-query";
-import { useEffect, useId, useMemo, useState, type FormEvent } from "react";
+import { useEffect, useId, useMemo, useRef, useState, type FormEvent } from "react";
 import { useChat, useRuntime } from "../app/context";
 import { useDebounced } from "../app/use-debounced";
 import { useModalDialog } from "../app/use-modal-dialog";
@@ -102,12 +102,32 @@ function MembersPanel({ headingId, conversation, membersComplete, me, onClose, o
     );
   };
 
+  // The Remove button goes with its row: focus stays in the list rather than falling out of the dialog.
+  const memberList = useRef<HTMLUListElement>(null);
   const removeMember = (member: Member) => {
-    remove.mutate({ conversationId, userId: member.id }, { onSuccess: (result) => changed(result, `${nameWithUsername(member)} was removed.`), onError: failed });
+    remove.mutate(
+      { conversationId, userId: member.id },
+      {
+        onSuccess: (result) => {
+          changed(result, `${nameWithUsername(member)} was removed.`);
+          memberList.current?.focus();
+        },
+        onError: failed,
+      },
+    );
   };
 
-  const addPerson = (user: User) => {
-    add.mutate({ conversationId, userIds: [user.id] }, { onSuccess: (result) => changed(result, `${nameWithUsername(user)} was added.`), onError: failed });
+  const addPerson = (user: User, added: () => void) => {
+    add.mutate(
+      { conversationId, userIds: [user.id] },
+      {
+        onSuccess: (result) => {
+          changed(result, `${nameWithUsername(user)} was added.`);
+          added();
+        },
+        onError: failed,
+      },
+    );
   };
 
   const [confirmLeave, setConfirmLeave] = useState(false);
@@ -122,6 +142,8 @@ function MembersPanel({ headingId, conversation, membersComplete, me, onClose, o
   };
 
   const owners = conversation.members.filter((m) => m.role === "owner").length;
+  // Owners first, then everyone in the order they joined.
+  const listed = useMemo(() => [...conversation.members].sort((a, b) => Number(b.role === "owner") - Number(a.role === "owner")), [conversation.members]);
 
   return (
     <div className="dialog__form members">
@@ -162,8 +184,8 @@ function MembersPanel({ headingId, conversation, membersComplete, me, onClose, o
           </form>
         )}
 
-        <ul className="member-list" aria-label="Members" aria-busy={!membersComplete || undefined}>
-          {conversation.members.map((member) => {
+        <ul ref={memberList} tabIndex={-1} className="member-list" aria-label="Members" aria-busy={!membersComplete || undefined}>
+          {listed.map((member) => {
             const isMe = member.id === me.id;
             const status = isMe ? undefined : presence.get(member.id);
             const statusText = presenceLabel(status);
@@ -229,9 +251,22 @@ function MembersPanel({ headingId, conversation, membersComplete, me, onClose, o
 }
 
 /** Finds people to add with user.search (a few at a time, never the whole directory). */
-function AddPeople({ members, busy, onAdd }: { members: readonly Member[]; busy: boolean; onAdd(user: User): void }) {
+interface AddPeopleProps {
+  members: readonly Member[];
+  busy: boolean;
+  /** Adds the user; `added` runs once they are in. */
+  onAdd(user: User, added: () => void): void;
+}
+
+function AddPeople({ members, busy, onAdd }: AddPeopleProps) {
   const id = useId();
   const [search, setSearch] = useState("");
+  const input = useRef<HTMLInputElement>(null);
+  // The results (and the Add button pressed) go: back to the search box, ready for the next person.
+  const added = () => {
+    setSearch("");
+    input.current?.focus();
+  };
   const query = useDebounced(search.trim().slice(0, SEARCH_QUERY_MAX), SEARCH_DEBOUNCE_MS);
   // A few more than shown: members are left out of what the server answers.
   const users = trpc.user.search.useQuery(
@@ -249,7 +284,7 @@ function AddPeople({ members, busy, onAdd }: { members: readonly Member[]; busy:
           Search people to add
         </label>
         <SearchIcon />
-        <input id={`${id}-search`} type="search" placeholder="Search by name or username" value={search} onChange={(e) => setSearch(e.target.value)} />
+        <input ref={input} id={`${id}-search`} type="search" placeholder="Search by name or username" value={search} onChange={(e) => setSearch(e.target.value)} />
       </div>
       {query.length > 0 && (
         <div className="members__results" aria-busy={users.isFetching || undefined}>
@@ -275,7 +310,7 @@ function AddPeople({ members, busy, onAdd }: { members: readonly Member[]; busy:
                     <span className="member__name">{displayName(user)}</span>
                     <span className="member__username">@{user.username}</span>
                   </span>
-                  <button type="button" className="button button--quiet member__add" disabled={busy} onClick={() => onAdd(user)}>
+                  <button type="button" className="button button--quiet member__add" disabled={busy} onClick={() => onAdd(user, added)}>
                     Add<span className="sr-only"> {nameWithUsername(user)}</span>
                   </button>
                 </li>
