@@ -1,10 +1,11 @@
 // The words and marks of live state: who is typing, presence, and where "Seen" goes.
 import { describe, expect, it } from "vitest";
+import { withConversation, withoutConversation } from "../src/lib/conversations";
 import { seenKey } from "../src/lib/message-groups";
 import { presenceLabel } from "../src/lib/presence";
 import { typingText } from "../src/lib/typing";
 import { message } from "./helpers";
-import { buildTimeline, type OutboxEntry, type User } from "@parley/client";
+import { buildTimeline, type Conversation, type OutboxEntry, type User } from "@parley/client";
 
 const lena: User = { id: "l", username: "lena", fullName: "Lena Berg" };
 const marco: User = { id: "m", username: "marco", fullName: "" };
@@ -76,5 +77,41 @@ describe("seenKey", () => {
     const items = timeline([["2", "a"]], [pending]);
     expect(items.at(-1)?.id).toBeNull();
     expect(seenKey(items, "2", "a")).toBeNull();
+  });
+});
+
+describe("the conversation list following the feed", () => {
+  const member = (u: User, role: "owner" | "member" = "member") => ({ ...u, role });
+  const group = (id: string, title: string | null, overrides: Partial<Conversation> = {}): Conversation => ({
+    id,
+    title,
+    isDirect: false,
+    members: [member(lena, "owner"), member(marco)],
+    memberCount: 2,
+    createdAt: "2025-03-01T00:00:00.000Z",
+    lastMessage: null,
+    lastReadMessageId: null,
+    unreadCount: 0,
+    mentionCount: 0,
+    ...overrides,
+  });
+
+  it("replaces a renamed conversation where it is, keeping the newer last message", () => {
+    const last = message({ id: "90", conversationId: "g2" });
+    const pages = [[group("g1", "One")], [group("g2", "Two", { lastMessage: last })]];
+    const next = withConversation(pages, group("g2", "Deux", { lastMessage: null }));
+    expect(next.map((page) => page.map((c) => c.title))).toEqual([["One"], ["Deux"]]);
+    expect(next[1]?.[0]?.lastMessage).toBe(last);
+  });
+
+  it("puts a conversation new to the reader at the top", () => {
+    const next = withConversation([[group("g1", "One")], [group("g2", "Two")]], group("g3", "Three"));
+    expect(next.map((page) => page.map((c) => c.id))).toEqual([["g3", "g1"], ["g2"]]);
+    expect(withConversation([], group("g3", "Three")).map((page) => page.map((c) => c.id))).toEqual([["g3"]]);
+  });
+
+  it("takes out a conversation the reader left or lost", () => {
+    const next = withoutConversation([[group("g1", "One"), group("g2", "Two")], [group("g3", "Three")]], "g2");
+    expect(next.map((page) => page.map((c) => c.id))).toEqual([["g1"], ["g3"]]);
   });
 });

@@ -18,7 +18,7 @@ import {
   type Session,
   type TypingReporter,
 } from "@parley/client";
-import { CONVERSATION_LIST_INPUT } from "../lib/conversations";
+import { CONVERSATION_LIST_INPUT, withConversation, withoutConversation } from "../lib/conversations";
 import { createDrafts, type Drafts } from "../lib/drafts";
 import { persistQueries } from "./query-persistence";
 
@@ -114,25 +114,19 @@ export function createUserRuntime(session: Session, userId: string): UserRuntime
   };
 
   const followConversation = (conversation: Conversation) => {
-    const merge = (known: Conversation): Conversation => ({ ...conversation, lastMessage: newer(known.lastMessage, conversation.lastMessage) });
-    queries.conversation.list.setInfiniteData(CONVERSATION_LIST_INPUT, (data) => {
-      if (!data) return data;
-      const listed = data.pages.some((page) => page.some((c) => c.id === conversation.id));
-      if (listed) return { ...data, pages: data.pages.map((page) => page.map((c) => (c.id === conversation.id ? merge(c) : c))) };
-      // New to the reader: at the top, where its creation or their joining puts it.
-      const [first = [], ...rest] = data.pages;
-      return { ...data, pages: [[conversation, ...first], ...rest] };
-    });
+    queries.conversation.list.setInfiniteData(CONVERSATION_LIST_INPUT, (data) => (data ? { ...data, pages: withConversation(data.pages, conversation) } : data));
     // The open conversation's whole member list: an event carries the first 20 members only.
     const input = { conversationId: conversation.id };
-    if (queries.conversation.get.getData(input) === undefined) return;
-    if (conversation.members.length >= conversation.memberCount) queries.conversation.get.setData(input, (known) => (known ? merge(known) : known));
-    else void queries.conversation.get.invalidate(input);
+    const known = queries.conversation.get.getData(input);
+    if (known === undefined) return;
+    if (conversation.members.length >= conversation.memberCount) {
+      queries.conversation.get.setData(input, { ...conversation, lastMessage: newer(known.lastMessage, conversation.lastMessage) });
+    } else {
+      void queries.conversation.get.invalidate(input);
+    }
   };
   const dropConversation = (conversationId: string) => {
-    queries.conversation.list.setInfiniteData(CONVERSATION_LIST_INPUT, (data) =>
-      data ? { ...data, pages: data.pages.map((page) => page.filter((c) => c.id !== conversationId)) } : data,
-    );
+    queries.conversation.list.setInfiniteData(CONVERSATION_LIST_INPUT, (data) => (data ? { ...data, pages: withoutConversation(data.pages, conversationId) } : data));
   };
 
   const channel = typeof BroadcastChannel !== "undefined" ? new BroadcastChannel(CONVERSATIONS_CHANNEL) : null;
