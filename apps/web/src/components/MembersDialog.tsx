@@ -92,13 +92,21 @@ function MembersPanel({ headingId, conversation, membersComplete, me, onClose, o
     if (statuses.data) chat.setPresence(statuses.data);
   }, [statuses.data, chat]);
 
-  const [name, setName] = useState(conversation.title ?? "");
+  // The field shows the current name (a rename elsewhere shows here too) until the owner edits it.
+  const [edited, setEdited] = useState<string | null>(null);
+  const name = edited ?? conversation.title ?? "";
   const submitRename = (event: FormEvent) => {
     event.preventDefault();
     if (rename.isPending) return;
     rename.mutate(
       { conversationId, title: name.trim() },
-      { onSuccess: (result) => changed(result, result.title ? `Renamed to “${result.title}”.` : "The group name was cleared."), onError: failed },
+      {
+        onSuccess: (result) => {
+          setEdited(null);
+          changed(result, result.title ? `Renamed to “${result.title}”.` : "The group name was cleared.");
+        },
+        onError: failed,
+      },
     );
   };
 
@@ -175,7 +183,7 @@ function MembersPanel({ headingId, conversation, membersComplete, me, onClose, o
             <div className="field">
               <label htmlFor={`${id}-name`}>Group name</label>
               <div className="field__control members__rename-row">
-                <input id={`${id}-name`} value={name} maxLength={100} onChange={(e) => setName(e.target.value)} placeholder="No name: the members’ names are shown" />
+                <input id={`${id}-name`} value={name} maxLength={100} onChange={(e) => setEdited(e.target.value)} placeholder="No name: the members’ names are shown" />
                 <button type="submit" className="button" disabled={rename.isPending || name.trim() === (conversation.title ?? "")}>
                   {rename.isPending ? "Saving…" : "Rename"}
                 </button>
