@@ -15,8 +15,8 @@ describeEachProvider("conversations", (provider) => {
       title: null,
       isDirect: true,
       members: expect.arrayContaining([
-        { id: alice.id, username: alice.username, fullName: `Full ${alice.username}`, role: "member" },
-        { id: bob.id, username: bob.username, fullName: `Full ${bob.username}`, role: "member" },
+        { id: alice.id, username: alice.username, fullName: `Full ${alice.username}`, role: "member", lastReadMessageId: null },
+        { id: bob.id, username: bob.username, fullName: `Full ${bob.username}`, role: "member", lastReadMessageId: null },
       ]),
       createdAt: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/),
       memberCount: 2,

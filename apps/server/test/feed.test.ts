@@ -333,6 +333,29 @@ describeEachProvider("read state", (provider) => {
     expect(await counts(bob)).toEqual([0, 0, mine.id]);
     expect(await counts(carol)).toEqual([1, 0, m3.id]);
   });
+
+  it("shows every member's read pointer (read receipts) on the conversation, as list, get and the feed's events have it", async () => {
+    const [alice, bob, carol] = await Promise.all([signUpAndLogIn(server()), signUpAndLogIn(server()), signUpAndLogIn(server())]);
+    const group = await alice.api.conversation.create.mutate({ title: "Receipts", memberIds: [bob.id, carol.id] });
+    const pointers = (members: { id: string; lastReadMessageId: string | null }[]) =>
+      Object.fromEntries(members.map((m) => [m.id, m.lastReadMessageId]));
+    expect(pointers(group.members)).toEqual({ [alice.id]: null, [bob.id]: null, [carol.id]: null });
+    const m1 = await send(alice, group.id, "one");
+    const m2 = await send(alice, group.id, "two");
+    await bob.api.conversation.markRead.mutate({ conversationId: group.id, messageId: m1.id });
+    const expected = { [alice.id]: m2.id, [bob.id]: m1.id, [carol.id]: null };
+    // Everyone sees everyone's, whoever asks, through get and list alike.
+    for (const viewer of [alice, carol]) {
+      expect(pointers((await viewer.api.conversation.get.query({ conversationId: group.id })).members)).toEqual(expected);
+      expect(pointers((await viewer.api.conversation.list.query()).find((c) => c.id === group.id)!.members)).toEqual(expected);
+    }
+    // A member added later joins having read what came before; the event that adds them says so.
+    const dave = await signUpAndLogIn(server());
+    const received = await subscribe(server(), carol);
+    await bob.api.conversation.addMembers.mutate({ conversationId: group.id, userIds: [dave.id] });
+    const update = (await received.waitFor(1))[0]?.event;
+    expect(update?.type === "conversation.updated" && pointers(update.conversation.members)).toEqual({ ...expected, [dave.id]: m2.id });
+  });
 });
 
 describe("retention", () => {

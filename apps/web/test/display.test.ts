@@ -15,9 +15,9 @@ import { estimateRowHeight, firstUnreadKey, layOut } from "../src/lib/message-gr
 import { message } from "./helpers";
 import { buildTimeline, type Conversation } from "@parley/client";
 
-const alice = { id: "a", username: "alice", fullName: "Alice Liddell", role: "owner" as const };
-const bob = { id: "b", username: "bob", fullName: "", role: "member" as const };
-const carol = { id: "c", username: "carol", fullName: "Carol Danvers", role: "member" as const };
+const alice = { id: "a", username: "alice", fullName: "Alice Liddell", role: "owner" as const, lastReadMessageId: null };
+const bob = { id: "b", username: "bob", fullName: "", role: "member" as const, lastReadMessageId: null };
+const carol = { id: "c", username: "carol", fullName: "Carol Danvers", role: "member" as const, lastReadMessageId: null };
 
 function conversation(overrides: Partial<Conversation>): Conversation {
   const members = overrides.members ?? [alice, bob, carol];

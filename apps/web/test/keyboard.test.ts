@@ -7,7 +7,7 @@ const me: User = { id: "me", username: "kim", fullName: "Kim Yoon" };
 const person = (id: string, username: string, fullName: string): User => ({ id, username, fullName });
 
 function conversation(id: string, title: string | null, others: User[]): Conversation {
-  const members = [me, ...others].map((user) => ({ ...user, role: "member" as const }));
+  const members = [me, ...others].map((user) => ({ ...user, role: "member" as const, lastReadMessageId: null }));
   return {
     id,
     title,

@@ -2,8 +2,8 @@ import { describe, expect, it } from "vitest";
 import { badgeText, describeUnread, documentTitle, totalUnread, unreadCounts } from "../src/lib/unread";
 import { fromList, type Conversation } from "@parley/client";
 
-const alice = { id: "a", username: "alice", fullName: "Alice Liddell", role: "owner" as const };
-const bob = { id: "b", username: "bob", fullName: "", role: "member" as const };
+const alice = { id: "a", username: "alice", fullName: "Alice Liddell", role: "owner" as const, lastReadMessageId: null };
+const bob = { id: "b", username: "bob", fullName: "", role: "member" as const, lastReadMessageId: null };
 
 function conversation(overrides: Partial<Conversation>): Conversation {
   return { id: "c1", title: null, isDirect: true, members: [alice, bob], memberCount: 2, lastMessage: null, createdAt: "2025-03-01T00:00:00.000Z", lastReadMessageId: null, unreadCount: 0, mentionCount: 0, ...overrides };

@@ -117,7 +117,11 @@ export const USER_SEARCH_MAX = 50;
 export const USER_SEARCH_DEFAULT = 20;
 
 export const ROLES = ["owner", "member"] as const;
-export const memberSchema = userSchema.extend({ role: z.enum(ROLES) });
+export const memberSchema = userSchema.extend({
+  role: z.enum(ROLES),
+  /** The newest message this member has read (null: none yet): read receipts, as read.updated events carry them. */
+  lastReadMessageId: z.string().nullable(),
+});
 
 /** The caller's own read state in a conversation. */
 export const readStateSchema = z.object({

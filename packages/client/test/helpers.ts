@@ -24,8 +24,8 @@ export function conversation(overrides: Partial<Conversation> = {}): Conversatio
     title: "team",
     isDirect: false,
     members: [
-      { id: "me", username: "me", fullName: "", role: "owner" },
-      { id: "alice", username: "alice", fullName: "", role: "member" },
+      { id: "me", username: "me", fullName: "", role: "owner", lastReadMessageId: null },
+      { id: "alice", username: "alice", fullName: "", role: "member", lastReadMessageId: null },
     ],
     createdAt: "2025-03-10T12:00:00.000Z",
     memberCount: 2,

@@ -69,7 +69,7 @@ describe("read state from sync.events", () => {
 
   it("follows membership and title from conversation.updated for a known conversation, keeping its own counts", () => {
     const store = loadedStore([conversation({ unreadCount: 3, lastReadMessageId: "4", lastMessage: message({ id: "8", senderId: "alice" }) })]);
-    const members = [...conversation().members, { id: "bob", username: "bob", fullName: "", role: "member" as const }];
+    const members = [...conversation().members, { id: "bob", username: "bob", fullName: "", role: "member" as const, lastReadMessageId: null }];
     store.applyEvent({ type: "conversation.updated", conversation: conversation({ title: "renamed", members, memberCount: 3, unreadCount: 0, lastReadMessageId: null }) }, "9");
     expect(store.conversation("c1")).toMatchObject({ title: "renamed", memberCount: 3, unreadCount: 3, lastReadMessageId: "4" });
     expect(store.conversation("c1")?.members.map((m) => m.id)).toEqual(["me", "alice", "bob"]);

@@ -79,7 +79,7 @@ describe("presence", () => {
   it("names the people the reader shares a conversation with as contacts", () => {
     const store = new ChatStore("me", true);
     store.beginReload();
-    const carol = { id: "carol", username: "carol", fullName: "", role: "member" as const };
+    const carol = { id: "carol", username: "carol", fullName: "", role: "member" as const, lastReadMessageId: null };
     store.finishReload([conversation(), conversation({ id: "c2", members: [...conversation().members, carol] })]);
     expect(store.contacts().sort()).toEqual(["alice", "carol"]);
   });

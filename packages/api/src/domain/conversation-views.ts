@@ -20,7 +20,11 @@ export function readStateOf(row: { lastReadMessageId: bigint | number | null; un
 }
 
 export const memberOrder = [{ joinedAt: "asc" as const }, { userId: "asc" as const }];
-export const toMember = (m: { role: string; user: PublicUserRow }): MemberDto => ({ ...m.user, role: m.role as Role });
+export const toMember = (m: { role: string; lastReadMessageId: bigint | number | null; user: PublicUserRow }): MemberDto => ({
+  ...m.user,
+  role: m.role as Role,
+  lastReadMessageId: m.lastReadMessageId === null ? null : m.lastReadMessageId.toString(),
+});
 
 /** The newest message of a conversation, or null. */
 export async function lastMessageOf(db: Database, conversationId: string): Promise<MessageDto | null> {
@@ -48,7 +52,7 @@ export async function sharedConversations(db: Database, conversationIds: readonl
   return result;
 }
 
-type MemberRow = PublicUserRow & { conversationId: string; role: string };
+type MemberRow = PublicUserRow & { conversationId: string; role: string; lastReadMessageId: bigint | number | null };
 
 /**
  * The first `MEMBERS_IN_LIST` members (join order) of each conversation, in one statement: one
@@ -62,17 +66,20 @@ export async function firstMembersOf(db: Database, conversationIds: string[]): P
   const limit = String(Math.trunc(MEMBERS_IN_LIST));
   const parts = conversationIds.map(
     (_, i) =>
-      `SELECT * FROM (SELECT cm."conversationId" AS "conversationId", cm."userId" AS "userId", cm."joinedAt" AS "joinedAt", cm."role" AS "role"
+      `SELECT * FROM (SELECT cm."conversationId" AS "conversationId", cm."userId" AS "userId", cm."joinedAt" AS "joinedAt", cm."role" AS "role",
+          cm."lastReadMessageId" AS "lastReadMessageId"
         FROM "ConversationMember" cm WHERE cm."conversationId" = ${placeholders(db.provider, 1, i + 1)}
         ORDER BY cm."joinedAt", cm."userId" LIMIT ${limit}) AS "part${i}"`,
   );
   const rows = await db.prisma.$queryRawUnsafe<MemberRow[]>(
-    `SELECT firsts."conversationId" AS "conversationId", firsts."role" AS "role", ${columnsOf(publicUserSelect, "u")}
+    `SELECT firsts."conversationId" AS "conversationId", firsts."role" AS "role", firsts."lastReadMessageId" AS "lastReadMessageId", ${columnsOf(publicUserSelect, "u")}
      FROM (${parts.join(" UNION ALL ")}) firsts JOIN "User" u ON u."id" = firsts."userId"
      ORDER BY firsts."conversationId", firsts."joinedAt", firsts."userId"`,
     ...conversationIds,
   );
-  for (const { conversationId, role, ...user } of rows) byConversation.get(conversationId)?.push({ ...user, role: role as Role });
+  for (const { conversationId, role, lastReadMessageId, ...user } of rows) {
+    byConversation.get(conversationId)?.push(toMember({ role, lastReadMessageId, user }));
+  }
   return byConversation;
 }
 
