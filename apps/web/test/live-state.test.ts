@@ -81,7 +81,7 @@ describe("seenKey", () => {
 });
 
 describe("the conversation list following the feed", () => {
-  const member = (u: User, role: "owner" | "member" = "member") => ({ ...u, role });
+  const member = (u: User, role: "owner" | "member" = "member") => ({ ...u, role, lastReadMessageId: null });
   const group = (id: string, title: string | null, overrides: Partial<Conversation> = {}): Conversation => ({
     id,
     title,
