@@ -90,6 +90,10 @@ describe.skipIf(BROWSER_SKIP_REASON !== undefined)(`Typing, presence and Seen in
     expect(await lena.page.locator(".msg__status--seen").count()).toBe(1);
     await screenshot(lena.page, "seen");
 
+    // The server keeps it: still Seen after a reload, with no new event to tell it.
+    await lena.page.reload();
+    await mine.locator(".msg__status--seen", { hasText: "Seen" }).waitFor();
+
     // His reply says it all: no Seen once the newest message is his.
     await send(marco.page, "Yes, looks good.");
     await messageBubble(lena.page, "Yes, looks good.").waitFor();

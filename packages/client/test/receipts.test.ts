@@ -42,6 +42,24 @@ describe("read receipts", () => {
     expect(readBy(store.getState().receipts, "c1", "alice")).toBe("7");
   });
 
+  it("starts from the pointers the loaded members carry, and an older one does not move a receipt back", () => {
+    const withPointer = (alicePointer: string | null) =>
+      conversation({
+        members: [
+          { id: "me", username: "me", fullName: "", role: "owner", lastReadMessageId: "30" },
+          { id: "alice", username: "alice", fullName: "", role: "member", lastReadMessageId: alicePointer },
+        ],
+      });
+    const store = loadedStore(withPointer("25"));
+    expect(readBy(store.getState().receipts, "c1", "alice")).toBe("25");
+    expect(readBy(store.getState().receipts, "c1", "me")).toBeNull();
+    store.applyEvent(receipt("alice", "28"), "31");
+    store.applyEvent({ type: "conversation.updated", conversation: withPointer("26") }, "32");
+    expect(readBy(store.getState().receipts, "c1", "alice")).toBe("28");
+    store.applyEvent({ type: "conversation.updated", conversation: withPointer("29") }, "33");
+    expect(readBy(store.getState().receipts, "c1", "alice")).toBe("29");
+  });
+
   it("forgets a conversation's receipts when the reader leaves it", () => {
     const store = loadedStore();
     store.applyEvent(receipt("alice", "7"), "8");

@@ -9,7 +9,7 @@ import { estimateRowHeight, firstUnreadKey, layOut, seenKey } from "../lib/messa
 import { trpc } from "../trpc";
 import { Avatar } from "./Avatar";
 import { AlertIcon, ArrowDownIcon, ClockIcon } from "./icons";
-import { describeError, type OutboxEntry, buildTimeline, readBy, type TimelineItem, type Conversation, type Message, type User } from "@parley/client";
+import { compareIds, describeError, type OutboxEntry, buildTimeline, readBy, type TimelineItem, type Conversation, type Message, type User } from "@parley/client";
 
 const PAGE_SIZE = 50;
 /** The message history's id: the skip link's target. */
@@ -63,9 +63,11 @@ export function MessageList({ conversation, membersComplete, me }: MessageListPr
     [readWhenOpened, timeline, me.id, pages, hasNextPage],
   );
 
-  // "Seen" under one's last message in a direct conversation, from the other person's read receipts.
-  const otherId = conversation.isDirect ? (otherMembers(conversation, me.id)[0]?.id ?? null) : null;
-  const seenUpTo = useChat((s) => (otherId ? readBy(s.receipts, conversation.id, otherId) : null));
+  // "Seen" under one's last message in a direct conversation: the other person's read pointer, as
+  // the store follows it, or as the conversation loaded here says, whichever is further.
+  const other = conversation.isDirect ? conversation.members.find((m) => m.id !== me.id) : undefined;
+  const receipt = useChat((s) => (other ? readBy(s.receipts, conversation.id, other.id) : null));
+  const seenUpTo = furthest(receipt, other?.lastReadMessageId ?? null);
   const seenRowKey = useMemo(() => seenKey(timeline, seenUpTo, me.id), [timeline, seenUpTo, me.id]);
 
   const retry = useCallback((clientMessageId: string) => sender.retry(clientMessageId), [sender]);
@@ -273,6 +275,12 @@ export function MessageList({ conversation, membersComplete, me }: MessageListPr
       )}
     </div>
   );
+}
+
+/** The later of two message ids (null: none). */
+function furthest(a: string | null, b: string | null): string | null {
+  if (a === null) return b;
+  return b !== null && compareIds(b, a) > 0 ? b : a;
 }
 
 function Beginning({ conversation, me, title, empty }: { conversation: Conversation; me: User; title: string; empty: boolean }) {

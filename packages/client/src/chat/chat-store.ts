@@ -5,7 +5,7 @@
 // change, so React reads it with useSyncExternalStore and unchanged parts keep their identity.
 import * as outbox from "./outbox";
 import { applyReadEvent, fromList, isAheadOfPointer, isAfter, type Conversations } from "./read-state";
-import { applyReceipt, type Receipts } from "./receipts";
+import { applyReceipt, withMembers, type Receipts } from "./receipts";
 import { insertMessage, newer } from "./timeline";
 import { expireTyping, nextTypingExpiry, startTyping, stopTyping, typingIn, type Typing } from "./typing";
 import type { Conversation, FeedEvent, Message, PresenceStatus, UserPresence } from "../types";
@@ -24,7 +24,7 @@ export interface ChatState {
    * here or in another tab), so a screen showing one can say so; added back, it leaves this set.
    */
   removed: ReadonlySet<string>;
-  /** How far the other members have read (read receipts), per conversation, since this client started. */
+  /** How far the other members have read (read receipts), per conversation: from the members' pointers, then the events. */
   receipts: Receipts;
   /** Per conversation, per user shown typing: until when (the store's clock). */
   typing: Typing;
@@ -161,7 +161,9 @@ export class ChatStore {
       const gone = [...this.state.conversations.keys()].filter((id) => !conversations.has(id));
       if (gone.length > 0) removed = new Set([...removed, ...gone]);
     }
-    this.set({ ...this.state, conversations, conversationsLoaded: true, removed });
+    let receipts = this.state.receipts;
+    for (const conversation of list) receipts = withMembers(receipts, conversation, this.myId);
+    this.set({ ...this.state, conversations, conversationsLoaded: true, removed, receipts });
   }
 
   /** A `typing` event: shown until TYPING_SHOWN_MS after it, or until that user's message arrives. */

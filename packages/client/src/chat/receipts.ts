@@ -1,9 +1,9 @@
-// Read receipts: how far each other member of a conversation has read, as far as this client has
-// seen since it started. Someone else's `read.updated` carries their pointer (without counts), and
-// their own message moves it too (sending marks read; no read.updated comes for that). A
-// conversation's data holds only the reader's own pointer, so a receipt is known from the first
-// such event this client receives (a resumed feed replays the ones it missed). Pure, like read-state.
-import type { FeedEvent } from "../types";
+// Read receipts: how far each other member of a conversation has read. Each member of a loaded
+// conversation carries their pointer (`lastReadMessageId`, as of the load or the event); after
+// that, someone else's `read.updated` carries it (without counts), and their own message moves it
+// too (sending marks read; no read.updated comes for that). Forward only, so a list or an event
+// older than what was seen cannot move a receipt back. Pure, like read-state.
+import type { Conversation, FeedEvent } from "../types";
 import { isAfter } from "./read-state";
 
 /** Per conversation, per other member: the newest message id they have read. */
@@ -25,11 +25,21 @@ export function applyReceipt(receipts: Receipts, event: FeedEvent, myId: string)
       return next;
     }
     case "conversation.updated":
+      return withMembers(receipts, event.conversation, myId);
     case "message.updated":
     case "typing":
     case "presence":
       return receipts;
   }
+}
+
+/** The receipts with the pointers a loaded conversation's members carry. */
+export function withMembers(receipts: Receipts, conversation: Conversation, myId: string): Receipts {
+  let next = receipts;
+  for (const member of conversation.members) {
+    if (member.id !== myId && member.lastReadMessageId !== null) next = moveForward(next, conversation.id, member.id, member.lastReadMessageId);
+  }
+  return next;
 }
 
 /** The newest message `userId` is known to have read in a conversation, or null. */
