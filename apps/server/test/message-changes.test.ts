@@ -152,8 +152,10 @@ describeEachProvider("message.delete", (provider) => {
   it("the deleted content is gone from storage: not in the database files, not readable by SQL", async () => {
     const { alice, conversationId } = await group(server());
     const secret = `secret-${randomUUID()}`;
-    const sent = await send(alice, conversationId, `the launch code is ${secret}`);
-    await alice.api.message.edit.mutate({ messageId: sent.id, content: `the launch code is ${secret}!` });
+    // Long enough (in UTF-8) to spill into overflow pages, which a delete frees rather than rewrites.
+    const padding = "é".repeat(3000);
+    const sent = await send(alice, conversationId, `${padding} the launch code is ${secret}`);
+    await alice.api.message.edit.mutate({ messageId: sent.id, content: `${padding} the launch code is ${secret}!` });
     const db = server().services.db;
     const readable = async () => {
       const pattern = `%${secret}%`;
@@ -178,7 +180,12 @@ describeEachProvider("message.delete", (provider) => {
     };
     const inFiles = () => fileBytes().some((bytes) => bytes.includes(Buffer.from(secret, "utf8")));
     expect(await readable()).toBe(1);
-    if (provider === "sqlite") expect(inFiles()).toBe(true);
+    if (provider === "sqlite") {
+      // Copied into the database file itself first (not only the WAL), where a delete could leave it in freed space.
+      await db.scrubRemovedContent();
+      expect(inFiles()).toBe(true);
+      expect(fileBytes()[0]?.includes(Buffer.from(secret, "utf8"))).toBe(true);
+    }
 
     await alice.api.message.delete.mutate({ messageId: sent.id });
     expect(await readable()).toBe(0);
