@@ -26,15 +26,21 @@ function focused(page: Page): Promise<string> {
 
 /**
  * Holds every dialog "close" event back for `ms` before it reaches the app, as a busy browser may.
- * Returns a reader of how many have been let through.
+ * Returns a reader of how many have been let through. Only closes of dialogs opened from now on
+ * count: one closed before (the previous test's) may still have its close event queued.
  */
 async function delayCloseEvents(page: Page, ms: number): Promise<() => Promise<number>> {
   await page.evaluate((delay) => {
     const w = window as unknown as { __lateCloses: number; __stopDelayingCloses(): void };
     w.__lateCloses = 0;
     const late = new WeakSet<Event>();
+    const opened = new WeakSet<HTMLDialogElement>();
+    const watchOpening = new MutationObserver((records) => {
+      for (const { target } of records) if (target instanceof HTMLDialogElement && target.open) opened.add(target);
+    });
+    watchOpening.observe(document.body, { subtree: true, attributes: true, attributeFilter: ["open"] });
     const hold = (event: Event) => {
-      if (late.has(event) || !(event.target instanceof HTMLDialogElement)) return;
+      if (late.has(event) || !(event.target instanceof HTMLDialogElement) || !opened.has(event.target)) return;
       event.stopImmediatePropagation();
       const target = event.target;
       setTimeout(() => {
@@ -45,7 +51,10 @@ async function delayCloseEvents(page: Page, ms: number): Promise<() => Promise<n
       }, delay);
     };
     window.addEventListener("close", hold, true);
-    w.__stopDelayingCloses = () => window.removeEventListener("close", hold, true);
+    w.__stopDelayingCloses = () => {
+      window.removeEventListener("close", hold, true);
+      watchOpening.disconnect();
+    };
   }, ms);
   return () => page.evaluate(() => (window as unknown as { __lateCloses: number }).__lateCloses);
 }

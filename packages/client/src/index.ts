@@ -26,6 +26,8 @@ export { syncFeed } from "./live/sync-feed";
 export { ChatStore, type ChatState, type ChatStoreDeps } from "./chat/chat-store";
 export { applyReadEvent, fromList, type Conversations, type KnownConversation } from "./chat/read-state";
 export { TYPING_SHOWN_MS, typingIn, type Typing } from "./chat/typing";
+export { TYPING_REPORT_MS, TypingReporter, type TypingReporterDeps } from "./chat/typing-reporter";
+export { applyReceipt, readBy, type Receipts } from "./chat/receipts";
 export { Sender, type SendInput, type SenderDeps } from "./chat/sender";
 export { isWaiting, type Outbox, type OutboxEntry, type OutboxStatus, type StoredEntry } from "./chat/outbox";
 export { memoryOutboxStorage, type OutboxStorage } from "./chat/outbox-storage";

@@ -13,6 +13,7 @@ import type { OutboxStorage } from "./chat/outbox-storage";
 import { Sender } from "./chat/sender";
 import { backoffDelay } from "./backoff";
 import { loadAllConversations, readPresence } from "./chat/state-loader";
+import { TypingReporter } from "./chat/typing-reporter";
 import { LiveStream } from "./live/live-stream";
 import { syncFeed } from "./live/sync-feed";
 import type { Session } from "./session/session";
@@ -41,6 +42,8 @@ export interface ParleyClientOptions {
   onMessage?(message: Message): void;
   /** The feed started with nothing to resume from: whatever was loaded before may have gaps. */
   onResumeLost?(): void;
+  /** Each stored event of the feed, after the chat store applied it (a UI's caches follow renames, members, removals). */
+  onStoredEvent?(event: FeedEvent): void;
 }
 
 export interface ParleyClient {
@@ -48,6 +51,8 @@ export interface ParleyClient {
   api: TRPCClient<AppRouter>;
   chat: ChatStore;
   sender: Sender;
+  /** Tells the others the reader is typing: call `typed` on every change of a composer, `stopped` on send. */
+  typing: TypingReporter;
   live: LiveStream<FeedEvent>;
   /** Starts the live feed and the sender (which sends what the storage kept); call once the hooks' targets are ready. */
   start(): void;
@@ -82,9 +87,9 @@ export function createParleyClient(options: ParleyClientOptions): ParleyClient {
       }
     }
   };
-  const refreshPresence = async () => {
+  const refreshPresence = async (userIds: readonly string[] = chat.contacts()) => {
     try {
-      chat.setPresence(await readPresence(api, chat.contacts()));
+      chat.setPresence(await readPresence(api, userIds));
     } catch {
       // Presence is a nicety: the events that follow, and the next restart, bring it.
     }
@@ -96,7 +101,11 @@ export function createParleyClient(options: ParleyClientOptions): ParleyClient {
     now: () => Date.now(),
     ...(options.outboxStorage ? { storage: options.outboxStorage } : {}),
   });
-  const stored = (event: FeedEvent, id: string | undefined) => chat.applyEvent(event, id ?? null);
+  const typing = new TypingReporter({ report: (conversationId) => api.typing.set.mutate({ conversationId }) });
+  const stored = (event: FeedEvent, id: string | undefined) => {
+    chat.applyEvent(event, id ?? null);
+    options.onStoredEvent?.(event);
+  };
   const live = new LiveStream<FeedEvent>({
     source: syncFeed(api),
     handlers: {
@@ -105,7 +114,14 @@ export function createParleyClient(options: ParleyClientOptions): ParleyClient {
         options.onMessage?.(event.message);
       },
       "message.updated": stored,
-      "conversation.updated": stored,
+      "conversation.updated": (event, id) => {
+        stored(event, id);
+        // New people to share a conversation with (added to a group, or one created with them):
+        // their status, which no event will bring until it changes.
+        const { presence, conversationsLoaded } = chat.getState();
+        const unknown = event.conversation.members.map((m) => m.id).filter((id) => id !== userId && !presence.has(id));
+        if (conversationsLoaded && unknown.length > 0) void refreshPresence(unknown);
+      },
       "conversation.removed": stored,
       "read.updated": stored,
       typing: ({ conversationId, userId: typist }) => chat.typingStarted(conversationId, typist),
@@ -129,6 +145,7 @@ export function createParleyClient(options: ParleyClientOptions): ParleyClient {
     api,
     chat,
     sender,
+    typing,
     live,
     start() {
       live.start();
@@ -138,6 +155,7 @@ export function createParleyClient(options: ParleyClientOptions): ParleyClient {
       disposed = true;
       live.stop();
       chat.dispose();
+      typing.dispose();
       sender.stop();
       await connection.close();
     },

@@ -10,12 +10,15 @@ import {
   browserOutboxStorage,
   createParleyClient,
   isWorthRetrying,
+  newer,
   retryDelayMs,
   type ChatStore,
+  type Conversation,
   type Sender,
   type Session,
+  type TypingReporter,
 } from "@parley/client";
-import { CONVERSATION_LIST_INPUT } from "../lib/conversations";
+import { CONVERSATION_LIST_INPUT, withConversation, withoutConversation } from "../lib/conversations";
 import { createDrafts, type Drafts } from "../lib/drafts";
 import { persistQueries } from "./query-persistence";
 
@@ -25,6 +28,8 @@ export interface UserRuntime {
   queryClient: QueryClient;
   chat: ChatStore;
   sender: Sender;
+  /** Tells the others the reader is typing (the composer calls it). */
+  typing: TypingReporter;
   /** Unsent text per conversation, kept across conversations and reloads. */
   drafts: Drafts;
   /** Tells this user's other tabs that the conversation list changed. */
@@ -73,6 +78,12 @@ export function createUserRuntime(session: Session, userId: string): UserRuntime
       void queries.conversation.list.invalidate();
       void queries.message.list.invalidate();
     },
+    // The list and the open conversation follow the feed: a conversation created with the reader,
+    // a group they were added to, a rename, members coming and going, one they left or lost.
+    onStoredEvent: (event) => {
+      if (event.type === "conversation.updated") followConversation(event.conversation);
+      if (event.type === "conversation.removed") dropConversation(event.conversationId);
+    },
   });
   const { api: client, chat, sender } = parley;
   // Shown from what was kept: until the feed is live again, this is reconnecting, not a first connect.
@@ -102,6 +113,22 @@ export function createUserRuntime(session: Session, userId: string): UserRuntime
     }
   };
 
+  const followConversation = (conversation: Conversation) => {
+    queries.conversation.list.setInfiniteData(CONVERSATION_LIST_INPUT, (data) => (data ? { ...data, pages: withConversation(data.pages, conversation) } : data));
+    // The open conversation's whole member list: an event carries the first 20 members only.
+    const input = { conversationId: conversation.id };
+    const known = queries.conversation.get.getData(input);
+    if (known === undefined) return;
+    if (conversation.members.length >= conversation.memberCount) {
+      queries.conversation.get.setData(input, { ...conversation, lastMessage: newer(known.lastMessage, conversation.lastMessage) });
+    } else {
+      void queries.conversation.get.invalidate(input);
+    }
+  };
+  const dropConversation = (conversationId: string) => {
+    queries.conversation.list.setInfiniteData(CONVERSATION_LIST_INPUT, (data) => (data ? { ...data, pages: withoutConversation(data.pages, conversationId) } : data));
+  };
+
   const channel = typeof BroadcastChannel !== "undefined" ? new BroadcastChannel(CONVERSATIONS_CHANNEL) : null;
   const onChannelMessage = (event: MessageEvent<{ userId: string }>) => {
     if (event.data.userId === userId) void queries.conversation.list.invalidate();
@@ -129,6 +156,7 @@ export function createUserRuntime(session: Session, userId: string): UserRuntime
     queryClient,
     chat,
     sender,
+    typing: parley.typing,
     drafts,
     announceConversationsChanged: () => channel?.postMessage({ userId }),
     dispose() {

@@ -42,6 +42,25 @@ function ChatLayout({ onSignOut }: { onSignOut(): void }) {
   // The conversation whose composer takes focus when it is on screen: one just created or jumped to.
   const [composerFocusFor, setComposerFocusFor] = useState<string | null>(null);
   const composerFocused = useCallback(() => setComposerFocusFor(null), []);
+  // Said in the empty pane after the reader left the open group.
+  const [notice, setNotice] = useState<string | null>(null);
+  // The group being left from here: the feed may say "removed" before the call returns.
+  const [leaving, setLeaving] = useState<string | null>(null);
+  const leave = async (conversationId: string, title: string) => {
+    setLeaving(conversationId);
+    try {
+      await runtime.client.conversation.leave.mutate({ conversationId });
+    } catch (error) {
+      setLeaving(null);
+      throw error;
+    }
+    navigate({ view: "home" });
+    setNotice(`You left “${title}”.`);
+  };
+  const view = route.view;
+  useEffect(() => {
+    if (view === "conversation") setNotice(null);
+  }, [view]);
 
   const meQuery = trpc.auth.me.useQuery(undefined, { staleTime: Infinity });
   // Page by page, each conversation with its last message: one call per page, whatever the count.
@@ -64,6 +83,10 @@ function ChatLayout({ onSignOut }: { onSignOut(): void }) {
 
   const me: User = meQuery.data ?? { id: runtime.userId, username: "", fullName: "" };
   const activeId = route.view === "conversation" ? route.conversationId : null;
+  // Done leaving once the app has moved on from it.
+  useEffect(() => {
+    if (leaving !== null && activeId !== leaving) setLeaving(null);
+  }, [activeId, leaving]);
   const active = activeId ? (conversations.find((c) => c.id === activeId) ?? null) : null;
 
   const readState = useChat((s) => s.conversations);
@@ -121,9 +144,11 @@ function ChatLayout({ onSignOut }: { onSignOut(): void }) {
             onBack={() => navigate({ view: "home" })}
             focusComposer={composerFocusFor === activeId}
             onComposerFocused={composerFocused}
+            onLeave={(title) => leave(activeId, title)}
+            leaving={leaving === activeId}
           />
         ) : (
-          <EmptyPane hasConversations={conversations.length > 0 || !pages} onNewConversation={() => setDialogOpen(true)} />
+          <EmptyPane hasConversations={conversations.length > 0 || !pages} onNewConversation={() => setDialogOpen(true)} notice={notice} />
         )}
       </main>
       <NewConversationDialog open={dialogOpen} me={me} onClose={() => setDialogOpen(false)} onOpened={openConversation} />

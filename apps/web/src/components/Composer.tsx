@@ -13,6 +13,8 @@ interface ComposerProps {
   /** Take focus now (once), whatever the device: the person just chose this conversation to write in. */
   focusRequested: boolean;
   onFocused(): void;
+  /** Who else is typing here ("Lena is typing…"), or null. */
+  typingText: string | null;
 }
 
 /** The composer's id: the skip link's target (there is one composer on screen at most). */
@@ -23,8 +25,8 @@ function tidy(text: string): string {
   return text.replace(/^\s*\n/, "").replace(/\s+$/, "");
 }
 
-export function Composer({ conversationId, recipient, autoFocus, focusRequested, onFocused }: ComposerProps) {
-  const { drafts, sender } = useRuntime();
+export function Composer({ conversationId, recipient, autoFocus, focusRequested, onFocused, typingText }: ComposerProps) {
+  const { drafts, sender, typing } = useRuntime();
   const [text, setText] = useState(() => drafts.get(conversationId) ?? "");
   const textarea = useRef<HTMLTextAreaElement>(null);
   const id = useId();
@@ -55,9 +57,16 @@ export function Composer({ conversationId, recipient, autoFocus, focusRequested,
     else drafts.delete(conversationId);
   };
 
+  // What the person types (not a draft put back) tells the others they are typing.
+  const edit = (value: string) => {
+    change(value);
+    typing.typed(conversationId, value);
+  };
+
   const send = () => {
     if (!check.sendable) return;
     sender.send(conversationId, tidy(text));
+    typing.stopped(conversationId);
     change("");
     textarea.current?.focus();
   };
@@ -88,7 +97,7 @@ export function Composer({ conversationId, recipient, autoFocus, focusRequested,
           rows={1}
           value={text}
           placeholder={`Message ${recipient}`}
-          onChange={(e) => change(e.target.value)}
+          onChange={(e) => edit(e.target.value)}
           onKeyDown={onKeyDown}
           enterKeyHint={touchOnly ? "enter" : "send"}
           aria-invalid={check.tooLong || undefined}
@@ -99,16 +108,22 @@ export function Composer({ conversationId, recipient, autoFocus, focusRequested,
           <span className="sr-only">Send</span>
         </button>
       </div>
-      <div className="composer__hint" id={`${id}-hint`}>
-        {check.tooLong ? (
-          <span className="composer__error" role="alert">
-            Too long: at most {formatCount(MAX_MESSAGE_LENGTH)} characters.
-          </span>
-        ) : touchOnly ? null : (
-          <span className="composer__keys">
-            <kbd>Enter</kbd> to send · <kbd>Shift</kbd>+<kbd>Enter</kbd> for a new line
-          </span>
-        )}
+      <div className="composer__hint">
+        {/* Always there, so that screen readers hear who starts typing; it replaces the key hint while shown. */}
+        <span className="composer__typing" role="status">
+          {typingText}
+        </span>
+        <span id={`${id}-hint`} className="composer__hint-text">
+          {check.tooLong ? (
+            <span className="composer__error" role="alert">
+              Too long: at most {formatCount(MAX_MESSAGE_LENGTH)} characters.
+            </span>
+          ) : touchOnly || typingText ? null : (
+            <span className="composer__keys">
+              <kbd>Enter</kbd> to send · <kbd>Shift</kbd>+<kbd>Enter</kbd> for a new line
+            </span>
+          )}
+        </span>
         {check.counter && <span className={`composer__count${check.tooLong ? " composer__count--over" : ""}`}>{check.counter}</span>}
       </div>
     </form>

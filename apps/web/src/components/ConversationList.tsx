@@ -3,7 +3,9 @@ import { conversationTitle, lastActivity, matchesConversation, otherMembers } fr
 import { formatListTime } from "../lib/format";
 import { rovingIndex } from "../lib/keyboard";
 import { routeHash } from "../lib/route";
+import { presenceLabel } from "../lib/presence";
 import { badgeText, describeUnread, unreadCounts } from "../lib/unread";
+import { useChat } from "../app/context";
 import { Avatar } from "./Avatar";
 import { SearchIcon } from "./icons";
 import { describeError, type Conversation, type Conversations, type Message, type User } from "@parley/client";
@@ -42,6 +44,7 @@ function previewText(conversation: Conversation, last: Message | null, me: User)
 export function ConversationList(props: ConversationListProps) {
   const { conversations, loading, error, onRetry, hasMore, loadingMore, loadMoreError, onLoadMore, me, activeId, lastMessage, readState, onNewConversation } = props;
   const [filter, setFilter] = useState("");
+  const presence = useChat((s) => s.presence);
   const searchId = useId();
   const scroller = useRef<HTMLElement>(null);
   const end = useRef<HTMLLIElement>(null);
@@ -128,6 +131,8 @@ export function ConversationList(props: ConversationListProps) {
               const title = conversationTitle(c, me.id);
               const counts = unreadCounts(c, readState);
               const other = c.isDirect ? otherMembers(c, me.id)[0] : undefined;
+              const status = other ? presence.get(other.id) : undefined;
+              const statusText = presenceLabel(status);
               const at = lastActivity(c, last);
               return (
                 <li key={c.id}>
@@ -139,11 +144,12 @@ export function ConversationList(props: ConversationListProps) {
                     tabIndex={c.id === tabStopId ? 0 : -1}
                     onFocus={() => setFocusedId(c.id)}
                   >
-                    <Avatar id={other?.id ?? c.id} name={title} group={!c.isDirect} />
+                    <Avatar id={other?.id ?? c.id} name={title} group={!c.isDirect} presence={status} />
                     <span className="conv__body">
                       <span className="conv__top">
                         <span className="conv__title">{title}</span>
                         {other && <span className="conv__username">@{other.username}</span>}
+                        {statusText && <span className="sr-only">, {statusText.toLowerCase()}</span>}
                         <time className="conv__time" dateTime={at}>
                           {formatListTime(at, now)}
                         </time>

@@ -1,9 +1,13 @@
-import { useEffect, useId, useRef } from "react";
+import { useEffect, useId, useMemo, useRef, useState } from "react";
+import { useChat } from "../app/context";
 import { conversationTitle, otherMembers } from "../lib/conversations";
+import { presenceLabel } from "../lib/presence";
+import { typingText } from "../lib/typing";
 import { Avatar } from "./Avatar";
 import { Composer } from "./Composer";
 import { ConnectionBanner } from "./Connection";
-import { BackIcon } from "./icons";
+import { BackIcon, UsersIcon } from "./icons";
+import { MembersDialog } from "./MembersDialog";
 import { MessageList } from "./MessageList";
 import { trpc } from "../trpc";
 import { describeError, isWorthRetrying, type Conversation, type User } from "@parley/client";
@@ -17,6 +21,10 @@ interface ConversationPaneProps {
   /** Put focus in the composer as soon as it is on screen (once; then `onComposerFocused`). */
   focusComposer: boolean;
   onComposerFocused(): void;
+  /** Leaves this group (from the members dialog), then shows what is next. */
+  onLeave(title: string): Promise<void>;
+  /** The reader is leaving it from here: its removal is no news to show. */
+  leaving: boolean;
 }
 
 /** On touch screens, focusing the composer would pop the keyboard up over the conversation. */
@@ -33,18 +41,29 @@ function subtitle(conversation: Conversation, me: User): string {
   return `${conversation.memberCount} members: ${names.join(", ")}${unnamed > 0 ? ` and ${unnamed} more` : ""}`;
 }
 
-export function ConversationPane({ conversationId, listed, me, onBack, focusComposer: focusRequested, onComposerFocused }: ConversationPaneProps) {
+export function ConversationPane({ conversationId, listed, me, onBack, focusComposer: focusRequested, onComposerFocused, onLeave, leaving }: ConversationPaneProps) {
   const headingId = useId();
   const heading = useRef<HTMLHeadingElement>(null);
   const focusComposer = finePointer();
+  // Removed from it, or left it in another tab, while this session went on: said below, not fetched.
+  const removed = useChat((s) => s.removed.has(conversationId));
   // The whole member list, for senders' names; also finds a conversation not loaded in the list.
-  const full = trpc.conversation.get.useQuery({ conversationId }, { staleTime: 5 * 60_000 });
+  const full = trpc.conversation.get.useQuery({ conversationId }, { staleTime: 5 * 60_000, enabled: !removed });
   const conversation = full.data ?? listed;
   const membersComplete = full.data !== undefined;
+  const [membersOpen, setMembersOpen] = useState(false);
+
+  const other = conversation?.isDirect ? otherMembers(conversation, me.id)[0] : undefined;
+  const otherStatus = useChat((s) => (other ? s.presence.get(other.id) : undefined));
+  const typists = useChat((s) => s.typing.get(conversationId));
+  const membersById = useMemo(() => new Map((conversation?.members ?? []).map((m) => [m.id, m])), [conversation?.members]);
+  const typing = useMemo(() => typingText([...(typists?.keys() ?? [])], membersById), [typists, membersById]);
 
   useEffect(() => {
     if (!focusComposer) heading.current?.focus();
   }, [conversationId, focusComposer]);
+
+  if (removed && !leaving) return <NoLongerMember title={conversation ? conversationTitle(conversation, me.id) : null} onBack={onBack} />;
 
   if (!conversation) {
     const missing = full.isError && !isWorthRetrying(full.error);
@@ -83,7 +102,7 @@ export function ConversationPane({ conversationId, listed, me, onBack, focusComp
   }
 
   const title = conversationTitle(conversation, me.id);
-  const other = conversation.isDirect ? otherMembers(conversation, me.id)[0] : undefined;
+  const statusText = presenceLabel(otherStatus);
   return (
     <section className="conversation" aria-labelledby={headingId} data-conversation-id={conversation.id}>
       <header className="conversation__header">
@@ -91,13 +110,21 @@ export function ConversationPane({ conversationId, listed, me, onBack, focusComp
           <BackIcon />
           <span className="sr-only">Back to conversations</span>
         </button>
-        <Avatar id={other?.id ?? conversation.id} name={title} group={!conversation.isDirect} />
+        <Avatar id={other?.id ?? conversation.id} name={title} group={!conversation.isDirect} presence={otherStatus} />
         <div className="conversation__heading">
           <h2 id={headingId} ref={heading} tabIndex={-1}>
             {title}
           </h2>
-          <p className="conversation__subtitle">{subtitle(conversation, me)}</p>
+          <p className="conversation__subtitle">
+            {subtitle(conversation, me)}
+            {statusText && <span className={`conversation__presence conversation__presence--${otherStatus}`}> · {statusText}</span>}
+          </p>
         </div>
+        <button type="button" className="button button--quiet conversation__members" aria-haspopup="dialog" onClick={() => setMembersOpen(true)} title="Members">
+          <UsersIcon />
+          <span>{conversation.memberCount}</span>
+          <span className="sr-only">{conversation.memberCount === 1 ? "member" : "members"}</span>
+        </button>
       </header>
       <ConnectionBanner />
       <MessageList conversation={conversation} membersComplete={membersComplete} me={me} />
@@ -107,7 +134,42 @@ export function ConversationPane({ conversationId, listed, me, onBack, focusComp
         autoFocus={focusComposer}
         focusRequested={focusRequested}
         onFocused={onComposerFocused}
+        typingText={typing}
       />
+      <MembersDialog
+        open={membersOpen}
+        conversation={conversation}
+        membersComplete={membersComplete}
+        me={me}
+        onClose={() => setMembersOpen(false)}
+        onLeave={onLeave}
+      />
+    </section>
+  );
+}
+
+/** The reader was removed from the open conversation, or left it elsewhere: nothing more to show or send. */
+function NoLongerMember({ title, onBack }: { title: string | null; onBack(): void }) {
+  const heading = useRef<HTMLHeadingElement>(null);
+  // The composer that had focus is gone: keyboard and screen reader users start from the news.
+  useEffect(() => heading.current?.focus(), []);
+  return (
+    <section className="conversation conversation--missing" data-removed="true">
+      <header className="conversation__header">
+        <button type="button" className="icon-button conversation__back" onClick={onBack}>
+          <BackIcon />
+          <span className="sr-only">Back to conversations</span>
+        </button>
+      </header>
+      <div className="empty-pane" role="alert">
+        <h2 ref={heading} tabIndex={-1}>
+          You are no longer a member of {title ? `“${title}”` : "this conversation"}
+        </h2>
+        <p>You were removed from it, or you left it in another window. You cannot send messages to it.</p>
+        <a className="button" href="#/">
+          Back to conversations
+        </a>
+      </div>
     </section>
   );
 }

@@ -1,9 +1,24 @@
 import { quickSwitcherKeys } from "../lib/keyboard";
 import { ChatIcon, PlusIcon } from "./icons";
 
-export function EmptyPane({ hasConversations, onNewConversation }: { hasConversations: boolean; onNewConversation(): void }) {
+interface EmptyPaneProps {
+  hasConversations: boolean;
+  onNewConversation(): void;
+  /** What just happened, said on top ("You left “Launch”."), or null. */
+  notice: string | null;
+}
+
+export function EmptyPane({ hasConversations, onNewConversation, notice }: EmptyPaneProps) {
   return (
     <div className="empty-pane">
+      <p className="sr-only" role="status">
+        {notice}
+      </p>
+      {notice && (
+        <p className="notice empty-pane__notice" aria-hidden="true">
+          {notice}
+        </p>
+      )}
       <div className="empty-pane__art" aria-hidden="true">
         <ChatIcon />
       </div>

@@ -5,11 +5,11 @@ import { useReadWhenSeen } from "../app/use-read-when-seen";
 import { conversationTitle, displayName, otherMembers } from "../lib/conversations";
 import { formatDayLabel, formatFull, formatTime } from "../lib/format";
 import { linkify } from "../lib/linkify";
-import { estimateRowHeight, firstUnreadKey, layOut } from "../lib/message-groups";
+import { estimateRowHeight, firstUnreadKey, layOut, seenKey } from "../lib/message-groups";
 import { trpc } from "../trpc";
 import { Avatar } from "./Avatar";
 import { AlertIcon, ArrowDownIcon, ClockIcon } from "./icons";
-import { describeError, type OutboxEntry, buildTimeline, type TimelineItem, type Conversation, type Message, type User } from "@parley/client";
+import { compareIds, describeError, type OutboxEntry, buildTimeline, readBy, type TimelineItem, type Conversation, type Message, type User } from "@parley/client";
 
 const PAGE_SIZE = 50;
 /** The message history's id: the skip link's target. */
@@ -62,6 +62,13 @@ export function MessageList({ conversation, membersComplete, me }: MessageListPr
     () => (readWhenOpened?.unread && pages ? firstUnreadKey(timeline, readWhenOpened.pointer, me.id, !hasNextPage) : null),
     [readWhenOpened, timeline, me.id, pages, hasNextPage],
   );
+
+  // "Seen" under one's last message in a direct conversation: the other person's read pointer, as
+  // the store follows it, or as the conversation loaded here says, whichever is further.
+  const other = conversation.isDirect ? conversation.members.find((m) => m.id !== me.id) : undefined;
+  const receipt = useChat((s) => (other ? readBy(s.receipts, conversation.id, other.id) : null));
+  const seenUpTo = furthest(receipt, other?.lastReadMessageId ?? null);
+  const seenRowKey = useMemo(() => seenKey(timeline, seenUpTo, me.id), [timeline, seenUpTo, me.id]);
 
   const retry = useCallback((clientMessageId: string) => sender.retry(clientMessageId), [sender]);
   const discard = useCallback((clientMessageId: string) => sender.discard(clientMessageId), [sender]);
@@ -251,6 +258,7 @@ export function MessageList({ conversation, membersComplete, me }: MessageListPr
                     showAvatar={isGroup}
                     startsGroup={startsGroup}
                     endsGroup={endsGroup}
+                    seen={item.key === seenRowKey}
                     onRetry={retry}
                     onDiscard={discard}
                   />
@@ -267,6 +275,12 @@ export function MessageList({ conversation, membersComplete, me }: MessageListPr
       )}
     </div>
   );
+}
+
+/** The later of two message ids (null: none). */
+function furthest(a: string | null, b: string | null): string | null {
+  if (a === null) return b;
+  return b !== null && compareIds(b, a) > 0 ? b : a;
 }
 
 function Beginning({ conversation, me, title, empty }: { conversation: Conversation; me: User; title: string; empty: boolean }) {
@@ -292,11 +306,13 @@ interface MessageRowProps {
   showAvatar: boolean;
   startsGroup: boolean;
   endsGroup: boolean;
+  /** The other person of a direct conversation has read it. */
+  seen: boolean;
   onRetry(clientMessageId: string): void;
   onDiscard(clientMessageId: string): void;
 }
 
-const MessageRow = memo(function MessageRow({ item, sender, mine, showAvatar, startsGroup, endsGroup, onRetry, onDiscard }: MessageRowProps) {
+const MessageRow = memo(function MessageRow({ item, sender, mine, showAvatar, startsGroup, endsGroup, seen, onRetry, onDiscard }: MessageRowProps) {
   const person = "id" in sender ? sender : null;
   const name = mine ? "You" : person ? displayName(person) : sender === FORMER_MEMBER ? "Former member" : "\u2026";
   // The username beside the name: a full name may imitate someone else's.
@@ -339,6 +355,7 @@ const MessageRow = memo(function MessageRow({ item, sender, mine, showAvatar, st
             <ClockIcon /> {item.waiting ? "Waiting for connection…" : "Sending…"}
           </div>
         )}
+        {seen && <div className="msg__status msg__status--seen">Seen</div>}
         {item.status === "failed" && (
           <div className="msg__status msg__status--failed" role="alert">
             <AlertIcon /> <span>{item.error ?? "Not sent."}</span>

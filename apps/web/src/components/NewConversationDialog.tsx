@@ -1,6 +1,7 @@
 import { keepPreviousData } from "@tanstack/react-query";
-import { useEffect, useId, useMemo, useState, type FormEvent } from "react";
+import { useId, useMemo, useState, type FormEvent } from "react";
 import { useRuntime } from "../app/context";
+import { useDebounced } from "../app/use-debounced";
 import { useModalDialog } from "../app/use-modal-dialog";
 import { CONVERSATION_LIST_INPUT, displayName, nameWithUsername } from "../lib/conversations";
 import { trpc } from "../trpc";
@@ -39,18 +40,9 @@ export function NewConversationDialog({ open, me, onClose, onOpened }: NewConver
 /** People shown for what has been typed; typing more narrows it. */
 const SEARCH_LIMIT = 20;
 /** The longest query user.search takes (searchUsersInput in packages/api/src/schemas.ts). */
-const SEARCH_QUERY_MAX = 32;
+export const SEARCH_QUERY_MAX = 32;
 /** Wait for a pause in typing before asking the server. */
-const SEARCH_DEBOUNCE_MS = 200;
-
-function useDebounced(value: string, ms: number): string {
-  const [settled, setSettled] = useState(value);
-  useEffect(() => {
-    const timer = setTimeout(() => setSettled(value), ms);
-    return () => clearTimeout(timer);
-  }, [value, ms]);
-  return settled;
-}
+export const SEARCH_DEBOUNCE_MS = 200;
 
 function NewConversationForm({ me, onCancel, onOpened }: { me: User; onCancel(): void; onOpened(c: Conversation): void }) {
   const runtime = useRuntime();

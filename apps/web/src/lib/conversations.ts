@@ -1,5 +1,5 @@
 // How conversations are named and ordered in the list.
-import { compareIds, type Conversation, type Message, type User } from "@parley/client";
+import { compareIds, newer, type Conversation, type Message, type User } from "@parley/client";
 
 export function displayName(user: Pick<User, "fullName" | "username">): string {
   return user.fullName.trim() || user.username;
@@ -127,4 +127,23 @@ export function avatarHue(id: string): number {
   let hash = 0;
   for (let i = 0; i < id.length; i += 1) hash = (hash * 31 + id.charCodeAt(i)) >>> 0;
   return hash % 360;
+}
+
+/**
+ * The list's loaded pages after a `conversation.updated`: the entry replaced where it is (keeping
+ * the newer last message), or, new to the reader, put at the top, where its creation or their
+ * joining puts it.
+ */
+export function withConversation(pages: readonly (readonly Conversation[])[], conversation: Conversation): Conversation[][] {
+  const listed = pages.some((page) => page.some((c) => c.id === conversation.id));
+  if (listed) {
+    return pages.map((page) => page.map((c) => (c.id === conversation.id ? { ...conversation, lastMessage: newer(c.lastMessage, conversation.lastMessage) } : c)));
+  }
+  const [first = [], ...rest] = pages;
+  return [[conversation, ...first], ...rest.map((page) => [...page])];
+}
+
+/** The list's loaded pages without a conversation the reader left or was removed from. */
+export function withoutConversation(pages: readonly (readonly Conversation[])[], conversationId: string): Conversation[][] {
+  return pages.map((page) => page.filter((c) => c.id !== conversationId));
 }

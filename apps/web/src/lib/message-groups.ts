@@ -63,3 +63,14 @@ export function firstUnreadKey(items: readonly TimelineItem[], pointer: string |
   if (index === -1) return null;
   return index > 0 || historyComplete ? (items[index] as TimelineItem).key : null;
 }
+
+/**
+ * The row that gets "Seen" in a direct conversation: the reader's own last message, when it is
+ * the newest message and the other person's read pointer (`seenUpTo`) has reached it. Once they
+ * reply, the reply says as much, and a message still being sent is not seen yet.
+ */
+export function seenKey(items: readonly TimelineItem[], seenUpTo: string | null, myId: string): string | null {
+  const last = items.at(-1);
+  if (!last || last.senderId !== myId || last.id === null || seenUpTo === null) return null;
+  return compareIds(seenUpTo, last.id) >= 0 ? last.key : null;
+}

@@ -1,9 +1,11 @@
 // What the client knows beyond the query cache: messages that arrived live, one's own unsent
-// messages, the conversations with their members and read state (kept from sync.events), who is
-// typing, who is online, and the state of the connection. One immutable snapshot, replaced on each
+// messages, the conversations with their members and read state (kept from sync.events), the
+// conversations the reader was taken out of, how far the others have read, who is typing, who is
+// online, and the state of the connection. One immutable snapshot, replaced on each
 // change, so React reads it with useSyncExternalStore and unchanged parts keep their identity.
 import * as outbox from "./outbox";
 import { applyReadEvent, fromList, isAheadOfPointer, isAfter, type Conversations } from "./read-state";
+import { applyReceipt, withMembers, type Receipts } from "./receipts";
 import { insertMessage, newer } from "./timeline";
 import { expireTyping, nextTypingExpiry, startTyping, stopTyping, typingIn, type Typing } from "./typing";
 import type { Conversation, FeedEvent, Message, PresenceStatus, UserPresence } from "../types";
@@ -17,6 +19,13 @@ export interface ChatState {
   /** The reader's conversations with members, roles, title and their own read state; complete once `conversationsLoaded`. */
   conversations: Conversations;
   conversationsLoaded: boolean;
+  /**
+   * Conversations the reader was a member of in this session and no longer is (removed, or left
+   * here or in another tab), so a screen showing one can say so; added back, it leaves this set.
+   */
+  removed: ReadonlySet<string>;
+  /** How far the other members have read (read receipts), per conversation: from the members' pointers, then the events. */
+  receipts: Receipts;
   /** Per conversation, per user shown typing: until when (the store's clock). */
   typing: Typing;
   /** Status of the people the reader shares a conversation with (seeded by user.presence, then followed). */
@@ -66,6 +75,8 @@ export class ChatStore {
       outbox: [],
       conversations: new Map(),
       conversationsLoaded: false,
+      removed: new Set(),
+      receipts: new Map(),
       typing: new Map(),
       presence: new Map(),
       lastIncoming: null,
@@ -126,6 +137,7 @@ export class ChatStore {
       this.receive(event.message, { fromLive: true });
       this.setTyping(stopTyping(this.state.typing, event.message.conversationId, event.message.senderId));
     }
+    this.applyMembershipNews(event);
     if (this.buffered) {
       this.buffered.push({ event, id });
       return;
@@ -143,7 +155,15 @@ export class ChatStore {
     let conversations = fromList(list);
     for (const { event, id } of this.buffered ?? []) conversations = applyReadEvent(conversations, event, id, this.myId);
     this.buffered = null;
-    this.set({ ...this.state, conversations, conversationsLoaded: true });
+    // A reload after a lost position: conversations known before and not in it were left meanwhile.
+    let removed = this.state.removed;
+    if (this.state.conversationsLoaded) {
+      const gone = [...this.state.conversations.keys()].filter((id) => !conversations.has(id));
+      if (gone.length > 0) removed = new Set([...removed, ...gone]);
+    }
+    let receipts = this.state.receipts;
+    for (const conversation of list) receipts = withMembers(receipts, conversation, this.myId);
+    this.set({ ...this.state, conversations, conversationsLoaded: true, removed, receipts });
   }
 
   /** A `typing` event: shown until TYPING_SHOWN_MS after it, or until that user's message arrives. */
@@ -189,6 +209,19 @@ export class ChatStore {
   dispose(): void {
     this.cancelTypingTimer?.();
     this.cancelTypingTimer = null;
+  }
+
+  /** Receipts, and the conversations the reader was taken out of or brought back into. */
+  private applyMembershipNews(event: FeedEvent): void {
+    const receipts = applyReceipt(this.state.receipts, event, this.myId);
+    let removed = this.state.removed;
+    if (event.type === "conversation.removed" && !removed.has(event.conversationId)) removed = new Set(removed).add(event.conversationId);
+    if (event.type === "conversation.updated" && removed.has(event.conversation.id)) {
+      const next = new Set(removed);
+      next.delete(event.conversation.id);
+      removed = next;
+    }
+    if (receipts !== this.state.receipts || removed !== this.state.removed) this.set({ ...this.state, receipts, removed });
   }
 
   private setConversations(conversations: Conversations): void {

@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import { createParleyClient, createPublicClient, signInWithPassword, type Message, type OutboxStorage, type ParleyClient } from "../../src/index";
+import { createParleyClient, createPublicClient, readBy, signInWithPassword, type Message, type OutboxStorage, type ParleyClient } from "../../src/index";
 import { fileOutboxStorage } from "../../src/node";
 import { startEchoBot } from "../../examples/echo-bot";
 import { startLossyProxy, type LossyProxy } from "../support/lossy-proxy";
@@ -291,6 +291,31 @@ describe("a Node client of a real server", () => {
       const { username } = await alice.client.api.auth.me.query();
       const aliceLater = await connect(server.baseUrl, username);
       await until(() => aliceLater.client.chat.getState().presence.get(bob.userId) === "away", "the new tab read bob's status");
+    });
+
+    it("brings the status of someone met in a new conversation, read receipts, and what the reader was taken out of", async () => {
+      const alice = await person();
+      const bob = await person();
+      await until(() => loaded(alice) && loaded(bob), "both are loaded");
+      // Nothing shared yet: alice knows nothing of bob until a conversation brings him.
+      expect(alice.client.chat.getState().presence.has(bob.userId)).toBe(false);
+      const { id: conversationId } = await bob.client.api.conversation.create.mutate({ title: "crew", memberIds: [alice.userId] });
+      await until(() => alice.client.chat.getState().presence.get(bob.userId) === "online", "alice read bob's status");
+
+      // The reporter's call reaches bob as a typing event.
+      alice.client.typing.typed(conversationId, "hello");
+      await until(() => bob.client.chat.typingIn(conversationId).includes(alice.userId), "bob sees alice typing");
+
+      alice.client.sender.send(conversationId, "hello");
+      await until(() => bob.received.length === 1, "bob has alice's message");
+      const messageId = bob.received[0]!.id;
+      expect(readBy(alice.client.chat.getState().receipts, conversationId, bob.userId)).toBeNull();
+      await bob.client.chat.markRead(conversationId, messageId);
+      await until(() => readBy(alice.client.chat.getState().receipts, conversationId, bob.userId) === messageId, "alice has bob's receipt");
+
+      await bob.client.api.conversation.removeMember.mutate({ conversationId, userId: alice.userId });
+      await until(() => alice.client.chat.getState().removed.has(conversationId), "alice knows she was removed");
+      expect(alice.client.chat.conversation(conversationId)).toBeNull();
     });
   });
 
