@@ -15,6 +15,12 @@ export interface ChatState {
   live: ReadonlyMap<string, readonly Message[]>;
   /** The newest message known per conversation, for the list's previews and order. */
   latest: ReadonlyMap<string, Message>;
+  /**
+   * Messages changed during the session (message.updated: edits, deletions, reactions, reply
+   * counts), by id, as last changed: they replace the versions that pages and lists loaded earlier
+   * hold (`latestVersion`), so every view of a message follows one entry.
+   */
+  changed: ReadonlyMap<string, Message>;
   outbox: outbox.Outbox;
   /** The reader's conversations with members, roles, title and their own read state; complete once `conversationsLoaded`. */
   conversations: Conversations;
@@ -72,6 +78,7 @@ export class ChatStore {
     this.state = {
       live: new Map(),
       latest: new Map(),
+      changed: new Map(),
       outbox: [],
       conversations: new Map(),
       conversationsLoaded: false,
@@ -118,6 +125,20 @@ export class ChatStore {
     return !known;
   }
 
+  /**
+   * A stored message as it is now, from a message.updated event. Events come in order, so the last
+   * one applied is the newest state. (The answer to one's own edit or reaction is not applied: it
+   * can arrive after a later event of someone else's, and would undo it.)
+   */
+  messageChanged(message: Message): void {
+    let next: ChatState = { ...this.state, changed: new Map(this.state.changed).set(message.id, message) };
+    const live = next.live.get(message.conversationId);
+    const index = live?.findIndex((m) => m.id === message.id) ?? -1;
+    if (live && index !== -1) next = { ...next, live: new Map(next.live).set(message.conversationId, live.with(index, message)) };
+    if (next.latest.get(message.conversationId)?.id === message.id) next = { ...next, latest: new Map(next.latest).set(message.conversationId, message) };
+    this.set(next);
+  }
+
   /** A conversation as the reader knows it (null: not one of theirs, or not loaded yet). */
   conversation(conversationId: string): Conversation | null {
     return this.state.conversations.get(conversationId) ?? null;
@@ -137,6 +158,7 @@ export class ChatStore {
       this.receive(event.message, { fromLive: true });
       this.setTyping(stopTyping(this.state.typing, event.message.conversationId, event.message.senderId));
     }
+    if (event.type === "message.updated") this.messageChanged(event.message);
     this.applyMembershipNews(event);
     if (this.buffered) {
       this.buffered.push({ event, id });
