@@ -6,7 +6,7 @@ const alice = { id: "a", username: "alice", fullName: "Alice Liddell", role: "ow
 const bob = { id: "b", username: "bob", fullName: "", role: "member" as const, lastReadMessageId: null };
 
 function conversation(overrides: Partial<Conversation>): Conversation {
-  return { id: "c1", title: null, isDirect: true, members: [alice, bob], memberCount: 2, lastMessage: null, createdAt: "2025-03-01T00:00:00.000Z", lastReadMessageId: null, unreadCount: 0, mentionCount: 0, ...overrides };
+  return { id: "c1", title: null, isDirect: true, members: [alice, bob], memberCount: 2, lastMessage: null, createdAt: "2025-03-01T00:00:00.000Z", lastReadMessageId: null, unreadCount: 0, mentionCount: 0, notify: "all", ...overrides };
 }
 
 describe("unread counts", () => {

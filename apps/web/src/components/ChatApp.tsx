@@ -15,7 +15,7 @@ import { SkipLinks } from "./SkipLinks";
 import { isQuickSwitcherShortcut } from "../lib/keyboard";
 import { documentTitle, totalUnread } from "../lib/unread";
 import { Sidebar } from "./Sidebar";
-import { newer, type Conversation, type User } from "@parley/client";
+import { latestVersion, newer, type Conversation, type User } from "@parley/client";
 
 interface ChatAppProps {
   runtime: UserRuntime;
@@ -73,8 +73,16 @@ function ChatLayout({ onSignOut }: { onSignOut(): void }) {
   const conversations = useMemo(() => flattenConversationPages(pages ?? []), [pages]);
 
   const latest = useChat((s) => s.latest);
+  const changed = useChat((s) => s.changed);
   const loaded = useMemo(() => new Map(conversations.map((c) => [c.id, c.lastMessage])), [conversations]);
-  const lastMessage = useCallback((id: string) => newer(loaded.get(id), latest.get(id)), [loaded, latest]);
+  // The newest message, as last changed (an edit or a deletion shows in the preview).
+  const lastMessage = useCallback(
+    (id: string) => {
+      const last = newer(loaded.get(id), latest.get(id));
+      return last && latestVersion(last, changed);
+    },
+    [loaded, latest, changed],
+  );
   const sorted = useMemo(() => sortByActivity(conversations, lastMessage), [conversations, lastMessage]);
   const { hasNextPage, isFetchingNextPage, fetchNextPage } = conversationsQuery;
   const loadMore = useCallback(() => {

@@ -1,10 +1,10 @@
 import { defaultRangeExtractor, useVirtualizer, type Range } from "@tanstack/react-virtual";
-import { Fragment, memo, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from "react";
+import { memo, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from "react";
 import { useChat, useRuntime } from "../app/context";
 import { useReadWhenSeen } from "../app/use-read-when-seen";
 import { conversationTitle, displayName, otherMembers } from "../lib/conversations";
 import { formatDayLabel, formatFull, formatTime } from "../lib/format";
-import { linkify } from "../lib/linkify";
+import { renderMarkdown } from "../lib/markdown";
 import { estimateRowHeight, firstUnreadKey, layOut, seenKey } from "../lib/message-groups";
 import { trpc } from "../trpc";
 import { Avatar } from "./Avatar";
@@ -44,13 +44,14 @@ export function MessageList({ conversation, membersComplete, me }: MessageListPr
   const { hasNextPage, isFetchingNextPage, fetchNextPage } = query;
 
   const live = useChat((s) => s.live.get(conversation.id) ?? NO_MESSAGES);
+  const changed = useChat((s) => s.changed);
   const outbox = useChat((s) => s.outbox);
   const mine = useMemo(() => {
     const entries = outbox.filter((e) => e.conversationId === conversation.id);
     return entries.length > 0 ? entries : NO_ENTRIES;
   }, [outbox, conversation.id]);
   const pages = query.data?.pages;
-  const timeline = useMemo(() => buildTimeline({ pages: pages?.map((p) => p.items) ?? [], live, outbox: mine }), [pages, live, mine]);
+  const timeline = useMemo(() => buildTimeline({ pages: pages?.map((p) => p.items) ?? [], live, outbox: mine, changed }), [pages, live, mine, changed]);
   const laid = useMemo(() => layOut(timeline), [timeline]);
 
   // Where the reader had read up to when they opened the conversation (once the store knows it),
@@ -277,6 +278,15 @@ export function MessageList({ conversation, membersComplete, me }: MessageListPr
   );
 }
 
+/**
+ * A message's text, formatted. The HTML comes from renderMarkdown only, which escapes everything the
+ * author wrote that is not in the Markdown subset (raw HTML is off): see lib/markdown.ts.
+ */
+const MessageText = memo(function MessageText({ content }: { content: string }) {
+  const html = useMemo(() => renderMarkdown(content), [content]);
+  return <div className="msg__bubble msg__text" dangerouslySetInnerHTML={{ __html: html }} />;
+});
+
 /** The later of two message ids (null: none). */
 function furthest(a: string | null, b: string | null): string | null {
   if (a === null) return b;
@@ -339,17 +349,7 @@ const MessageRow = memo(function MessageRow({ item, sender, mine, showAvatar, st
             {username && ` ${username}`}, {time}:
           </span>
         )}
-        <div className="msg__bubble">
-          {linkify(item.content).map((part, i) =>
-            part.kind === "link" ? (
-              <a key={i} href={part.href} target="_blank" rel="noopener noreferrer">
-                {part.text}
-              </a>
-            ) : (
-              <Fragment key={i}>{part.text}</Fragment>
-            ),
-          )}
-        </div>
+        <MessageText content={item.content} />
         {item.status === "pending" && (
           <div className={`msg__status msg__status--pending${item.waiting ? " msg__status--waiting" : ""}`}>
             <ClockIcon /> {item.waiting ? "Waiting for connection…" : "Sending…"}
