@@ -15,6 +15,8 @@ interface ComposerProps {
   onFocused(): void;
   /** Who else is typing here ("Lena is typing…"), or null. */
   typingText: string | null;
+  /** Up in the empty composer: edit one's last message. */
+  onEditLast?(): void;
 }
 
 /** The composer's id: the skip link's target (there is one composer on screen at most). */
@@ -25,7 +27,7 @@ function tidy(text: string): string {
   return text.replace(/^\s*\n/, "").replace(/\s+$/, "");
 }
 
-export function Composer({ conversationId, recipient, autoFocus, focusRequested, onFocused, typingText }: ComposerProps) {
+export function Composer({ conversationId, recipient, autoFocus, focusRequested, onFocused, typingText, onEditLast }: ComposerProps) {
   const { drafts, sender, typing } = useRuntime();
   const [text, setText] = useState(() => drafts.get(conversationId) ?? "");
   const textarea = useRef<HTMLTextAreaElement>(null);
@@ -72,6 +74,11 @@ export function Composer({ conversationId, recipient, autoFocus, focusRequested,
   };
 
   const onKeyDown = (event: KeyboardEvent<HTMLTextAreaElement>) => {
+    if (event.key === "ArrowUp" && text === "" && onEditLast && !event.shiftKey && !event.altKey && !event.ctrlKey && !event.metaKey) {
+      event.preventDefault();
+      onEditLast();
+      return;
+    }
     // Enter sends and Shift+Enter is a new line; on a touch-only device Enter is a new line and the
     // Send button sends. Ctrl/Cmd+Enter sends everywhere. Enter that ends an IME composition is neither.
     if (event.key !== "Enter" || event.shiftKey || event.nativeEvent.isComposing) return;
@@ -120,7 +127,12 @@ export function Composer({ conversationId, recipient, autoFocus, focusRequested,
             </span>
           ) : touchOnly || typingText ? null : (
             <span className="composer__keys">
-              <kbd>Enter</kbd> to send · <kbd>Shift</kbd>+<kbd>Enter</kbd> for a new line
+              <kbd>Enter</kbd> to send · <kbd>Shift</kbd>+<kbd>Enter</kbd> for a new line{onEditLast && (
+                <>
+                  {" "}
+                  · <kbd>↑</kbd> to edit your last message
+                </>
+              )}
             </span>
           )}
         </span>

@@ -1,4 +1,4 @@
-import { useEffect, useId, useMemo, useRef, useState } from "react";
+import { useCallback, useEffect, useId, useMemo, useRef, useState } from "react";
 import { useChat } from "../app/context";
 import { conversationTitle, otherMembers } from "../lib/conversations";
 import { presenceLabel } from "../lib/presence";
@@ -52,6 +52,8 @@ export function ConversationPane({ conversationId, listed, me, onBack, focusComp
   const conversation = full.data ?? listed;
   const membersComplete = full.data !== undefined;
   const [membersOpen, setMembersOpen] = useState(false);
+  const [editLastRequest, setEditLastRequest] = useState(0);
+  const requestEditLast = useCallback(() => setEditLastRequest((n) => n + 1), []);
 
   const other = conversation?.isDirect ? otherMembers(conversation, me.id)[0] : undefined;
   const otherStatus = useChat((s) => (other ? s.presence.get(other.id) : undefined));
@@ -127,7 +129,7 @@ export function ConversationPane({ conversationId, listed, me, onBack, focusComp
         </button>
       </header>
       <ConnectionBanner />
-      <MessageList conversation={conversation} membersComplete={membersComplete} me={me} />
+      <MessageList conversation={conversation} membersComplete={membersComplete} me={me} editLastRequest={editLastRequest} />
       <Composer
         conversationId={conversation.id}
         recipient={title}
@@ -135,6 +137,7 @@ export function ConversationPane({ conversationId, listed, me, onBack, focusComp
         focusRequested={focusRequested}
         onFocused={onComposerFocused}
         typingText={typing}
+        onEditLast={requestEditLast}
       />
       <MembersDialog
         open={membersOpen}

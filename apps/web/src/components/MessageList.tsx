@@ -8,6 +8,8 @@ import { renderMarkdown } from "../lib/markdown";
 import { estimateRowHeight, firstUnreadKey, layOut, seenKey } from "../lib/message-groups";
 import { trpc } from "../trpc";
 import { Avatar } from "./Avatar";
+import { COMPOSER_ID } from "./Composer";
+import { DeleteMessageDialog, MessageEditor } from "./MessageActions";
 import { AlertIcon, ArrowDownIcon, ClockIcon } from "./icons";
 import { compareIds, describeError, type OutboxEntry, buildTimeline, readBy, type TimelineItem, type Conversation, type Message, type User } from "@parley/client";
 
@@ -33,9 +35,11 @@ interface MessageListProps {
   /** Whether `conversation.members` is everyone (from conversation.get), not a listed group's first few. */
   membersComplete: boolean;
   me: User;
+  /** Grows each time the person asks to edit their last message (Up in the empty composer). */
+  editLastRequest: number;
 }
 
-export function MessageList({ conversation, membersComplete, me }: MessageListProps) {
+export function MessageList({ conversation, membersComplete, me, editLastRequest }: MessageListProps) {
   const { sender } = useRuntime();
   const query = trpc.message.list.useInfiniteQuery(
     { conversationId: conversation.id, limit: PAGE_SIZE },
@@ -75,6 +79,27 @@ export function MessageList({ conversation, membersComplete, me }: MessageListPr
   const discard = useCallback((clientMessageId: string) => sender.discard(clientMessageId), [sender]);
   const members = useMemo(() => new Map(conversation.members.map((m) => [m.id, m])), [conversation.members]);
   const isGroup = !conversation.isDirect;
+  // Owners of a group may delete anyone's message there.
+  const ownsGroup = isGroup && members.get(me.id)?.role === "owner";
+
+  // The message being edited in place, and where focus goes when the editor closes.
+  const [editing, setEditing] = useState<{ id: string; fromComposer: boolean } | null>(null);
+  const [deleting, setDeleting] = useState<Message | null>(null);
+  const startEdit = useCallback((id: string) => setEditing({ id, fromComposer: false }), []);
+  const endEdit = useCallback(() => {
+    setEditing((current) => {
+      if (current) {
+        // After the row has re-rendered without the editor.
+        requestAnimationFrame(() => {
+          const target = current.fromComposer
+            ? document.getElementById(COMPOSER_ID)
+            : document.querySelector<HTMLElement>(`[data-message-id="${current.id}"] .msg__action--edit`);
+          target?.focus();
+        });
+      }
+      return null;
+    });
+  }, []);
 
   const scroller = useRef<HTMLDivElement>(null);
   const list = useRef<HTMLOListElement>(null);
@@ -124,6 +149,18 @@ export function MessageList({ conversation, membersComplete, me }: MessageListPr
     },
     [virtualizer, watchRow],
   );
+
+  // Up in the empty composer: edit one's last message that can be edited, scrolled into view.
+  const handledEditRequest = useRef(editLastRequest);
+  useEffect(() => {
+    if (editLastRequest === handledEditRequest.current) return;
+    handledEditRequest.current = editLastRequest;
+    const index = laid.findLastIndex(({ item }) => item.senderId === me.id && item.message !== null && item.message.deletedAt === null);
+    const target = laid[index]?.item.message;
+    if (!target) return;
+    virtualizer.scrollToIndex(index, { align: "center" });
+    setEditing({ id: target.id, fromComposer: true });
+  }, [editLastRequest, laid, me.id, virtualizer]);
 
   const loadOlder = useCallback(() => {
     if (hasNextPage && !isFetchingNextPage) void fetchNextPage();
@@ -260,8 +297,13 @@ export function MessageList({ conversation, membersComplete, me }: MessageListPr
                     startsGroup={startsGroup}
                     endsGroup={endsGroup}
                     seen={item.key === seenRowKey}
+                    canDelete={item.senderId === me.id || ownsGroup}
+                    editing={item.id !== null && item.id === editing?.id}
                     onRetry={retry}
                     onDiscard={discard}
+                    onEdit={startEdit}
+                    onEditDone={endEdit}
+                    onDelete={setDeleting}
                   />
                 </li>
               );
@@ -274,6 +316,11 @@ export function MessageList({ conversation, membersComplete, me }: MessageListPr
           <ArrowDownIcon /> {unseen === 1 ? "1 new message" : `${unseen} new messages`}
         </button>
       )}
+      <DeleteMessageDialog
+        message={deleting}
+        othersName={deleting && deleting.senderId !== me.id ? senderName(members.get(deleting.senderId)) : null}
+        onClose={() => setDeleting(null)}
+      />
     </div>
   );
 }
@@ -286,6 +333,10 @@ const MessageText = memo(function MessageText({ content }: { content: string }) 
   const html = useMemo(() => renderMarkdown(content), [content]);
   return <div className="msg__bubble msg__text" dangerouslySetInnerHTML={{ __html: html }} />;
 });
+
+function senderName(member: User | undefined): string {
+  return member ? displayName(member) : "a former member";
+}
 
 /** The later of two message ids (null: none). */
 function furthest(a: string | null, b: string | null): string | null {
@@ -318,11 +369,21 @@ interface MessageRowProps {
   endsGroup: boolean;
   /** The other person of a direct conversation has read it. */
   seen: boolean;
+  /** The reader may delete it (their own, or they own the group). */
+  canDelete: boolean;
+  /** It is being edited in place. */
+  editing: boolean;
   onRetry(clientMessageId: string): void;
   onDiscard(clientMessageId: string): void;
+  onEdit(messageId: string): void;
+  onEditDone(): void;
+  onDelete(message: Message): void;
 }
 
-const MessageRow = memo(function MessageRow({ item, sender, mine, showAvatar, startsGroup, endsGroup, seen, onRetry, onDiscard }: MessageRowProps) {
+const MessageRow = memo(function MessageRow(props: MessageRowProps) {
+  const { item, sender, mine, showAvatar, startsGroup, endsGroup, seen, canDelete, editing, onRetry, onDiscard, onEdit, onEditDone, onDelete } = props;
+  const stored = item.message;
+  const deleted = Boolean(stored?.deletedAt);
   const person = "id" in sender ? sender : null;
   const name = mine ? "You" : person ? displayName(person) : sender === FORMER_MEMBER ? "Former member" : "\u2026";
   // The username beside the name: a full name may imitate someone else's.
@@ -349,7 +410,32 @@ const MessageRow = memo(function MessageRow({ item, sender, mine, showAvatar, st
             {username && ` ${username}`}, {time}:
           </span>
         )}
-        <MessageText content={item.content} />
+        {deleted ? (
+          <div className="msg__bubble msg__deleted">Message deleted</div>
+        ) : editing && stored ? (
+          <MessageEditor message={stored} onDone={onEditDone} />
+        ) : (
+          <MessageText content={item.content} />
+        )}
+        {stored?.editedAt && !deleted && (
+          <span className="msg__edited" title={`Edited ${formatFull(stored.editedAt)}`}>
+            (edited)
+          </span>
+        )}
+        {stored && !deleted && !editing && (mine || canDelete) && (
+          <div className="msg__actions" role="group" aria-label="Message actions">
+            {mine && (
+              <button type="button" className="msg__action msg__action--edit" onClick={() => onEdit(stored.id)}>
+                Edit<span className="sr-only"> message</span>
+              </button>
+            )}
+            {canDelete && (
+              <button type="button" className="msg__action msg__action--delete" aria-haspopup="dialog" onClick={() => onDelete(stored)}>
+                Delete<span className="sr-only"> message</span>
+              </button>
+            )}
+          </div>
+        )}
         {item.status === "pending" && (
           <div className={`msg__status msg__status--pending${item.waiting ? " msg__status--waiting" : ""}`}>
             <ClockIcon /> {item.waiting ? "Waiting for connection…" : "Sending…"}
