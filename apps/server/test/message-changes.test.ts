@@ -245,6 +245,18 @@ describeEachProvider("message.react", (provider) => {
     expect((await carol.api.message.list.query({ conversationId })).items[0]?.reactions).toEqual(off.reactions);
   });
 
+  it("reactions made at the same moment by many members all count, each once", async () => {
+    const { alice, conversationId } = await group(server());
+    const others = await Promise.all(Array.from({ length: 5 }, () => signUpAndLogIn(server())));
+    await alice.api.conversation.addMembers.mutate({ conversationId, userIds: others.map((u) => u.id) });
+    const sent = await send(alice, conversationId, "everyone react");
+    await Promise.all(others.flatMap((u) => [u.api.message.react.mutate({ messageId: sent.id, emoji: "👍", on: true }), u.api.message.react.mutate({ messageId: sent.id, emoji: "👍", on: true })]));
+    const [stored] = (await alice.api.message.list.query({ conversationId })).items.filter((m) => m.id === sent.id);
+    expect(stored?.reactions).toHaveLength(1);
+    expect(stored?.reactions[0]?.count).toBe(5);
+    expect(new Set(stored?.reactions[0]?.userIds)).toEqual(new Set(others.map((u) => u.id)));
+  });
+
   it("refuses bad emoji, a 21st different emoji, a deleted message and non-members", async () => {
     const { alice, bob, conversationId } = await group(server());
     const outsider = await signUpAndLogIn(server());
