@@ -71,7 +71,7 @@ describe.skipIf(BROWSER_SKIP_REASON !== undefined)(`Message actions in the brows
     await editor.press("Enter");
     await editor.waitFor({ state: "hidden" });
     // Focus goes back where the edit started.
-    expect(await composer(ada.page).evaluate((el) => el === document.activeElement)).toBe(true);
+    await expect.poll(() => composer(ada.page).evaluate((el) => el === document.activeElement)).toBe(true);
 
     for (const page of [ada.page, ben.page]) {
       await messageRow(page, "Lunch at one?").locator(".msg__edited", { hasText: "edited" }).waitFor(LIVE);
@@ -93,7 +93,7 @@ describe.skipIf(BROWSER_SKIP_REASON !== undefined)(`Message actions in the brows
     await messageBubble(ben.page, "See you there").waitFor();
     expect(await messageRow(ben.page, "See you there").locator(".msg__edited").count()).toBe(0);
     // Focus is back on the button that opened it.
-    expect(await ben.page.evaluate(() => document.activeElement?.textContent)).toBe("Edit message");
+    await expect.poll(() => ben.page.evaluate(() => document.activeElement?.textContent)).toBe("Edit message");
   });
 
   it("offers no edit or delete of someone else's message in a direct conversation", async () => {
@@ -121,6 +121,61 @@ describe.skipIf(BROWSER_SKIP_REASON !== undefined)(`Message actions in the brows
     await messageBubble(ada.page, "Message deleted").waitFor();
     expect(await messageBubble(ada.page, "See you there").count()).toBe(0);
     await screenshot(ada.page, "message-deleted");
+  });
+
+  it("reacts with one click; both see the counts, who reacted, and their own highlighted, live and after a reload", async () => {
+    await send(ben.page, "Ship it?");
+    const onAda = messageRow(ada.page, "Ship it?");
+    await onAda.waitFor(LIVE);
+    await onAda.getByRole("button", { name: "React to message" }).click();
+    const picker = onAda.getByRole("group", { name: "Add a reaction" });
+    await picker.waitFor();
+    await screenshot(ada.page, "reaction-picker");
+    await picker.getByRole("button", { name: "👍" }).click();
+    await picker.waitFor({ state: "hidden" });
+
+    const thumbs = (page: Page) => messageRow(page, "Ship it?").locator('.reaction[data-emoji="👍"]');
+    await expect.poll(() => thumbs(ben.page).getAttribute("aria-label"), LIVE).toBe("👍 1");
+    expect(await thumbs(ben.page).getAttribute("aria-pressed")).toBe("false");
+    await expect.poll(() => thumbs(ada.page).getAttribute("aria-pressed"), LIVE).toBe("true");
+
+    // Ben adds his with one click on the same reaction.
+    await thumbs(ben.page).click();
+    for (const page of [ada.page, ben.page]) await expect.poll(() => thumbs(page).getAttribute("aria-label"), LIVE).toBe("👍 2");
+    expect(await thumbs(ben.page).getAttribute("aria-pressed")).toBe("true");
+    // Who reacted, named on hover and focus (and read as the button's description).
+    await thumbs(ada.page).hover();
+    const who = messageRow(ada.page, "Ship it?").locator(".reaction__who").first();
+    await who.waitFor({ state: "visible" });
+    expect(await who.textContent()).toBe("you and Ben Okafor reacted with 👍");
+    await screenshot(ada.page, "reactions");
+
+    // One more click takes Ada's away.
+    await thumbs(ada.page).click();
+    for (const page of [ada.page, ben.page]) await expect.poll(() => thumbs(page).getAttribute("aria-label"), LIVE).toBe("👍 1");
+    await ben.page.reload();
+    await expect.poll(() => thumbs(ben.page).getAttribute("aria-pressed"), LIVE).toBe("true");
+    expect(await thumbs(ben.page).getAttribute("aria-label")).toBe("👍 1");
+  });
+
+  it("picks a reaction by keyboard, and Escape closes the picker where it was opened", async () => {
+    const row = messageRow(ada.page, "Ship it?");
+    const react = row.getByRole("button", { name: "React to message" });
+    await react.focus();
+    await ada.page.keyboard.press("Enter");
+    const picker = row.getByRole("group", { name: "Add a reaction" });
+    await picker.waitFor();
+    expect(await ada.page.evaluate(() => document.activeElement?.textContent)).toBe("👍");
+    await ada.page.keyboard.press("Escape");
+    await picker.waitFor({ state: "hidden" });
+    expect(await react.evaluate((el) => el === document.activeElement)).toBe(true);
+
+    await ada.page.keyboard.press("Enter");
+    await picker.waitFor();
+    await ada.page.keyboard.press("ArrowRight");
+    await ada.page.keyboard.press("Enter");
+    await messageRow(ben.page, "Ship it?").locator('.reaction[data-emoji="❤️"]').waitFor(LIVE);
+    expect(await row.locator('.reaction[data-emoji="❤️"]').getAttribute("aria-pressed")).toBe("true");
   });
 
   it("renders a hostile Markdown message as text: nothing runs, no handler attributes, no script links", async () => {

@@ -10,6 +10,7 @@ import { trpc } from "../trpc";
 import { Avatar } from "./Avatar";
 import { COMPOSER_ID } from "./Composer";
 import { DeleteMessageDialog, MessageEditor } from "./MessageActions";
+import { ReactionBar, ReactionPicker } from "./Reactions";
 import { AlertIcon, ArrowDownIcon, ClockIcon } from "./icons";
 import { compareIds, describeError, type OutboxEntry, buildTimeline, readBy, type TimelineItem, type Conversation, type Message, type User } from "@parley/client";
 
@@ -81,6 +82,7 @@ export function MessageList({ conversation, membersComplete, me, editLastRequest
   const isGroup = !conversation.isDirect;
   // Owners of a group may delete anyone's message there.
   const ownsGroup = isGroup && members.get(me.id)?.role === "owner";
+  const nameOf = useCallback((userId: string) => (userId === me.id ? "you" : senderName(members.get(userId))), [me.id, members]);
 
   // The message being edited in place, and where focus goes when the editor closes.
   const [editing, setEditing] = useState<{ id: string; fromComposer: boolean } | null>(null);
@@ -297,6 +299,8 @@ export function MessageList({ conversation, membersComplete, me, editLastRequest
                     startsGroup={startsGroup}
                     endsGroup={endsGroup}
                     seen={item.key === seenRowKey}
+                    myId={me.id}
+                    nameOf={nameOf}
                     canDelete={item.senderId === me.id || ownsGroup}
                     editing={item.id !== null && item.id === editing?.id}
                     onRetry={retry}
@@ -369,6 +373,9 @@ interface MessageRowProps {
   endsGroup: boolean;
   /** The other person of a direct conversation has read it. */
   seen: boolean;
+  myId: string;
+  /** A member's name as shown ("you" for the reader). */
+  nameOf(userId: string): string;
   /** The reader may delete it (their own, or they own the group). */
   canDelete: boolean;
   /** It is being edited in place. */
@@ -381,7 +388,7 @@ interface MessageRowProps {
 }
 
 const MessageRow = memo(function MessageRow(props: MessageRowProps) {
-  const { item, sender, mine, showAvatar, startsGroup, endsGroup, seen, canDelete, editing, onRetry, onDiscard, onEdit, onEditDone, onDelete } = props;
+  const { item, sender, mine, showAvatar, startsGroup, endsGroup, seen, myId, nameOf, canDelete, editing, onRetry, onDiscard, onEdit, onEditDone, onDelete } = props;
   const stored = item.message;
   const deleted = Boolean(stored?.deletedAt);
   const person = "id" in sender ? sender : null;
@@ -422,8 +429,10 @@ const MessageRow = memo(function MessageRow(props: MessageRowProps) {
             (edited)
           </span>
         )}
-        {stored && !deleted && !editing && (mine || canDelete) && (
+        {stored && !deleted && <ReactionBar message={stored} myId={myId} nameOf={nameOf} />}
+        {stored && !deleted && !editing && (
           <div className="msg__actions" role="group" aria-label="Message actions">
+            <ReactionPicker message={stored} myId={myId} />
             {mine && (
               <button type="button" className="msg__action msg__action--edit" onClick={() => onEdit(stored.id)}>
                 Edit<span className="sr-only"> message</span>
