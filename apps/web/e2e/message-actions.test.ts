@@ -178,6 +178,43 @@ describe.skipIf(BROWSER_SKIP_REASON !== undefined)(`Message actions in the brows
     expect(await row.locator('.reaction[data-emoji="❤️"]').getAttribute("aria-pressed")).toBe("true");
   });
 
+  it("replies in a thread beside the conversation; both see replies and counts live and after a reload", async () => {
+    const thread = (page: Page) => page.getByRole("complementary", { name: "Thread" });
+    await messageRow(ada.page, "Lunch at one?").getByRole("button", { name: "Reply in thread" }).click();
+    await thread(ada.page).waitFor();
+    const reply = ada.page.getByRole("textbox", { name: "Reply in thread" });
+    await expect.poll(() => reply.evaluate((el) => el === document.activeElement)).toBe(true);
+    await reply.fill("Or noon, if you are hungry");
+    await reply.press("Enter");
+    await messageBubble(thread(ada.page), "Or noon, if you are hungry").waitFor(LIVE);
+
+    // Ben: the count and "new" on the root in his main list; the reply itself only in the thread.
+    const replies = messageRow(ben.page, "Lunch at one?").locator(".msg__replies");
+    await expect.poll(() => replies.textContent(), LIVE).toMatch(/^1 reply · 1 new/);
+    expect(await messageBubble(ben.page.locator(".messages"), "Or noon, if you are hungry").count()).toBe(0);
+    await replies.click();
+    await messageBubble(thread(ben.page), "Or noon, if you are hungry").waitFor(LIVE);
+    await ben.page.getByRole("textbox", { name: "Reply in thread" }).fill("One it is");
+    await ben.page.getByRole("textbox", { name: "Reply in thread" }).press("Enter");
+    await messageBubble(thread(ada.page), "One it is").waitFor(LIVE);
+    await expect.poll(() => messageRow(ada.page, "Lunch at one?").locator(".msg__replies").textContent(), LIVE).toMatch(/^2 replies/);
+    await screenshot(ada.page, "thread");
+
+    // Escape closes the thread, focus back on the root.
+    await thread(ben.page).getByRole("region", { name: "Thread messages" }).focus();
+    await ben.page.keyboard.press("Escape");
+    await thread(ben.page).waitFor({ state: "hidden" });
+    await expect.poll(() => ben.page.evaluate(() => document.activeElement?.classList.contains("msg__replies"))).toBe(true);
+
+    await ben.page.reload();
+    await expect.poll(() => messageRow(ben.page, "Lunch at one?").locator(".msg__replies").textContent(), LIVE).toMatch(/^2 replies/);
+    expect(await messageBubble(ben.page.locator(".messages"), "One it is").count()).toBe(0);
+    await messageRow(ben.page, "Lunch at one?").locator(".msg__replies").click();
+    await messageBubble(thread(ben.page), "Or noon, if you are hungry").waitFor(LIVE);
+    await messageBubble(thread(ben.page), "One it is").waitFor();
+    await ben.page.getByRole("button", { name: "Close thread" }).click();
+  });
+
   it("renders a hostile Markdown message as text: nothing runs, no handler attributes, no script links", async () => {
     const hostile = [
       "<script>window.__pwned = 'script'</script>",

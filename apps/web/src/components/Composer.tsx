@@ -17,6 +17,10 @@ interface ComposerProps {
   typingText: string | null;
   /** Up in the empty composer: edit one's last message. */
   onEditLast?(): void;
+  /** A thread's composer: replies to this root message. */
+  threadId?: string;
+  /** The textarea's id (the main composer's is COMPOSER_ID, the skip link's target). */
+  inputId?: string;
 }
 
 /** The composer's id: the skip link's target (there is one composer on screen at most). */
@@ -27,9 +31,12 @@ function tidy(text: string): string {
   return text.replace(/^\s*\n/, "").replace(/\s+$/, "");
 }
 
-export function Composer({ conversationId, recipient, autoFocus, focusRequested, onFocused, typingText, onEditLast }: ComposerProps) {
+export function Composer(props: ComposerProps) {
+  const { conversationId, recipient, autoFocus, focusRequested, onFocused, typingText, onEditLast, threadId, inputId = COMPOSER_ID } = props;
   const { drafts, sender, typing } = useRuntime();
-  const [text, setText] = useState(() => drafts.get(conversationId) ?? "");
+  // A thread keeps its own draft.
+  const draftKey = threadId ? `${conversationId}/thread/${threadId}` : conversationId;
+  const [text, setText] = useState(() => drafts.get(draftKey) ?? "");
   const textarea = useRef<HTMLTextAreaElement>(null);
   const id = useId();
   const check = checkMessage(text);
@@ -55,8 +62,8 @@ export function Composer({ conversationId, recipient, autoFocus, focusRequested,
 
   const change = (value: string) => {
     setText(value);
-    if (value) drafts.set(conversationId, value);
-    else drafts.delete(conversationId);
+    if (value) drafts.set(draftKey, value);
+    else drafts.delete(draftKey);
   };
 
   // What the person types (not a draft put back) tells the others they are typing.
@@ -67,7 +74,7 @@ export function Composer({ conversationId, recipient, autoFocus, focusRequested,
 
   const send = () => {
     if (!check.sendable) return;
-    sender.send(conversationId, tidy(text));
+    sender.send(conversationId, tidy(text), threadId);
     typing.stopped(conversationId);
     change("");
     textarea.current?.focus();
@@ -94,16 +101,16 @@ export function Composer({ conversationId, recipient, autoFocus, focusRequested,
 
   return (
     <form className="composer" onSubmit={onSubmit}>
-      <label htmlFor={COMPOSER_ID} className="sr-only">
-        Message to {recipient}
+      <label htmlFor={inputId} className="sr-only">
+        {threadId ? `Reply in thread` : `Message to ${recipient}`}
       </label>
       <div className={`composer__box${check.tooLong ? " composer__box--invalid" : ""}`}>
         <textarea
-          id={COMPOSER_ID}
+          id={inputId}
           ref={textarea}
           rows={1}
           value={text}
-          placeholder={`Message ${recipient}`}
+          placeholder={threadId ? "Reply…" : `Message ${recipient}`}
           onChange={(e) => edit(e.target.value)}
           onKeyDown={onKeyDown}
           enterKeyHint={touchOnly ? "enter" : "send"}

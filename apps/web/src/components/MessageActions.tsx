@@ -1,10 +1,36 @@
 // What a person does to a stored message: edit their own (in place, Enter saves, Escape cancels),
 // delete (their own, or anyone's in a group they own) after a confirmation. The result arrives
 // through the feed (message.updated), so every tab and person sees it the same way.
-import { useEffect, useId, useLayoutEffect, useRef, useState, type KeyboardEvent } from "react";
+import { useCallback, useEffect, useId, useLayoutEffect, useRef, useState, type KeyboardEvent } from "react";
 import { useModalDialog } from "../app/use-modal-dialog";
 import { trpc } from "../trpc";
 import { checkMessage, describeError, type Message } from "@parley/client";
+
+/**
+ * Which message of a list is being edited in place, and which one is to be deleted (its dialog
+ * open). The editor closes with focus back where the edit started: the composer (`composerId`) when
+ * it was opened with Up there, else the message's Edit button.
+ */
+export function useEditAndDelete(composerId: string) {
+  const [editing, setEditing] = useState<{ id: string; fromComposer: boolean } | null>(null);
+  const [deleting, setDeleting] = useState<Message | null>(null);
+  const startEdit = useCallback((id: string, fromComposer = false) => setEditing({ id, fromComposer }), []);
+  const endEdit = useCallback(() => {
+    setEditing((current) => {
+      if (current) {
+        // After the row has re-rendered without the editor.
+        requestAnimationFrame(() => {
+          const target = current.fromComposer
+            ? document.getElementById(composerId)
+            : document.querySelector<HTMLElement>(`[data-message-id="${current.id}"] .msg__action--edit`);
+          target?.focus();
+        });
+      }
+      return null;
+    });
+  }, [composerId]);
+  return { editingId: editing?.id ?? null, startEdit, endEdit, deleting, setDeleting };
+}
 
 interface MessageEditorProps {
   message: Message;

@@ -9,7 +9,7 @@ import { estimateRowHeight, firstUnreadKey, layOut, seenKey } from "../lib/messa
 import { trpc } from "../trpc";
 import { Avatar } from "./Avatar";
 import { COMPOSER_ID } from "./Composer";
-import { DeleteMessageDialog, MessageEditor } from "./MessageActions";
+import { DeleteMessageDialog, MessageEditor, useEditAndDelete } from "./MessageActions";
 import { ReactionBar, ReactionPicker } from "./Reactions";
 import { AlertIcon, ArrowDownIcon, ClockIcon } from "./icons";
 import { compareIds, describeError, type OutboxEntry, buildTimeline, readBy, type TimelineItem, type Conversation, type Message, type User } from "@parley/client";
@@ -27,8 +27,8 @@ const OVERSCAN = 8;
 const NO_MESSAGES: readonly Message[] = [];
 const NO_ENTRIES: readonly OutboxEntry[] = [];
 /** A sender no longer among the members, or one not known until the whole member list loads. */
-const FORMER_MEMBER = { kind: "former" } as const;
-const UNKNOWN_YET = { kind: "loading" } as const;
+export const FORMER_MEMBER = { kind: "former" } as const;
+export const UNKNOWN_YET = { kind: "loading" } as const;
 type Sender = User | typeof FORMER_MEMBER | typeof UNKNOWN_YET;
 
 interface MessageListProps {
@@ -38,9 +38,10 @@ interface MessageListProps {
   me: User;
   /** Grows each time the person asks to edit their last message (Up in the empty composer). */
   editLastRequest: number;
+  onOpenThread(root: Message): void;
 }
 
-export function MessageList({ conversation, membersComplete, me, editLastRequest }: MessageListProps) {
+export function MessageList({ conversation, membersComplete, me, editLastRequest, onOpenThread }: MessageListProps) {
   const { sender } = useRuntime();
   const query = trpc.message.list.useInfiniteQuery(
     { conversationId: conversation.id, limit: PAGE_SIZE },
@@ -74,6 +75,15 @@ export function MessageList({ conversation, membersComplete, me, editLastRequest
   const other = conversation.isDirect ? conversation.members.find((m) => m.id !== me.id) : undefined;
   const receipt = useChat((s) => (other ? readBy(s.receipts, conversation.id, other.id) : null));
   const seenUpTo = furthest(receipt, other?.lastReadMessageId ?? null);
+  // Replies from others this tab holds after the reader's pointer, per thread: shown as "new" on the root.
+  const pointer = known?.lastReadMessageId ?? null;
+  const newReplies = useMemo(() => {
+    const counts = new Map<string, number>();
+    for (const m of live) {
+      if (m.threadId && m.senderId !== me.id && !m.deletedAt && (pointer === null || compareIds(m.id, pointer) > 0)) counts.set(m.threadId, (counts.get(m.threadId) ?? 0) + 1);
+    }
+    return counts;
+  }, [live, pointer, me.id]);
   const seenRowKey = useMemo(() => seenKey(timeline, seenUpTo, me.id), [timeline, seenUpTo, me.id]);
 
   const retry = useCallback((clientMessageId: string) => sender.retry(clientMessageId), [sender]);
@@ -84,24 +94,7 @@ export function MessageList({ conversation, membersComplete, me, editLastRequest
   const ownsGroup = isGroup && members.get(me.id)?.role === "owner";
   const nameOf = useCallback((userId: string) => (userId === me.id ? "you" : senderName(members.get(userId))), [me.id, members]);
 
-  // The message being edited in place, and where focus goes when the editor closes.
-  const [editing, setEditing] = useState<{ id: string; fromComposer: boolean } | null>(null);
-  const [deleting, setDeleting] = useState<Message | null>(null);
-  const startEdit = useCallback((id: string) => setEditing({ id, fromComposer: false }), []);
-  const endEdit = useCallback(() => {
-    setEditing((current) => {
-      if (current) {
-        // After the row has re-rendered without the editor.
-        requestAnimationFrame(() => {
-          const target = current.fromComposer
-            ? document.getElementById(COMPOSER_ID)
-            : document.querySelector<HTMLElement>(`[data-message-id="${current.id}"] .msg__action--edit`);
-          target?.focus();
-        });
-      }
-      return null;
-    });
-  }, []);
+  const { editingId, startEdit, endEdit, deleting, setDeleting } = useEditAndDelete(COMPOSER_ID);
 
   const scroller = useRef<HTMLDivElement>(null);
   const list = useRef<HTMLOListElement>(null);
@@ -161,8 +154,8 @@ export function MessageList({ conversation, membersComplete, me, editLastRequest
     const target = laid[index]?.item.message;
     if (!target) return;
     virtualizer.scrollToIndex(index, { align: "center" });
-    setEditing({ id: target.id, fromComposer: true });
-  }, [editLastRequest, laid, me.id, virtualizer]);
+    startEdit(target.id, true);
+  }, [editLastRequest, laid, me.id, virtualizer, startEdit]);
 
   const loadOlder = useCallback(() => {
     if (hasNextPage && !isFetchingNextPage) void fetchNextPage();
@@ -302,12 +295,14 @@ export function MessageList({ conversation, membersComplete, me, editLastRequest
                     myId={me.id}
                     nameOf={nameOf}
                     canDelete={item.senderId === me.id || ownsGroup}
-                    editing={item.id !== null && item.id === editing?.id}
+                    editing={item.id !== null && item.id === editingId}
                     onRetry={retry}
                     onDiscard={discard}
                     onEdit={startEdit}
                     onEditDone={endEdit}
                     onDelete={setDeleting}
+                    onOpenThread={onOpenThread}
+                    newReplies={item.id ? newReplies.get(item.id) : undefined}
                   />
                 </li>
               );
@@ -338,7 +333,7 @@ const MessageText = memo(function MessageText({ content }: { content: string }) 
   return <div className="msg__bubble msg__text" dangerouslySetInnerHTML={{ __html: html }} />;
 });
 
-function senderName(member: User | undefined): string {
+export function senderName(member: User | undefined): string {
   return member ? displayName(member) : "a former member";
 }
 
@@ -364,7 +359,7 @@ function Beginning({ conversation, me, title, empty }: { conversation: Conversat
   );
 }
 
-interface MessageRowProps {
+export interface MessageRowProps {
   item: TimelineItem;
   sender: Sender;
   mine: boolean;
@@ -385,10 +380,14 @@ interface MessageRowProps {
   onEdit(messageId: string): void;
   onEditDone(): void;
   onDelete(message: Message): void;
+  /** Opens the message's thread (absent for a reply, or the root shown in its own thread). */
+  onOpenThread?(message: Message): void;
+  /** Replies in its thread from others after the reader's pointer, as far as this tab holds them. */
+  newReplies?: number;
 }
 
-const MessageRow = memo(function MessageRow(props: MessageRowProps) {
-  const { item, sender, mine, showAvatar, startsGroup, endsGroup, seen, myId, nameOf, canDelete, editing, onRetry, onDiscard, onEdit, onEditDone, onDelete } = props;
+export const MessageRow = memo(function MessageRow(props: MessageRowProps) {
+  const { item, sender, mine, showAvatar, startsGroup, endsGroup, seen, myId, nameOf, canDelete, editing, onRetry, onDiscard, onEdit, onEditDone, onDelete, onOpenThread, newReplies = 0 } = props;
   const stored = item.message;
   const deleted = Boolean(stored?.deletedAt);
   const person = "id" in sender ? sender : null;
@@ -430,9 +429,21 @@ const MessageRow = memo(function MessageRow(props: MessageRowProps) {
           </span>
         )}
         {stored && !deleted && <ReactionBar message={stored} myId={myId} nameOf={nameOf} />}
+        {stored && onOpenThread && stored.replyCount > 0 && (
+          <button type="button" className="msg__replies" onClick={() => onOpenThread(stored)}>
+            {stored.replyCount === 1 ? "1 reply" : `${stored.replyCount} replies`}
+            {newReplies > 0 && <span className="msg__replies-new"> · {newReplies} new</span>}
+            {stored.lastReplyAt && <span className="msg__replies-when"> · last {formatTime(stored.lastReplyAt)}</span>}
+          </button>
+        )}
         {stored && !deleted && !editing && (
           <div className="msg__actions" role="group" aria-label="Message actions">
             <ReactionPicker message={stored} myId={myId} />
+            {onOpenThread && (
+              <button type="button" className="msg__action msg__action--thread" onClick={() => onOpenThread(stored)}>
+                Reply in thread
+              </button>
+            )}
             {mine && (
               <button type="button" className="msg__action msg__action--edit" onClick={() => onEdit(stored.id)}>
                 Edit<span className="sr-only"> message</span>
