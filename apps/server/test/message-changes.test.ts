@@ -95,6 +95,28 @@ describeEachProvider("message.edit", (provider) => {
     expect((await carol.api.conversation.get.query({ conversationId })).mentionCount).toBe(1);
   });
 
+  it("changes reach exactly the members at the time of the change, live and on resume", async () => {
+    const { alice, bob, carol, conversationId } = await group(server());
+    const dave = await signUpAndLogIn(server());
+    const old = await send(alice, conversationId, "old");
+    const [carols, daves] = [await subscribe(server(), carol), await subscribe(server(), dave)];
+    await alice.api.conversation.removeMember.mutate({ conversationId, userId: carol.id });
+    await alice.api.conversation.addMembers.mutate({ conversationId, userIds: [dave.id] });
+    const position = (await carols.waitFor(1))[0]?.id ?? "";
+    await alice.api.message.edit.mutate({ messageId: old.id, content: "old, edited" });
+    await bob.api.message.react.mutate({ messageId: old.id, emoji: "👍", on: true });
+    const davesEvents = await daves.waitFor(3);
+    expect(davesEvents.map((e) => summary(e.event))).toEqual(["conversation.updated:all", "message.updated:old, edited", "message.updated:old, edited"]);
+    await settle();
+    expect(carols.stored.map((e) => e.event.type)).toEqual(["conversation.removed"]);
+    // Resuming from before the removal gives carol the removal and nothing after it.
+    const resumed = await subscribe(server(), carol, String(BigInt(position) - 1n));
+    await resumed.waitFor(1);
+    await settle();
+    expect(resumed.stored.map((e) => e.event.type)).toEqual(["conversation.removed"]);
+    expect(await errorCodeOf(carol.api.message.react.mutate({ messageId: old.id, emoji: "👍", on: true }))).toBe("FORBIDDEN");
+  });
+
   it("the same content changes nothing; the same rules as send; only the sender; a deleted or missing message is refused", async () => {
     const { alice, bob, conversationId } = await group(server());
     const outsider = await signUpAndLogIn(server());

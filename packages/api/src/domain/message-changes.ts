@@ -137,6 +137,7 @@ export async function editMessage(services: Services, callerId: string, input: {
 
 export async function deleteMessage(services: Services, callerId: string, input: { messageId: string }): Promise<MessageDto> {
   const id = BigInt(input.messageId);
+  let removed = false;
   const deleted = await limited(
     services,
     callerId,
@@ -151,6 +152,7 @@ export async function deleteMessage(services: Services, callerId: string, input:
         const updated = await t.tx.message.update({ where: { id }, data: { content: "", mentions: "[]", reactions: "[]", deletedAt: now }, select: messageSelect });
         const reads = await recount(t.tx, message, { unread: -1, mentionedBefore: JSON.parse(message.mentions) as string[], mentionedAfter: [] });
         await appendChange(t, message, callerId, reads);
+        removed = true;
         // A deleted reply no longer counts in its thread.
         if (message.threadId !== null) {
           const root = await t.tx.message.findUnique({ where: { id: message.threadId }, select: { id: true, conversationId: true } });
@@ -166,7 +168,7 @@ export async function deleteMessage(services: Services, callerId: string, input:
     () => currentMessage(services, id),
   );
   // The old text must not survive in the database's files (SQLite's WAL); see SECURITY.md.
-  await services.db.scrubRemovedContent();
+  if (removed) await services.db.scrubRemovedContent();
   return deleted;
 }
 
