@@ -215,6 +215,36 @@ describe.skipIf(BROWSER_SKIP_REASON !== undefined)(`Message actions in the brows
     await ben.page.getByRole("button", { name: "Close thread" }).click();
   });
 
+  it("offers the members after @ in the composer, by keyboard, and highlights a mention of the reader", async () => {
+    const input = composer(ada.page);
+    await input.fill("Thanks @b");
+    const list = ada.page.getByRole("listbox", { name: "People to mention" });
+    await list.waitFor();
+    expect(await list.getByRole("option").allTextContents()).toEqual(["Ben Okafor @ben"]);
+    expect(await input.getAttribute("aria-activedescendant")).toBe(await list.getByRole("option").first().getAttribute("id"));
+    await screenshot(ada.page, "mention-autocomplete");
+    // Escape closes the list and keeps the text; typing on after a new @ opens it again.
+    await input.press("Escape");
+    await list.waitFor({ state: "hidden" });
+    expect(await input.inputValue()).toBe("Thanks @b");
+    await input.press("Backspace");
+    await input.press("Backspace");
+    await input.pressSequentially("@");
+    await list.waitFor();
+    await input.press("Tab");
+    expect(await input.inputValue()).toBe("Thanks @ben ");
+    await input.pressSequentially("for lunch");
+    await input.press("Enter");
+
+    const onBen = messageRow(ben.page, "Thanks @ben for lunch");
+    await onBen.locator(".mention--me", { hasText: "@ben" }).waitFor(LIVE);
+    expect(await onBen.getAttribute("class")).toContain("msg--mentions-me");
+    // The sender sees the mention marked, not highlighted as theirs.
+    const onAda = messageRow(ada.page, "Thanks @ben for lunch");
+    await onAda.locator(".mention", { hasText: "@ben" }).waitFor();
+    expect(await onAda.locator(".mention--me").count()).toBe(0);
+  });
+
   it("renders a hostile Markdown message as text: nothing runs, no handler attributes, no script links", async () => {
     const hostile = [
       "<script>window.__pwned = 'script'</script>",

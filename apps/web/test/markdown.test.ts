@@ -11,7 +11,7 @@ function tagsOf(html: string): { name: string; attributes: Record<string, string
   }));
 }
 
-const ALLOWED_TAGS = new Set(["p", "strong", "em", "s", "code", "pre", "ul", "ol", "li", "blockquote", "a", "br"]);
+const ALLOWED_TAGS = new Set(["p", "strong", "em", "s", "code", "pre", "ul", "ol", "li", "blockquote", "a", "br", "span"]);
 
 const HOSTILE = [
   "<script>alert(1)</script>",
@@ -37,6 +37,8 @@ const HOSTILE = [
   "> <img src=x onerror=alert(1)>",
   "- <a href=javascript:alert(1)>x</a>",
   "[ref]\n\n[ref]: javascript:alert(1)",
+  '@<img src=x onerror=alert(1)> @"onmouseover=alert(1)',
+  "@bob<script>alert(1)</script>",
 ];
 
 describe("renderMarkdown", () => {
@@ -75,7 +77,7 @@ describe("renderMarkdown", () => {
         expect(name).not.toMatch(/^on/);
         expect(["href", "target", "rel", "class"]).toContain(name);
         if (name === "href") expect(value).toMatch(/^(https?:|mailto:)/i);
-        if (name === "class") expect(value).toMatch(/^language-[\w-]+$/);
+        if (name === "class") expect(value).toMatch(/^(language-[\w-]+|mention( mention--me)?)$/);
       }
     }
     expect(html).not.toMatch(/<(script|img|iframe|svg|div|style)/i);
@@ -89,6 +91,25 @@ describe("renderMarkdown", () => {
     const html = renderMarkdown("![x](https://evil.example/track.png)");
     expect(html).not.toContain("<img");
     expect(html).toContain("evil.example/track.png");
+  });
+});
+
+describe("mentions", () => {
+  it("marks @username, and highlights the reader's own when asked", () => {
+    expect(renderMarkdown("hi @Kim and @bob.")).toBe('<p>hi <span class="mention">@Kim</span> and <span class="mention">@bob</span>.</p>');
+    expect(renderMarkdown("hi @Kim and @bob", { highlight: "kim" })).toBe(
+      '<p>hi <span class="mention mention--me">@Kim</span> and <span class="mention">@bob</span></p>',
+    );
+  });
+
+  it("leaves addresses, code and link text alone", () => {
+    expect(renderMarkdown("mail me@example.com", { highlight: "example.com" })).toBe("<p>mail me@example.com</p>");
+    expect(renderMarkdown("`@kim`", { highlight: "kim" })).toBe("<p><code>@kim</code></p>");
+    expect(renderMarkdown("[@kim](https://example.com)", { highlight: "kim" })).not.toContain("mention");
+  });
+
+  it("keeps mentions in the plain-text preview", () => {
+    expect(markdownToPlainText("**@kim** look")).toBe("@kim look");
   });
 });
 

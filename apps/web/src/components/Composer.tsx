@@ -1,9 +1,10 @@
-import { useEffect, useId, useLayoutEffect, useRef, useState, type FormEvent, type KeyboardEvent } from "react";
+import { useEffect, useId, useLayoutEffect, useMemo, useRef, useState, type FormEvent, type KeyboardEvent } from "react";
 import { useRuntime } from "../app/context";
 import { useMediaQuery } from "../app/use-media-query";
 import { TOUCH_ONLY_QUERY } from "../lib/keyboard";
 import { SendIcon } from "./icons";
-import { MAX_MESSAGE_LENGTH, checkMessage, formatCount } from "@parley/client";
+import { insertMention, matchMembers, mentionQueryAt, type MentionQuery } from "../lib/mention-query";
+import { MAX_MESSAGE_LENGTH, checkMessage, formatCount, type Member } from "@parley/client";
 
 interface ComposerProps {
   conversationId: string;
@@ -21,6 +22,9 @@ interface ComposerProps {
   threadId?: string;
   /** The textarea's id (the main composer's is COMPOSER_ID, the skip link's target). */
   inputId?: string;
+  /** Who `@` offers to mention (the conversation's members), and the reader, who is left out. */
+  members?: readonly Member[];
+  myId?: string;
 }
 
 /** The composer's id: the skip link's target (there is one composer on screen at most). */
@@ -32,7 +36,7 @@ function tidy(text: string): string {
 }
 
 export function Composer(props: ComposerProps) {
-  const { conversationId, recipient, autoFocus, focusRequested, onFocused, typingText, onEditLast, threadId, inputId = COMPOSER_ID } = props;
+  const { conversationId, recipient, autoFocus, focusRequested, onFocused, typingText, onEditLast, threadId, inputId = COMPOSER_ID, members = [], myId = "" } = props;
   const { drafts, sender, typing } = useRuntime();
   // A thread keeps its own draft.
   const draftKey = threadId ? `${conversationId}/thread/${threadId}` : conversationId;
@@ -41,6 +45,33 @@ export function Composer(props: ComposerProps) {
   const id = useId();
   const check = checkMessage(text);
   const touchOnly = useMediaQuery(TOUCH_ONLY_QUERY);
+
+  // The @ autocomplete: the mention being typed at the caret, the people it matches, the one
+  // highlighted. Escape dismisses it for that @.
+  const [mention, setMention] = useState<MentionQuery | null>(null);
+  const [dismissedAt, setDismissedAt] = useState<number | null>(null);
+  const [active, setActive] = useState(0);
+  const options = useMemo(() => (mention ? matchMembers(members, mention.query, myId) : []), [mention, members, myId]);
+  const suggesting = mention !== null && mention.start !== dismissedAt && options.length > 0;
+  const optionId = (index: number) => `${id}-mention-${index}`;
+  const followCaret = (el: HTMLTextAreaElement) => {
+    const next = el.selectionStart === el.selectionEnd ? mentionQueryAt(el.value, el.selectionStart) : null;
+    setMention((current) => (current?.start === next?.start && current?.query === next?.query ? current : next));
+    // The dismissed @ is gone: a new one opens the list again, even in the same place.
+    if (next === null) setDismissedAt(null);
+    if (next?.start !== mention?.start || next?.query !== mention?.query) setActive(0);
+  };
+  const choose = (member: Member) => {
+    const el = textarea.current;
+    if (!el || !mention) return;
+    const next = insertMention(text, mention, el.selectionStart, member.username);
+    edit(next.text);
+    setMention(null);
+    requestAnimationFrame(() => {
+      el.focus();
+      el.setSelectionRange(next.caret, next.caret);
+    });
+  };
 
   useEffect(() => {
     if (autoFocus) textarea.current?.focus();
@@ -81,6 +112,25 @@ export function Composer(props: ComposerProps) {
   };
 
   const onKeyDown = (event: KeyboardEvent<HTMLTextAreaElement>) => {
+    if (suggesting) {
+      if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+        event.preventDefault();
+        setActive((a) => (a + (event.key === "ArrowDown" ? 1 : options.length - 1)) % options.length);
+        return;
+      }
+      if ((event.key === "Enter" || event.key === "Tab") && !event.shiftKey && !event.nativeEvent.isComposing) {
+        event.preventDefault();
+        const chosen = options[Math.min(active, options.length - 1)];
+        if (chosen) choose(chosen);
+        return;
+      }
+      if (event.key === "Escape") {
+        event.preventDefault();
+        event.stopPropagation();
+        setDismissedAt(mention.start);
+        return;
+      }
+    }
     if (event.key === "ArrowUp" && text === "" && onEditLast && !event.shiftKey && !event.altKey && !event.ctrlKey && !event.metaKey) {
       event.preventDefault();
       onEditLast();
@@ -101,6 +151,26 @@ export function Composer(props: ComposerProps) {
 
   return (
     <form className="composer" onSubmit={onSubmit}>
+      {suggesting && (
+        <ul className="mention-list" id={`${id}-mentions`} role="listbox" aria-label="People to mention">
+          {options.map((member, index) => (
+            <li
+              key={member.id}
+              id={optionId(index)}
+              role="option"
+              aria-selected={index === Math.min(active, options.length - 1)}
+              className="mention-list__option"
+              // Chosen on mouse down, so the composer keeps focus.
+              onMouseDown={(event) => {
+                event.preventDefault();
+                choose(member);
+              }}
+            >
+              <span>{member.fullName}</span> <span className="mention-list__username">@{member.username}</span>
+            </li>
+          ))}
+        </ul>
+      )}
       <label htmlFor={inputId} className="sr-only">
         {threadId ? `Reply in thread` : `Message to ${recipient}`}
       </label>
@@ -111,8 +181,15 @@ export function Composer(props: ComposerProps) {
           rows={1}
           value={text}
           placeholder={threadId ? "Reply…" : `Message ${recipient}`}
-          onChange={(e) => edit(e.target.value)}
+          onChange={(e) => {
+            edit(e.target.value);
+            followCaret(e.target);
+          }}
+          onSelect={(e) => followCaret(e.currentTarget)}
           onKeyDown={onKeyDown}
+          aria-autocomplete="list"
+          aria-controls={suggesting ? `${id}-mentions` : undefined}
+          aria-activedescendant={suggesting ? optionId(Math.min(active, options.length - 1)) : undefined}
           enterKeyHint={touchOnly ? "enter" : "send"}
           aria-invalid={check.tooLong || undefined}
           aria-describedby={`${id}-hint`}

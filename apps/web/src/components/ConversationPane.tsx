@@ -155,6 +155,8 @@ export function ConversationPane({ conversationId, listed, me, onBack, focusComp
           onFocused={onComposerFocused}
           typingText={typing}
           onEditLast={requestEditLast}
+          members={conversation.members}
+          myId={me.id}
         />
         <MembersDialog
           open={membersOpen}

@@ -293,6 +293,7 @@ export function MessageList({ conversation, membersComplete, me, editLastRequest
                     endsGroup={endsGroup}
                     seen={item.key === seenRowKey}
                     myId={me.id}
+                    myUsername={me.username}
                     nameOf={nameOf}
                     canDelete={item.senderId === me.id || ownsGroup}
                     editing={item.id !== null && item.id === editingId}
@@ -328,8 +329,8 @@ export function MessageList({ conversation, membersComplete, me, editLastRequest
  * A message's text, formatted. The HTML comes from renderMarkdown only, which escapes everything the
  * author wrote that is not in the Markdown subset (raw HTML is off): see lib/markdown.ts.
  */
-const MessageText = memo(function MessageText({ content }: { content: string }) {
-  const html = useMemo(() => renderMarkdown(content), [content]);
+const MessageText = memo(function MessageText({ content, highlight }: { content: string; highlight: string | null }) {
+  const html = useMemo(() => renderMarkdown(content, { highlight }), [content, highlight]);
   return <div className="msg__bubble msg__text" dangerouslySetInnerHTML={{ __html: html }} />;
 });
 
@@ -369,6 +370,7 @@ export interface MessageRowProps {
   /** The other person of a direct conversation has read it. */
   seen: boolean;
   myId: string;
+  myUsername: string;
   /** A member's name as shown ("you" for the reader). */
   nameOf(userId: string): string;
   /** The reader may delete it (their own, or they own the group). */
@@ -387,15 +389,16 @@ export interface MessageRowProps {
 }
 
 export const MessageRow = memo(function MessageRow(props: MessageRowProps) {
-  const { item, sender, mine, showAvatar, startsGroup, endsGroup, seen, myId, nameOf, canDelete, editing, onRetry, onDiscard, onEdit, onEditDone, onDelete, onOpenThread, newReplies = 0 } = props;
+  const { item, sender, mine, showAvatar, startsGroup, endsGroup, seen, myId, myUsername, nameOf, canDelete, editing, onRetry, onDiscard, onEdit, onEditDone, onDelete, onOpenThread, newReplies = 0 } = props;
   const stored = item.message;
   const deleted = Boolean(stored?.deletedAt);
+  const mentionsMe = !mine && (stored?.mentions.includes(myId) ?? false);
   const person = "id" in sender ? sender : null;
   const name = mine ? "You" : person ? displayName(person) : sender === FORMER_MEMBER ? "Former member" : "\u2026";
   // The username beside the name: a full name may imitate someone else's.
   const username = !mine && person ? `@${person.username}` : null;
   const time = formatTime(item.createdAt);
-  const classes = ["msg", mine ? "msg--mine" : "msg--theirs", startsGroup ? "msg--first" : "", endsGroup ? "msg--last" : "", `msg--${item.status}`]
+  const classes = ["msg", mine ? "msg--mine" : "msg--theirs", startsGroup ? "msg--first" : "", endsGroup ? "msg--last" : "", `msg--${item.status}`, mentionsMe ? "msg--mentions-me" : ""]
     .filter(Boolean)
     .join(" ");
   return (
@@ -421,7 +424,7 @@ export const MessageRow = memo(function MessageRow(props: MessageRowProps) {
         ) : editing && stored ? (
           <MessageEditor message={stored} onDone={onEditDone} />
         ) : (
-          <MessageText content={item.content} />
+          <MessageText content={item.content} highlight={mentionsMe ? myUsername : null} />
         )}
         {stored?.editedAt && !deleted && (
           <span className="msg__edited" title={`Edited ${formatFull(stored.editedAt)}`}>

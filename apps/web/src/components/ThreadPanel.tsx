@@ -82,6 +82,7 @@ export function ThreadPanel({ conversation, membersComplete, root: opened, me, o
       endsGroup
       seen={false}
       myId={me.id}
+      myUsername={me.username}
       nameOf={nameOf}
       canDelete={item.senderId === me.id || ownsGroup}
       editing={message !== null && message.id === editingId}
@@ -136,6 +137,8 @@ export function ThreadPanel({ conversation, membersComplete, root: opened, me, o
           focusRequested={false}
           onFocused={noop}
           typingText={null}
+          members={conversation.members}
+          myId={me.id}
         />
       )}
       <DeleteMessageDialog
