@@ -37,6 +37,15 @@ describe("unread counts", () => {
     expect(totalUnread(listed, new Map(), false)).toBe(2);
   });
 
+  it("counts each conversation in the total by the reader's level: all, mentions only, or nothing when muted", () => {
+    const listed = [
+      conversation({ id: "a", unreadCount: 4, mentionCount: 1, notify: "all" }),
+      conversation({ id: "m", unreadCount: 6, mentionCount: 2, notify: "mentions" }),
+      conversation({ id: "n", unreadCount: 9, mentionCount: 3, notify: "none" }),
+    ];
+    expect(totalUnread(listed, new Map(), false)).toBe(6);
+  });
+
   it("puts the total in the tab title", () => {
     expect(documentTitle(0)).toBe("Parley");
     expect(documentTitle(3)).toBe("(3) Parley");

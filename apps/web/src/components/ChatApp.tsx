@@ -2,6 +2,7 @@ import { QueryClientProvider } from "@tanstack/react-query";
 import { useCallback, useEffect, useMemo, useState } from "react";
 import { RuntimeContext, useChat, useRuntime } from "../app/context";
 import type { UserRuntime } from "../app/runtime";
+import { useBrowserNotifications } from "../app/use-browser-notifications";
 import { useRoute } from "../app/use-route";
 import { CONVERSATION_LIST_INPUT, flattenConversationPages, nextConversationCursor, sortByActivity } from "../lib/conversations";
 import { trpc } from "../trpc";
@@ -36,6 +37,7 @@ export function ChatApp({ runtime, onSignOut }: ChatAppProps) {
 
 function ChatLayout({ onSignOut }: { onSignOut(): void }) {
   const runtime = useRuntime();
+  useBrowserNotifications();
   const [route, navigate] = useRoute();
   const [dialogOpen, setDialogOpen] = useState(false);
   const [switcherOpen, setSwitcherOpen] = useState(false);

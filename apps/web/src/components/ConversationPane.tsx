@@ -8,6 +8,7 @@ import { Composer } from "./Composer";
 import { ConnectionBanner } from "./Connection";
 import { BackIcon, UsersIcon } from "./icons";
 import { MembersDialog } from "./MembersDialog";
+import { NotifyMenu } from "./NotifyMenu";
 import { MessageList } from "./MessageList";
 import { ThreadPanel } from "./ThreadPanel";
 import { trpc } from "../trpc";
@@ -73,6 +74,8 @@ export function ConversationPane({ conversationId, listed, me, onBack, focusComp
 
   const other = conversation?.isDirect ? otherMembers(conversation, me.id)[0] : undefined;
   const otherStatus = useChat((s) => (other ? s.presence.get(other.id) : undefined));
+  // The reader's level, as the feed last said (another tab may change it), else as loaded.
+  const notifyLevel = useChat((s) => s.conversations.get(conversationId)?.notify);
   const typists = useChat((s) => s.typing.get(conversationId));
   const membersById = useMemo(() => new Map((conversation?.members ?? []).map((m) => [m.id, m])), [conversation?.members]);
   const typing = useMemo(() => typingText([...(typists?.keys() ?? [])], membersById), [typists, membersById]);
@@ -139,6 +142,7 @@ export function ConversationPane({ conversationId, listed, me, onBack, focusComp
               {statusText && <span className={`conversation__presence conversation__presence--${otherStatus}`}> · {statusText}</span>}
             </p>
           </div>
+          <NotifyMenu conversationId={conversation.id} level={notifyLevel ?? conversation.notify} />
           <button type="button" className="button button--quiet conversation__members" aria-haspopup="dialog" onClick={() => setMembersOpen(true)} title="Members">
             <UsersIcon />
             <span>{conversation.memberCount}</span>
