@@ -89,6 +89,23 @@ describe("message.updated", () => {
   });
 });
 
+describe("changes held across membership and reloads", () => {
+  it("forgets the changes of a conversation the reader is taken out of, so a page loaded after rejoining wins", () => {
+    const store = loadedStore();
+    store.applyEvent(updated(message({ id: "5", content: "first edit" })), "6");
+    store.applyEvent({ type: "conversation.removed", conversationId: "c1" }, "7");
+    const [item] = timelineOf(store, [[message({ id: "5", content: "edited while away" })]]);
+    expect(item?.content).toBe("edited while away");
+  });
+
+  it("forgets held changes when the feed lost its position and the state is loaded afresh", () => {
+    const store = loadedStore();
+    store.applyEvent(updated(message({ id: "5", content: "old" })), "6");
+    store.beginReload();
+    expect(store.getState().changed.size).toBe(0);
+  });
+});
+
 describe("read state after a delete or an edit", () => {
   const counts = (store: ChatStore) => {
     const c = store.conversation("c1");

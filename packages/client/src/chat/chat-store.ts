@@ -167,9 +167,13 @@ export class ChatStore {
     this.setConversations(applyReadEvent(this.state.conversations, event, id, this.myId));
   }
 
-  /** The feed started without a position: what is loaded next replaces the conversations, and events wait for it. */
+  /**
+   * The feed started without a position: what is loaded next replaces the conversations, and events
+   * wait for it. Changes held from before may have missed later ones (pages are loaded afresh).
+   */
   beginReload(): void {
     this.buffered = [];
+    if (this.state.changed.size > 0) this.set({ ...this.state, changed: new Map() });
   }
 
   /** The whole of conversation.list, loaded after the feed started: the state, with what arrived meanwhile applied. */
@@ -237,13 +241,18 @@ export class ChatStore {
   private applyMembershipNews(event: FeedEvent): void {
     const receipts = applyReceipt(this.state.receipts, event, this.myId);
     let removed = this.state.removed;
+    let changed = this.state.changed;
     if (event.type === "conversation.removed" && !removed.has(event.conversationId)) removed = new Set(removed).add(event.conversationId);
+    // Its changes stop reaching the reader: held ones must not override what a page loads after being added back.
+    if (event.type === "conversation.removed" && [...changed.values()].some((m) => m.conversationId === event.conversationId)) {
+      changed = new Map([...changed].filter(([, m]) => m.conversationId !== event.conversationId));
+    }
     if (event.type === "conversation.updated" && removed.has(event.conversation.id)) {
       const next = new Set(removed);
       next.delete(event.conversation.id);
       removed = next;
     }
-    if (receipts !== this.state.receipts || removed !== this.state.removed) this.set({ ...this.state, receipts, removed });
+    if (receipts !== this.state.receipts || removed !== this.state.removed || changed !== this.state.changed) this.set({ ...this.state, receipts, removed, changed });
   }
 
   private setConversations(conversations: Conversations): void {
