@@ -213,6 +213,23 @@ describe.skipIf(BROWSER_SKIP_REASON !== undefined)(`Message actions in the brows
     await messageBubble(thread(ben.page), "Or noon, if you are hungry").waitFor(LIVE);
     await messageBubble(thread(ben.page), "One it is").waitFor();
     await ben.page.getByRole("button", { name: "Close thread" }).click();
+    await ada.page.getByRole("button", { name: "Close thread" }).click();
+  });
+
+  it("shows a thread as the whole view on a narrow screen, and the conversation again when it closes", async () => {
+    await ada.page.setViewportSize({ width: 390, height: 800 });
+    try {
+      await messageRow(ada.page, "Lunch at one?").locator(".msg__replies").click();
+      const panel = ada.page.getByRole("complementary", { name: "Thread" });
+      await messageBubble(panel, "One it is").waitFor();
+      expect(await panel.boundingBox()).toEqual({ x: 0, y: 0, width: 390, height: 800 });
+      await screenshot(ada.page, "thread-narrow");
+      await panel.getByRole("button", { name: "Close thread" }).click();
+      await panel.waitFor({ state: "hidden" });
+      await messageBubble(ada.page, "Lunch at one?").waitFor();
+    } finally {
+      await ada.page.setViewportSize({ width: 1280, height: 800 });
+    }
   });
 
   it("offers the members after @ in the composer, by keyboard, and highlights a mention of the reader", async () => {
