@@ -111,6 +111,8 @@ describe.skipIf(BROWSER_SKIP_REASON !== undefined)(`Message actions in the brows
     await screenshot(ben.page, "message-delete-confirm");
     await dialog.getByRole("button", { name: "Delete", exact: true }).click();
     await dialog.waitFor({ state: "hidden" });
+    // The message's buttons go with it: focus goes on to the composer.
+    await expect.poll(() => composer(ben.page).evaluate((el) => el === document.activeElement)).toBe(true);
 
     for (const page of [ben.page, ada.page]) {
       await expect.poll(() => messageBubble(page, "See you there").count(), LIVE).toBe(0);

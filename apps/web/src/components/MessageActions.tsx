@@ -119,11 +119,13 @@ interface DeleteMessageDialogProps {
   message: Message | null;
   /** Someone else's message (deleted as the group's owner). */
   othersName: string | null;
+  /** Where focus goes once deleted (its Delete button goes with the message's text): a composer's id. */
+  focusAfterId: string;
   onClose(): void;
 }
 
 /** Asks before deleting: a deleted message is gone for everyone, and cannot be brought back. */
-export function DeleteMessageDialog({ message, othersName, onClose }: DeleteMessageDialogProps) {
+export function DeleteMessageDialog({ message, othersName, focusAfterId, onClose }: DeleteMessageDialogProps) {
   const open = message !== null;
   const dialog = useModalDialog(open, onClose);
   const headingId = useId();
@@ -135,7 +137,16 @@ export function DeleteMessageDialog({ message, othersName, onClose }: DeleteMess
 
   const confirm = () => {
     if (!message || remove.isPending) return;
-    remove.mutate({ messageId: message.id }, { onSuccess: onClose });
+    remove.mutate(
+      { messageId: message.id },
+      {
+        onSuccess: () => {
+          onClose();
+          // After the dialog has given focus back to the button that is about to go.
+          requestAnimationFrame(() => document.getElementById(focusAfterId)?.focus());
+        },
+      },
+    );
   };
 
   return (

@@ -319,6 +319,7 @@ export function MessageList({ conversation, membersComplete, me, editLastRequest
       <DeleteMessageDialog
         message={deleting}
         othersName={deleting && deleting.senderId !== me.id ? senderName(members.get(deleting.senderId)) : null}
+        focusAfterId={COMPOSER_ID}
         onClose={() => setDeleting(null)}
       />
     </div>

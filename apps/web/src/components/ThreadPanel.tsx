@@ -144,6 +144,7 @@ export function ThreadPanel({ conversation, membersComplete, root: opened, me, o
       <DeleteMessageDialog
         message={deleting}
         othersName={deleting && deleting.senderId !== me.id ? senderName(members.get(deleting.senderId)) : null}
+        focusAfterId={THREAD_COMPOSER_ID}
         onClose={() => setDeleting(null)}
       />
     </aside>
