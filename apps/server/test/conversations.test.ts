@@ -24,6 +24,8 @@ describeEachProvider("conversations", (provider) => {
       lastReadMessageId: null,
       unreadCount: 0,
       mentionCount: 0,
+      // v2 (issue 13): the caller's notification level.
+      notify: "all",
     });
     expect(convo.members).toHaveLength(2);
   });

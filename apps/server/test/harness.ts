@@ -369,6 +369,7 @@ export function testLimits(overrides: Partial<Limits> = {}): { limits: Limits } 
       ...defaultApiConfig.limits,
       loginFailuresPerAddress: { max: 1000, windowSeconds: 60 },
       messagesPerUser: { max: 100_000, windowSeconds: 60 },
+      messageChangesPerUser: { max: 100_000, windowSeconds: 60 },
       signupsPerAddress: GENEROUS,
       signupsOverall: GENEROUS,
       ...overrides,

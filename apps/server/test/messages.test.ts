@@ -41,6 +41,14 @@ describeEachProvider("messages", (provider) => {
       clientMessageId: id,
       createdAt: expect.stringMatching(/Z$/),
       mentions: [],
+      // v2 fields (issue 13): a new message is unedited, not deleted, not a reply, without reactions.
+      editedAt: null,
+      deletedAt: null,
+      threadId: null,
+      replyCount: 0,
+      lastReplyAt: null,
+      reactions: [],
+      attachments: [],
     });
   });
 

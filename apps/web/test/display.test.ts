@@ -9,7 +9,6 @@ import {
   sortByActivity,
 } from "../src/lib/conversations";
 import { formatDayLabel, formatListTime } from "../src/lib/format";
-import { linkify } from "../src/lib/linkify";
 import { parseRoute, routeHash } from "../src/lib/route";
 import { estimateRowHeight, firstUnreadKey, layOut } from "../src/lib/message-groups";
 import { message } from "./helpers";
@@ -21,7 +20,7 @@ const carol = { id: "c", username: "carol", fullName: "Carol Danvers", role: "me
 
 function conversation(overrides: Partial<Conversation>): Conversation {
   const members = overrides.members ?? [alice, bob, carol];
-  return { id: "c1", title: null, isDirect: false, members, memberCount: members.length, lastMessage: null, createdAt: "2025-03-01T00:00:00.000Z", lastReadMessageId: null, unreadCount: 0, mentionCount: 0, ...overrides };
+  return { id: "c1", title: null, isDirect: false, members, memberCount: members.length, lastMessage: null, createdAt: "2025-03-01T00:00:00.000Z", lastReadMessageId: null, unreadCount: 0, mentionCount: 0, notify: "all", ...overrides };
 }
 
 describe("conversationTitle", () => {
@@ -145,18 +144,6 @@ describe("firstUnreadKey", () => {
     expect(firstUnreadKey(items, null, "a", true)).toBe(items[0]?.key);
     expect(firstUnreadKey(items, null, "a", false)).toBeNull();
     expect(firstUnreadKey(items, "2", "a", false)).toBeNull();
-  });
-});
-
-describe("linkify", () => {
-  it("finds web links and leaves sentence punctuation outside", () => {
-    expect(linkify("see https://example.com/a?b=1. ok")).toEqual([
-      { kind: "text", text: "see " },
-      { kind: "link", text: "https://example.com/a?b=1", href: "https://example.com/a?b=1" },
-      { kind: "text", text: ". ok" },
-    ]);
-    expect(linkify("plain <b>text</b>")).toEqual([{ kind: "text", text: "plain <b>text</b>" }]);
-    expect(linkify("javascript:alert(1)")).toEqual([{ kind: "text", text: "javascript:alert(1)" }]);
   });
 });
 

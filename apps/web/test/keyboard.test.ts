@@ -19,6 +19,7 @@ function conversation(id: string, title: string | null, others: User[]): Convers
     lastReadMessageId: null,
     unreadCount: 0,
     mentionCount: 0,
+    notify: "all",
   };
 }
 

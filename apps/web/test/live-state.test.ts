@@ -93,6 +93,7 @@ describe("the conversation list following the feed", () => {
     lastReadMessageId: null,
     unreadCount: 0,
     mentionCount: 0,
+    notify: "all",
     ...overrides,
   });
 

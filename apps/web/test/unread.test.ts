@@ -6,7 +6,7 @@ const alice = { id: "a", username: "alice", fullName: "Alice Liddell", role: "ow
 const bob = { id: "b", username: "bob", fullName: "", role: "member" as const, lastReadMessageId: null };
 
 function conversation(overrides: Partial<Conversation>): Conversation {
-  return { id: "c1", title: null, isDirect: true, members: [alice, bob], memberCount: 2, lastMessage: null, createdAt: "2025-03-01T00:00:00.000Z", lastReadMessageId: null, unreadCount: 0, mentionCount: 0, ...overrides };
+  return { id: "c1", title: null, isDirect: true, members: [alice, bob], memberCount: 2, lastMessage: null, createdAt: "2025-03-01T00:00:00.000Z", lastReadMessageId: null, unreadCount: 0, mentionCount: 0, notify: "all", ...overrides };
 }
 
 describe("unread counts", () => {
@@ -35,6 +35,15 @@ describe("unread counts", () => {
     expect(totalUnread(listed, known, true)).toBe(5);
     expect(totalUnread(listed, known, false)).toBe(1);
     expect(totalUnread(listed, new Map(), false)).toBe(2);
+  });
+
+  it("counts each conversation in the total by the reader's level: all, mentions only, or nothing when muted", () => {
+    const listed = [
+      conversation({ id: "a", unreadCount: 4, mentionCount: 1, notify: "all" }),
+      conversation({ id: "m", unreadCount: 6, mentionCount: 2, notify: "mentions" }),
+      conversation({ id: "n", unreadCount: 9, mentionCount: 3, notify: "none" }),
+    ];
+    expect(totalUnread(listed, new Map(), false)).toBe(6);
   });
 
   it("puts the total in the tab title", () => {

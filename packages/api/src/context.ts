@@ -49,6 +49,8 @@ export interface ApiConfig {
     signupsOverall: WindowLimit;
     /** Messages per user. */
     messagesPerUser: WindowLimit;
+    /** Edits, deletes, reactions and notification settings per user (each one that changes something). */
+    messageChangesPerUser: WindowLimit;
     /** Conversations a user creates (a direct conversation that already existed does not count). */
     conversationsPerUser: WindowLimit;
     /** Members a user puts into the conversations they create, the creator not counted. */
@@ -81,6 +83,8 @@ export const defaultApiConfig: Omit<ApiConfig, "jwtSecret"> = {
     signupsOverall: { max: 60, windowSeconds: 60 },
     // A fast typist sends a few a second; pasting many lines sends a burst.
     messagesPerUser: { max: 120, windowSeconds: 10 },
+    // Reacting with a few emoji in a row, fixing a typo twice: a burst; a script toggling one is not.
+    messageChangesPerUser: { max: 120, windowSeconds: 10 },
     // A person starts a few conversations a day; a burst of 30 covers setting up a team. The member
     // budget allows two groups of the largest size (MAX_MEMBER_IDS) an hour.
     conversationsPerUser: { max: 30, windowSeconds: 10 * 60 },
@@ -139,6 +143,7 @@ export interface Services {
   signupsByAddress: Limiter;
   signupsOverall: Limiter;
   messagesByUser: Limiter;
+  messageChangesByUser: Limiter;
   conversationsByUser: Limiter;
   conversationMembersByUser: Limiter;
   presenceChangesByUser: Limiter;
@@ -202,6 +207,7 @@ export async function createServices({ db, bus, config, clock = systemClock, log
     signupsByAddress: limiterStore.limiter("signups-address", limits.signupsPerAddress),
     signupsOverall: limiterStore.limiter("signups-overall", limits.signupsOverall),
     messagesByUser: limiterStore.limiter("messages-user", limits.messagesPerUser),
+    messageChangesByUser: limiterStore.limiter("message-changes-user", limits.messageChangesPerUser),
     conversationsByUser: limiterStore.limiter("conversations-user", limits.conversationsPerUser),
     conversationMembersByUser: limiterStore.limiter("conversation-members-user", limits.conversationMembersPerUser),
     presenceChangesByUser: limiterStore.limiter("presence-changes-user", limits.presenceChangesPerUser),

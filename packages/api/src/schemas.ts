@@ -97,6 +97,17 @@ export const tokensSchema = z.object({
   refreshToken: z.string(),
 });
 
+export const reactionSchema = z.object({ emoji: z.string(), count: z.number().int().min(1), userIds: z.array(z.string()) });
+
+export const attachmentSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  size: z.number().int().min(0),
+  contentType: z.string(),
+  width: z.number().int().optional(),
+  height: z.number().int().optional(),
+});
+
 export const messageSchema = z.object({
   id: z.string(),
   conversationId: z.string(),
@@ -106,6 +117,20 @@ export const messageSchema = z.object({
   createdAt: z.string(),
   /** The ids of the members it mentions with `@username`, in the order first written. */
   mentions: z.array(z.string()),
+  /** When the sender last edited it (null: never). */
+  editedAt: z.string().nullable(),
+  /** When it was deleted (null: not deleted). A deleted message is a tombstone: content "", no mentions, no reactions. */
+  deletedAt: z.string().nullable(),
+  /** For a reply: its thread's root message id. null for a message of the conversation's main list. */
+  threadId: z.string().nullable(),
+  /** On a root: the number of replies in its thread (0 otherwise). */
+  replyCount: z.number().int().min(0),
+  /** On a root: when the newest reply was sent (null: none). */
+  lastReplyAt: z.string().nullable(),
+  /** Reactions by emoji, in the order each emoji was first used; userIds in the order they reacted. */
+  reactions: z.array(reactionSchema),
+  /** Files attached to it (a later issue: always empty for now). */
+  attachments: z.array(attachmentSchema),
 });
 
 /** Most members of a conversation a conversation.list item carries; conversation.get has them all. */
@@ -133,6 +158,9 @@ export const readStateSchema = z.object({
   mentionCount: z.number().int().min(0),
 });
 
+export const NOTIFY_LEVELS = ["all", "mentions", "none"] as const;
+export const notifyLevelSchema = z.enum(NOTIFY_LEVELS);
+
 export const conversationSchema = z.object({
   id: z.string(),
   title: z.string().nullable(),
@@ -143,6 +171,8 @@ export const conversationSchema = z.object({
   memberCount: z.number().int(),
   lastMessage: messageSchema.nullable(),
   ...readStateSchema.shape,
+  /** The caller's notification level in it (conversation.setNotify). */
+  notify: notifyLevelSchema,
 });
 
 export const messagePageSchema = z.object({
@@ -204,6 +234,8 @@ export const listMessagesInput = z.object({
   conversationId: idSchema,
   cursor: messageIdSchema.nullish(),
   limit: z.number().int().min(1).max(100).default(50),
+  /** A thread's root message: pages its replies instead of the main list. */
+  threadId: messageIdSchema.nullish(),
 });
 
 export const sendMessageInput = z.object({
@@ -214,7 +246,30 @@ export const sendMessageInput = z.object({
     .min(1, "clientMessageId must be 1 to 64 characters")
     .max(64, "clientMessageId must be 1 to 64 characters")
     .refine(isStorable, STORABLE),
+  /** Makes it a reply in the thread of this root message (of the same conversation, not itself a reply). */
+  threadId: messageIdSchema.nullish(),
 });
+
+export const editMessageInput = z.object({ messageId: messageIdSchema, content: messageContentSchema });
+export const deleteMessageInput = z.object({ messageId: messageIdSchema });
+
+/** Most different emoji one message can have. */
+export const MAX_REACTIONS_PER_MESSAGE = 20;
+export const EMOJI_MAX_LENGTH = 32;
+export const emojiSchema = z
+  .string()
+  .refine(isStorable, STORABLE)
+  .transform((s) => s.normalize("NFC"))
+  .pipe(
+    z
+      .string()
+      .min(1, `emoji must be 1 to ${EMOJI_MAX_LENGTH} characters`)
+      .max(EMOJI_MAX_LENGTH, `emoji must be 1 to ${EMOJI_MAX_LENGTH} characters`)
+      .refine((s) => !/[\s\p{Cc}]/u.test(s) && !isBlankText(s), "emoji must not contain white space"),
+  );
+export const reactMessageInput = z.object({ messageId: messageIdSchema, emoji: emojiSchema, on: z.boolean() });
+
+export const setNotifyInput = z.object({ conversationId: idSchema, level: notifyLevelSchema });
 
 export const liveInput = z.object({ lastEventId: messageIdSchema.nullish() }).optional();
 
@@ -276,6 +331,8 @@ export const presenceEventSchema = z.object({ type: z.literal("presence"), userI
 export type UserDto = z.infer<typeof userSchema>;
 export type ConversationDto = z.infer<typeof conversationSchema>;
 export type MessageDto = z.infer<typeof messageSchema>;
+export type ReactionDto = z.infer<typeof reactionSchema>;
+export type NotifyLevel = z.infer<typeof notifyLevelSchema>;
 export type MemberDto = z.infer<typeof memberSchema>;
 export type Role = MemberDto["role"];
 export type ReadStateDto = z.infer<typeof readStateSchema>;

@@ -43,6 +43,13 @@ export function messageDto(id: number, overrides: Partial<MessageDto> = {}): Mes
     clientMessageId: `client-${id}`,
     createdAt: new Date(Date.UTC(2030, 0, 1, 0, 0, id)).toISOString(),
     mentions: [],
+    editedAt: null,
+    deletedAt: null,
+    threadId: null,
+    replyCount: 0,
+    lastReplyAt: null,
+    reactions: [],
+    attachments: [],
     ...overrides,
   };
 }

@@ -32,7 +32,7 @@ export { Sender, type SendInput, type SenderDeps } from "./chat/sender";
 export { isWaiting, type Outbox, type OutboxEntry, type OutboxStatus, type StoredEntry } from "./chat/outbox";
 export { memoryOutboxStorage, type OutboxStorage } from "./chat/outbox-storage";
 export { browserOutboxStorage, type BrowserOutboxOptions } from "./chat/browser-outbox-storage";
-export { buildTimeline, clientKey, compareIds, insertMessage, newer, type TimelineItem, type TimelineSources, type TimelineStatus } from "./chat/timeline";
+export { buildTimeline, clientKey, compareIds, insertMessage, latestVersion, newer, type TimelineItem, type TimelineSources, type TimelineStatus } from "./chat/timeline";
 
 export { backoffDelay, type BackoffOptions } from "./backoff";
 export * from "./errors";

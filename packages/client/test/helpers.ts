@@ -13,6 +13,13 @@ export function message(overrides: Partial<Message> = {}): Message {
     clientMessageId: `cm-${id}`,
     createdAt: "2025-03-10T12:00:00.000Z",
     mentions: [],
+    editedAt: null,
+    deletedAt: null,
+    threadId: null,
+    replyCount: 0,
+    lastReplyAt: null,
+    reactions: [],
+    attachments: [],
     ...overrides,
   };
 }
@@ -33,6 +40,7 @@ export function conversation(overrides: Partial<Conversation> = {}): Conversatio
     lastReadMessageId: null,
     unreadCount: 0,
     mentionCount: 0,
+    notify: "all",
     ...overrides,
   };
 }

@@ -43,9 +43,9 @@ describe("read state from sync.events", () => {
     expect(counts(store)?.unread).toBe(3);
   });
 
-  it("takes the reader's own read.updated when its pointer is ahead, and ignores one that is not", () => {
+  it("takes the reader's own read.updated when its pointer is ahead, and ignores one behind it", () => {
     const store = loadedStore([conversation({ unreadCount: 5, mentionCount: 1, lastReadMessageId: "10", lastMessage: message({ id: "15" }) })]);
-    store.applyEvent({ type: "read.updated", conversationId: "c1", userId: "me", lastReadMessageId: "10", unreadCount: 9, mentionCount: 9 }, "16");
+    store.applyEvent({ type: "read.updated", conversationId: "c1", userId: "me", lastReadMessageId: "8", unreadCount: 9, mentionCount: 9 }, "16");
     expect(counts(store)).toEqual({ unread: 5, mentions: 1, pointer: "10" });
     store.applyEvent({ type: "read.updated", conversationId: "c1", userId: "me", lastReadMessageId: "13", unreadCount: 2, mentionCount: 0 }, "17");
     expect(counts(store)).toEqual({ unread: 2, mentions: 0, pointer: "13" });

@@ -13,6 +13,12 @@ import type BetterSqlite3 from "better-sqlite3";
 export interface Checkpointer {
   /** Resolves once the worker has run one checkpoint (tests use it). */
   checkpointed(): Promise<number>;
+  /**
+   * Copies the whole WAL into the database file and truncates the WAL to zero bytes (a TRUNCATE
+   * checkpoint), retried every interval until no reader holds an older snapshot; resolves then.
+   * After a message is deleted this leaves no frame with its old text in the WAL file.
+   */
+  truncate(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -33,8 +39,25 @@ const run = () => {
     if (!(error && error.code === "SQLITE_BUSY")) throw error;
   }
 };
-const timer = setInterval(run, workerData.intervalMs);
+let truncateWanted = false;
+const truncate = () => {
+  try {
+    const [row] = db.pragma("wal_checkpoint(TRUNCATE)");
+    // busy: a reader still holds an older snapshot; the WAL was not reset, so try again.
+    if (row && row.busy === 0) {
+      truncateWanted = false;
+      parentPort.postMessage({ truncated: true });
+    }
+  } catch (error) {
+    if (!(error && error.code === "SQLITE_BUSY")) throw error;
+  }
+};
+const timer = setInterval(() => (truncateWanted ? truncate() : run()), workerData.intervalMs);
 parentPort.on("message", (message) => {
+  if (message === "truncate") {
+    truncateWanted = true;
+    truncate();
+  }
   if (message === "stop") {
     clearInterval(timer);
     try { run(); } finally { db.close(); parentPort.close(); }
@@ -49,8 +72,15 @@ export function startCheckpointer(connection: BetterSqlite3.Database, path: stri
   // Never what keeps the process alive.
   worker.unref();
   let waiters: ((pages: number) => void)[] = [];
+  let truncateWaiters: (() => void)[] = [];
   let failed = false;
-  worker.on("message", (message: { checkpointed: number }) => {
+  worker.on("message", (message: { checkpointed: number } | { truncated: true }) => {
+    if ("truncated" in message) {
+      const done = truncateWaiters;
+      truncateWaiters = [];
+      for (const resolve of done) resolve();
+      return;
+    }
     const ready = waiters;
     waiters = [];
     for (const resolve of ready) resolve(message.checkpointed);
@@ -58,10 +88,23 @@ export function startCheckpointer(connection: BetterSqlite3.Database, path: stri
   worker.on("error", () => {
     failed = true;
     if (connection.open) connection.pragma(`wal_autocheckpoint = ${DEFAULT_AUTOCHECKPOINT_PAGES}`);
+    const done = truncateWaiters;
+    truncateWaiters = [];
+    for (const resolve of done) resolve();
   });
   const exited = new Promise<void>((resolve) => worker.once("exit", () => resolve()));
   return {
     checkpointed: () => (failed ? Promise.reject(new Error("the checkpoint worker failed")) : new Promise((resolve) => waiters.push(resolve))),
+    truncate() {
+      if (failed) {
+        // The connection checkpoints by itself now; it can truncate too (rare: after a delete).
+        if (connection.open) connection.pragma("wal_checkpoint(TRUNCATE)");
+        return Promise.resolve();
+      }
+      const done = new Promise<void>((resolve) => truncateWaiters.push(resolve));
+      worker.postMessage("truncate");
+      return done;
+    },
     async stop() {
       worker.postMessage("stop");
       // A worker that does not stop within a second is ended: closing must not hang.

@@ -22,6 +22,14 @@ export interface Database {
   readonly messages: MessageStore;
   /** The event log: ordered transactions for every other change, and reading the log back. */
   readonly events: EventLog;
+  /**
+   * After content was removed (a deleted message): makes sure no old copy of it is left in the
+   * database's files that SQL cannot reach. SQLite: a TRUNCATE checkpoint empties the WAL (with
+   * `secure_delete` on, the freed bytes in the database file were zeroed by the write itself);
+   * waits at most `waitMs`, then leaves it to the checkpoint worker. PostgreSQL: nothing to do
+   * here (old row versions are VACUUM's, see SECURITY.md).
+   */
+  scrubRemovedContent(waitMs?: number): Promise<void>;
   /** Runs a trivial query: true when the database answers. */
   ping(): Promise<boolean>;
   close(): Promise<void>;
@@ -39,6 +47,7 @@ export async function openDatabase(url: string, options: DatabaseOptions = {}): 
   let prisma: PrismaClient;
   let messages: MessageStore;
   let stopBackgroundWork: () => Promise<void> = () => Promise.resolve();
+  let scrub: () => Promise<void> = () => Promise.resolve();
   if (provider === "sqlite") {
     const adapter = new SharedConnectionSqliteAdapter({ url: sqlitePath(url), timeout: options.busyTimeoutMs ?? 10_000 });
     prisma = new SqliteClient({ adapter });
@@ -47,10 +56,14 @@ export async function openDatabase(url: string, options: DatabaseOptions = {}): 
     await prisma.$queryRawUnsafe("PRAGMA journal_mode = WAL");
     await prisma.$executeRawUnsafe("PRAGMA synchronous = NORMAL");
     await prisma.$executeRawUnsafe("PRAGMA foreign_keys = ON");
+    // Deleted content (a deleted message's text) is overwritten with zeros in the file, not just
+    // marked free: deleting a message removes its text from storage.
+    await prisma.$queryRawUnsafe("PRAGMA secure_delete = ON");
     // The queries above made Prisma connect.
     messages = sqliteMessageStore(adapter.connection());
     const checkpointer = startCheckpointer(adapter.connection(), sqlitePath(url));
     stopBackgroundWork = () => checkpointer.stop();
+    scrub = () => checkpointer.truncate();
   } else {
     const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 10 });
     const adapter = new PrismaPg(pool, { disposeExternalPool: true });
@@ -63,6 +76,15 @@ export async function openDatabase(url: string, options: DatabaseOptions = {}): 
     prisma,
     messages,
     events: eventLog(prisma, provider),
+    async scrubRemovedContent(waitMs = 5_000) {
+      let timer: NodeJS.Timeout | undefined;
+      const gaveUp = new Promise<void>((resolve) => (timer = setTimeout(resolve, waitMs)));
+      try {
+        await Promise.race([scrub(), gaveUp]);
+      } finally {
+        clearTimeout(timer);
+      }
+    },
     async ping() {
       try {
         await prisma.$queryRawUnsafe("SELECT 1");

@@ -21,7 +21,7 @@ export type NewMessageValues = TextValues<typeof NEW_MESSAGE_COLUMNS>;
 type TextValues<Columns extends readonly unknown[]> = { -readonly [I in keyof Columns]: string };
 
 /** How a driver must be asked for a value of type T so that nothing is lost on the way. */
-type ColumnKind<T> = [T] extends [bigint] ? "bigint" : [NonNullable<T>] extends [Date] ? "timestamp" : "plain";
+type ColumnKind<T> = [NonNullable<T>] extends [bigint] ? "bigint" : [NonNullable<T>] extends [Date] ? "timestamp" : "plain";
 
 /**
  * Every column of the model by kind. The kind is determined by the column's type (the compiler
@@ -35,6 +35,12 @@ const MESSAGE_COLUMNS: { readonly [K in keyof StoredMessage]: ColumnKind<StoredM
   clientMessageId: "plain",
   mentions: "plain",
   createdAt: "timestamp",
+  editedAt: "timestamp",
+  deletedAt: "timestamp",
+  threadId: "bigint",
+  replyCount: "plain",
+  lastReplyAt: "timestamp",
+  reactions: "plain",
 };
 
 const columnNames = Object.keys(MESSAGE_COLUMNS) as (keyof StoredMessage)[];
@@ -62,18 +68,40 @@ export const POSTGRES_MESSAGE_COLUMNS = columnNames
 
 type SqliteValue<T> = T extends bigint ? bigint | number : T extends Date ? string : T extends boolean ? number : T;
 type PostgresValue<T> = T extends bigint ? string : T extends Date ? string : T;
+type Nullable<T, V> = null extends T ? V | null : V;
+type SqliteColumn<T> = Nullable<T, SqliteValue<NonNullable<T>>>;
+type PostgresColumn<T> = Nullable<T, PostgresValue<NonNullable<T>>>;
 
 /** A message as better-sqlite3 returns it. */
-export type SqliteMessageRow = { [K in keyof StoredMessage]: SqliteValue<StoredMessage[K]> };
+export type SqliteMessageRow = { [K in keyof StoredMessage]: SqliteColumn<StoredMessage[K]> };
 /** A message as pg returns it through POSTGRES_MESSAGE_COLUMNS. */
-export type PostgresMessageRow = { [K in keyof StoredMessage]: PostgresValue<StoredMessage[K]> };
+export type PostgresMessageRow = { [K in keyof StoredMessage]: PostgresColumn<StoredMessage[K]> };
 
 // The decoders convert what the drivers cannot; a new column whose row type differs from the
 // model's (a timestamp, a bigint, a boolean) makes these fail to compile until it is converted.
+const dateOrNull = (value: string | null) => (value === null ? null : new Date(value));
+
 export function fromSqlite(row: SqliteMessageRow): StoredMessage {
-  return { ...row, id: BigInt(row.id), createdAt: new Date(row.createdAt) };
+  return {
+    ...row,
+    id: BigInt(row.id),
+    createdAt: new Date(row.createdAt),
+    editedAt: dateOrNull(row.editedAt),
+    deletedAt: dateOrNull(row.deletedAt),
+    threadId: row.threadId === null ? null : BigInt(row.threadId),
+    replyCount: Number(row.replyCount),
+    lastReplyAt: dateOrNull(row.lastReplyAt),
+  };
 }
 
 export function fromPostgres(row: PostgresMessageRow): StoredMessage {
-  return { ...row, id: BigInt(row.id), createdAt: new Date(row.createdAt) };
+  return {
+    ...row,
+    id: BigInt(row.id),
+    createdAt: new Date(row.createdAt),
+    editedAt: dateOrNull(row.editedAt),
+    deletedAt: dateOrNull(row.deletedAt),
+    threadId: row.threadId === null ? null : BigInt(row.threadId),
+    lastReplyAt: dateOrNull(row.lastReplyAt),
+  };
 }

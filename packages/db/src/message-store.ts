@@ -53,8 +53,13 @@ export interface MessageStore {
    * removed a moment ago can no longer write.
    */
   insert(messages: readonly NewMessage[]): Promise<InsertResult>;
-  /** Up to `limit` messages of a conversation with ids below `beforeId` (all when null), newest first. */
+  /**
+   * Up to `limit` messages of a conversation's main list (not replies) with ids below `beforeId`
+   * (all when null), newest first.
+   */
   page(conversationId: string, beforeId: bigint | null, limit: number): Promise<StoredMessage[]>;
+  /** Up to `limit` replies of the thread of root `threadId` with ids below `beforeId` (all when null), newest first. */
+  threadPage(threadId: bigint, beforeId: bigint | null, limit: number): Promise<StoredMessage[]>;
   /** The newest event id, 0 when there is none. */
   latestId(): Promise<bigint>;
   /**
@@ -112,6 +117,9 @@ function furthestReads(requests: readonly ReadRequest[]): Map<string, ReadReques
 }
 const readKey = (r: { conversationId: string; userId: string }) => `${r.conversationId}\u0000${r.userId}`;
 
+/** What a new message's other columns hold: the database's defaults, which the INSERT leaves to it. */
+export const NEW_MESSAGE_DEFAULTS = { editedAt: null, deletedAt: null, threadId: null, replyCount: 0, lastReplyAt: null, reactions: "[]" } as const satisfies Partial<StoredMessage>;
+
 /** Key of the PostgreSQL advisory lock that orders events (and so messages) across instances. */
 export const EVENT_ORDER_LOCK = 72_707_370;
 
@@ -160,7 +168,7 @@ export function planBatch(
       mentions.sort((a, b) => order.indexOf(nameOf.get(a) ?? "") - order.indexOf(nameOf.get(b) ?? ""));
     }
     nextId += 1n;
-    const message: StoredMessage = { id: nextId, conversationId: m.conversationId, senderId: m.senderId, content: m.content, clientMessageId: m.clientMessageId, mentions: JSON.stringify(mentions), createdAt };
+    const message: StoredMessage = { id: nextId, conversationId: m.conversationId, senderId: m.senderId, content: m.content, clientMessageId: m.clientMessageId, mentions: JSON.stringify(mentions), createdAt, ...NEW_MESSAGE_DEFAULTS };
     inserts.push(message);
     stored.set(key, message);
     for (const member of members) {
@@ -222,6 +230,11 @@ export function sqliteMessageStore(client: BetterSqlite3.Database): MessageStore
       const rows = beforeId === null ? pageFrom.all(conversationId, limit) : pageBefore.all(conversationId, beforeId, limit);
       return rows.map(fromSqlite);
     },
+    async threadPage(threadId, beforeId, limit) {
+      const { threadFrom, threadBefore } = statements();
+      const rows = beforeId === null ? threadFrom.all(threadId, limit) : threadBefore.all(threadId, beforeId, limit);
+      return rows.map(fromSqlite);
+    },
     async latestId() {
       return statements().latest();
     },
@@ -259,9 +272,15 @@ function prepareSqlite(client: BetterSqlite3.Database) {
   );
   const bySenderKey = client.prepare<[string, string], SqliteMessageRow>(`SELECT ${SQLITE_MESSAGE_COLUMNS} FROM "Message" WHERE "senderId" = ? AND "clientMessageId" = ?`);
   const newest = client.prepare<[], { id: bigint }>(`SELECT "id" FROM "Event" ORDER BY "id" DESC LIMIT 1`);
-  const pageFrom = client.prepare<[string, number], SqliteMessageRow>(`SELECT ${SQLITE_MESSAGE_COLUMNS} FROM "Message" WHERE "conversationId" = ? ORDER BY "id" DESC LIMIT ?`);
+  const pageFrom = client.prepare<[string, number], SqliteMessageRow>(
+    `SELECT ${SQLITE_MESSAGE_COLUMNS} FROM "Message" WHERE "conversationId" = ? AND "threadId" IS NULL ORDER BY "id" DESC LIMIT ?`,
+  );
   const pageBefore = client.prepare<[string, bigint, number], SqliteMessageRow>(
-    `SELECT ${SQLITE_MESSAGE_COLUMNS} FROM "Message" WHERE "conversationId" = ? AND "id" < ? ORDER BY "id" DESC LIMIT ?`,
+    `SELECT ${SQLITE_MESSAGE_COLUMNS} FROM "Message" WHERE "conversationId" = ? AND "threadId" IS NULL AND "id" < ? ORDER BY "id" DESC LIMIT ?`,
+  );
+  const threadFrom = client.prepare<[bigint, number], SqliteMessageRow>(`SELECT ${SQLITE_MESSAGE_COLUMNS} FROM "Message" WHERE "threadId" = ? ORDER BY "id" DESC LIMIT ?`);
+  const threadBefore = client.prepare<[bigint, bigint, number], SqliteMessageRow>(
+    `SELECT ${SQLITE_MESSAGE_COLUMNS} FROM "Message" WHERE "threadId" = ? AND "id" < ? ORDER BY "id" DESC LIMIT ?`,
   );
   const latest = () => newest.get()?.id ?? 0n;
 
@@ -299,7 +318,7 @@ function prepareSqlite(client: BetterSqlite3.Database) {
     `SELECT "lastReadMessageId", "unreadCount", "mentionCount" FROM "ConversationMember" WHERE "conversationId" = ? AND "userId" = ?`,
   );
   const leftAfter = client.prepare<[string, string, bigint, string], { unread: bigint; mentions: bigint | null }>(
-    `SELECT COUNT(*) AS "unread", SUM(CASE WHEN "mentions" LIKE ? THEN 1 ELSE 0 END) AS "mentions" FROM "Message" WHERE "conversationId" = ? AND "id" > ? AND "senderId" <> ?`,
+    `SELECT COUNT(*) AS "unread", SUM(CASE WHEN "mentions" LIKE ? THEN 1 ELSE 0 END) AS "mentions" FROM "Message" WHERE "conversationId" = ? AND "id" > ? AND "senderId" <> ? AND "deletedAt" IS NULL`,
   );
   const insertReadEvent = client.prepare<[id: bigint, conversationId: string, messageId: bigint, userId: string, data: string, createdAt: string]>(
     `INSERT INTO "Event" ("id", "kind", "conversationId", "messageId", "userId", "data", "createdAt") VALUES (?, 'read.updated', ?, ?, ?, ?, ?)`,
@@ -333,7 +352,7 @@ function prepareSqlite(client: BetterSqlite3.Database) {
     }
     return { results: requests.map((r) => decided.get(readKey(r)) ?? { status: "not_member" }), prevId };
   });
-  return { insertAll, markAll, pageFrom, pageBefore, latest };
+  return { insertAll, markAll, pageFrom, pageBefore, threadFrom, threadBefore, latest };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -420,13 +439,28 @@ export function postgresMessageStore(pool: pg.Pool): MessageStore {
         beforeId === null
           ? await pool.query<PostgresMessageRow>({
               name: "parley-message-page",
-              text: `SELECT ${POSTGRES_MESSAGE_COLUMNS} FROM "Message" WHERE "conversationId" = $1 ORDER BY "Message"."id" DESC LIMIT $2`,
+              text: `SELECT ${POSTGRES_MESSAGE_COLUMNS} FROM "Message" WHERE "conversationId" = $1 AND "threadId" IS NULL ORDER BY "Message"."id" DESC LIMIT $2`,
               values: [conversationId, limit],
             })
           : await pool.query<PostgresMessageRow>({
               name: "parley-message-page-before",
-              text: `SELECT ${POSTGRES_MESSAGE_COLUMNS} FROM "Message" WHERE "conversationId" = $1 AND "Message"."id" < $2 ORDER BY "Message"."id" DESC LIMIT $3`,
+              text: `SELECT ${POSTGRES_MESSAGE_COLUMNS} FROM "Message" WHERE "conversationId" = $1 AND "threadId" IS NULL AND "Message"."id" < $2 ORDER BY "Message"."id" DESC LIMIT $3`,
               values: [conversationId, beforeId.toString(), limit],
+            });
+      return result.rows.map(fromPostgres);
+    },
+    async threadPage(threadId, beforeId, limit) {
+      const result =
+        beforeId === null
+          ? await pool.query<PostgresMessageRow>({
+              name: "parley-thread-page",
+              text: `SELECT ${POSTGRES_MESSAGE_COLUMNS} FROM "Message" WHERE "Message"."threadId" = $1 ORDER BY "Message"."id" DESC LIMIT $2`,
+              values: [threadId.toString(), limit],
+            })
+          : await pool.query<PostgresMessageRow>({
+              name: "parley-thread-page-before",
+              text: `SELECT ${POSTGRES_MESSAGE_COLUMNS} FROM "Message" WHERE "Message"."threadId" = $1 AND "Message"."id" < $2 ORDER BY "Message"."id" DESC LIMIT $3`,
+              values: [threadId.toString(), beforeId.toString(), limit],
             });
       return result.rows.map(fromPostgres);
     },
@@ -449,8 +483,8 @@ export function postgresMessageStore(pool: pg.Pool): MessageStore {
           name: "parley-read-current",
           text:
             `SELECT r."n"::text AS "n", cm."lastReadMessageId"::text AS "lastReadMessageId", cm."unreadCount", cm."mentionCount", ` +
-            `(SELECT count(*) FROM "Message" m WHERE m."conversationId" = r."c" AND m."id" > r."mid" AND m."senderId" <> r."u")::text AS "unread", ` +
-            `(SELECT count(*) FROM "Message" m WHERE m."conversationId" = r."c" AND m."id" > r."mid" AND m."senderId" <> r."u" AND m."mentions" LIKE '%"' || r."u" || '"%')::text AS "mentions" ` +
+            `(SELECT count(*) FROM "Message" m WHERE m."conversationId" = r."c" AND m."id" > r."mid" AND m."senderId" <> r."u" AND m."deletedAt" IS NULL)::text AS "unread", ` +
+            `(SELECT count(*) FROM "Message" m WHERE m."conversationId" = r."c" AND m."id" > r."mid" AND m."senderId" <> r."u" AND m."deletedAt" IS NULL AND m."mentions" LIKE '%"' || r."u" || '"%')::text AS "mentions" ` +
             `FROM unnest($1::text[], $2::text[], $3::bigint[]) WITH ORDINALITY AS r("c", "u", "mid", "n") ` +
             `JOIN "ConversationMember" cm ON cm."conversationId" = r."c" AND cm."userId" = r."u"`,
           values: [column("conversationId"), column("userId"), column("messageId")],

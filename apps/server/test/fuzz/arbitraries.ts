@@ -259,6 +259,20 @@ export const GENERATORS: Record<ProcedurePath, InputGenerator> = {
     fields: (world) => ({ conversationId: conversationIdLike(world), content: hostileString, clientMessageId: fc.oneof(fc.uuid(), hostileString) }),
   },
   "message.live": { public: false, fields: (world) => ({ lastEventId: messageIdLike(world) }) },
+  "message.edit": { public: false, fields: (world) => ({ messageId: messageIdLike(world), content: hostileString }) },
+  "message.delete": { public: false, fields: (world) => ({ messageId: messageIdLike(world) }) },
+  "message.react": {
+    public: false,
+    fields: (world) => ({
+      messageId: messageIdLike(world),
+      emoji: fc.oneof(fc.constantFrom("👍", "🎉", "❤️", "👩‍👩‍👧", " ", "a b", "x".repeat(33), ""), hostileString),
+      on: fc.oneof(fc.boolean(), hostileLeaf),
+    }),
+  },
+  "conversation.setNotify": {
+    public: false,
+    fields: (world) => ({ conversationId: conversationIdLike(world), level: fc.oneof(fc.constantFrom("all", "mentions", "none", "ALL", "muted", ""), hostileLeaf) }),
+  },
   "conversation.addMembers": {
     public: false,
     fields: (world) => ({ conversationId: conversationIdLike(world), userIds: fc.oneof(fc.array(memberIdLike(world), { maxLength: 5 }), fc.array(hostileLeaf, { maxLength: 3 })) }),

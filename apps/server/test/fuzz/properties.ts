@@ -63,6 +63,14 @@ function unauthorizedCall(world: FuzzWorld, u: Unauthorized): { token: string | 
       return { token, input: { conversationId, title: u.title }, expected };
     case "conversation.markRead":
       return { token, input: { conversationId, messageId: world.messageIds[0] ?? "1" }, expected };
+    case "message.edit":
+      return { token, input: { messageId: world.messageIds[0] ?? "1", content: u.content }, expected };
+    case "message.delete":
+      return { token, input: { messageId: world.messageIds[0] ?? "1" }, expected };
+    case "message.react":
+      return { token, input: { messageId: world.messageIds[0] ?? "1", emoji: "👍", on: true }, expected };
+    case "conversation.setNotify":
+      return { token, input: { conversationId, level: "none" }, expected };
     case "typing.set":
       return { token, input: { conversationId }, expected };
     case "presence.set":

@@ -104,7 +104,7 @@ export async function readHistory(page: Page): Promise<string[]> {
   throw new Error("readHistory: the end of the history was not reached");
 }
 
-export function messageBubble(page: Page, text: string | RegExp): Locator {
+export function messageBubble(page: Page | Locator, text: string | RegExp): Locator {
   return page.locator(".msg__bubble", { hasText: text });
 }
 

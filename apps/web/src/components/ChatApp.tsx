@@ -2,6 +2,7 @@ import { QueryClientProvider } from "@tanstack/react-query";
 import { useCallback, useEffect, useMemo, useState } from "react";
 import { RuntimeContext, useChat, useRuntime } from "../app/context";
 import type { UserRuntime } from "../app/runtime";
+import { useBrowserNotifications } from "../app/use-browser-notifications";
 import { useRoute } from "../app/use-route";
 import { CONVERSATION_LIST_INPUT, flattenConversationPages, nextConversationCursor, sortByActivity } from "../lib/conversations";
 import { trpc } from "../trpc";
@@ -15,7 +16,7 @@ import { SkipLinks } from "./SkipLinks";
 import { isQuickSwitcherShortcut } from "../lib/keyboard";
 import { documentTitle, totalUnread } from "../lib/unread";
 import { Sidebar } from "./Sidebar";
-import { newer, type Conversation, type User } from "@parley/client";
+import { latestVersion, newer, type Conversation, type User } from "@parley/client";
 
 interface ChatAppProps {
   runtime: UserRuntime;
@@ -36,6 +37,7 @@ export function ChatApp({ runtime, onSignOut }: ChatAppProps) {
 
 function ChatLayout({ onSignOut }: { onSignOut(): void }) {
   const runtime = useRuntime();
+  useBrowserNotifications();
   const [route, navigate] = useRoute();
   const [dialogOpen, setDialogOpen] = useState(false);
   const [switcherOpen, setSwitcherOpen] = useState(false);
@@ -73,8 +75,16 @@ function ChatLayout({ onSignOut }: { onSignOut(): void }) {
   const conversations = useMemo(() => flattenConversationPages(pages ?? []), [pages]);
 
   const latest = useChat((s) => s.latest);
+  const changed = useChat((s) => s.changed);
   const loaded = useMemo(() => new Map(conversations.map((c) => [c.id, c.lastMessage])), [conversations]);
-  const lastMessage = useCallback((id: string) => newer(loaded.get(id), latest.get(id)), [loaded, latest]);
+  // The newest message, as last changed (an edit or a deletion shows in the preview).
+  const lastMessage = useCallback(
+    (id: string) => {
+      const last = newer(loaded.get(id), latest.get(id));
+      return last && latestVersion(last, changed);
+    },
+    [loaded, latest, changed],
+  );
   const sorted = useMemo(() => sortByActivity(conversations, lastMessage), [conversations, lastMessage]);
   const { hasNextPage, isFetchingNextPage, fetchNextPage } = conversationsQuery;
   const loadMore = useCallback(() => {

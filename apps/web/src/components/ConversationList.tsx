@@ -3,6 +3,7 @@ import { conversationTitle, lastActivity, matchesConversation, otherMembers } fr
 import { formatListTime } from "../lib/format";
 import { rovingIndex } from "../lib/keyboard";
 import { routeHash } from "../lib/route";
+import { markdownToPlainText } from "../lib/markdown";
 import { presenceLabel } from "../lib/presence";
 import { badgeText, describeUnread, unreadCounts } from "../lib/unread";
 import { useChat } from "../app/context";
@@ -33,7 +34,7 @@ const LOAD_MORE_WITHIN_PX = 300;
 
 function previewText(conversation: Conversation, last: Message | null, me: User): string {
   if (!last) return conversation.isDirect ? "No messages yet" : `${conversation.memberCount} members`;
-  const text = last.content.replace(/\s+/g, " ").trim();
+  const text = last.deletedAt ? "Message deleted" : markdownToPlainText(last.content);
   if (last.senderId === me.id) return `You: ${text}`;
   if (conversation.isDirect) return text;
   const sender = conversation.members.find((m) => m.id === last.senderId);
@@ -129,7 +130,11 @@ export function ConversationList(props: ConversationListProps) {
             {shown.map((c) => {
               const last = lastMessage(c.id);
               const title = conversationTitle(c, me.id);
-              const counts = unreadCounts(c, readState);
+              // By the reader's level: only mentions count at "mentions"; counts stay, greyed, when muted.
+              const level = (readState.get(c.id) ?? c).notify;
+              const all = unreadCounts(c, readState);
+              const counts = level === "mentions" ? { unread: all.mentions, mentions: all.mentions } : all;
+              const muted = level === "none";
               const other = c.isDirect ? otherMembers(c, me.id)[0] : undefined;
               const status = other ? presence.get(other.id) : undefined;
               const statusText = presenceLabel(status);
@@ -138,7 +143,8 @@ export function ConversationList(props: ConversationListProps) {
                 <li key={c.id}>
                   <a
                     href={routeHash({ view: "conversation", conversationId: c.id })}
-                    className={`conv${counts.unread > 0 ? " conv--unread" : ""}`}
+                    className={`conv${counts.unread > 0 && !muted ? " conv--unread" : ""}`}
+                    data-notify={level}
                     aria-current={c.id === activeId ? "page" : undefined}
                     data-conversation-id={c.id}
                     tabIndex={c.id === tabStopId ? 0 : -1}
@@ -157,16 +163,21 @@ export function ConversationList(props: ConversationListProps) {
                       <span className="conv__bottom">
                         <span className="conv__preview">{previewText(c, last, me)}</span>
                         {counts.unread > 0 && (
-                          <span className="conv__badges">
+                          <span className={`conv__badges${muted ? " conv__badges--muted" : ""}`}>
                             {counts.mentions > 0 && (
                               <span className="badge badge--mention" aria-hidden="true">
                                 @{badgeText(counts.mentions)}
                               </span>
                             )}
-                            <span className="badge" aria-hidden="true">
-                              {badgeText(counts.unread)}
+                            {level !== "mentions" && (
+                              <span className="badge" aria-hidden="true">
+                                {badgeText(counts.unread)}
+                              </span>
+                            )}
+                            <span className="sr-only">
+                              {describeUnread(counts)}
+                              {muted && ", muted"}
                             </span>
-                            <span className="sr-only">{describeUnread(counts)}</span>
                           </span>
                         )}
                       </span>

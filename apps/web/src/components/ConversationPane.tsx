@@ -1,4 +1,4 @@
-import { useEffect, useId, useMemo, useRef, useState } from "react";
+import { useCallback, useEffect, useId, useMemo, useRef, useState } from "react";
 import { useChat } from "../app/context";
 import { conversationTitle, otherMembers } from "../lib/conversations";
 import { presenceLabel } from "../lib/presence";
@@ -8,9 +8,11 @@ import { Composer } from "./Composer";
 import { ConnectionBanner } from "./Connection";
 import { BackIcon, UsersIcon } from "./icons";
 import { MembersDialog } from "./MembersDialog";
+import { NotifyMenu } from "./NotifyMenu";
 import { MessageList } from "./MessageList";
+import { ThreadPanel } from "./ThreadPanel";
 import { trpc } from "../trpc";
-import { describeError, isWorthRetrying, type Conversation, type User } from "@parley/client";
+import { describeError, isWorthRetrying, type Conversation, type Message, type User } from "@parley/client";
 
 interface ConversationPaneProps {
   conversationId: string;
@@ -52,9 +54,28 @@ export function ConversationPane({ conversationId, listed, me, onBack, focusComp
   const conversation = full.data ?? listed;
   const membersComplete = full.data !== undefined;
   const [membersOpen, setMembersOpen] = useState(false);
+  const [editLastRequest, setEditLastRequest] = useState(0);
+  const requestEditLast = useCallback(() => setEditLastRequest((n) => n + 1), []);
+  // The thread open beside the conversation (its root as first opened; the panel follows changes).
+  const [thread, setThread] = useState<Message | null>(null);
+  const openThread = useCallback((root: Message) => setThread(root), []);
+  const closeThread = useCallback(() => {
+    setThread((root) => {
+      if (root) {
+        // Focus back to the root in the list: its replies, or its Reply in thread button.
+        requestAnimationFrame(() => {
+          const row = document.querySelector(`.messages [data-message-id="${root.id}"]`);
+          row?.querySelector<HTMLElement>(".msg__replies, .msg__action--thread")?.focus();
+        });
+      }
+      return null;
+    });
+  }, []);
 
   const other = conversation?.isDirect ? otherMembers(conversation, me.id)[0] : undefined;
   const otherStatus = useChat((s) => (other ? s.presence.get(other.id) : undefined));
+  // The reader's level, as the feed last said (another tab may change it), else as loaded.
+  const notifyLevel = useChat((s) => s.conversations.get(conversationId)?.notify);
   const typists = useChat((s) => s.typing.get(conversationId));
   const membersById = useMemo(() => new Map((conversation?.members ?? []).map((m) => [m.id, m])), [conversation?.members]);
   const typing = useMemo(() => typingText([...(typists?.keys() ?? [])], membersById), [typists, membersById]);
@@ -104,47 +125,54 @@ export function ConversationPane({ conversationId, listed, me, onBack, focusComp
   const title = conversationTitle(conversation, me.id);
   const statusText = presenceLabel(otherStatus);
   return (
-    <section className="conversation" aria-labelledby={headingId} data-conversation-id={conversation.id}>
-      <header className="conversation__header">
-        <button type="button" className="icon-button conversation__back" onClick={onBack}>
-          <BackIcon />
-          <span className="sr-only">Back to conversations</span>
-        </button>
-        <Avatar id={other?.id ?? conversation.id} name={title} group={!conversation.isDirect} presence={otherStatus} />
-        <div className="conversation__heading">
-          <h2 id={headingId} ref={heading} tabIndex={-1}>
-            {title}
-          </h2>
-          <p className="conversation__subtitle">
-            {subtitle(conversation, me)}
-            {statusText && <span className={`conversation__presence conversation__presence--${otherStatus}`}> · {statusText}</span>}
-          </p>
-        </div>
-        <button type="button" className="button button--quiet conversation__members" aria-haspopup="dialog" onClick={() => setMembersOpen(true)} title="Members">
-          <UsersIcon />
-          <span>{conversation.memberCount}</span>
-          <span className="sr-only">{conversation.memberCount === 1 ? "member" : "members"}</span>
-        </button>
-      </header>
-      <ConnectionBanner />
-      <MessageList conversation={conversation} membersComplete={membersComplete} me={me} />
-      <Composer
-        conversationId={conversation.id}
-        recipient={title}
-        autoFocus={focusComposer}
-        focusRequested={focusRequested}
-        onFocused={onComposerFocused}
-        typingText={typing}
-      />
-      <MembersDialog
-        open={membersOpen}
-        conversation={conversation}
-        membersComplete={membersComplete}
-        me={me}
-        onClose={() => setMembersOpen(false)}
-        onLeave={onLeave}
-      />
-    </section>
+    <div className={`conversation-layout${thread ? " conversation-layout--thread" : ""}`}>
+      <section className="conversation" aria-labelledby={headingId} data-conversation-id={conversation.id}>
+        <header className="conversation__header">
+          <button type="button" className="icon-button conversation__back" onClick={onBack}>
+            <BackIcon />
+            <span className="sr-only">Back to conversations</span>
+          </button>
+          <Avatar id={other?.id ?? conversation.id} name={title} group={!conversation.isDirect} presence={otherStatus} />
+          <div className="conversation__heading">
+            <h2 id={headingId} ref={heading} tabIndex={-1}>
+              {title}
+            </h2>
+            <p className="conversation__subtitle">
+              {subtitle(conversation, me)}
+              {statusText && <span className={`conversation__presence conversation__presence--${otherStatus}`}> · {statusText}</span>}
+            </p>
+          </div>
+          <NotifyMenu conversationId={conversation.id} level={notifyLevel ?? conversation.notify} />
+          <button type="button" className="button button--quiet conversation__members" aria-haspopup="dialog" onClick={() => setMembersOpen(true)} title="Members">
+            <UsersIcon />
+            <span>{conversation.memberCount}</span>
+            <span className="sr-only">{conversation.memberCount === 1 ? "member" : "members"}</span>
+          </button>
+        </header>
+        <ConnectionBanner />
+        <MessageList conversation={conversation} membersComplete={membersComplete} me={me} editLastRequest={editLastRequest} onOpenThread={openThread} />
+        <Composer
+          conversationId={conversation.id}
+          recipient={title}
+          autoFocus={focusComposer}
+          focusRequested={focusRequested}
+          onFocused={onComposerFocused}
+          typingText={typing}
+          onEditLast={requestEditLast}
+          members={conversation.members}
+          myId={me.id}
+        />
+        <MembersDialog
+          open={membersOpen}
+          conversation={conversation}
+          membersComplete={membersComplete}
+          me={me}
+          onClose={() => setMembersOpen(false)}
+          onLeave={onLeave}
+        />
+      </section>
+      {thread && <ThreadPanel key={thread.id} conversation={conversation} membersComplete={membersComplete} root={thread} me={me} onClose={closeThread} />}
+    </div>
   );
 }
 

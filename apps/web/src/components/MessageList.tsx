@@ -1,13 +1,16 @@
 import { defaultRangeExtractor, useVirtualizer, type Range } from "@tanstack/react-virtual";
-import { Fragment, memo, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from "react";
+import { memo, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from "react";
 import { useChat, useRuntime } from "../app/context";
 import { useReadWhenSeen } from "../app/use-read-when-seen";
 import { conversationTitle, displayName, otherMembers } from "../lib/conversations";
 import { formatDayLabel, formatFull, formatTime } from "../lib/format";
-import { linkify } from "../lib/linkify";
+import { renderMarkdown } from "../lib/markdown";
 import { estimateRowHeight, firstUnreadKey, layOut, seenKey } from "../lib/message-groups";
 import { trpc } from "../trpc";
 import { Avatar } from "./Avatar";
+import { COMPOSER_ID } from "./Composer";
+import { DeleteMessageDialog, MessageEditor, useEditAndDelete } from "./MessageActions";
+import { ReactionBar, ReactionPicker } from "./Reactions";
 import { AlertIcon, ArrowDownIcon, ClockIcon } from "./icons";
 import { compareIds, describeError, type OutboxEntry, buildTimeline, readBy, type TimelineItem, type Conversation, type Message, type User } from "@parley/client";
 
@@ -24,8 +27,8 @@ const OVERSCAN = 8;
 const NO_MESSAGES: readonly Message[] = [];
 const NO_ENTRIES: readonly OutboxEntry[] = [];
 /** A sender no longer among the members, or one not known until the whole member list loads. */
-const FORMER_MEMBER = { kind: "former" } as const;
-const UNKNOWN_YET = { kind: "loading" } as const;
+export const FORMER_MEMBER = { kind: "former" } as const;
+export const UNKNOWN_YET = { kind: "loading" } as const;
 type Sender = User | typeof FORMER_MEMBER | typeof UNKNOWN_YET;
 
 interface MessageListProps {
@@ -33,9 +36,12 @@ interface MessageListProps {
   /** Whether `conversation.members` is everyone (from conversation.get), not a listed group's first few. */
   membersComplete: boolean;
   me: User;
+  /** Grows each time the person asks to edit their last message (Up in the empty composer). */
+  editLastRequest: number;
+  onOpenThread(root: Message): void;
 }
 
-export function MessageList({ conversation, membersComplete, me }: MessageListProps) {
+export function MessageList({ conversation, membersComplete, me, editLastRequest, onOpenThread }: MessageListProps) {
   const { sender } = useRuntime();
   const query = trpc.message.list.useInfiniteQuery(
     { conversationId: conversation.id, limit: PAGE_SIZE },
@@ -44,13 +50,14 @@ export function MessageList({ conversation, membersComplete, me }: MessageListPr
   const { hasNextPage, isFetchingNextPage, fetchNextPage } = query;
 
   const live = useChat((s) => s.live.get(conversation.id) ?? NO_MESSAGES);
+  const changed = useChat((s) => s.changed);
   const outbox = useChat((s) => s.outbox);
   const mine = useMemo(() => {
     const entries = outbox.filter((e) => e.conversationId === conversation.id);
     return entries.length > 0 ? entries : NO_ENTRIES;
   }, [outbox, conversation.id]);
   const pages = query.data?.pages;
-  const timeline = useMemo(() => buildTimeline({ pages: pages?.map((p) => p.items) ?? [], live, outbox: mine }), [pages, live, mine]);
+  const timeline = useMemo(() => buildTimeline({ pages: pages?.map((p) => p.items) ?? [], live, outbox: mine, changed }), [pages, live, mine, changed]);
   const laid = useMemo(() => layOut(timeline), [timeline]);
 
   // Where the reader had read up to when they opened the conversation (once the store knows it),
@@ -68,12 +75,26 @@ export function MessageList({ conversation, membersComplete, me }: MessageListPr
   const other = conversation.isDirect ? conversation.members.find((m) => m.id !== me.id) : undefined;
   const receipt = useChat((s) => (other ? readBy(s.receipts, conversation.id, other.id) : null));
   const seenUpTo = furthest(receipt, other?.lastReadMessageId ?? null);
+  // Replies from others this tab holds after the reader's pointer, per thread: shown as "new" on the root.
+  const pointer = known?.lastReadMessageId ?? null;
+  const newReplies = useMemo(() => {
+    const counts = new Map<string, number>();
+    for (const m of live) {
+      if (m.threadId && m.senderId !== me.id && !m.deletedAt && (pointer === null || compareIds(m.id, pointer) > 0)) counts.set(m.threadId, (counts.get(m.threadId) ?? 0) + 1);
+    }
+    return counts;
+  }, [live, pointer, me.id]);
   const seenRowKey = useMemo(() => seenKey(timeline, seenUpTo, me.id), [timeline, seenUpTo, me.id]);
 
   const retry = useCallback((clientMessageId: string) => sender.retry(clientMessageId), [sender]);
   const discard = useCallback((clientMessageId: string) => sender.discard(clientMessageId), [sender]);
   const members = useMemo(() => new Map(conversation.members.map((m) => [m.id, m])), [conversation.members]);
   const isGroup = !conversation.isDirect;
+  // Owners of a group may delete anyone's message there.
+  const ownsGroup = isGroup && members.get(me.id)?.role === "owner";
+  const nameOf = useCallback((userId: string) => (userId === me.id ? "you" : senderName(members.get(userId))), [me.id, members]);
+
+  const { editingId, startEdit, endEdit, deleting, setDeleting } = useEditAndDelete(COMPOSER_ID);
 
   const scroller = useRef<HTMLDivElement>(null);
   const list = useRef<HTMLOListElement>(null);
@@ -123,6 +144,18 @@ export function MessageList({ conversation, membersComplete, me }: MessageListPr
     },
     [virtualizer, watchRow],
   );
+
+  // Up in the empty composer: edit one's last message that can be edited, scrolled into view.
+  const handledEditRequest = useRef(editLastRequest);
+  useEffect(() => {
+    if (editLastRequest === handledEditRequest.current) return;
+    handledEditRequest.current = editLastRequest;
+    const index = laid.findLastIndex(({ item }) => item.senderId === me.id && item.message !== null && item.message.deletedAt === null);
+    const target = laid[index]?.item.message;
+    if (!target) return;
+    virtualizer.scrollToIndex(index, { align: "center" });
+    startEdit(target.id, true);
+  }, [editLastRequest, laid, me.id, virtualizer, startEdit]);
 
   const loadOlder = useCallback(() => {
     if (hasNextPage && !isFetchingNextPage) void fetchNextPage();
@@ -259,8 +292,18 @@ export function MessageList({ conversation, membersComplete, me }: MessageListPr
                     startsGroup={startsGroup}
                     endsGroup={endsGroup}
                     seen={item.key === seenRowKey}
+                    myId={me.id}
+                    myUsername={me.username}
+                    nameOf={nameOf}
+                    canDelete={item.senderId === me.id || ownsGroup}
+                    editing={item.id !== null && item.id === editingId}
                     onRetry={retry}
                     onDiscard={discard}
+                    onEdit={startEdit}
+                    onEditDone={endEdit}
+                    onDelete={setDeleting}
+                    onOpenThread={onOpenThread}
+                    newReplies={item.id ? newReplies.get(item.id) : undefined}
                   />
                 </li>
               );
@@ -273,8 +316,27 @@ export function MessageList({ conversation, membersComplete, me }: MessageListPr
           <ArrowDownIcon /> {unseen === 1 ? "1 new message" : `${unseen} new messages`}
         </button>
       )}
+      <DeleteMessageDialog
+        message={deleting}
+        othersName={deleting && deleting.senderId !== me.id ? senderName(members.get(deleting.senderId)) : null}
+        focusAfterId={COMPOSER_ID}
+        onClose={() => setDeleting(null)}
+      />
     </div>
   );
+}
+
+/**
+ * A message's text, formatted. The HTML comes from renderMarkdown only, which escapes everything the
+ * author wrote that is not in the Markdown subset (raw HTML is off): see lib/markdown.ts.
+ */
+const MessageText = memo(function MessageText({ content, highlight }: { content: string; highlight: string | null }) {
+  const html = useMemo(() => renderMarkdown(content, { highlight }), [content, highlight]);
+  return <div className="msg__bubble msg__text" dangerouslySetInnerHTML={{ __html: html }} />;
+});
+
+export function senderName(member: User | undefined): string {
+  return member ? displayName(member) : "a former member";
 }
 
 /** The later of two message ids (null: none). */
@@ -299,7 +361,7 @@ function Beginning({ conversation, me, title, empty }: { conversation: Conversat
   );
 }
 
-interface MessageRowProps {
+export interface MessageRowProps {
   item: TimelineItem;
   sender: Sender;
   mine: boolean;
@@ -308,17 +370,36 @@ interface MessageRowProps {
   endsGroup: boolean;
   /** The other person of a direct conversation has read it. */
   seen: boolean;
+  myId: string;
+  myUsername: string;
+  /** A member's name as shown ("you" for the reader). */
+  nameOf(userId: string): string;
+  /** The reader may delete it (their own, or they own the group). */
+  canDelete: boolean;
+  /** It is being edited in place. */
+  editing: boolean;
   onRetry(clientMessageId: string): void;
   onDiscard(clientMessageId: string): void;
+  onEdit(messageId: string): void;
+  onEditDone(): void;
+  onDelete(message: Message): void;
+  /** Opens the message's thread (absent for a reply, or the root shown in its own thread). */
+  onOpenThread?(message: Message): void;
+  /** Replies in its thread from others after the reader's pointer, as far as this tab holds them. */
+  newReplies?: number;
 }
 
-const MessageRow = memo(function MessageRow({ item, sender, mine, showAvatar, startsGroup, endsGroup, seen, onRetry, onDiscard }: MessageRowProps) {
+export const MessageRow = memo(function MessageRow(props: MessageRowProps) {
+  const { item, sender, mine, showAvatar, startsGroup, endsGroup, seen, myId, myUsername, nameOf, canDelete, editing, onRetry, onDiscard, onEdit, onEditDone, onDelete, onOpenThread, newReplies = 0 } = props;
+  const stored = item.message;
+  const deleted = Boolean(stored?.deletedAt);
+  const mentionsMe = !mine && (stored?.mentions.includes(myId) ?? false);
   const person = "id" in sender ? sender : null;
   const name = mine ? "You" : person ? displayName(person) : sender === FORMER_MEMBER ? "Former member" : "\u2026";
   // The username beside the name: a full name may imitate someone else's.
   const username = !mine && person ? `@${person.username}` : null;
   const time = formatTime(item.createdAt);
-  const classes = ["msg", mine ? "msg--mine" : "msg--theirs", startsGroup ? "msg--first" : "", endsGroup ? "msg--last" : "", `msg--${item.status}`]
+  const classes = ["msg", mine ? "msg--mine" : "msg--theirs", startsGroup ? "msg--first" : "", endsGroup ? "msg--last" : "", `msg--${item.status}`, mentionsMe ? "msg--mentions-me" : ""]
     .filter(Boolean)
     .join(" ");
   return (
@@ -339,17 +420,46 @@ const MessageRow = memo(function MessageRow({ item, sender, mine, showAvatar, st
             {username && ` ${username}`}, {time}:
           </span>
         )}
-        <div className="msg__bubble">
-          {linkify(item.content).map((part, i) =>
-            part.kind === "link" ? (
-              <a key={i} href={part.href} target="_blank" rel="noopener noreferrer">
-                {part.text}
-              </a>
-            ) : (
-              <Fragment key={i}>{part.text}</Fragment>
-            ),
-          )}
-        </div>
+        {deleted ? (
+          <div className="msg__bubble msg__deleted">Message deleted</div>
+        ) : editing && stored ? (
+          <MessageEditor message={stored} onDone={onEditDone} />
+        ) : (
+          <MessageText content={item.content} highlight={mentionsMe ? myUsername : null} />
+        )}
+        {stored?.editedAt && !deleted && (
+          <span className="msg__edited" title={`Edited ${formatFull(stored.editedAt)}`}>
+            (edited)
+          </span>
+        )}
+        {stored && !deleted && <ReactionBar message={stored} myId={myId} nameOf={nameOf} />}
+        {stored && onOpenThread && stored.replyCount > 0 && (
+          <button type="button" className="msg__replies" onClick={() => onOpenThread(stored)}>
+            {stored.replyCount === 1 ? "1 reply" : `${stored.replyCount} replies`}
+            {newReplies > 0 && <span className="msg__replies-new"> · {newReplies} new</span>}
+            {stored.lastReplyAt && <span className="msg__replies-when"> · last {formatTime(stored.lastReplyAt)}</span>}
+          </button>
+        )}
+        {stored && !deleted && !editing && (
+          <div className="msg__actions" role="group" aria-label="Message actions">
+            <ReactionPicker message={stored} myId={myId} />
+            {onOpenThread && (
+              <button type="button" className="msg__action msg__action--thread" onClick={() => onOpenThread(stored)}>
+                Reply in thread
+              </button>
+            )}
+            {mine && (
+              <button type="button" className="msg__action msg__action--edit" onClick={() => onEdit(stored.id)}>
+                Edit<span className="sr-only"> message</span>
+              </button>
+            )}
+            {canDelete && (
+              <button type="button" className="msg__action msg__action--delete" aria-haspopup="dialog" onClick={() => onDelete(stored)}>
+                Delete<span className="sr-only"> message</span>
+              </button>
+            )}
+          </div>
+        )}
         {item.status === "pending" && (
           <div className={`msg__status msg__status--pending${item.waiting ? " msg__status--waiting" : ""}`}>
             <ClockIcon /> {item.waiting ? "Waiting for connection…" : "Sending…"}

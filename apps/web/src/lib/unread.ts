@@ -30,10 +30,19 @@ export function describeUnread({ unread, mentions }: UnreadCounts): string {
   return mentions === 0 ? read : `${read}, ${formatCount(mentions)} mention${mentions === 1 ? "" : "s"}`;
 }
 
-/** Unread messages in every conversation: the store's once it has them all, else the list's. */
+/**
+ * What a conversation adds to the tab title's total, by the reader's level for it
+ * (docs/contract-changes.md): every unread message, only mentions, or nothing when muted.
+ */
+export function titleCount(c: Conversation): number {
+  if (c.notify === "none") return 0;
+  return c.notify === "mentions" ? c.mentionCount : c.unreadCount;
+}
+
+/** Unread messages in every conversation (as their levels count them): the store's once it has them all, else the list's. */
 export function totalUnread(listed: readonly Conversation[], known: Conversations, knowsAll: boolean): number {
   const source = knowsAll ? [...known.values()] : listed.map((c) => known.get(c.id) ?? c);
-  return source.reduce((sum, c) => sum + c.unreadCount, 0);
+  return source.reduce((sum, c) => sum + titleCount(c), 0);
 }
 
 /** The tab's title, with the unread total in front as chat apps do: "(3) Parley". */

@@ -2,7 +2,7 @@
 // (SharedConversation), and the pieces the caller-specific reads in conversations.ts add to.
 import { messageSelect, type Database } from "@parley/db";
 import type { SharedConversation } from "../live/feed.js";
-import { MEMBERS_IN_LIST, type MemberDto, type MessageDto, type ReadStateDto, type Role } from "../schemas.js";
+import { MEMBERS_IN_LIST, NOTIFY_LEVELS, type MemberDto, type MessageDto, type NotifyLevel, type ReadStateDto, type Role } from "../schemas.js";
 import { columnsOf, publicUserSelect, conversationSelect, toMessageDto, type ConversationRow, type PublicUserRow } from "./selects.js";
 import { placeholders } from "./sql.js";
 
@@ -17,6 +17,21 @@ export function readStateOf(row: { lastReadMessageId: bigint | number | null; un
     unreadCount: Number(row.unreadCount),
     mentionCount: Number(row.mentionCount),
   };
+}
+
+/** A stored notification level as the wire has it ("all" for anything else, and for no row). */
+export function notifyLevelOf(stored: string | null | undefined): NotifyLevel {
+  return (NOTIFY_LEVELS as readonly string[]).includes(stored ?? "") ? (stored as NotifyLevel) : "all";
+}
+
+/** The levels that are not "all", by member: what a conversation event keeps. */
+export function notifyLevelsOf(members: readonly { userId: string; notify: string }[]): Record<string, NotifyLevel> {
+  const levels: Record<string, NotifyLevel> = {};
+  for (const m of members) {
+    const level = notifyLevelOf(m.notify);
+    if (level !== "all") levels[m.userId] = level;
+  }
+  return levels;
 }
 
 export const memberOrder = [{ joinedAt: "asc" as const }, { userId: "asc" as const }];

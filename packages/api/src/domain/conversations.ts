@@ -3,7 +3,7 @@ import type { Services } from "../context.js";
 import { DomainError } from "../errors.js";
 import type { ConversationEventData } from "../live/feed.js";
 import type { ConversationDto } from "../schemas.js";
-import { firstMembersOf, lastMessageOf, memberOrder, readStateOf, toMember, toShared } from "./conversation-views.js";
+import { firstMembersOf, lastMessageOf, memberOrder, notifyLevelOf, readStateOf, toMember, toShared } from "./conversation-views.js";
 import { conversationSelect, publicUserSelect, toMessageDto } from "./selects.js";
 import { chunked } from "./sql.js";
 import { commitInOrder } from "./ordered-changes.js";
@@ -26,14 +26,14 @@ async function findConversation(services: Services, callerId: string, conversati
     prisma.conversationMember.findMany({
       where: { conversationId },
       orderBy: memberOrder,
-      select: { userId: true, role: true, lastReadMessageId: true, unreadCount: true, mentionCount: true, user: { select: publicUserSelect } },
+      select: { userId: true, role: true, lastReadMessageId: true, unreadCount: true, mentionCount: true, notify: true, user: { select: publicUserSelect } },
     }),
     lastMessageOf(services.db, conversationId),
   ]);
   if (!row) return null;
   const own = members.find((m) => m.userId === callerId);
   const read = own ? readStateOf(own) : { lastReadMessageId: null, unreadCount: 0, mentionCount: 0 };
-  return { ...toShared(row, members.map(toMember), members.length, last), ...read };
+  return { ...toShared(row, members.map(toMember), members.length, last), ...read, notify: notifyLevelOf(own?.notify) };
 }
 
 /** One of the caller's conversations with every member (join order), its newest message and the caller's read state. */
@@ -146,6 +146,7 @@ interface ActivityRow {
   lastReadMessageId: bigint | number | null;
   unreadCount: bigint | number;
   mentionCount: bigint | number;
+  notify: string;
 }
 
 /**
@@ -155,7 +156,7 @@ interface ActivityRow {
 async function conversationsByActivity(services: Services, userId: string): Promise<ActivityRow[]> {
   const rows = await services.db.prisma.$queryRaw<ActivityRow[]>`
     SELECT c."id" AS "id", c."title" AS "title", c."isDirect" AS "isDirect", c."createdAt" AS "createdAt",
-      cm."lastReadMessageId" AS "lastReadMessageId", cm."unreadCount" AS "unreadCount", cm."mentionCount" AS "mentionCount",
+      cm."lastReadMessageId" AS "lastReadMessageId", cm."unreadCount" AS "unreadCount", cm."mentionCount" AS "mentionCount", cm."notify" AS "notify",
       (SELECT m."id" FROM "Message" m WHERE m."conversationId" = c."id" ORDER BY m."id" DESC LIMIT 1) AS "lastMessageId",
       (SELECT m."createdAt" FROM "Message" m WHERE m."conversationId" = c."id" ORDER BY m."id" DESC LIMIT 1) AS "lastMessageAt"
     FROM "ConversationMember" cm JOIN "Conversation" c ON c."id" = cm."conversationId"
@@ -201,5 +202,6 @@ export async function listConversations(
       lastOf.get(row.id) ?? null,
     ),
     ...readStateOf(row),
+    notify: notifyLevelOf(row.notify),
   }));
 }

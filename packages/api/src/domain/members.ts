@@ -7,8 +7,9 @@ import type { OrderedTransaction } from "@parley/db";
 import type { Services } from "../context.js";
 import { DomainError } from "../errors.js";
 import type { ConversationEventData } from "../live/feed.js";
-import type { ConversationDto } from "../schemas.js";
+import type { ConversationDto, NotifyLevel } from "../schemas.js";
 import { getConversation, readStateOf } from "./conversations.js";
+import { notifyLevelsOf } from "./conversation-views.js";
 import { commitInOrder } from "./ordered-changes.js";
 import { chunked } from "./sql.js";
 
@@ -24,7 +25,7 @@ async function groupOf(tx: Tx, conversationId: string) {
   const members = await tx.conversationMember.findMany({
     where: { conversationId },
     orderBy: [{ joinedAt: "asc" }, { userId: "asc" }],
-    select: { userId: true, role: true, joinedEventId: true, lastReadMessageId: true, unreadCount: true, mentionCount: true },
+    select: { userId: true, role: true, joinedEventId: true, lastReadMessageId: true, unreadCount: true, mentionCount: true, notify: true },
   });
   return { conversation, members };
 }
@@ -43,6 +44,7 @@ function eventData(members: Members, change: { added?: string[]; removed?: strin
     reads: Object.fromEntries(members.map((m) => [m.userId, readStateOf(m)])),
     added: change.added ?? [],
     removed: change.removed ?? [],
+    notify: notifyLevelsOf(members),
   };
   return JSON.stringify(data);
 }
@@ -79,7 +81,7 @@ export async function addMembers(services: Services, callerId: string, input: { 
       }
       const after = [
         ...members,
-        ...newcomers.map((userId) => ({ userId, role: "member", joinedEventId, lastReadMessageId: last?.id ?? null, unreadCount: 0, mentionCount: 0 })),
+        ...newcomers.map((userId) => ({ userId, role: "member", joinedEventId, lastReadMessageId: last?.id ?? null, unreadCount: 0, mentionCount: 0, notify: "all" })),
       ];
       await append({ kind: "conversation.updated", conversationId: input.conversationId, userId: callerId, data: eventData(after, { added: newcomers }) });
       return newcomers;
@@ -148,5 +150,39 @@ export async function renameConversation(services: Services, callerId: string, i
     await tx.conversation.update({ where: { id: input.conversationId }, data: { title } });
     await append({ kind: "conversation.updated", conversationId: input.conversationId, userId: callerId, data: eventData(members, {}) });
   });
+  return getConversation(services, callerId, input.conversationId);
+}
+
+/**
+ * The caller's notification level in a conversation. A change is a "conversation.updated" event for
+ * the caller alone (their other tabs and devices); setting the level it has changes nothing.
+ */
+export async function setNotify(services: Services, callerId: string, input: { conversationId: string; level: NotifyLevel }): Promise<ConversationDto> {
+  const { messageChangesByUser } = services;
+  const wait = await messageChangesByUser.take(callerId);
+  if (wait > 0) throw new DomainError("rate_limited", `Too many changes. Try again in ${wait} seconds.`, wait);
+  let changed = false;
+  try {
+    changed = await commitInOrder(services, async ({ tx, append }) => {
+      const member = await tx.conversationMember.findUnique({
+        where: { conversationId_userId: { conversationId: input.conversationId, userId: callerId } },
+        select: { userId: true, notify: true, lastReadMessageId: true, unreadCount: true, mentionCount: true },
+      });
+      if (!member) throw new DomainError("forbidden", "You are not a member of this conversation");
+      if (member.notify === input.level) return false;
+      await tx.conversationMember.update({ where: { conversationId_userId: { conversationId: input.conversationId, userId: callerId } }, data: { notify: input.level } });
+      const data: ConversationEventData = {
+        reads: { [callerId]: readStateOf(member) },
+        added: [],
+        removed: [],
+        notify: notifyLevelsOf([{ userId: callerId, notify: input.level }]),
+        to: [callerId],
+      };
+      await append({ kind: "conversation.updated", conversationId: input.conversationId, userId: callerId, data: JSON.stringify(data) });
+      return true;
+    });
+  } finally {
+    if (!changed) await messageChangesByUser.refund(callerId);
+  }
   return getConversation(services, callerId, input.conversationId);
 }

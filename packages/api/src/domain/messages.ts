@@ -6,11 +6,13 @@ import { toMessageDto } from "./selects.js";
 import { mentionedNames } from "./mentions.js";
 import type { FeedEntry } from "../live/feed.js";
 import { REPLAY_PAGE } from "../live/feed-stream.js";
+import { storeReply, type ReplyOutcome } from "./message-changes.js";
+import type { Written } from "./message-writer.js";
 
 export async function sendMessage(
   services: Services,
   senderId: string,
-  input: { conversationId: string; content: string; clientMessageId: string },
+  input: { conversationId: string; content: string; clientMessageId: string; threadId?: string | null | undefined },
 ): Promise<MessageDto> {
   const { db, writer, messagesByUser } = services;
   const wait = await messagesByUser.take(senderId);
@@ -23,7 +25,17 @@ export async function sendMessage(
     if (existing) return toMessageDto(existing);
     throw new DomainError("rate_limited", `Too many messages. Try again in ${wait} seconds.`, wait);
   }
-  const written = await writer.write({ ...input, senderId, mentionNames: mentionedNames(input.content) });
+  const { threadId, ...message } = input;
+  let written: Written | ReplyOutcome;
+  try {
+    written = threadId
+      ? // A reply also moves its root: an ordered transaction of its own, off the message store's batches.
+        await storeReply(services, senderId, { ...message, threadId })
+      : await writer.write({ ...message, senderId, mentionNames: mentionedNames(input.content) });
+  } catch (error) {
+    await messagesByUser.refund(senderId);
+    throw error;
+  }
   // A retry stores nothing, so it does not count against the sender.
   if (written.status !== "created") await messagesByUser.refund(senderId);
   // Removed between the membership check and the write (on this or another instance).
@@ -33,9 +45,20 @@ export async function sendMessage(
 
 export async function listMessages(
   services: Services,
-  input: { conversationId: string; cursor?: string | null | undefined; limit: number },
+  input: { conversationId: string; cursor?: string | null | undefined; limit: number; threadId?: string | null | undefined },
 ): Promise<{ items: MessageDto[]; nextCursor: string | null }> {
-  const rows = await services.db.messages.page(input.conversationId, input.cursor ? BigInt(input.cursor) : null, input.limit + 1);
+  const { db } = services;
+  const before = input.cursor ? BigInt(input.cursor) : null;
+  let rows;
+  if (input.threadId) {
+    const root = await db.prisma.message.findUnique({ where: { id: BigInt(input.threadId) }, select: { conversationId: true, threadId: true } });
+    if (!root || root.conversationId !== input.conversationId) throw new DomainError("not_found", "No such thread in this conversation");
+    if (root.threadId !== null) throw new DomainError("invalid", "threadId must name a thread's root, not a reply");
+    rows = await db.messages.threadPage(BigInt(input.threadId), before, input.limit + 1);
+  } else {
+    // The main list: messages that are not replies.
+    rows = await db.messages.page(input.conversationId, before, input.limit + 1);
+  }
   const hasMore = rows.length > input.limit;
   const page = rows.slice(0, input.limit).reverse();
   const oldest = page[0];

@@ -2,7 +2,7 @@
 // password hash can never reach a response by accident. The row types are derived from them
 // (Prisma's payload types); a message's columns are listed once, in packages/db.
 import type { Prisma, StoredMessage } from "@parley/db";
-import type { MessageDto } from "../schemas.js";
+import type { MessageDto, ReactionDto } from "../schemas.js";
 
 export const publicUserSelect = { id: true, username: true, fullName: true } as const;
 export type PublicUserRow = Prisma.UserGetPayload<{ select: typeof publicUserSelect }>;
@@ -27,5 +27,12 @@ export function toMessageDto(row: StoredMessage): MessageDto {
     clientMessageId: row.clientMessageId,
     createdAt: row.createdAt.toISOString(),
     mentions: JSON.parse(row.mentions) as string[],
+    editedAt: row.editedAt?.toISOString() ?? null,
+    deletedAt: row.deletedAt?.toISOString() ?? null,
+    threadId: row.threadId?.toString() ?? null,
+    replyCount: row.replyCount,
+    lastReplyAt: row.lastReplyAt?.toISOString() ?? null,
+    reactions: JSON.parse(row.reactions) as ReactionDto[],
+    attachments: [],
   };
 }

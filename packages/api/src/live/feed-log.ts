@@ -36,7 +36,13 @@ export async function entriesOf(db: Database, events: readonly LoggedEvent[]): P
   for (const event of events) {
     const entry = entryOf(event, referents);
     if (!entry) continue;
-    const recipientIds = [...new Set((spansOf.get(event.conversationId) ?? []).filter((s) => covers(s, event.id)).map((s) => s.userId))];
+    let recipientIds = [...new Set((spansOf.get(event.conversationId) ?? []).filter((s) => covers(s, event.id)).map((s) => s.userId))];
+    // Events for a few of the members (their own counts or settings) are routed to those only.
+    if (entry.kind === "read.recounted") recipientIds = recipientIds.filter((id) => Object.hasOwn(entry.reads, id));
+    if (entry.kind === "conversation.updated" && entry.to) {
+      const to = new Set(entry.to);
+      recipientIds = recipientIds.filter((id) => to.has(id));
+    }
     result.push({ entry, recipientIds });
   }
   return result;

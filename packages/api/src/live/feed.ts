@@ -3,10 +3,10 @@
 // own view (`viewFor`) without touching the database. The log row (packages/db, model Event) names
 // what changed; `data` holds the few facts that are not in other rows.
 import type { LoggedEvent } from "@parley/db";
-import type { ConversationDto, MessageDto, ReadStateDto, StoredEventDto } from "../schemas.js";
+import type { ConversationDto, MessageDto, NotifyLevel, ReadStateDto, StoredEventDto } from "../schemas.js";
 
-/** A conversation as every member sees it: the conversation without the reader's own read state. */
-export type SharedConversation = Omit<ConversationDto, keyof ReadStateDto>;
+/** A conversation as every member sees it: the conversation without the reader's own read state and notification level. */
+export type SharedConversation = Omit<ConversationDto, keyof ReadStateDto | "notify">;
 
 export type FeedEntry =
   | { kind: "message.created"; id: string; message: MessageDto }
@@ -21,18 +21,36 @@ export type FeedEntry =
       reads: Record<string, ReadStateDto>;
       /** Who stopped being a member at this event: they get `conversation.removed` instead, and nothing more. */
       removed: string[];
+      /** Members whose notification level is not "all". */
+      notify: Record<string, NotifyLevel>;
+      /** Only these members receive it (a change of one member's own setting); null: every member. */
+      to: string[] | null;
     }
-  | { kind: "read.updated"; id: string; conversationId: string; userId: string; read: ReadStateDto };
+  | { kind: "read.updated"; id: string; conversationId: string; userId: string; read: ReadStateDto }
+  /**
+   * Counts recounted for several members at once (a deleted message that was unread for them): each
+   * of them receives their own `read.updated` with the new counts; nobody else receives anything.
+   */
+  | { kind: "read.recounted"; id: string; conversationId: string; reads: Record<string, ReadStateDto> };
 
 /** What `Event.data` holds for a conversation event. */
 export interface ConversationEventData {
   reads: Record<string, ReadStateDto>;
   removed: string[];
   added: string[];
+  /** Members whose notification level is not "all" (absent in events stored before levels existed). */
+  notify?: Record<string, NotifyLevel>;
+  /** Only these members receive it (absent: every member). */
+  to?: string[];
 }
 
-/** What `Event.data` holds for a read event. */
+/** What `Event.data` holds for a read event of one reader (`Event.userId`). */
 export type ReadEventData = ReadStateDto;
+
+/** What `Event.data` holds for a read event without a reader: several members' recounted state. */
+export interface RecountEventData {
+  reads: Record<string, ReadStateDto>;
+}
 
 const NO_READ: ReadStateDto = { lastReadMessageId: null, unreadCount: 0, mentionCount: 0 };
 
@@ -45,12 +63,17 @@ export function viewFor(entry: FeedEntry, userId: string): StoredEventDto | null
     case "conversation.updated":
       if (entry.removed.includes(userId)) return { type: "conversation.removed", conversationId: entry.conversationId };
       if (!entry.conversation) return null;
-      return { type: "conversation.updated", conversation: { ...entry.conversation, ...(entry.reads[userId] ?? NO_READ) } };
+      if (entry.to && !entry.to.includes(userId)) return null;
+      return { type: "conversation.updated", conversation: { ...entry.conversation, ...(entry.reads[userId] ?? NO_READ), notify: entry.notify[userId] ?? "all" } };
     case "read.updated":
       // Read receipts for the others; the counts are the reader's own business.
       return entry.userId === userId
         ? { type: "read.updated", conversationId: entry.conversationId, userId: entry.userId, ...entry.read }
         : { type: "read.updated", conversationId: entry.conversationId, userId: entry.userId, lastReadMessageId: entry.read.lastReadMessageId };
+    case "read.recounted": {
+      const read = entry.reads[userId];
+      return read ? { type: "read.updated", conversationId: entry.conversationId, userId, ...read } : null;
+    }
   }
 }
 
@@ -62,7 +85,8 @@ export interface Referents {
 
 /**
  * The entry of a logged event, from the rows it names as they are now (a message edited since is
- * replayed edited; a deleted one is gone). null when nothing of it is left to tell anyone.
+ * replayed edited; a deleted one as its tombstone). null when nothing of it is left to tell anyone
+ * (its conversation is gone with its messages).
  */
 export function entryOf(event: LoggedEvent, referents: Referents): FeedEntry | null {
   const id = event.id.toString();
@@ -81,10 +105,15 @@ export function entryOf(event: LoggedEvent, referents: Referents): FeedEntry | n
         conversation: referents.conversations.get(event.conversationId) ?? null,
         reads: data.reads ?? {},
         removed: data.removed ?? [],
+        notify: data.notify ?? {},
+        to: data.to ?? null,
       };
     }
     case "read.updated": {
-      if (!event.userId) return null;
+      if (!event.userId) {
+        const data = JSON.parse(event.data ?? "{}") as Partial<RecountEventData>;
+        return { kind: "read.recounted", id, conversationId: event.conversationId, reads: data.reads ?? {} };
+      }
       const read = JSON.parse(event.data ?? "null") as ReadEventData | null;
       return { kind: "read.updated", id, conversationId: event.conversationId, userId: event.userId, read: read ?? NO_READ };
     }

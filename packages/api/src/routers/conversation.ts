@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { createConversation, getConversation, listConversations } from "../domain/conversations.js";
-import { addMembers, leaveConversation, removeMember, renameConversation } from "../domain/members.js";
+import { addMembers, leaveConversation, removeMember, renameConversation, setNotify } from "../domain/members.js";
 import { markRead } from "../domain/read-state.js";
 import {
   addMembersInput,
@@ -15,6 +15,7 @@ import {
   readStateSchema,
   removeMemberInput,
   renameConversationInput,
+  setNotifyInput,
 } from "../schemas.js";
 import { conversationMemberProcedure, protectedProcedure, router } from "../trpc.js";
 
@@ -90,4 +91,12 @@ export const conversationRouter = router({
     .input(markReadInput)
     .output(readStateSchema)
     .mutation(({ ctx, input }) => markRead(ctx.services, ctx.userId, input)),
+  setNotify: conversationMemberProcedure
+    .meta({
+      description: "Sets the caller's notification level in a conversation (all, mentions or none), returned on the conversation as notify.",
+      errors: { TOO_MANY_REQUESTS: "the caller changed too many settings recently" },
+    })
+    .input(setNotifyInput)
+    .output(conversationSchema)
+    .mutation(({ ctx, input }) => setNotify(ctx.services, ctx.userId, input)),
 });

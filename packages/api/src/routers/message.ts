@@ -1,23 +1,64 @@
 import { listMessages, messagesForUserAfter, sendMessage } from "../domain/messages.js";
 import { eventsForUser } from "../live/feed-log.js";
 import { feedStream, REPLAY_PAGE } from "../live/feed-stream.js";
-import { listMessagesInput, liveInput, messagePageSchema, messageSchema, sendMessageInput } from "../schemas.js";
-import { conversationMemberProcedure, protectedProcedure, router } from "../trpc.js";
+import { deleteMessage, editMessage, reactToMessage } from "../domain/message-changes.js";
+import { deleteMessageInput, editMessageInput, listMessagesInput, liveInput, messagePageSchema, messageSchema, reactMessageInput, sendMessageInput } from "../schemas.js";
+import { conversationMemberProcedure, messageMemberProcedure, protectedProcedure, router } from "../trpc.js";
 
 export const messageRouter = router({
   list: conversationMemberProcedure
-    .meta({ description: "Returns a conversation's messages a page at a time from the newest back (each page oldest first), with the cursor of the older page.", errors: {} })
+    .meta({
+      description:
+        "Returns a conversation's messages that are not replies (or, with threadId, the replies of that thread) a page at a time from the newest back (each page oldest first), with the cursor of the older page.",
+      errors: { BAD_REQUEST: "threadId names a reply, not a root", NOT_FOUND: "the conversation does not exist, or threadId is not a message of it" },
+    })
     .input(listMessagesInput)
     .output(messagePageSchema)
     .query(({ ctx, input }) => listMessages(ctx.services, input)),
   send: conversationMemberProcedure
     .meta({
-      description: "Sends a message to a conversation, or returns the one already sent with the same clientMessageId, so a retry never duplicates.",
-      errors: { TOO_MANY_REQUESTS: "the caller sent too many messages recently" },
+      description:
+        "Sends a message to a conversation (with threadId, a reply in that thread), or returns the one already sent with the same clientMessageId, so a retry never duplicates.",
+      errors: {
+        BAD_REQUEST: "threadId names a message of another conversation, a reply, or a deleted message",
+        NOT_FOUND: "the conversation does not exist, or threadId names no message",
+        TOO_MANY_REQUESTS: "the caller sent too many messages recently",
+      },
     })
     .input(sendMessageInput)
     .output(messageSchema)
     .mutation(({ ctx, input }) => sendMessage(ctx.services, ctx.userId, input)),
+  edit: messageMemberProcedure
+    .meta({
+      description: "Replaces the content of the caller's own message (the same rules as send) and sets editedAt; the same content changes nothing.",
+      errors: {
+        BAD_REQUEST: "the content is not valid, or the message is deleted",
+        FORBIDDEN: "the caller is not a member, or not the sender",
+        TOO_MANY_REQUESTS: "the caller changed too many messages recently",
+      },
+    })
+    .input(editMessageInput)
+    .output(messageSchema)
+    .mutation(({ ctx, input }) => editMessage(ctx.services, ctx.userId, input)),
+  delete: messageMemberProcedure
+    .meta({
+      description: "Deletes a message (the sender, or an owner of the group): its content, mentions and reactions are removed from storage and a tombstone keeps its place; deleting again returns the tombstone.",
+      errors: { FORBIDDEN: "the caller is not a member, or neither the sender nor an owner", TOO_MANY_REQUESTS: "the caller changed too many messages recently" },
+    })
+    .input(deleteMessageInput)
+    .output(messageSchema)
+    .mutation(({ ctx, input }) => deleteMessage(ctx.services, ctx.userId, input)),
+  react: messageMemberProcedure
+    .meta({
+      description: "Adds (on: true) or removes (on: false) the caller's reaction with one emoji; doing what is already done changes nothing.",
+      errors: {
+        BAD_REQUEST: "the emoji is not valid, the message is deleted, or it already has the most different emoji allowed",
+        TOO_MANY_REQUESTS: "the caller changed too many messages recently",
+      },
+    })
+    .input(reactMessageInput)
+    .output(messageSchema)
+    .mutation(({ ctx, input }) => reactToMessage(ctx.services, ctx.userId, input)),
   /**
    * The messages-only view of the event feed (v1): every new message of the caller's conversations
    * while they are a member, as tracked events whose id is the message id (a message's id is the id

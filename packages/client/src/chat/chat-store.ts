@@ -15,6 +15,12 @@ export interface ChatState {
   live: ReadonlyMap<string, readonly Message[]>;
   /** The newest message known per conversation, for the list's previews and order. */
   latest: ReadonlyMap<string, Message>;
+  /**
+   * Messages changed during the session (message.updated: edits, deletions, reactions, reply
+   * counts), by id, as last changed: they replace the versions that pages and lists loaded earlier
+   * hold (`latestVersion`), so every view of a message follows one entry.
+   */
+  changed: ReadonlyMap<string, Message>;
   outbox: outbox.Outbox;
   /** The reader's conversations with members, roles, title and their own read state; complete once `conversationsLoaded`. */
   conversations: Conversations;
@@ -72,6 +78,7 @@ export class ChatStore {
     this.state = {
       live: new Map(),
       latest: new Map(),
+      changed: new Map(),
       outbox: [],
       conversations: new Map(),
       conversationsLoaded: false,
@@ -118,6 +125,20 @@ export class ChatStore {
     return !known;
   }
 
+  /**
+   * A stored message as it is now, from a message.updated event. Events come in order, so the last
+   * one applied is the newest state. (The answer to one's own edit or reaction is not applied: it
+   * can arrive after a later event of someone else's, and would undo it.)
+   */
+  messageChanged(message: Message): void {
+    let next: ChatState = { ...this.state, changed: new Map(this.state.changed).set(message.id, message) };
+    const live = next.live.get(message.conversationId);
+    const index = live?.findIndex((m) => m.id === message.id) ?? -1;
+    if (live && index !== -1) next = { ...next, live: new Map(next.live).set(message.conversationId, live.with(index, message)) };
+    if (next.latest.get(message.conversationId)?.id === message.id) next = { ...next, latest: new Map(next.latest).set(message.conversationId, message) };
+    this.set(next);
+  }
+
   /** A conversation as the reader knows it (null: not one of theirs, or not loaded yet). */
   conversation(conversationId: string): Conversation | null {
     return this.state.conversations.get(conversationId) ?? null;
@@ -137,6 +158,7 @@ export class ChatStore {
       this.receive(event.message, { fromLive: true });
       this.setTyping(stopTyping(this.state.typing, event.message.conversationId, event.message.senderId));
     }
+    if (event.type === "message.updated") this.messageChanged(event.message);
     this.applyMembershipNews(event);
     if (this.buffered) {
       this.buffered.push({ event, id });
@@ -145,9 +167,13 @@ export class ChatStore {
     this.setConversations(applyReadEvent(this.state.conversations, event, id, this.myId));
   }
 
-  /** The feed started without a position: what is loaded next replaces the conversations, and events wait for it. */
+  /**
+   * The feed started without a position: what is loaded next replaces the conversations, and events
+   * wait for it. Changes held from before may have missed later ones (pages are loaded afresh).
+   */
   beginReload(): void {
     this.buffered = [];
+    if (this.state.changed.size > 0) this.set({ ...this.state, changed: new Map() });
   }
 
   /** The whole of conversation.list, loaded after the feed started: the state, with what arrived meanwhile applied. */
@@ -215,13 +241,18 @@ export class ChatStore {
   private applyMembershipNews(event: FeedEvent): void {
     const receipts = applyReceipt(this.state.receipts, event, this.myId);
     let removed = this.state.removed;
+    let changed = this.state.changed;
     if (event.type === "conversation.removed" && !removed.has(event.conversationId)) removed = new Set(removed).add(event.conversationId);
+    // Its changes stop reaching the reader: held ones must not override what a page loads after being added back.
+    if (event.type === "conversation.removed" && [...changed.values()].some((m) => m.conversationId === event.conversationId)) {
+      changed = new Map([...changed].filter(([, m]) => m.conversationId !== event.conversationId));
+    }
     if (event.type === "conversation.updated" && removed.has(event.conversation.id)) {
       const next = new Set(removed);
       next.delete(event.conversation.id);
       removed = next;
     }
-    if (receipts !== this.state.receipts || removed !== this.state.removed) this.set({ ...this.state, receipts, removed });
+    if (receipts !== this.state.receipts || removed !== this.state.removed || changed !== this.state.changed) this.set({ ...this.state, receipts, removed, changed });
   }
 
   private setConversations(conversations: Conversations): void {

@@ -9,6 +9,8 @@ export type OutboxStatus = "pending" | "sent" | "failed";
 export interface OutboxEntry {
   clientMessageId: string;
   conversationId: string;
+  /** A reply: its thread's root message id (absent or null: the main list). */
+  threadId?: string | null;
   senderId: string;
   content: string;
   /** Local time of writing, shown until the server's time is known. */
@@ -31,6 +33,7 @@ export type Outbox = readonly OutboxEntry[];
 export interface Draft {
   clientMessageId: string;
   conversationId: string;
+  threadId?: string | null;
   senderId: string;
   content: string;
   createdAt: string;
@@ -42,8 +45,8 @@ export interface StoredEntry extends Draft {
 }
 
 export function toStored(entry: OutboxEntry): StoredEntry {
-  const { clientMessageId, conversationId, senderId, content, createdAt, error } = entry;
-  return { clientMessageId, conversationId, senderId, content, createdAt, error: entry.status === "failed" ? error : null };
+  const { clientMessageId, conversationId, threadId, senderId, content, createdAt, error } = entry;
+  return { clientMessageId, conversationId, ...(threadId ? { threadId } : {}), senderId, content, createdAt, error: entry.status === "failed" ? error : null };
 }
 
 /**

@@ -11,7 +11,11 @@
 // - a `message.created` at or below `countedThrough` was counted already: the last message of the
 //   list, or the id of the event whose absolute counts we took (a replayed `conversation.updated`
 //   shows the conversation's last message as it is now, later than its counts, so that one cannot
-//   serve), or the last message counted since.
+//   serve), or the last message counted since;
+// - the reader's own `read.updated` at an unchanged pointer is a recount (a delete or an edit of a
+//   message unread for them); its counts are taken when its id is after `countedThrough`.
+// `message.updated` carries no counts (the recount comes as its own event); it only replaces the
+// conversation's last message when it is that one, so the preview shows the edit or the deletion.
 import type { Conversation, FeedEvent, Message } from "../types";
 import { compareIds, newer } from "./timeline";
 
@@ -60,8 +64,13 @@ export function applyReadEvent(conversations: Conversations, event: FeedEvent, e
     }
     case "read.updated": {
       const known = conversations.get(event.conversationId);
-      // Someone else's receipt carries no counts; ours moves the pointer only forward.
-      if (!known || event.userId !== myId || !isAfter(event.lastReadMessageId, known.lastReadMessageId)) return conversations;
+      // Someone else's receipt carries no counts; ours moves the pointer only forward, or recounts
+      // at the same pointer (a message that was unread was deleted, or an edit changed a mention):
+      // taken when it is later than what the counts already include.
+      if (!known || event.userId !== myId) return conversations;
+      const ahead = isAfter(event.lastReadMessageId, known.lastReadMessageId);
+      const recount = event.lastReadMessageId === known.lastReadMessageId && isAfter(eventId, known.countedThrough);
+      if (!ahead && !recount) return conversations;
       return new Map(conversations).set(known.id, {
         ...known,
         lastReadMessageId: event.lastReadMessageId,
@@ -72,7 +81,12 @@ export function applyReadEvent(conversations: Conversations, event: FeedEvent, e
     }
     case "message.created":
       return applyMessage(conversations, event.message, myId);
-    case "message.updated":
+    case "message.updated": {
+      // An edit, a delete, reactions or a reply count: the preview follows when it is the last message.
+      const known = conversations.get(event.message.conversationId);
+      if (!known || known.lastMessage?.id !== event.message.id) return conversations;
+      return new Map(conversations).set(known.id, { ...known, lastMessage: event.message });
+    }
     case "typing":
     case "presence":
       return conversations;

@@ -14,6 +14,7 @@ export interface SendInput {
   conversationId: string;
   content: string;
   clientMessageId: string;
+  threadId?: string;
 }
 
 export interface SenderDeps {
@@ -40,13 +41,14 @@ export class Sender {
     await this.adoptLeftovers();
   }
 
-  /** Shows the message at once as pending and sends it. */
-  send(conversationId: string, content: string): void {
+  /** Shows the message at once as pending and sends it (`threadId`: as a reply in that thread). */
+  send(conversationId: string, content: string, threadId?: string): void {
     const { store } = this.deps;
     store.updateOutbox((o) =>
       outbox.enqueue(o, {
         clientMessageId: this.deps.newClientMessageId(),
         conversationId,
+        ...(threadId ? { threadId } : {}),
         senderId: store.myId,
         content,
         createdAt: new Date(this.deps.now()).toISOString(),
@@ -102,6 +104,7 @@ export class Sender {
         conversationId: entry.conversationId,
         content: entry.content,
         clientMessageId: entry.clientMessageId,
+        ...(entry.threadId ? { threadId: entry.threadId } : {}),
       });
       store.receive(message, { fromLive: false });
     } catch (error) {

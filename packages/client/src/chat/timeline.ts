@@ -20,6 +20,8 @@ export interface TimelineItem {
   /** Pending after a failed attempt: waiting for the connection (or the server's "not so fast"). */
   waiting: boolean;
   error: string | null;
+  /** The stored message as last known (edits, deletion, reactions, replies applied); null while not stored. */
+  message: Message | null;
 }
 
 /** Compares two message ids (decimal strings of any length) numerically. */
@@ -57,12 +59,21 @@ export interface TimelineSources {
   live: readonly Message[];
   /** Own optimistic sends of this conversation, in the order written. */
   outbox: readonly OutboxEntry[];
+  /** Messages changed since they were loaded (message.updated), by id: they replace what the pages hold. */
+  changed?: ReadonlyMap<string, Message>;
+  /** Which messages: a thread's replies (its root's id), or the main list's (null, the default). */
+  threadId?: string | null;
 }
 
-export function buildTimeline({ pages, live, outbox }: TimelineSources): TimelineItem[] {
+/** A message as last known: its changed version when there is one. */
+export function latestVersion(message: Message, changed: ReadonlyMap<string, Message> | undefined): Message {
+  return changed?.get(message.id) ?? message;
+}
+
+export function buildTimeline({ pages, live, outbox, changed, threadId = null }: TimelineSources): TimelineItem[] {
   const byId = new Map<string, Message>();
   const add = (m: Message) => {
-    if (!byId.has(m.id)) byId.set(m.id, m);
+    if (!byId.has(m.id) && (m.threadId ?? null) === threadId) byId.set(m.id, latestVersion(m, changed));
   };
   for (const page of pages) for (const m of page) add(m);
   for (const m of live) add(m);
@@ -80,10 +91,11 @@ export function buildTimeline({ pages, live, outbox }: TimelineSources): Timelin
     status: "sent",
     waiting: false,
     error: null,
+    message: m,
   }));
   for (const e of outbox) {
     const key = clientKey(e.senderId, e.clientMessageId);
-    if (e.status === "sent" || storedKeys.has(key)) continue;
+    if (e.status === "sent" || storedKeys.has(key) || (e.threadId ?? null) !== threadId) continue;
     items.push({
       key,
       id: null,
@@ -94,6 +106,7 @@ export function buildTimeline({ pages, live, outbox }: TimelineSources): Timelin
       status: e.status,
       waiting: isWaiting(e),
       error: e.error,
+      message: null,
     });
   }
   return items;

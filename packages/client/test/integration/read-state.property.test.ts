@@ -3,6 +3,9 @@
 // through several instances, every tab of every user ends with the conversations, unread counts,
 // mention counts and read pointers that the database says are true - computed here by SQL from the
 // messages and membership rows, not from the server's kept counters (which are checked too).
+// Issue 13 adds edits (which change mentions) and deletes (which take a message out of the counts):
+// the recounts reach every tab, and every message a tab holds as changed is as the database has it
+// (the tab that went offline and resumed included).
 //
 // It lives in @parley/client because the clients under test are the package's own, and the package
 // may depend on the server (as a devDependency) while the server cannot depend on it without a
@@ -41,6 +44,8 @@ type Op =
   | { kind: "addMembers"; actor: number; conv: number; users: number[]; tab: number }
   | { kind: "removeMember"; actor: number; conv: number; target: number; tab: number }
   | { kind: "leave"; actor: number; conv: number; tab: number }
+  | { kind: "edit"; actor: number; conv: number; pick: number; mentions: number[]; tab: number }
+  | { kind: "delete"; actor: number; conv: number; pick: number; tab: number }
   | { kind: "offline" }
   | { kind: "online" };
 
@@ -53,6 +58,8 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 2, arbitrary: fc.record({ kind: fc.constant("addMembers" as const), actor: person, conv, users: fc.uniqueArray(person, { minLength: 1, maxLength: 2 }), tab }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant("removeMember" as const), actor: person, conv, target: person, tab }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant("leave" as const), actor: person, conv, tab }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant("edit" as const), actor: person, conv, pick: fc.nat(), mentions: fc.uniqueArray(person, { maxLength: 3 }), tab }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant("delete" as const), actor: person, conv, pick: fc.nat(), tab }) },
   { weight: 1, arbitrary: fc.constant({ kind: "offline" as const }) },
   { weight: 1, arbitrary: fc.constant({ kind: "online" as const }) },
 );
@@ -119,9 +126,9 @@ for (const { provider, instances, skip } of providers) {
         SELECT cm."conversationId" AS cid, cm."lastReadMessageId" AS pointer,
           cm."unreadCount" AS "keptUnread", cm."mentionCount" AS "keptMentions",
           (SELECT COUNT(*) FROM "Message" m WHERE m."conversationId" = cm."conversationId" AND m."senderId" <> cm."userId"
-             AND (cm."lastReadMessageId" IS NULL OR m."id" > cm."lastReadMessageId")) AS unread,
+             AND m."deletedAt" IS NULL AND (cm."lastReadMessageId" IS NULL OR m."id" > cm."lastReadMessageId")) AS unread,
           (SELECT COUNT(*) FROM "Message" m WHERE m."conversationId" = cm."conversationId" AND m."senderId" <> cm."userId"
-             AND (cm."lastReadMessageId" IS NULL OR m."id" > cm."lastReadMessageId")
+             AND m."deletedAt" IS NULL AND (cm."lastReadMessageId" IS NULL OR m."id" > cm."lastReadMessageId")
              AND m."mentions" LIKE '%"' || cm."userId" || '"%') AS mentions
         FROM "ConversationMember" cm WHERE cm."userId" = ${userId}`;
       const sorted = rows.sort((a, b) => (a.cid < b.cid ? -1 : 1));
@@ -130,6 +137,26 @@ for (const { provider, instances, skip } of providers) {
         computed: sorted.map((r) => ({ ...base(r), unreadCount: Number(r.unread), mentionCount: Number(r.mentions) })),
         kept: sorted.map((r) => ({ ...base(r), unreadCount: Number(r.keptUnread), mentionCount: Number(r.keptMentions) })),
       };
+    }
+
+    /** Every message a tab holds as changed, against the database's row: content, deletion, edit time. */
+    async function staleChanges(client: ParleyClient): Promise<string[]> {
+      const prisma = servers[0]?.services.db.prisma;
+      if (!prisma) throw new Error("no server");
+      // Of conversations the tab's person is in now (one they were taken out of sends them nothing more).
+      const { changed, conversations } = client.chat.getState();
+      const held = [...changed.values()].filter((m) => conversations.has(m.conversationId));
+      if (held.length === 0) return [];
+      const rows = await prisma.message.findMany({ where: { id: { in: held.map((m) => BigInt(m.id)) } }, select: { id: true, content: true, deletedAt: true, editedAt: true } });
+      const byId = new Map(rows.map((r) => [r.id.toString(), r]));
+      return held
+        .filter((m) => {
+          const row = byId.get(m.id);
+          // A message whose conversation is gone with everyone in it is gone too; nothing to compare.
+          if (!row) return false;
+          return row.content !== m.content || (row.deletedAt === null) !== (m.deletedAt === null) || (row.editedAt?.toISOString() ?? null) !== m.editedAt;
+        })
+        .map((m) => m.id);
     }
 
     function stateOf(client: ParleyClient): Truth[] {
@@ -198,6 +225,18 @@ for (const { provider, instances, skip } of providers) {
                     case "leave":
                       await client.api.conversation.leave.mutate({ conversationId });
                       return;
+                    case "edit":
+                    case "delete": {
+                      const ids = sent[op.conv] ?? [];
+                      const messageId = ids[op.pick % Math.max(ids.length, 1)];
+                      if (!messageId) return;
+                      if (op.kind === "delete") await client.api.message.delete.mutate({ messageId });
+                      else {
+                        const names = op.mentions.map((i) => `@${persons[i]?.username}`).join(" ");
+                        await client.api.message.edit.mutate({ messageId, content: `edited ${randomUUID().slice(0, 6)} ${names}`.trim() });
+                      }
+                      return;
+                    }
                   }
                 } catch (error) {
                   const code = toApiFailure(error).code;
@@ -219,6 +258,9 @@ for (const { provider, instances, skip } of providers) {
               for (const [i, truth] of truths.entries()) {
                 expect(truth.kept, `the server's kept counters of person ${i}`).toEqual(truth.computed);
                 for (const [t, client] of (tabs[i] ?? []).entries()) expect(stateOf(client), `person ${i}, tab ${t}`).toEqual(truth.computed);
+              }
+              for (const [i, personTabs] of tabs.entries()) {
+                for (const [t, client] of personTabs.entries()) expect(await staleChanges(client), `messages changed as person ${i}, tab ${t} holds them`).toEqual([]);
               }
             } finally {
               await Promise.all(all().map((t) => t.dispose()));

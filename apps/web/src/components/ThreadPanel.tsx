@@ -1,0 +1,152 @@
+// A thread beside its conversation (the whole view on a narrow screen): the root message, its
+// replies (message.list with threadId, then live from the feed through the store) and a composer
+// that replies in it. Replies seen here are marked read like the main list's messages.
+import { useCallback, useEffect, useId, useMemo, useRef, type KeyboardEvent } from "react";
+import { useChat, useRuntime } from "../app/context";
+import { useReadWhenSeen } from "../app/use-read-when-seen";
+import { trpc } from "../trpc";
+import { Composer } from "./Composer";
+import { CloseIcon } from "./icons";
+import { DeleteMessageDialog, useEditAndDelete } from "./MessageActions";
+import { FORMER_MEMBER, MessageRow, UNKNOWN_YET, senderName } from "./MessageList";
+import { buildTimeline, latestVersion, type Conversation, type Message, type OutboxEntry, type User } from "@parley/client";
+
+const PAGE_SIZE = 50;
+const THREAD_COMPOSER_ID = "thread-composer-input";
+const NO_MESSAGES: readonly Message[] = [];
+const NO_ENTRIES: readonly OutboxEntry[] = [];
+const noop = () => undefined;
+
+interface ThreadPanelProps {
+  conversation: Conversation;
+  membersComplete: boolean;
+  root: Message;
+  me: User;
+  onClose(): void;
+}
+
+export function ThreadPanel({ conversation, membersComplete, root: opened, me, onClose }: ThreadPanelProps) {
+  const { sender } = useRuntime();
+  const headingId = useId();
+  const changed = useChat((s) => s.changed);
+  const root = latestVersion(opened, changed);
+  const query = trpc.message.list.useInfiniteQuery(
+    { conversationId: conversation.id, threadId: root.id, limit: PAGE_SIZE },
+    { getNextPageParam: (page) => page.nextCursor, staleTime: Infinity },
+  );
+  const live = useChat((s) => s.live.get(conversation.id) ?? NO_MESSAGES);
+  const outbox = useChat((s) => s.outbox);
+  const mine = useMemo(() => {
+    const entries = outbox.filter((e) => e.conversationId === conversation.id && e.threadId === root.id);
+    return entries.length > 0 ? entries : NO_ENTRIES;
+  }, [outbox, conversation.id, root.id]);
+  const pages = query.data?.pages;
+  const replies = useMemo(
+    () => buildTimeline({ pages: pages?.map((p) => p.items) ?? [], live, outbox: mine, changed, threadId: root.id }),
+    [pages, live, mine, changed, root.id],
+  );
+
+  const members = useMemo(() => new Map(conversation.members.map((m) => [m.id, m])), [conversation.members]);
+  const ownsGroup = !conversation.isDirect && members.get(me.id)?.role === "owner";
+  const nameOf = useCallback((userId: string) => (userId === me.id ? "you" : senderName(members.get(userId))), [me.id, members]);
+  const senderOf = (userId: string) => members.get(userId) ?? (membersComplete ? FORMER_MEMBER : UNKNOWN_YET);
+  const { editingId, startEdit, endEdit, deleting, setDeleting } = useEditAndDelete(THREAD_COMPOSER_ID);
+  const retry = useCallback((clientMessageId: string) => sender.retry(clientMessageId), [sender]);
+  const discard = useCallback((clientMessageId: string) => sender.discard(clientMessageId), [sender]);
+
+  const scroller = useRef<HTMLDivElement>(null);
+  const watchRow = useReadWhenSeen(conversation.id, scroller, noop);
+  const rowRef = useCallback((row: HTMLLIElement | null) => (row ? watchRow(row) : undefined), [watchRow]);
+
+  // New replies keep the view at the end.
+  const count = replies.length;
+  useEffect(() => {
+    const el = scroller.current;
+    if (el) el.scrollTop = el.scrollHeight;
+  }, [count]);
+
+  const onKeyDown = (event: KeyboardEvent<HTMLElement>) => {
+    if (event.key === "Escape" && !event.defaultPrevented) {
+      event.preventDefault();
+      onClose();
+    }
+  };
+
+  const row = (message: Message | null, item: (typeof replies)[number]) => (
+    <MessageRow
+      item={item}
+      sender={senderOf(item.senderId)}
+      mine={item.senderId === me.id}
+      showAvatar={!conversation.isDirect}
+      startsGroup
+      endsGroup
+      seen={false}
+      myId={me.id}
+      myUsername={me.username}
+      nameOf={nameOf}
+      canDelete={item.senderId === me.id || ownsGroup}
+      editing={message !== null && message.id === editingId}
+      onRetry={retry}
+      onDiscard={discard}
+      onEdit={startEdit}
+      onEditDone={endEdit}
+      onDelete={setDeleting}
+    />
+  );
+  const rootItem = buildTimeline({ pages: [[root]], live: [], outbox: [], changed })[0];
+
+  return (
+    <aside className="thread" aria-labelledby={headingId} onKeyDown={onKeyDown} data-thread-id={root.id}>
+      <header className="thread__header">
+        <h2 id={headingId}>Thread</h2>
+        <button type="button" className="icon-button" onClick={onClose} title="Close thread (Escape)">
+          <CloseIcon />
+          <span className="sr-only">Close thread</span>
+        </button>
+      </header>
+      <div className="thread__body" ref={scroller} tabIndex={0} role="region" aria-label="Thread messages">
+        {rootItem && <div className="thread__root">{row(rootItem.message, rootItem)}</div>}
+        <p className="thread__count">{root.replyCount === 1 ? "1 reply" : `${root.replyCount} replies`}</p>
+        {query.hasNextPage && (
+          <button type="button" className="button button--quiet" onClick={() => void query.fetchNextPage()} disabled={query.isFetchingNextPage}>
+            Load earlier replies
+          </button>
+        )}
+        {query.isPending && (
+          <p role="status">
+            <span className="spinner" aria-hidden="true" /> Loading replies…
+          </p>
+        )}
+        <ol className="thread__replies">
+          {replies.map((item) => (
+            <li key={item.key} ref={rowRef} className="thread__reply">
+              {row(item.message, item)}
+            </li>
+          ))}
+        </ol>
+      </div>
+      {root.deletedAt ? (
+        <p className="thread__closed">The first message was deleted: no new replies.</p>
+      ) : (
+        <Composer
+          conversationId={conversation.id}
+          recipient="thread"
+          threadId={root.id}
+          inputId={THREAD_COMPOSER_ID}
+          autoFocus
+          focusRequested={false}
+          onFocused={noop}
+          typingText={null}
+          members={conversation.members}
+          myId={me.id}
+        />
+      )}
+      <DeleteMessageDialog
+        message={deleting}
+        othersName={deleting && deleting.senderId !== me.id ? senderName(members.get(deleting.senderId)) : null}
+        focusAfterId={THREAD_COMPOSER_ID}
+        onClose={() => setDeleting(null)}
+      />
+    </aside>
+  );
+}

@@ -1,0 +1,262 @@
+// Changes to stored messages (contract v2): edit, delete, reactions, and replies in threads. Each is
+// one ordered transaction (commitInOrder) that writes the rows and a "message.updated" event of the
+// whole message - so every member at that moment receives it in order with the messages, and a
+// client resuming later replays the message as it is now (a deleted one as its tombstone). New
+// messages of the main list keep the message store's path (db.messages.insert); a reply takes
+// this one, because it also moves its root.
+import { messageSelect, type OrderedTransaction, type StoredMessage } from "@parley/db";
+import type { Services } from "../context.js";
+import { DomainError } from "../errors.js";
+import type { RecountEventData } from "../live/feed.js";
+import { MAX_REACTIONS_PER_MESSAGE, type MessageDto, type ReactionDto, type ReadStateDto } from "../schemas.js";
+import { readStateOf } from "./conversation-views.js";
+import { mentionedNames } from "./mentions.js";
+import { commitInOrder } from "./ordered-changes.js";
+import { toMessageDto } from "./selects.js";
+
+type Tx = OrderedTransaction["tx"];
+
+/** The message and the caller's membership, read inside the transaction (the procedure's check may be stale). */
+async function messageForChange(tx: Tx, messageId: bigint, callerId: string) {
+  const message = await tx.message.findUnique({ where: { id: messageId }, select: messageSelect });
+  if (!message) throw new DomainError("not_found", "No such message");
+  const member = await tx.conversationMember.findUnique({
+    where: { conversationId_userId: { conversationId: message.conversationId, userId: callerId } },
+    select: { role: true },
+  });
+  if (!member) throw new DomainError("forbidden", "You are not a member of this message's conversation");
+  return { message, member };
+}
+
+/** Members' user ids mentioned in `content`, in the order first written. */
+async function resolveMentions(tx: Tx, conversationId: string, content: string): Promise<string[]> {
+  const names = mentionedNames(content);
+  if (names.length === 0) return [];
+  const members = await tx.conversationMember.findMany({ where: { conversationId, user: { username: { in: names } } }, select: { userId: true, user: { select: { username: true } } } });
+  return members.sort((a, b) => names.indexOf(a.user.username) - names.indexOf(b.user.username)).map((m) => m.userId);
+}
+
+/**
+ * Counts a message for the members who have it unread (after their pointer, not their own): moves
+ * their counts by `unread`, and their mention counts by the change in whether it mentions them, then
+ * returns their new read state (only of those whose counts changed).
+ */
+async function recount(
+  tx: Tx,
+  message: Pick<StoredMessage, "id" | "conversationId" | "senderId">,
+  change: { unread: -1 | 0; mentionedBefore: readonly string[]; mentionedAfter: readonly string[] },
+): Promise<Record<string, ReadStateDto>> {
+  const unreadFor = {
+    conversationId: message.conversationId,
+    userId: { not: message.senderId },
+    OR: [{ lastReadMessageId: null }, { lastReadMessageId: { lt: message.id } }],
+  };
+  const before = new Set(change.mentionedBefore);
+  const after = new Set(change.mentionedAfter);
+  const lostMention = [...before].filter((id) => !after.has(id));
+  const gainedMention = [...after].filter((id) => !before.has(id));
+  const touched = new Set<string>();
+  if (change.unread !== 0) {
+    const rows = await tx.conversationMember.findMany({ where: { ...unreadFor, unreadCount: { gt: 0 } }, select: { userId: true } });
+    await tx.conversationMember.updateMany({ where: { ...unreadFor, unreadCount: { gt: 0 } }, data: { unreadCount: { decrement: 1 } } });
+    for (const row of rows) touched.add(row.userId);
+  }
+  if (lostMention.length > 0) {
+    const where = { ...unreadFor, userId: { in: lostMention.filter((id) => id !== message.senderId) }, mentionCount: { gt: 0 } };
+    const rows = await tx.conversationMember.findMany({ where, select: { userId: true } });
+    await tx.conversationMember.updateMany({ where, data: { mentionCount: { decrement: 1 } } });
+    for (const row of rows) touched.add(row.userId);
+  }
+  if (gainedMention.length > 0) {
+    const where = { ...unreadFor, userId: { in: gainedMention.filter((id) => id !== message.senderId) } };
+    const rows = await tx.conversationMember.findMany({ where, select: { userId: true } });
+    await tx.conversationMember.updateMany({ where, data: { mentionCount: { increment: 1 } } });
+    for (const row of rows) touched.add(row.userId);
+  }
+  if (touched.size === 0) return {};
+  const states = await tx.conversationMember.findMany({
+    where: { conversationId: message.conversationId, userId: { in: [...touched] } },
+    select: { userId: true, lastReadMessageId: true, unreadCount: true, mentionCount: true },
+  });
+  return Object.fromEntries(states.map((s) => [s.userId, readStateOf(s)]));
+}
+
+/** Appends the events of a changed message: its message.updated, and the recounted read state of those it was unread for. */
+async function appendChange(t: OrderedTransaction, message: Pick<StoredMessage, "id" | "conversationId">, actorId: string, reads: Record<string, ReadStateDto> = {}) {
+  await t.append({ kind: "message.updated", conversationId: message.conversationId, messageId: message.id, userId: actorId });
+  if (Object.keys(reads).length > 0) {
+    const data: RecountEventData = { reads };
+    await t.append({ kind: "read.updated", conversationId: message.conversationId, messageId: message.id, data: JSON.stringify(data) });
+  }
+}
+
+/** Takes one change from the caller's budget; `run` returning null (nothing changed) or throwing gives it back. */
+async function limited<T>(services: Services, userId: string, run: () => Promise<T | null>, unchanged: () => Promise<T>): Promise<T> {
+  const wait = await services.messageChangesByUser.take(userId);
+  if (wait > 0) throw new DomainError("rate_limited", `Too many changes to messages. Try again in ${wait} seconds.`, wait);
+  let changed: T | null = null;
+  try {
+    changed = await run();
+  } finally {
+    if (changed === null) await services.messageChangesByUser.refund(userId);
+  }
+  return changed ?? (await unchanged());
+}
+
+async function currentMessage(services: Services, messageId: bigint): Promise<MessageDto> {
+  const row = await services.db.prisma.message.findUnique({ where: { id: messageId }, select: messageSelect });
+  if (!row) throw new DomainError("not_found", "No such message");
+  return toMessageDto(row);
+}
+
+export async function editMessage(services: Services, callerId: string, input: { messageId: string; content: string }): Promise<MessageDto> {
+  const id = BigInt(input.messageId);
+  return limited(
+    services,
+    callerId,
+    () =>
+      commitInOrder(services, async (t) => {
+        const { message } = await messageForChange(t.tx, id, callerId);
+        if (message.senderId !== callerId) throw new DomainError("forbidden", "Only the sender can edit a message");
+        if (message.deletedAt) throw new DomainError("invalid", "A deleted message cannot be edited");
+        if (message.content === input.content) return null;
+        const mentions = await resolveMentions(t.tx, message.conversationId, input.content);
+        const before = JSON.parse(message.mentions) as string[];
+        const updated = await t.tx.message.update({
+          where: { id },
+          data: { content: input.content, mentions: JSON.stringify(mentions), editedAt: services.clock.now() },
+          select: messageSelect,
+        });
+        const reads = await recount(t.tx, message, { unread: 0, mentionedBefore: before, mentionedAfter: mentions });
+        await appendChange(t, message, callerId, reads);
+        return toMessageDto(updated);
+      }),
+    () => currentMessage(services, id),
+  );
+}
+
+export async function deleteMessage(services: Services, callerId: string, input: { messageId: string }): Promise<MessageDto> {
+  const id = BigInt(input.messageId);
+  let removed = false;
+  const deleted = await limited(
+    services,
+    callerId,
+    () =>
+      commitInOrder(services, async (t) => {
+        const { message, member } = await messageForChange(t.tx, id, callerId);
+        if (message.senderId !== callerId && member.role !== "owner") throw new DomainError("forbidden", "Only the sender or an owner of the group can delete a message");
+        // Deleting again: the tombstone, and nothing happens.
+        if (message.deletedAt) return null;
+        const now = services.clock.now();
+        await t.tx.reaction.deleteMany({ where: { messageId: id } });
+        const updated = await t.tx.message.update({ where: { id }, data: { content: "", mentions: "[]", reactions: "[]", deletedAt: now }, select: messageSelect });
+        const reads = await recount(t.tx, message, { unread: -1, mentionedBefore: JSON.parse(message.mentions) as string[], mentionedAfter: [] });
+        await appendChange(t, message, callerId, reads);
+        removed = true;
+        // A deleted reply no longer counts in its thread.
+        if (message.threadId !== null) {
+          const root = await t.tx.message.findUnique({ where: { id: message.threadId }, select: { id: true, conversationId: true } });
+          if (root) {
+            const newest = await t.tx.message.findFirst({ where: { threadId: root.id, deletedAt: null }, orderBy: { id: "desc" }, select: { createdAt: true } });
+            const replies = await t.tx.message.count({ where: { threadId: root.id, deletedAt: null } });
+            await t.tx.message.update({ where: { id: root.id }, data: { replyCount: replies, lastReplyAt: newest?.createdAt ?? null } });
+            await appendChange(t, root, callerId);
+          }
+        }
+        return toMessageDto(updated);
+      }),
+    () => currentMessage(services, id),
+  );
+  // The old text must not survive in the database's files (SQLite's WAL); see SECURITY.md.
+  if (removed) await services.db.scrubRemovedContent();
+  return deleted;
+}
+
+export async function reactToMessage(services: Services, callerId: string, input: { messageId: string; emoji: string; on: boolean }): Promise<MessageDto> {
+  const id = BigInt(input.messageId);
+  return limited(
+    services,
+    callerId,
+    () =>
+      commitInOrder(services, async (t) => {
+        const { message } = await messageForChange(t.tx, id, callerId);
+        if (message.deletedAt) throw new DomainError("invalid", "A deleted message cannot be reacted to");
+        const key = { messageId_userId_emoji: { messageId: id, userId: callerId, emoji: input.emoji } };
+        const existing = await t.tx.reaction.findUnique({ where: key, select: { emoji: true } });
+        // Idempotent: on when on, off when off.
+        if (Boolean(existing) === input.on) return null;
+        let reactions = JSON.parse(message.reactions) as ReactionDto[];
+        if (input.on) {
+          const same = reactions.find((r) => r.emoji === input.emoji);
+          if (!same && reactions.length >= MAX_REACTIONS_PER_MESSAGE) {
+            throw new DomainError("invalid", `A message can have at most ${MAX_REACTIONS_PER_MESSAGE} different emoji`);
+          }
+          await t.tx.reaction.create({ data: { messageId: id, userId: callerId, emoji: input.emoji, createdAt: services.clock.now() } });
+          if (same) {
+            same.userIds.push(callerId);
+            same.count = same.userIds.length;
+          } else {
+            reactions.push({ emoji: input.emoji, count: 1, userIds: [callerId] });
+          }
+        } else {
+          await t.tx.reaction.delete({ where: key });
+          reactions = reactions
+            .map((r) => (r.emoji === input.emoji ? { ...r, userIds: r.userIds.filter((u) => u !== callerId) } : r))
+            .map((r) => ({ ...r, count: r.userIds.length }))
+            .filter((r) => r.count > 0);
+        }
+        const updated = await t.tx.message.update({ where: { id }, data: { reactions: JSON.stringify(reactions) }, select: messageSelect });
+        await appendChange(t, message, callerId);
+        return toMessageDto(updated);
+      }),
+    () => currentMessage(services, id),
+  );
+}
+
+export type ReplyOutcome = { status: "created" | "duplicate"; message: MessageDto } | { status: "not_member" };
+
+/**
+ * Stores a reply in one ordered transaction: the message and its "message.created" event, read
+ * state as a send moves it (the sender's pointer to it, everyone else's counts up), and its root's
+ * replyCount/lastReplyAt with the root's "message.updated" event.
+ */
+export async function storeReply(
+  services: Services,
+  senderId: string,
+  input: { conversationId: string; content: string; clientMessageId: string; threadId: string },
+): Promise<ReplyOutcome> {
+  const rootId = BigInt(input.threadId);
+  return commitInOrder(services, async (t): Promise<ReplyOutcome> => {
+    const { tx } = t;
+    const stored = await tx.message.findUnique({ where: { senderId_clientMessageId: { senderId, clientMessageId: input.clientMessageId } }, select: messageSelect });
+    if (stored) return { status: "duplicate", message: toMessageDto(stored) };
+    const sender = await tx.conversationMember.findUnique({ where: { conversationId_userId: { conversationId: input.conversationId, userId: senderId } }, select: { userId: true } });
+    if (!sender) return { status: "not_member" };
+    const root = await tx.message.findUnique({ where: { id: rootId }, select: { id: true, conversationId: true, threadId: true, deletedAt: true } });
+    if (!root) throw new DomainError("not_found", "No such message to reply to");
+    if (root.conversationId !== input.conversationId) throw new DomainError("invalid", "threadId must name a message of the same conversation");
+    if (root.threadId !== null) throw new DomainError("invalid", "threadId must name a thread's root, not a reply");
+    if (root.deletedAt) throw new DomainError("invalid", "A deleted message cannot be replied to");
+    const mentions = await resolveMentions(tx, input.conversationId, input.content);
+    const id = t.nextId();
+    const createdAt = services.clock.now();
+    const created = await tx.message.create({
+      data: { id, conversationId: input.conversationId, senderId, content: input.content, clientMessageId: input.clientMessageId, mentions: JSON.stringify(mentions), threadId: rootId, createdAt },
+      select: messageSelect,
+    });
+    await t.append({ kind: "message.created", conversationId: input.conversationId, messageId: id });
+    // As a send: the sender has read up to their own message; it is unread (and maybe a mention) for everyone else.
+    await tx.conversationMember.update({
+      where: { conversationId_userId: { conversationId: input.conversationId, userId: senderId } },
+      data: { lastReadMessageId: id, unreadCount: 0, mentionCount: 0 },
+    });
+    await tx.conversationMember.updateMany({ where: { conversationId: input.conversationId, userId: { not: senderId } }, data: { unreadCount: { increment: 1 } } });
+    const mentioned = mentions.filter((userId) => userId !== senderId);
+    if (mentioned.length > 0) {
+      await tx.conversationMember.updateMany({ where: { conversationId: input.conversationId, userId: { in: mentioned } }, data: { mentionCount: { increment: 1 } } });
+    }
+    await tx.message.update({ where: { id: rootId }, data: { replyCount: { increment: 1 }, lastReplyAt: createdAt } });
+    await appendChange(t, root, senderId);
+    return { status: "created", message: toMessageDto(created) };
+  });
+}

@@ -1,0 +1,40 @@
+// The feed entries issue 13 added, as each recipient sees them: a recount reaches only the members
+// it names, each as their own read.updated with counts; a conversation event for some members only
+// (a notification level) reaches those; every member's view carries their own level.
+import type { LoggedEvent } from "@parley/db";
+import { describe, expect, it } from "vitest";
+import { entryOf, viewFor, type FeedEntry, type SharedConversation } from "../src/live/feed.js";
+
+const conversation: SharedConversation = { id: "c1", title: "Team", isDirect: false, members: [], createdAt: "2030-01-01T00:00:00.000Z", memberCount: 3, lastMessage: null };
+
+function logged(overrides: Partial<LoggedEvent>): LoggedEvent {
+  return { id: 7n, kind: "read.updated", conversationId: "c1", messageId: null, userId: null, data: null, createdAt: new Date(0), ...overrides };
+}
+
+describe("feed views of message changes", () => {
+  it("a read.updated without a reader is a recount: each named member gets their own counts, nobody else anything", () => {
+    const entry = entryOf(logged({ messageId: 5n, data: JSON.stringify({ reads: { bob: { lastReadMessageId: "3", unreadCount: 1, mentionCount: 0 } } }) }), {
+      messages: new Map(),
+      conversations: new Map(),
+    });
+    expect(entry).toEqual({ kind: "read.recounted", id: "7", conversationId: "c1", reads: { bob: { lastReadMessageId: "3", unreadCount: 1, mentionCount: 0 } } });
+    const recount = entry as FeedEntry;
+    expect(viewFor(recount, "bob")).toEqual({ type: "read.updated", conversationId: "c1", userId: "bob", lastReadMessageId: "3", unreadCount: 1, mentionCount: 0 });
+    expect(viewFor(recount, "alice")).toBeNull();
+  });
+
+  it("a conversation event with `to` reaches those members only, and each view carries the member's own level", () => {
+    const data = { reads: {}, added: [], removed: [], notify: { bob: "none" }, to: ["bob"] };
+    const entry = entryOf(logged({ kind: "conversation.updated", userId: "bob", data: JSON.stringify(data) }), { messages: new Map(), conversations: new Map([["c1", conversation]]) });
+    if (!entry) throw new Error("no entry");
+    expect(viewFor(entry, "bob")).toMatchObject({ type: "conversation.updated", conversation: { id: "c1", notify: "none", unreadCount: 0 } });
+    expect(viewFor(entry, "alice")).toBeNull();
+    // Events stored before levels existed: everyone is at "all".
+    const old = entryOf(logged({ kind: "conversation.updated", userId: "bob", data: JSON.stringify({ reads: {}, added: [], removed: [] }) }), {
+      messages: new Map(),
+      conversations: new Map([["c1", conversation]]),
+    });
+    if (!old) throw new Error("no entry");
+    expect(viewFor(old, "alice")).toMatchObject({ conversation: { notify: "all" } });
+  });
+});
