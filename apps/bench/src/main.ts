@@ -19,7 +19,7 @@ import { runLogins } from "./scenarios/logins.js";
 import { runPgOrder } from "./scenarios/pg-order.js";
 
 // s1sync (scenario 1 with every client on sync.events) and pg-order run only when named in --only.
-const SCENARIOS = ["s1", "s2", "s3", "s4", "s5", "s6", "s7", "s8"] as const;
+const SCENARIOS = ["s1", "s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9"] as const;
 
 // `pnpm bench -- --full` hands the "--" on to the script: drop it.
 const argv = process.argv.slice(2);
@@ -49,7 +49,7 @@ const { values: args } = parseArgs({
 });
 
 if (args.help) {
-  console.log(`usage: pnpm bench [-- --full] [--only s1,s2,s3,s4,s5,s6,s7,s8,s1sync,pg-order] [--postgres URL] [--redis URL] [--profile] [--no-pin] [--write] [--max-minutes N]
+  console.log(`usage: pnpm bench [-- --full] [--only s1,s2,s3,s4,s5,s6,s7,s8,s9,s1sync,pg-order] [--postgres URL] [--redis URL] [--profile] [--no-pin] [--write] [--max-minutes N]
 
   (default)   quick: about three minutes, SQLite only, smaller sizes; prints the table
   --full      every scenario at full size, also on PostgreSQL and on two instances with Redis;
@@ -185,7 +185,7 @@ try {
   results.s5 = await attempt("s5", () => runLogins(context, knee > 0 ? knee : (params.knee.ladder[0] ?? 10) * 2));
   results.s1Sync = await attempt("s1 (SQLite, sync.events)", () => runDelivery(context, { id: "s1", provider: "sqlite", instances: 1, withBaseline: false, profile: false, feed: "sync.events" }), "s1sync");
   const liveRate = args["live-rate"] ? Number(args["live-rate"]) : knee > 0 ? Math.round(knee / 2) : (params.knee.ladder[0] ?? 10) * 2;
-  for (const id of ["s6", "s7", "s8"] as LiveStateId[]) {
+  for (const id of ["s6", "s7", "s8", "s9"] as LiveStateId[]) {
     const result = await attempt(`${id} (SQLite, ${liveRate} sends/s)`, () => runLiveState(context, id, liveRate));
     if (result) (results.live ??= []).push(result);
   }

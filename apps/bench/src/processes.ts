@@ -280,6 +280,7 @@ export async function startParley(options: ParleyLaunch, name = "parley"): Promi
       // A tenth of the clients send at up to hundreds of messages per second each: far over the
       // per-user limits that protect a real deployment from one abusive client.
       MESSAGE_RATE_LIMIT: "9999999/1s",
+      MESSAGE_CHANGE_RATE_LIMIT: "9999999/1s",
       WS_FRAME_RATE_LIMIT: "999999/s,9999999",
       // Set-up signs thousands of users up from one address.
       SIGNUP_RATE_LIMIT: "9999999/1s",

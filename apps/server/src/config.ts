@@ -37,6 +37,8 @@ export interface ServerConfig {
   shutdownTimeoutMs: number;
   /** message.send calls per user per window; over it, TOO_MANY_REQUESTS. */
   messageRateLimit: { max: number; windowSeconds: number };
+  /** Edits, deletes, reactions and notification levels one user may make per window. */
+  messageChangeRateLimit: { max: number; windowSeconds: number };
   /** WebSocket frames a connection may send: a sustained rate and a burst. */
   wsFrameRate: { framesPerSecond: number; frameBurst: number };
   // Caps on live connections (see ws-guard.ts WsLimits and SECURITY.md).
@@ -129,6 +131,7 @@ const envSchema = z.object({
   TRUST_PROXY: z.string().default("false"),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
   MESSAGE_RATE_LIMIT: windowLimit("120/10s", "messages per seconds", { max: 9_999_999, windowSeconds: 99_999 }).prefault("120/10s"),
+  MESSAGE_CHANGE_RATE_LIMIT: windowLimit("120/10s", "edits, deletes and reactions per seconds", { max: 9_999_999, windowSeconds: 99_999 }).prefault("120/10s"),
   WS_FRAME_RATE_LIMIT: frameRate.prefault("20/s,60"),
   // Caps on live connections and subscriptions, per instance.
   WS_MAX_CONNECTIONS: z.coerce.number().int().min(1).max(10_000_000).optional(),
@@ -199,6 +202,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = env.INIT_
       trustProxy: parseTrustProxy(e.TRUST_PROXY),
       shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
       messageRateLimit: e.MESSAGE_RATE_LIMIT,
+      messageChangeRateLimit: e.MESSAGE_CHANGE_RATE_LIMIT,
       wsFrameRate: e.WS_FRAME_RATE_LIMIT,
       wsConnections: {
         maxConnections: e.WS_MAX_CONNECTIONS ?? defaultMaxConnections(),

@@ -55,6 +55,7 @@ export async function startServer(overrides: Partial<ServerConfig> = {}, options
       limits: {
         ...defaultApiConfig.limits,
         messagesPerUser: config.messageRateLimit,
+        messageChangesPerUser: config.messageChangeRateLimit,
         signupsPerAddress: config.signupRateLimit.perAddress,
         signupsOverall: config.signupRateLimit.overall,
       },

@@ -14,12 +14,17 @@ describe("configuration", () => {
     expect(config.databaseUrl).toBe(`file:${join(cwd, "data", "parley.db")}`);
   });
 
-  it("reads the message and WebSocket frame rate limits, with the documented defaults", () => {
+  it("reads the message, message-change and WebSocket frame rate limits, with the documented defaults", () => {
     const defaults = loadConfig({ JWT_SECRET: "s".repeat(32) }, dir()).config;
     expect(defaults.messageRateLimit).toEqual({ max: 120, windowSeconds: 10 });
+    expect(defaults.messageChangeRateLimit).toEqual({ max: 120, windowSeconds: 10 });
     expect(defaults.wsFrameRate).toEqual({ framesPerSecond: 20, frameBurst: 60 });
-    const set = loadConfig({ JWT_SECRET: "s".repeat(32), MESSAGE_RATE_LIMIT: "5000/60s", WS_FRAME_RATE_LIMIT: "400/s,1000" }, dir()).config;
+    const set = loadConfig(
+      { JWT_SECRET: "s".repeat(32), MESSAGE_RATE_LIMIT: "5000/60s", MESSAGE_CHANGE_RATE_LIMIT: "30/5s", WS_FRAME_RATE_LIMIT: "400/s,1000" },
+      dir(),
+    ).config;
     expect(set.messageRateLimit).toEqual({ max: 5000, windowSeconds: 60 });
+    expect(set.messageChangeRateLimit).toEqual({ max: 30, windowSeconds: 5 });
     expect(set.wsFrameRate).toEqual({ framesPerSecond: 400, frameBurst: 1000 });
   });
 
@@ -57,6 +62,8 @@ describe("configuration", () => {
     ["MESSAGE_RATE_LIMIT", { MESSAGE_RATE_LIMIT: "0/10s" }],
     ["MESSAGE_RATE_LIMIT", { MESSAGE_RATE_LIMIT: "120/10m" }],
     ["MESSAGE_RATE_LIMIT", { MESSAGE_RATE_LIMIT: "10000000/10s" }],
+    ["MESSAGE_CHANGE_RATE_LIMIT", { MESSAGE_CHANGE_RATE_LIMIT: "120" }],
+    ["MESSAGE_CHANGE_RATE_LIMIT", { MESSAGE_CHANGE_RATE_LIMIT: "0/10s" }],
     ["WS_FRAME_RATE_LIMIT", { WS_FRAME_RATE_LIMIT: "20/s" }],
     ["WS_FRAME_RATE_LIMIT", { WS_FRAME_RATE_LIMIT: "-1/s,60" }],
     ["WS_FRAME_RATE_LIMIT", { WS_FRAME_RATE_LIMIT: "20/s,10000000" }],

@@ -74,7 +74,7 @@ describe.skipIf(!existsSync(bundle))(`the built server${existsSync(bundle) ? "" 
     expect(server.output()).toMatch(/JWT_SECRET must be at least 32 bytes/);
   });
 
-  it("enforces MESSAGE_RATE_LIMIT and WS_FRAME_RATE_LIMIT as the environment sets them", async () => {
+  it("enforces MESSAGE_RATE_LIMIT, MESSAGE_CHANGE_RATE_LIMIT and WS_FRAME_RATE_LIMIT as the environment sets them", async () => {
     const server = run({
       PORT: "0",
       HOST: "127.0.0.1",
@@ -82,6 +82,7 @@ describe.skipIf(!existsSync(bundle))(`the built server${existsSync(bundle) ? "" 
       WEB_DIST_DIR: "",
       JWT_SECRET: TEST_JWT_SECRET,
       MESSAGE_RATE_LIMIT: "3/60s",
+      MESSAGE_CHANGE_RATE_LIMIT: "2/60s",
       WS_FRAME_RATE_LIMIT: "1/s,5",
     });
     try {
@@ -91,6 +92,12 @@ describe.skipIf(!existsSync(bundle))(`the built server${existsSync(bundle) ? "" 
       const { id } = await alice.api.conversation.create.mutate({ memberIds: [bob.id] });
       for (let i = 0; i < 3; i += 1) await alice.api.message.send.mutate({ conversationId: id, content: "x", clientMessageId: `m${i}` });
       expect(await errorCodeOf(alice.api.message.send.mutate({ conversationId: id, content: "x", clientMessageId: "m3" }))).toBe("TOO_MANY_REQUESTS");
+      // Two reactions that change something, then the third is one too many.
+      const { items } = await bob.api.message.list.query({ conversationId: id });
+      const messageId = items[0]?.id ?? "";
+      await bob.api.message.react.mutate({ messageId, emoji: "👍", on: true });
+      await bob.api.message.react.mutate({ messageId, emoji: "🎉", on: true });
+      expect(await errorCodeOf(bob.api.message.react.mutate({ messageId, emoji: "👀", on: true }))).toBe("TOO_MANY_REQUESTS");
 
       // Five frames in a burst are allowed (connectionParams was the first), the seventh is not.
       const raw = await rawSocket(target, { token: alice.accessToken });

@@ -1,8 +1,12 @@
-// Scenarios 6, 7 and 8: what v2's live state costs on top of scenario 1's messages. Every client
+// Scenarios 6 to 9: what v2's live state costs on top of scenario 1's messages. Every client
 // subscribes to sync.events; messages flow at half of scenario 1's knee while
 //   6 (typing storm): every client calls typing.set in its room every `typingEveryMs`,
 //   7 (presence churn): other users of the rooms connect and disconnect `churnPerSecond` times a second,
 //   8 (read markers): every receiver calls conversation.markRead for each message it receives,
+//   9 (reactions): every receiver calls message.react on each message it receives; each reaction
+//     is a stored change (an ordered transaction and a message.updated to every member), so the
+//     messages flow at a room's size less (rate / roomSize), which keeps the writes per second
+//     (messages and reactions) about those of the other scenarios,
 // and each measures the delivery of those events as well as of the messages.
 import WebSocket from "ws";
 import { parleyOn, prepareDatabase, type RunContext } from "../context.js";
@@ -12,18 +16,22 @@ import { Session } from "../session.js";
 import { distributionOf, type Distribution } from "../stats.js";
 import { loadPlan, topology } from "../targets.js";
 
-export type LiveStateId = "s6" | "s7" | "s8";
+export type LiveStateId = "s6" | "s7" | "s8" | "s9";
 
 export const LIVE_STATE_NAMES: Record<LiveStateId, string> = {
   s6: "typing storm",
   s7: "presence churn",
   s8: "read markers",
+  s9: "reactions",
 };
+
+/** What scenario 9's receivers react with, by client: a few, so a message gathers several. */
+const REACTIONS = ["👍", "🎉", "👀", "❤️"];
 
 export interface LiveStateResult {
   id: LiveStateId;
   name: string;
-  /** Message sends per second (half of scenario 1's knee). */
+  /** Message sends per second (half of scenario 1's knee; scenario 9 a room's size less). */
   rate: number;
   /** The messages: latency, loss, server CPU, as in scenario 1. */
   messages: StepResult;
@@ -60,9 +68,10 @@ function field(text: string, name: string): string | null {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-export async function runLiveState(context: RunContext, id: LiveStateId, rate: number): Promise<LiveStateResult> {
+export async function runLiveState(context: RunContext, id: LiveStateId, liveRate: number): Promise<LiveStateResult> {
   const { params, log } = context;
   const { knee, live, step: timing } = params;
+  const rate = id === "s9" ? Math.max(1, Math.round(liveRate / knee.roomSize)) : liveRate;
   const layout = topology(knee.clients, knee.roomSize, knee.senders);
   const clients = knee.clients;
   // Scenario 7's churning users: each connects once per step, into a "lobby" shared with one room
@@ -160,6 +169,52 @@ export async function runLiveState(context: RunContext, id: LiveStateId, rate: n
       }
       await Promise.all(closed);
     };
+  } else if (id === "s9") {
+    // Each receiver reacts to every message it receives (not its own) at once. A reaction is timed
+    // at each member from the react call to the first message.updated of that message that shows
+    // the reactor among those who reacted.
+    const reactedAt = new Map<string, number>();
+    const shown = new Map<number, Set<string>>();
+    const reactors: Session[] = [];
+    observer = {
+      onDelivery: (client, frame, now) => {
+        const session = reactors[0];
+        const userId = userIds[client] ?? "";
+        const text = frame.toString("latin1");
+        if (!session || field(text, "senderId") === userId) return;
+        const messageId = field(text, "id");
+        if (!messageId) return;
+        if (session.call(client, "message.react", { messageId, emoji: REACTIONS[client % REACTIONS.length], on: true })) {
+          reactedAt.set(`${userId}|${messageId}`, now);
+          if (inWindow(now, measured)) {
+            actions += 1;
+            expected += knee.roomSize;
+          }
+        }
+      },
+      onEvent: (client, frame, now) => {
+        const text = frame.toString("latin1");
+        if (!text.includes('"type":"message.updated"')) return;
+        const at = text.indexOf('"message":{');
+        const messageId = at < 0 ? null : field(text.slice(at), "id");
+        if (!messageId) return;
+        let seen = shown.get(client);
+        if (!seen) shown.set(client, (seen = new Set()));
+        for (const list of text.matchAll(/"userIds":\[([^\]]*)\]/g)) {
+          for (const quoted of (list[1] ?? "").split(",")) {
+            const reactor = quoted.slice(1, -1);
+            const key = `${reactor}|${messageId}`;
+            if (!reactor || seen.has(key)) continue;
+            seen.add(key);
+            const reacted = reactedAt.get(key);
+            if (reacted !== undefined) latencies.push(reacted, now - reacted);
+          }
+        }
+      },
+    };
+    alongside = async (session) => {
+      reactors.push(session);
+    };
   } else {
     // Each receiver marks every message it receives (not its own) read at once; a read.updated
     // is timed from the markRead call that caused it, by reader and message id.
@@ -222,7 +277,7 @@ export async function runLiveState(context: RunContext, id: LiveStateId, rate: n
       await session.close();
     }
     const events = {
-      kind: id === "s6" ? "typing" : id === "s7" ? "presence online" : "read.updated",
+      kind: id === "s6" ? "typing" : id === "s7" ? "presence online" : id === "s8" ? "read.updated" : "message.updated (reaction)",
       actions,
       expected,
       received: latencies.received,
@@ -235,7 +290,12 @@ export async function runLiveState(context: RunContext, id: LiveStateId, rate: n
       rate,
       messages,
       events,
-      note: id === "s7" ? `${offlineSeen} offline events seen (they follow a close by the 10 s grace period)` : "",
+      note:
+        id === "s7"
+          ? `${offlineSeen} offline events seen (they follow a close by the 10 s grace period)`
+          : id === "s9"
+            ? `${rate} messages/s, so about ${rate * (knee.roomSize - 1)} reactions/s`
+            : "",
       serverLog,
     };
     log(describeStep(`${id} ${result.name}: messages`, messages));
