@@ -26,7 +26,9 @@ const PASSWORD = "a-very-secret-password";
 
 /** Makes every message query fail inside the procedure, as a broken database would. */
 async function breakMessageTable(server: TestServer): Promise<void> {
-  await server.services.db.prisma.$executeRawUnsafe(`DROP TABLE "Message"`);
+  // Reaction rows refer to messages: PostgreSQL drops the table only with what depends on it.
+  const cascade = server.services.db.provider === "postgresql" ? " CASCADE" : "";
+  await server.services.db.prisma.$executeRawUnsafe(`DROP TABLE "Message"${cascade}`);
 }
 
 function procedureFailures(entries: Record<string, unknown>[]): Record<string, unknown>[] {
