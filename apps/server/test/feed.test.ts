@@ -1,7 +1,7 @@
 // The v2 event feed end to end, over real HTTP and WebSocket clients, on SQLite and PostgreSQL:
 // sync.events (order, ids, resume, retention), membership changes and roles, read state and
 // mentions, and message.live as the messages-only view of the same feed.
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { FeedEvent, MessageDto } from "@parley/api/schemas";
 import {
   clientMessageId,
@@ -11,35 +11,14 @@ import {
   errorCodeOf,
   signUpAndLogIn,
   sleep,
+  perTestCleanup,
   startTestServer,
   suiteServer,
   waitForSubscribers,
-  wsClient,
-  type LiveClient,
   type SignedIn,
-  type SyncReceived,
-  type TestServer,
 } from "./harness.js";
 
-const cleanups: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
-  cleanups.length = 0;
-});
-
-function live(server: TestServer, user: SignedIn): LiveClient {
-  const client = wsClient(server, user.accessToken);
-  cleanups.push(() => client.close());
-  return client;
-}
-
-/** Subscribes `user` to sync.events and waits until the server holds the subscription. */
-async function subscribe(server: TestServer, user: SignedIn, lastEventId?: string): Promise<SyncReceived> {
-  const before = server.services.hub.subscriptionCount;
-  const received = collectSync(live(server, user), lastEventId);
-  await waitForSubscribers(server, before + 1);
-  return received;
-}
+const { cleanups, live, subscribe } = perTestCleanup();
 
 const send = (user: SignedIn, conversationId: string, content: string): Promise<MessageDto> =>
   user.api.message.send.mutate({ conversationId, content, clientMessageId: clientMessageId() });

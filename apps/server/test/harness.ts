@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { randomUUID } from "node:crypto";
 import pg from "pg";
-import { afterAll, beforeAll, describe, expect, vi } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, vi } from "vitest";
 import WebSocket from "ws";
 import {
   createTRPCClient,
@@ -413,4 +413,29 @@ export function captureLog(level: LogLevel = "debug"): CapturedLog {
     lines,
     entries: () => lines.map((line) => JSON.parse(line) as Record<string, unknown>),
   };
+}
+
+/**
+ * Per test file: undo steps run after each test (last first; a failing one does not stop the
+ * rest), live WebSocket clients closed by them, and sync.events subscriptions that are held by the
+ * server before they are returned. Call it once at the top of a test file.
+ */
+export function perTestCleanup() {
+  const cleanups: (() => Promise<unknown>)[] = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
+    cleanups.length = 0;
+  });
+  const live = (server: TestServer, user: SignedIn): LiveClient => {
+    const client = wsClient(server, user.accessToken);
+    cleanups.push(() => client.close());
+    return client;
+  };
+  const subscribe = async (server: TestServer, user: SignedIn, lastEventId?: string): Promise<SyncReceived> => {
+    const before = server.services.hub.subscriptionCount;
+    const received = collectSync(live(server, user), lastEventId);
+    await waitForSubscribers(server, before + 1);
+    return received;
+  };
+  return { cleanups, live, subscribe };
 }

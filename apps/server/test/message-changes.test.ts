@@ -4,12 +4,11 @@
 // message.updated (or read/conversation) event in the one ordered feed, resumable after a restart.
 import { randomUUID } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { FeedEvent, MessageDto } from "@parley/api/schemas";
 import {
   clientMessageId,
   collectLive,
-  collectSync,
   createTestDatabase,
   describeEachProvider,
   errorCodeOf,
@@ -17,36 +16,17 @@ import {
   redisUrl,
   signUpAndLogIn,
   sleep,
+  perTestCleanup,
   startTestServer,
   suiteServer,
   testLimits,
   waitForSubscribers,
-  wsClient,
-  type LiveClient,
   type Provider,
   type SignedIn,
-  type SyncReceived,
   type TestServer,
 } from "./harness.js";
 
-const cleanups: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
-  cleanups.length = 0;
-});
-
-function live(server: TestServer, user: SignedIn): LiveClient {
-  const client = wsClient(server, user.accessToken);
-  cleanups.push(() => client.close());
-  return client;
-}
-
-async function subscribe(server: TestServer, user: SignedIn, lastEventId?: string): Promise<SyncReceived> {
-  const before = server.services.hub.subscriptionCount;
-  const received = collectSync(live(server, user), lastEventId);
-  await waitForSubscribers(server, before + 1);
-  return received;
-}
+const { cleanups, live, subscribe } = perTestCleanup();
 
 const send = (user: SignedIn, conversationId: string, content: string, threadId?: string): Promise<MessageDto> =>
   user.api.message.send.mutate({ conversationId, content, clientMessageId: clientMessageId(), ...(threadId ? { threadId } : {}) });
