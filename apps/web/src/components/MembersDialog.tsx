@@ -294,7 +294,8 @@ function AddPeople({ members, busy, onAdd }: AddPeopleProps) {
         <SearchIcon />
         <input ref={input} id={`${id}-search`} type="search" placeholder="Search by name or username" value={search} onChange={(e) => setSearch(e.target.value)} />
       </div>
-      {query.length > 0 && (
+      {/* An emptied box (after an add, or by hand) hides the results at once, not after the debounce. */}
+      {query.length > 0 && search.trim().length > 0 && (
         <div className="members__results" aria-busy={users.isFetching || undefined}>
           {users.isPending ? (
             <p className="people__message" role="status">
