@@ -13,7 +13,8 @@ export default {
   // root and cannot find it from Stryker's sandbox copy of this package.
   testFiles: ["test/!(api-reference).test.ts"],
   mutate: ["src/auth/**/*.ts", "src/domain/**/*.ts", "src/live/**/*.ts"],
-  // Reruns test only what changed since the last run (the file lives under the gitignored reports/).
+  // Reruns test only what changed since the last run. `pnpm mutate` keeps one file per area under
+  // mutation/ (committed, so the next run anywhere starts from these results).
   // Mutants that run only while modules load (constants) would each need every test file reloaded
   // and rerun, which took three quarters of the time here; they are reported as ignored instead.
   // A full run: pnpm mutate --ignoreStatic false
@@ -27,5 +28,7 @@ export default {
   concurrency: 2,
   timeoutFactor: 3,
   timeoutMS: 15_000,
-  thresholds: { high: 90, low: 85, break: 85 },
+  // scripts/mutate.ts judges each area against 85% after all the areas ran (a `break` here would stop
+  // the run at the first area below it).
+  thresholds: { high: 90, low: 85, break: null },
 };

@@ -190,8 +190,8 @@ export class LoadGenerator {
   private stepCount = 0;
   private step: StepState;
   private readonly delivery: Delivery = { step: 0, seq: 0, intendedMs: 0 };
-  /** Request ids of call()s not answered yet. */
-  private readonly otherCalls = new Set<number>();
+  /** Request ids of call()s not answered yet, with what to run when the answer comes. */
+  private readonly otherCalls = new Map<number, (() => void) | undefined>();
 
   constructor(private readonly plan: LoadPlan) {
     this.clients = plan.clients.map((client, index) => ({ index, plan: client, socket: null, ready: false, seen: new Uint8Array(0), onReady: null }));
@@ -279,7 +279,7 @@ export class LoadGenerator {
       case "ack": {
         const send = step.pending.get(kind.requestId);
         if (!send) {
-          this.otherCalls.delete(kind.requestId);
+          this.answered(kind.requestId);
           return;
         }
         step.pending.delete(kind.requestId);
@@ -291,7 +291,7 @@ export class LoadGenerator {
       }
       case "error": {
         if (kind.requestId !== null && step.pending.delete(kind.requestId)) step.countError(kind.code);
-        else if (kind.requestId !== null && this.otherCalls.delete(kind.requestId)) step.countError(`call: ${kind.code}`);
+        else if (kind.requestId !== null && this.answered(kind.requestId)) step.countError(`call: ${kind.code}`);
         else step.countError(`connection: ${kind.code}`);
         return;
       }
@@ -310,14 +310,24 @@ export class LoadGenerator {
 
   /**
    * Calls a mutation other than message.send on client `index`'s socket (a reply is only checked
-   * for errors, counted in the step's errors as "call: CODE"); false if that client is not connected.
+   * for errors, counted in the step's errors as "call: CODE"; `onAnswer` runs when it arrives, either
+   * way); false if that client is not connected.
    */
-  call(index: number, path: string, input: unknown): boolean {
+  call(index: number, path: string, input: unknown, onAnswer?: () => void): boolean {
     const socket = this.clients[index]?.socket;
     if (!socket || !this.clients[index]?.ready) return false;
     const id = this.nextRequestId++;
-    this.otherCalls.add(id);
+    this.otherCalls.set(id, onAnswer);
     socket.send(JSON.stringify({ id, method: "mutation", params: { path, input } }));
+    return true;
+  }
+
+  /** Forgets an answered call() and runs its onAnswer; false if it was not one. */
+  private answered(requestId: number): boolean {
+    if (!this.otherCalls.has(requestId)) return false;
+    const onAnswer = this.otherCalls.get(requestId);
+    this.otherCalls.delete(requestId);
+    onAnswer?.();
     return true;
   }
 

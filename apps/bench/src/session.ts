@@ -67,8 +67,8 @@ export class Session {
   }
 
   /** See LoadGenerator.call: another mutation on one client's socket. */
-  call(client: number, path: string, input: unknown): boolean {
-    return this.generator.call(client, path, input);
+  call(client: number, path: string, input: unknown, onAnswer?: () => void): boolean {
+    return this.generator.call(client, path, input, onAnswer);
   }
 
   /** Server log lines at warn or above, from every instance. */

@@ -141,6 +141,66 @@ describe("markRead", () => {
     expect(counts(store)).toEqual({ unread: 0, mentions: 0, pointer: "12" });
   });
 
+  it("asks what was read while a call waits as one call, for the furthest message, when the answer comes", async () => {
+    const calls: string[] = [];
+    const answers: (() => void)[] = [];
+    const store = loadedStore([conversation({ lastReadMessageId: "10", unreadCount: 9, lastMessage: message({ id: "20", senderId: "alice" }) })], (c, m) => {
+      calls.push(`${c}:${m}`);
+      return new Promise<void>((resolve) => answers.push(resolve));
+    });
+    const settled: string[] = [];
+    const track = (id: string) => void store.markRead("c1", id).then(() => settled.push(id));
+    track("12");
+    track("13");
+    track("15");
+    track("14");
+    await Promise.resolve();
+    expect(calls).toEqual(["c1:12"]);
+    answers[0]?.();
+    await vi.waitFor(() => expect(calls).toEqual(["c1:12", "c1:15"]));
+    // 12 is answered; 13, 14 and 15 wait for the call that covers them.
+    expect(settled).toEqual(["12"]);
+    track("16");
+    answers[1]?.();
+    await vi.waitFor(() => expect(calls).toEqual(["c1:12", "c1:15", "c1:16"]));
+    expect(settled.sort()).toEqual(["12", "13", "14", "15"]);
+    answers[2]?.();
+    await vi.waitFor(() => expect(settled).toContain("16"));
+    // Nothing waits now: the next one is asked at once.
+    track("17");
+    await vi.waitFor(() => expect(calls).toHaveLength(4));
+    expect(calls[3]).toBe("c1:17");
+  });
+
+  it("does not ask for a waiting message once the pointer has passed it (read in another tab)", async () => {
+    const calls: string[] = [];
+    let answer: () => void = () => undefined;
+    const store = loadedStore([conversation({ lastReadMessageId: "10", unreadCount: 9, lastMessage: message({ id: "20", senderId: "alice" }) })], (c, m) => {
+      calls.push(`${c}:${m}`);
+      return new Promise<void>((resolve) => (answer = resolve));
+    });
+    const first = store.markRead("c1", "12");
+    const waiting = store.markRead("c1", "15");
+    store.applyEvent({ type: "read.updated", conversationId: "c1", userId: "me", lastReadMessageId: "18", unreadCount: 2, mentionCount: 0 }, "21");
+    answer();
+    await first;
+    await waiting;
+    expect(calls).toEqual(["c1:12"]);
+  });
+
+  it("still asks for a waiting message when the call before it failed", async () => {
+    const calls: string[] = [];
+    const store = loadedStore([conversation({ lastReadMessageId: "10", unreadCount: 9, lastMessage: message({ id: "20", senderId: "alice" }) })], async (c, m) => {
+      calls.push(`${c}:${m}`);
+      if (m === "12") throw new Error("offline");
+    });
+    const first = store.markRead("c1", "12");
+    const waiting = store.markRead("c1", "15");
+    await expect(first).rejects.toThrow("offline");
+    await waiting;
+    expect(calls).toEqual(["c1:12", "c1:15"]);
+  });
+
   it("asks again after a failed call", async () => {
     let fail = true;
     const markRead = vi.fn(async () => {

@@ -2,7 +2,8 @@
 // subscribes to sync.events; messages flow at half of scenario 1's knee while
 //   6 (typing storm): every client calls typing.set in its room every `typingEveryMs`,
 //   7 (presence churn): other users of the rooms connect and disconnect `churnPerSecond` times a second,
-//   8 (read markers): every receiver calls conversation.markRead for each message it receives,
+//   8 (read markers): every receiver marks each message it receives read, as the client package
+//     does (one markRead per conversation waiting for its answer at a time, the furthest next),
 //   9 (reactions): every receiver calls message.react on each message it receives; each reaction
 //     is a stored change (an ordered transaction and a message.updated to every member), so the
 //     messages flow at a room's size less (rate / roomSize), which keeps the writes per second
@@ -216,10 +217,34 @@ export async function runLiveState(context: RunContext, id: LiveStateId, liveRat
       reactors.push(session);
     };
   } else {
-    // Each receiver marks every message it receives (not its own) read at once; a read.updated
-    // is timed from the markRead call that caused it, by reader and message id.
+    // Each receiver marks every message it receives (not its own) read, as @parley/client's
+    // ChatStore does: at once when no markRead of that conversation is waiting for its answer,
+    // otherwise the furthest message wanted is sent when the answer comes. A read.updated is timed
+    // from when the reader first wanted (received) the oldest message its call covers.
     const markedAt = new Map<string, number>();
     const readers: Session[] = [];
+    /** Per reader and conversation: whether a call is unanswered, and what is wanted after it. */
+    const flights = new Map<string, { asking: boolean; wanted: string | null; wantedSince: number }>();
+    const ask = (session: Session, client: number, userId: string, conversationId: string, messageId: string, since: number) => {
+      const key = `${userId}|${conversationId}`;
+      const flight = flights.get(key) ?? { asking: false, wanted: null, wantedSince: 0 };
+      flights.set(key, flight);
+      const sent = session.call(client, "conversation.markRead", { conversationId, messageId }, () => {
+        flight.asking = false;
+        const next = flight.wanted;
+        if (next === null) return;
+        flight.wanted = null;
+        ask(session, client, userId, conversationId, next, flight.wantedSince);
+      });
+      if (!sent) return;
+      flight.asking = true;
+      markedAt.set(`${userId}|${messageId}`, since);
+      const now = performance.now();
+      if (inWindow(now, measured)) {
+        actions += 1;
+        expected += knee.roomSize;
+      }
+    };
     observer = {
       onDelivery: (client, frame, now) => {
         const session = readers[0];
@@ -230,13 +255,13 @@ export async function runLiveState(context: RunContext, id: LiveStateId, liveRat
         const messageId = field(text, "id");
         const conversationId = field(text, "conversationId");
         if (!messageId || !conversationId) return;
-        if (session.call(client, "conversation.markRead", { conversationId, messageId })) {
-          markedAt.set(`${userId}|${messageId}`, now);
-          if (inWindow(now, measured)) {
-            actions += 1;
-            expected += knee.roomSize;
-          }
+        const flight = flights.get(`${userId}|${conversationId}`);
+        if (flight?.asking) {
+          if (flight.wanted === null) flight.wantedSince = now;
+          flight.wanted = messageId;
+          return;
         }
+        ask(session, client, userId, conversationId, messageId, now);
       },
       onEvent: (_client, frame, now) => {
         const text = frame.toString("latin1");

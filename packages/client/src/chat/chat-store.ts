@@ -60,8 +60,11 @@ export class ChatStore {
   /** Stored events that arrived while conversation.list was loading: applied on top of it. */
   private buffered: { event: FeedEvent; id: string | null }[] | null = null;
   private cancelTypingTimer: (() => void) | null = null;
-  /** Per conversation, the furthest markRead asked of the server and not yet answered. */
-  private readonly readsInFlight = new Map<string, string>();
+  /**
+   * Per conversation, the markRead asked of the server and not answered yet (`asked`, settling with
+   * `settled`), and the furthest message wanted since, which is asked when that answer comes.
+   */
+  private readonly reads = new Map<string, { asked: string; settled: Promise<void>; next: { messageId: string; done: Promise<void> } | null }>();
 
   constructor(
     readonly myId: string,
@@ -217,18 +220,42 @@ export class ChatStore {
   /**
    * The reader has read up to `messageId`. Asks the server only when that moves the pointer (as far
    * as this tab knows, counting what it asked already): every tab may call it as it shows messages.
-   * The counts change when the server's `read.updated` arrives, in order with the messages.
+   * One call per conversation at a time: what is read while one waits for its answer is asked as
+   * one call (the furthest) when the answer comes, so a reader in a busy room costs the server one
+   * markRead per round trip, not one per message. The promise settles when the call covering
+   * `messageId` is answered. The counts change when the server's `read.updated` arrives, in order
+   * with the messages.
    */
-  async markRead(conversationId: string, messageId: string): Promise<void> {
-    if (!this.deps.markRead || !isAheadOfPointer(this.state.conversations, conversationId, messageId)) return;
-    const asked = this.readsInFlight.get(conversationId);
-    if (asked && !isAfter(messageId, asked)) return;
-    this.readsInFlight.set(conversationId, messageId);
-    try {
-      await this.deps.markRead(conversationId, messageId);
-    } finally {
-      if (this.readsInFlight.get(conversationId) === messageId) this.readsInFlight.delete(conversationId);
+  markRead(conversationId: string, messageId: string): Promise<void> {
+    if (!this.deps.markRead || !isAheadOfPointer(this.state.conversations, conversationId, messageId)) return Promise.resolve();
+    const flight = this.reads.get(conversationId);
+    if (!flight) return this.askRead(conversationId, messageId);
+    if (!isAfter(messageId, flight.asked)) return Promise.resolve();
+    if (flight.next) {
+      if (isAfter(messageId, flight.next.messageId)) flight.next.messageId = messageId;
+      return flight.next.done;
     }
+    const next = { messageId, done: Promise.resolve() };
+    next.done = flight.settled.then(() => {
+      if (this.reads.get(conversationId) === flight) this.reads.delete(conversationId);
+      // Read further meanwhile (another tab, or the answer's read.updated): nothing left to ask.
+      if (!isAheadOfPointer(this.state.conversations, conversationId, next.messageId)) return;
+      return this.askRead(conversationId, next.messageId);
+    });
+    flight.next = next;
+    return next.done;
+  }
+
+  private askRead(conversationId: string, messageId: string): Promise<void> {
+    const call = (this.deps.markRead?.(conversationId, messageId) ?? Promise.resolve()).then(() => undefined);
+    const flight = { asked: messageId, settled: call.catch(() => undefined), next: null as { messageId: string; done: Promise<void> } | null };
+    this.reads.set(conversationId, flight);
+    // Done, and nothing wanted after it: the next markRead asks at once. (With something wanted,
+    // the follow-up takes the conversation's place instead.)
+    void flight.settled.then(() => {
+      if (this.reads.get(conversationId) === flight && !flight.next) this.reads.delete(conversationId);
+    });
+    return call;
   }
 
   /** Stops the typing timer. */
