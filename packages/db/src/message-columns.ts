@@ -77,11 +77,12 @@ export type SqliteMessageRow = { [K in keyof StoredMessage]: SqliteColumn<Stored
 /** A message as pg returns it through POSTGRES_MESSAGE_COLUMNS. */
 export type PostgresMessageRow = { [K in keyof StoredMessage]: PostgresColumn<StoredMessage[K]> };
 
-// The decoders convert what the drivers cannot; a new column whose row type differs from the
-// model's (a timestamp, a bigint, a boolean) makes these fail to compile until it is converted.
+// The decoder converts what the drivers cannot (both return timestamps as text and bigints as a
+// number, bigint or text, so one conversion serves both); a new column whose row type differs from
+// the model's (a timestamp, a bigint, a boolean) makes it fail to compile until it is converted.
 const dateOrNull = (value: string | null) => (value === null ? null : new Date(value));
 
-export function fromSqlite(row: SqliteMessageRow): StoredMessage {
+function fromDriverRow(row: SqliteMessageRow | PostgresMessageRow): StoredMessage {
   return {
     ...row,
     id: BigInt(row.id),
@@ -94,14 +95,7 @@ export function fromSqlite(row: SqliteMessageRow): StoredMessage {
   };
 }
 
-export function fromPostgres(row: PostgresMessageRow): StoredMessage {
-  return {
-    ...row,
-    id: BigInt(row.id),
-    createdAt: new Date(row.createdAt),
-    editedAt: dateOrNull(row.editedAt),
-    deletedAt: dateOrNull(row.deletedAt),
-    threadId: row.threadId === null ? null : BigInt(row.threadId),
-    lastReplyAt: dateOrNull(row.lastReplyAt),
-  };
-}
+/** A message from a better-sqlite3 row. */
+export const fromSqlite: (row: SqliteMessageRow) => StoredMessage = fromDriverRow;
+/** A message from a pg row read through POSTGRES_MESSAGE_COLUMNS. */
+export const fromPostgres: (row: PostgresMessageRow) => StoredMessage = fromDriverRow;
