@@ -1,14 +1,12 @@
-import { keepPreviousData } from "@tanstack/react-query";
-import { useEffect, useId, useMemo, useRef, useState, type FormEvent } from "react";
+import { useCallback, useEffect, useId, useMemo, useRef, useState, type FormEvent } from "react";
 import { useChat, useRuntime } from "../app/context";
-import { useDebounced } from "../app/use-debounced";
 import { useModalDialog } from "../app/use-modal-dialog";
 import { conversationTitle, displayName, nameWithUsername } from "../lib/conversations";
 import { presenceLabel } from "../lib/presence";
 import { trpc } from "../trpc";
 import { Avatar } from "./Avatar";
 import { CloseIcon, SearchIcon } from "./icons";
-import { SEARCH_DEBOUNCE_MS, SEARCH_QUERY_MAX } from "./NewConversationDialog";
+import { searchStatus, usePeopleSearch } from "./people-search";
 import { PRESENCE_QUERY_MAX } from "@parley/api/limits";
 import { describeError, type Conversation, type Member, type User } from "@parley/client";
 
@@ -275,14 +273,10 @@ function AddPeople({ members, busy, onAdd }: AddPeopleProps) {
     setSearch("");
     input.current?.focus();
   };
-  const query = useDebounced(search.trim().slice(0, SEARCH_QUERY_MAX), SEARCH_DEBOUNCE_MS);
-  // A few more than shown: members are left out of what the server answers.
-  const users = trpc.user.search.useQuery(
-    { query, limit: SEARCH_LIMIT + Math.min(members.length, 40) },
-    { enabled: query.length > 0, staleTime: 0, placeholderData: keepPreviousData },
-  );
   const memberIds = useMemo(() => new Set(members.map((m) => m.id)), [members]);
-  const shown = useMemo(() => (users.data ?? []).filter((u) => !memberIds.has(u.id)).slice(0, SEARCH_LIMIT), [users.data, memberIds]);
+  const leaveOut = useCallback((user: User) => memberIds.has(user.id), [memberIds]);
+  // Members are left out of what the server answers: ask for a few more.
+  const { query, users, shown } = usePeopleSearch(search, { limit: SEARCH_LIMIT, leaveOut, leftOutAtMost: Math.min(members.length, 40) });
 
   return (
     <section className="members__add" aria-labelledby={`${id}-heading`}>
@@ -297,18 +291,8 @@ function AddPeople({ members, busy, onAdd }: AddPeopleProps) {
       {/* An emptied box (after an add, or by hand) hides the results at once, not after the debounce. */}
       {query.length > 0 && search.trim().length > 0 && (
         <div className="members__results" aria-busy={users.isFetching || undefined}>
-          {users.isPending ? (
-            <p className="people__message" role="status">
-              <span className="spinner" aria-hidden="true" /> Looking for people…
-            </p>
-          ) : !users.data && users.isError ? (
-            <div className="people__message" role="alert">
-              <p>{describeError(users.error)}</p>
-              <button type="button" className="button" onClick={() => void users.refetch()}>
-                Try again
-              </button>
-            </div>
-          ) : shown.length === 0 ? (
+          {searchStatus(users) ??
+            (shown.length === 0 ? (
             <p className="people__message">Nobody to add matches “{query}”.</p>
           ) : (
             <ul className="member-list" aria-label="People to add">
@@ -325,7 +309,7 @@ function AddPeople({ members, busy, onAdd }: AddPeopleProps) {
                 </li>
               ))}
             </ul>
-          )}
+          ))}
         </div>
       )}
     </section>

@@ -1,12 +1,11 @@
-import { keepPreviousData } from "@tanstack/react-query";
-import { useId, useMemo, useState, type FormEvent } from "react";
+import { useCallback, useId, useState, type FormEvent } from "react";
 import { useRuntime } from "../app/context";
-import { useDebounced } from "../app/use-debounced";
 import { useModalDialog } from "../app/use-modal-dialog";
 import { CONVERSATION_LIST_INPUT, displayName, nameWithUsername } from "../lib/conversations";
 import { trpc } from "../trpc";
 import { Avatar } from "./Avatar";
 import { CheckIcon, CloseIcon, SearchIcon } from "./icons";
+import { searchStatus, usePeopleSearch } from "./people-search";
 import { describeError, type Conversation, type User } from "@parley/client";
 
 interface NewConversationDialogProps {
@@ -39,27 +38,19 @@ export function NewConversationDialog({ open, me, onClose, onOpened }: NewConver
 
 /** People shown for what has been typed; typing more narrows it. */
 const SEARCH_LIMIT = 20;
-/** The longest query user.search takes (searchUsersInput in packages/api/src/schemas.ts). */
-export const SEARCH_QUERY_MAX = 32;
-/** Wait for a pause in typing before asking the server. */
-export const SEARCH_DEBOUNCE_MS = 200;
 
 function NewConversationForm({ me, onCancel, onOpened }: { me: User; onCancel(): void; onOpened(c: Conversation): void }) {
   const runtime = useRuntime();
   const utils = trpc.useUtils();
   const [search, setSearch] = useState("");
-  // The server takes a query of at most SEARCH_QUERY_MAX characters; no username is longer.
-  const query = useDebounced(search.trim().slice(0, SEARCH_QUERY_MAX), SEARCH_DEBOUNCE_MS);
-  // Asks the server for the few people matching what was typed, never the whole directory; the
-  // previous results stay while the next ones load.
-  // One more than is shown, since the answer may include the caller, who is left out here.
-  const users = trpc.user.search.useQuery({ query, limit: SEARCH_LIMIT + 1 }, { enabled: query.length > 0, staleTime: 0, placeholderData: keepPreviousData });
+  // The caller may be in the answer, and is left out here.
+  const leaveOut = useCallback((user: User) => user.id === me.id, [me.id]);
+  const { query, users, shown } = usePeopleSearch(search, { limit: SEARCH_LIMIT, leaveOut, leftOutAtMost: 1 });
   const create = trpc.conversation.create.useMutation();
   const [selected, setSelected] = useState<User[]>([]);
   const [title, setTitle] = useState("");
   const id = useId();
 
-  const shown = useMemo(() => (users.data ?? []).filter((u) => u.id !== me.id).slice(0, SEARCH_LIMIT), [users.data, me.id]);
   const isGroup = selected.length > 1;
 
   const toggle = (user: User) => setSelected((s) => (s.some((x) => x.id === user.id) ? s.filter((x) => x.id !== user.id) : [...s, user]));
@@ -126,40 +117,32 @@ function NewConversationForm({ me, onCancel, onOpened }: { me: User; onCancel():
         <legend className="sr-only">People</legend>
         {query.length === 0 ? (
           <p className="people__message">Type a name or username to find someone.</p>
-        ) : users.isPending ? (
-          <p className="people__message" role="status">
-            <span className="spinner" aria-hidden="true" /> Looking for people…
-          </p>
-        ) : !users.data && users.isError ? (
-          <div className="people__message" role="alert">
-            <p>{describeError(users.error)}</p>
-            <button type="button" className="button" onClick={() => void users.refetch()}>
-              Try again
-            </button>
-          </div>
-        ) : shown.length === 0 ? (
-          <p className="people__message">Nobody matches “{query}”.</p>
         ) : (
-          <ul className="people__list">
-            {shown.map((user) => {
-              const checked = selected.some((x) => x.id === user.id);
-              return (
-                <li key={user.id}>
-                  <label className={`person${checked ? " person--checked" : ""}`} data-username={user.username}>
-                    <input type="checkbox" className="person__check" checked={checked} onChange={() => toggle(user)} />
-                    <Avatar id={user.id} name={displayName(user)} size="sm" />
-                    <span className="person__names">
-                      <span className="person__name">{displayName(user)}</span>
-                      <span className="person__username">@{user.username}</span>
-                    </span>
-                    <span className="person__tick" aria-hidden="true">
-                      <CheckIcon />
-                    </span>
-                  </label>
-                </li>
-              );
-            })}
-          </ul>
+          (searchStatus(users) ??
+          (shown.length === 0 ? (
+            <p className="people__message">Nobody matches “{query}”.</p>
+          ) : (
+            <ul className="people__list">
+              {shown.map((user) => {
+                const checked = selected.some((x) => x.id === user.id);
+                return (
+                  <li key={user.id}>
+                    <label className={`person${checked ? " person--checked" : ""}`} data-username={user.username}>
+                      <input type="checkbox" className="person__check" checked={checked} onChange={() => toggle(user)} />
+                      <Avatar id={user.id} name={displayName(user)} size="sm" />
+                      <span className="person__names">
+                        <span className="person__name">{displayName(user)}</span>
+                        <span className="person__username">@{user.username}</span>
+                      </span>
+                      <span className="person__tick" aria-hidden="true">
+                        <CheckIcon />
+                      </span>
+                    </label>
+                  </li>
+                );
+              })}
+            </ul>
+          )))
         )}
       </fieldset>
 
