@@ -10,6 +10,7 @@ import type { EventBus } from "./live/event-bus.js";
 import { LiveHub } from "./live/live-hub.js";
 import { MembershipCache } from "./domain/memberships.js";
 import { MessageWriter } from "./domain/message-writer.js";
+import { ReactionWriter } from "./domain/reaction-writer.js";
 import { ReadWriter } from "./domain/read-writer.js";
 import { feedLogOf } from "./live/feed-log.js";
 import { ConnectionResources } from "./live/connection-resources.js";
@@ -130,6 +131,8 @@ export interface Services {
   writer: MessageWriter;
   /** conversation.markRead's pointer moves, group-committed like messages. */
   reads: ReadWriter;
+  /** message.react's reactions, group-committed like messages. */
+  reactions: ReactionWriter;
   /** Where a failed publish goes: logged, and this instance's hub reads the log at once. */
   onPublishError(error: unknown): void;
   typing: TypingService;
@@ -196,6 +199,7 @@ export async function createServices({ db, bus, config, clock = systemClock, log
     revokedSessions,
     writer: new MessageWriter(db, bus, onPublishError),
     reads: new ReadWriter(db, bus, onPublishError),
+    reactions: new ReactionWriter(db, bus, onPublishError),
     onPublishError,
     typing,
     presence,

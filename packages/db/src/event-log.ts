@@ -1,6 +1,6 @@
-// The event log (model Event): every stored change in one order for the whole deployment. Messages
-// are appended by the message store (message-store.ts, the hot path); every other change goes
-// through inEventOrder() below, in a Prisma transaction under the same lock. This module also reads
+// The event log (model Event): every stored change in one order for the whole deployment. Messages,
+// read pointers and reactions are appended by the message store (message-store.ts, the hot paths);
+// every other change goes through inEventOrder() below, in a Prisma transaction under the same lock. This module also reads
 // the log: for an instance catching up (after), for a client resuming (forUser), and for retention.
 import type { Prisma } from "../generated/sqlite/client.js";
 import type { PrismaClient } from "../generated/sqlite/client.js";

@@ -2,7 +2,21 @@ export { openDatabase, type Database, type DatabaseOptions, type PrismaClient } 
 export { migrate, readMigrations, migrationsDir, type Migration, type MigrateResult } from "./migrate.js";
 export { providerOf, sqlitePath, type Provider } from "./provider.js";
 export { isUniqueViolation } from "./errors.js";
-export { EVENT_ORDER_LOCK, type InsertOutcome, type InsertResult, type MarkReadResult, type MessageStore, type NewMessage, type ReadOutcome, type ReadRequest, type StoredReadState } from "./message-store.js";
+export {
+  EVENT_ORDER_LOCK,
+  type InsertOutcome,
+  type InsertResult,
+  type MarkReadResult,
+  type MessageStore,
+  type NewMessage,
+  type ReactOutcome,
+  type ReactRequest,
+  type ReactResult,
+  type ReadOutcome,
+  type ReadRequest,
+  type StoredReaction,
+  type StoredReadState,
+} from "./message-store.js";
 export type { EventKind, EventLog, LoggedEvent, MembershipSpan, NewEvent, OrderedTransaction } from "./event-log.js";
 export { messageSelect, type NewMessageRow, type StoredMessage } from "./message-columns.js";
 export type { Prisma, User, Conversation, ConversationMember, Message, Session, RefreshToken, Event }  from "../generated/sqlite/client.js";

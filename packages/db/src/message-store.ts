@@ -1,11 +1,14 @@
-// The two queries every message goes through - storing it (with its event and the read state it
-// moves) and reading a page of a conversation - written against the drivers directly, one
-// implementation per provider.
+// The queries that run about once per message or per delivery - storing a message (with its event
+// and the read state it moves), reading a page of a conversation, moving read pointers and turning
+// reactions on or off - written against the drivers directly, one implementation per provider.
+// The three writes take batches (packages/api gathers them with group commit), each one
+// transaction under the lock that orders the event log.
 //
 // Why not Prisma here: profiled under load (apps/bench, scenario 1) Prisma 6.19's per-query work
 // (query compiler, argument mapping, re-preparing the statement on every call in the SQLite
-// adapter) took about half of the server's CPU, most of it on these two paths. Everything else
-// stays on Prisma. Both implementations share the Prisma client's connection (SQLite) or pool
+// adapter) took about half of the server's CPU, most of it on these paths; read pointers and
+// reactions, as many as deliveries when every receiver acts on every message (scenarios 8 and 9),
+// followed for the same reason. Everything else stays on Prisma. Both implementations share the Prisma client's connection (SQLite) or pool
 // (PostgreSQL), and are tested against the same expectations (test/message-store.test.ts).
 import type BetterSqlite3 from "better-sqlite3";
 import type pg from "pg";
@@ -70,6 +73,15 @@ export interface MessageStore {
    * the furthest.
    */
   markRead(requests: readonly ReadRequest[]): Promise<MarkReadResult>;
+  /**
+   * Turns reactions on or off, in one transaction under the order lock, each request in order as if
+   * alone: the Reaction row (one per message, user and emoji) is written or removed, the message's
+   * `reactions` aggregate rewritten, and each change gets the next event id and a "message.updated"
+   * event with the actor as `userId`. A request that changes nothing (already on, already off)
+   * writes nothing. Membership is checked inside the transaction. `maxEmoji` is how many different
+   * emoji one message may have (packages/api's MAX_REACTIONS_PER_MESSAGE).
+   */
+  react(requests: readonly ReactRequest[], maxEmoji: number): Promise<ReactResult>;
 }
 
 export interface ReadRequest {
@@ -116,6 +128,136 @@ function furthestReads(requests: readonly ReadRequest[]): Map<string, ReadReques
   return furthest;
 }
 const readKey = (r: { conversationId: string; userId: string }) => `${r.conversationId}\u0000${r.userId}`;
+
+/** One person's reaction with one emoji to a message: `on` adds it, otherwise it is taken back. */
+export interface ReactRequest {
+  messageId: bigint;
+  userId: string;
+  emoji: string;
+  on: boolean;
+}
+
+export type ReactOutcome =
+  /** Changed now: the message as stored right after this change, its event, and the members then (its recipients). */
+  | { status: "changed"; message: StoredMessage; eventId: bigint; recipientIds: string[] }
+  /** Already on (or already off): the message as it is; nothing was written. */
+  | { status: "unchanged"; message: StoredMessage }
+  /** Not (or no longer) a member of the message's conversation. */
+  | { status: "not_member" }
+  | { status: "not_found" }
+  /** The message is a tombstone: it takes no reactions. */
+  | { status: "deleted" }
+  /** The emoji is new to the message, which has `maxEmoji` different ones already. */
+  | { status: "too_many" };
+
+export interface ReactResult {
+  /** One entry per request, in request order; changes have increasing event ids in that order. */
+  results: ReactOutcome[];
+  /** The newest event id before this batch. */
+  prevId: bigint;
+}
+
+/** One emoji of `Message.reactions` (JSON): who reacted with it, in the order they did. */
+export interface StoredReaction {
+  emoji: string;
+  count: number;
+  userIds: string[];
+}
+
+/** A Reaction row's key. */
+export interface ReactionKey {
+  messageId: bigint;
+  userId: string;
+  emoji: string;
+}
+
+/** What planReactions needs to read; each is asked at most once per batch and key. */
+export interface ReactionLookup {
+  message(id: bigint): StoredMessage | undefined;
+  memberIds(conversationId: string): readonly string[];
+  /** Whether the Reaction row exists (as committed before the batch). */
+  reacted(key: ReactionKey): boolean;
+}
+
+/** The writes of a batch of reactions; rows and messages as they are after the whole batch. */
+export interface ReactionPlan {
+  results: ReactOutcome[];
+  /** Reaction rows to insert, and to delete: disjoint, so one statement can do both. */
+  added: ReactionKey[];
+  removed: ReactionKey[];
+  /** The new `reactions` of each changed message. */
+  messages: { id: bigint; reactions: string }[];
+  /** The "message.updated" events, in id order. */
+  events: { id: bigint; conversationId: string; messageId: bigint; userId: string }[];
+}
+
+/**
+ * Decides a batch of reactions - the same for both providers, so only the statements differ. The
+ * requests are applied one after another to the batch's own copy of each message and of each
+ * Reaction row, so a later request sees the earlier ones (two people reacting to one message both
+ * land; on then off ends off); only the difference each row and message ends with is written.
+ */
+export function planReactions(requests: readonly ReactRequest[], prevId: bigint, lookup: ReactionLookup, maxEmoji: number): ReactionPlan {
+  let nextId = prevId;
+  const messages = new Map<bigint, { stored: StoredMessage; reactions: StoredReaction[]; changed: boolean } | null>();
+  const members = new Map<string, readonly string[]>();
+  const rows = new Map<string, { key: ReactionKey; before: boolean; after: boolean }>();
+  const events: ReactionPlan["events"] = [];
+  const results = requests.map((r): ReactOutcome => {
+    let message = messages.get(r.messageId);
+    if (message === undefined) {
+      const stored = lookup.message(r.messageId);
+      message = stored ? { stored, reactions: JSON.parse(stored.reactions) as StoredReaction[], changed: false } : null;
+      messages.set(r.messageId, message);
+    }
+    if (!message) return { status: "not_found" };
+    const { conversationId } = message.stored;
+    let memberIds = members.get(conversationId);
+    if (!memberIds) members.set(conversationId, (memberIds = lookup.memberIds(conversationId)));
+    if (!memberIds.includes(r.userId)) return { status: "not_member" };
+    if (message.stored.deletedAt !== null) return { status: "deleted" };
+    const rowKey = `${r.messageId}\u0000${r.userId}\u0000${r.emoji}`;
+    let row = rows.get(rowKey);
+    if (!row) {
+      const key = { messageId: r.messageId, userId: r.userId, emoji: r.emoji };
+      const exists = lookup.reacted(key);
+      rows.set(rowKey, (row = { key, before: exists, after: exists }));
+    }
+    // Idempotent: on when on, off when off.
+    if (row.after === r.on) return { status: "unchanged", message: message.stored };
+    if (r.on) {
+      const same = message.reactions.find((x) => x.emoji === r.emoji);
+      if (!same && message.reactions.length >= maxEmoji) return { status: "too_many" };
+      if (same) {
+        same.userIds.push(r.userId);
+        same.count = same.userIds.length;
+      } else {
+        message.reactions.push({ emoji: r.emoji, count: 1, userIds: [r.userId] });
+      }
+    } else {
+      // An emoji nobody reacts with any more leaves the list.
+      message.reactions = message.reactions
+        .map((x) => (x.emoji === r.emoji ? { ...x, userIds: x.userIds.filter((u) => u !== r.userId) } : x))
+        .map((x) => ({ ...x, count: x.userIds.length }))
+        .filter((x) => x.count > 0);
+    }
+    row.after = r.on;
+    // A new object per change: each outcome keeps the message as it was right after its own change.
+    message.stored = { ...message.stored, reactions: JSON.stringify(message.reactions) };
+    message.changed = true;
+    nextId += 1n;
+    events.push({ id: nextId, conversationId, messageId: r.messageId, userId: r.userId });
+    return { status: "changed", message: message.stored, eventId: nextId, recipientIds: [...memberIds] };
+  });
+  const changedRows = [...rows.values()].filter((row) => row.before !== row.after);
+  return {
+    results,
+    added: changedRows.filter((row) => row.after).map((row) => row.key),
+    removed: changedRows.filter((row) => !row.after).map((row) => row.key),
+    messages: [...messages.values()].flatMap((m) => (m?.changed ? [{ id: m.stored.id, reactions: m.stored.reactions }] : [])),
+    events,
+  };
+}
 
 /** What a new message's other columns hold: the database's defaults, which the INSERT leaves to it. */
 export const NEW_MESSAGE_DEFAULTS = { editedAt: null, deletedAt: null, threadId: null, replyCount: 0, lastReplyAt: null, reactions: "[]" } as const satisfies Partial<StoredMessage>;
@@ -242,6 +384,10 @@ export function sqliteMessageStore(client: BetterSqlite3.Database): MessageStore
       await waitForTransactionEnd(client);
       return statements().markAll.immediate(requests);
     },
+    async react(requests, maxEmoji) {
+      await waitForTransactionEnd(client);
+      return statements().reactAll.immediate(requests, maxEmoji);
+    },
   };
 }
 
@@ -352,7 +498,41 @@ function prepareSqlite(client: BetterSqlite3.Database) {
     }
     return { results: requests.map((r) => decided.get(readKey(r)) ?? { status: "not_member" }), prevId };
   });
-  return { insertAll, markAll, pageFrom, pageBefore, threadFrom, threadBefore, latest };
+
+  const messageById = client.prepare<[bigint], SqliteMessageRow>(`SELECT ${SQLITE_MESSAGE_COLUMNS} FROM "Message" WHERE "id" = ?`);
+  const memberIdsOf = client.prepare<[string], string>(`SELECT "userId" FROM "ConversationMember" WHERE "conversationId" = ?`).pluck();
+  const reactionExists = client.prepare<[bigint, string, string], number>(`SELECT 1 FROM "Reaction" WHERE "messageId" = ? AND "userId" = ? AND "emoji" = ?`).pluck();
+  const insertReaction = client.prepare<[messageId: bigint, userId: string, emoji: string, createdAt: string]>(
+    `INSERT INTO "Reaction" ("messageId", "userId", "emoji", "createdAt") VALUES (?, ?, ?, ?)`,
+  );
+  const deleteReaction = client.prepare<[messageId: bigint, userId: string, emoji: string]>(`DELETE FROM "Reaction" WHERE "messageId" = ? AND "userId" = ? AND "emoji" = ?`);
+  const setReactions = client.prepare<[reactions: string, id: bigint]>(`UPDATE "Message" SET "reactions" = ? WHERE "id" = ?`);
+  const insertUpdatedEvent = client.prepare<[id: bigint, conversationId: string, messageId: bigint, userId: string, createdAt: string]>(
+    `INSERT INTO "Event" ("id", "kind", "conversationId", "messageId", "userId", "createdAt") VALUES (?, 'message.updated', ?, ?, ?, ?)`,
+  );
+  const reactAll = client.transaction((requests: readonly ReactRequest[], maxEmoji: number): ReactResult => {
+    const prevId = latest();
+    const createdAt = sqliteTimestamp(new Date());
+    const plan = planReactions(
+      requests,
+      prevId,
+      {
+        message: (id) => {
+          const row = messageById.get(id);
+          return row ? fromSqlite(row) : undefined;
+        },
+        memberIds: (conversationId) => memberIdsOf.all(conversationId),
+        reacted: (key) => reactionExists.get(key.messageId, key.userId, key.emoji) !== undefined,
+      },
+      maxEmoji,
+    );
+    for (const key of plan.added) insertReaction.run(key.messageId, key.userId, key.emoji, createdAt);
+    for (const key of plan.removed) deleteReaction.run(key.messageId, key.userId, key.emoji);
+    for (const m of plan.messages) setReactions.run(m.reactions, m.id);
+    for (const e of plan.events) insertUpdatedEvent.run(e.id, e.conversationId, e.messageId, e.userId, createdAt);
+    return { results: plan.results, prevId };
+  });
+  return { insertAll, markAll, reactAll, pageFrom, pageBefore, threadFrom, threadBefore, latest };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -542,6 +722,76 @@ export function postgresMessageStore(pool: pg.Pool): MessageStore {
         await client.query("COMMIT");
         failed = false;
         return { results: requests.map((r) => decided.get(readKey(r)) ?? { status: "not_member" }), prevId };
+      } finally {
+        if (failed) await client.query("ROLLBACK").catch(() => undefined);
+        client.release(failed);
+      }
+    },
+    async react(requests, maxEmoji) {
+      const client = await pool.connect();
+      let failed = true;
+      try {
+        const opened = (await client.query(
+          `BEGIN; SELECT pg_advisory_xact_lock(${EVENT_ORDER_LOCK}); SELECT "id"::text AS "id" FROM "Event" ORDER BY "Event"."id" DESC LIMIT 1`,
+        )) as unknown as pg.QueryResult<{ id: string }>[];
+        const prevId = BigInt(opened[2]?.rows[0]?.id ?? "0");
+        // Everything the plan reads, in one round trip: each message with its conversation's members
+        // and the Reaction rows of it that the batch's users have.
+        const current = await client.query<PostgresMessageRow & { memberIds: string[]; reacted: [userId: string, emoji: string][] }>({
+          name: "parley-react-read",
+          text:
+            `SELECT ${POSTGRES_MESSAGE_COLUMNS}, ` +
+            `ARRAY(SELECT cm."userId" FROM "ConversationMember" cm WHERE cm."conversationId" = "Message"."conversationId") AS "memberIds", ` +
+            `(SELECT COALESCE(json_agg(json_build_array(r."userId", r."emoji")), '[]'::json) FROM "Reaction" r WHERE r."messageId" = "Message"."id" AND r."userId" = ANY($2::text[])) AS "reacted" ` +
+            `FROM "Message" WHERE "Message"."id" = ANY($1::bigint[])`,
+          values: [[...new Set(requests.map((r) => String(r.messageId)))], [...new Set(requests.map((r) => r.userId))]],
+        });
+        const messages = new Map<bigint, StoredMessage>();
+        const membersOf = new Map<string, string[]>();
+        const reacted = new Set<string>();
+        const reactionKey = (k: ReactionKey) => `${k.messageId}\u0000${k.userId}\u0000${k.emoji}`;
+        for (const { memberIds, reacted: rows, ...row } of current.rows) {
+          const message = fromPostgres(row);
+          messages.set(message.id, message);
+          membersOf.set(message.conversationId, memberIds);
+          for (const [userId, emoji] of rows) reacted.add(reactionKey({ messageId: message.id, userId, emoji }));
+        }
+        const plan = planReactions(
+          requests,
+          prevId,
+          { message: (id) => messages.get(id), memberIds: (id) => membersOf.get(id) ?? [], reacted: (key) => reacted.has(reactionKey(key)) },
+          maxEmoji,
+        );
+        if (plan.events.length > 0) {
+          const createdAt = new Date().toISOString();
+          const keys = (list: readonly ReactionKey[]) => [list.map((k) => String(k.messageId)), list.map((k) => k.userId), list.map((k) => k.emoji)];
+          // One statement: the rows added and removed (disjoint), the aggregates, and the events.
+          await client.query({
+            name: "parley-react-write",
+            text:
+              `WITH "added" AS (INSERT INTO "Reaction" ("messageId", "userId", "emoji", "createdAt") ` +
+              `SELECT a."m", a."u", a."e", $13::timestamp(3) FROM unnest($1::bigint[], $2::text[], $3::text[]) AS a("m", "u", "e") RETURNING 1), ` +
+              `"removed" AS (DELETE FROM "Reaction" AS r USING unnest($4::bigint[], $5::text[], $6::text[]) AS d("m", "u", "e") ` +
+              `WHERE r."messageId" = d."m" AND r."userId" = d."u" AND r."emoji" = d."e" RETURNING 1), ` +
+              `"updated" AS (UPDATE "Message" AS m SET "reactions" = u."reactions" FROM unnest($7::bigint[], $8::text[]) AS u("id", "reactions") WHERE m."id" = u."id" RETURNING 1) ` +
+              `INSERT INTO "Event" ("id", "kind", "conversationId", "messageId", "userId", "createdAt") ` +
+              `SELECT e."id", 'message.updated', e."c", e."m", e."u", $13::timestamp(3) FROM unnest($9::bigint[], $10::text[], $11::bigint[], $12::text[]) AS e("id", "c", "m", "u")`,
+            values: [
+              ...keys(plan.added),
+              ...keys(plan.removed),
+              plan.messages.map((m) => String(m.id)),
+              plan.messages.map((m) => m.reactions),
+              plan.events.map((e) => String(e.id)),
+              plan.events.map((e) => e.conversationId),
+              plan.events.map((e) => String(e.messageId)),
+              plan.events.map((e) => e.userId),
+              createdAt,
+            ],
+          });
+        }
+        await client.query("COMMIT");
+        failed = false;
+        return { results: plan.results, prevId };
       } finally {
         if (failed) await client.query("ROLLBACK").catch(() => undefined);
         client.release(failed);

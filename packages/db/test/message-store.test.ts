@@ -6,7 +6,7 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import { openDatabase, type Database } from "../src/client.js";
 import { migrate } from "../src/migrate.js";
-import type { InsertOutcome } from "../src/message-store.js";
+import type { InsertOutcome, ReactOutcome, StoredReaction } from "../src/message-store.js";
 import { newSqliteUrl, seedConversation } from "./support.js";
 
 const serverUrl = process.env.TEST_DATABASE_URL;
@@ -54,6 +54,15 @@ function messageOf(outcome: InsertOutcome | undefined) {
   return outcome.message;
 }
 const summary = (r: InsertOutcome) => [messageOf(r).content, r.status];
+
+/** The aggregate of a message an outcome carries, parsed. */
+function reactionsOf(outcome: ReactOutcome | undefined): StoredReaction[] {
+  if (!outcome || (outcome.status !== "changed" && outcome.status !== "unchanged")) throw new Error(`no message: ${JSON.stringify(outcome)}`);
+  return JSON.parse(outcome.message.reactions) as StoredReaction[];
+}
+
+/** The limit packages/api passes (MAX_REACTIONS_PER_MESSAGE). */
+const MAX_EMOJI = 20;
 
 /** A migrated database of the provider, closed when the test ends. */
 async function open(provider: Provider): Promise<Database> {
@@ -334,6 +343,272 @@ describe.each(providers)("db.messages on $name", (provider) => {
     await db.prisma.message.update({ where: { id: ids[2] }, data: { content: "", deletedAt: new Date() } });
     const { results: marked } = await db.messages.markRead([{ conversationId, userId: bob.id, messageId: ids[0] ?? 0n }]);
     expect(marked[0]).toMatchObject({ status: "moved", state: { unreadCount: 1, mentionCount: 0 } });
+  });
+});
+
+describe.each(providers)("db.messages.react on $name", (provider) => {
+  /** ann, bob and cat in a group, dan outside it, and one message of ann's. */
+  async function seed() {
+    const db = await open(provider);
+    const [ann, bob, cat, dan] = await Promise.all(["ann", "bob", "cat", "dan"].map((username) => db.prisma.user.create({ data: { username, passwordHash: "x" } })));
+    if (!ann || !bob || !cat || !dan) throw new Error("seed");
+    const { id: conversationId } = await db.prisma.conversation.create({
+      data: { title: "t", members: { create: [{ userId: ann.id }, { userId: bob.id }, { userId: cat.id }] } },
+    });
+    const { results } = await db.messages.insert([{ conversationId, senderId: ann.id, content: "react to me", clientMessageId: "m" }]);
+    return { db, ann: ann.id, bob: bob.id, cat: cat.id, dan: dan.id, conversationId, message: messageOf(results[0]) };
+  }
+
+  it.skipIf(provider.skip)("writes the row, the aggregate in first-used order and one message.updated per change by the actor; doing it again changes nothing", async () => {
+    const { db, ann, bob, cat, conversationId, message } = await seed();
+    const before = Date.now();
+    const first = await db.messages.react(
+      [
+        { messageId: message.id, userId: bob, emoji: "👍", on: true },
+        { messageId: message.id, userId: ann, emoji: "🎉", on: true },
+        { messageId: message.id, userId: ann, emoji: "👍", on: true },
+        { messageId: message.id, userId: bob, emoji: "👍", on: true },
+        { messageId: message.id, userId: cat, emoji: "❤️", on: false },
+      ],
+      MAX_EMOJI,
+    );
+    expect(first.prevId).toBe(message.id);
+    expect(first.results.map((r) => r.status)).toEqual(["changed", "changed", "changed", "unchanged", "unchanged"]);
+    expect(first.results.map((r) => (r.status === "changed" ? r.eventId : null))).toEqual([message.id + 1n, message.id + 2n, message.id + 3n, null, null]);
+    const aggregate = [
+      { emoji: "👍", count: 2, userIds: [bob, ann] },
+      { emoji: "🎉", count: 1, userIds: [ann] },
+    ];
+    expect(reactionsOf(first.results[2])).toEqual(aggregate);
+    expect(reactionsOf(first.results[4])).toEqual(aggregate);
+    const changed = first.results[0];
+    expect(changed?.status === "changed" && [...changed.recipientIds].sort()).toEqual([ann, bob, cat].sort());
+    // The message as stored reads back through Prisma exactly as the last outcome has it.
+    const stored = await db.prisma.message.findUniqueOrThrow({ where: { id: message.id } });
+    expect(first.results[4]).toEqual({ status: "unchanged", message: stored });
+    expect({ ...stored, reactions: "[]" }).toEqual(message);
+    const events = await db.prisma.event.findMany({ where: { id: { gt: message.id } }, orderBy: { id: "asc" } });
+    expect(events.map((e) => [e.id, e.kind, e.conversationId, e.messageId, e.userId, e.data])).toEqual([
+      [message.id + 1n, "message.updated", conversationId, message.id, bob, null],
+      [message.id + 2n, "message.updated", conversationId, message.id, ann, null],
+      [message.id + 3n, "message.updated", conversationId, message.id, ann, null],
+    ]);
+    const rows = await db.prisma.reaction.findMany({ orderBy: [{ userId: "asc" }, { emoji: "asc" }] });
+    expect(rows.map((r) => [r.messageId, r.userId, r.emoji])).toEqual(
+      [
+        [message.id, bob, "👍"],
+        [message.id, ann, "🎉"],
+        [message.id, ann, "👍"],
+      ].sort((a, b) => (`${String(a[1])}${String(a[2])}` < `${String(b[1])}${String(b[2])}` ? -1 : 1)),
+    );
+    for (const row of rows) {
+      expect(row.createdAt.getTime()).toBeGreaterThanOrEqual(before - 1);
+      expect(row.createdAt.getTime()).toBeLessThanOrEqual(Date.now() + 1);
+    }
+
+    // Off: the user leaves the emoji's list; an emoji nobody is left on leaves the aggregate.
+    const second = await db.messages.react(
+      [
+        { messageId: message.id, userId: bob, emoji: "👍", on: false },
+        { messageId: message.id, userId: ann, emoji: "🎉", on: false },
+        { messageId: message.id, userId: ann, emoji: "🎉", on: false },
+      ],
+      MAX_EMOJI,
+    );
+    expect(second.prevId).toBe(message.id + 3n);
+    expect(second.results.map((r) => r.status)).toEqual(["changed", "changed", "unchanged"]);
+    expect(reactionsOf(second.results[0])).toEqual([
+      { emoji: "👍", count: 1, userIds: [ann] },
+      { emoji: "🎉", count: 1, userIds: [ann] },
+    ]);
+    expect(reactionsOf(second.results[1])).toEqual([{ emoji: "👍", count: 1, userIds: [ann] }]);
+    expect(JSON.parse((await db.prisma.message.findUniqueOrThrow({ where: { id: message.id } })).reactions)).toEqual([{ emoji: "👍", count: 1, userIds: [ann] }]);
+    expect((await db.prisma.reaction.findMany()).map((r) => [r.userId, r.emoji])).toEqual([[ann, "👍"]]);
+    expect(await db.prisma.event.count()).toBe(6);
+  });
+
+  it.skipIf(provider.skip)("applies a batch in order: reactions of two people to one message both land, on then off ends off, off then on goes last", async () => {
+    const { db, ann, bob, cat, message } = await seed();
+    await db.messages.react([{ messageId: message.id, userId: ann, emoji: "👀", on: true }], MAX_EMOJI);
+    const { results } = await db.messages.react(
+      [
+        { messageId: message.id, userId: bob, emoji: "👍", on: true },
+        { messageId: message.id, userId: cat, emoji: "👍", on: true },
+        { messageId: message.id, userId: bob, emoji: "🎉", on: true },
+        { messageId: message.id, userId: bob, emoji: "🎉", on: false },
+        // ann's 👀 was the first emoji: taken back and given again, it is now the last.
+        { messageId: message.id, userId: ann, emoji: "👀", on: false },
+        { messageId: message.id, userId: ann, emoji: "👀", on: true },
+      ],
+      MAX_EMOJI,
+    );
+    expect(results.map((r) => r.status)).toEqual(["changed", "changed", "changed", "changed", "changed", "changed"]);
+    // Each outcome is the message right after its own change.
+    expect(reactionsOf(results[0])).toEqual([
+      { emoji: "👀", count: 1, userIds: [ann] },
+      { emoji: "👍", count: 1, userIds: [bob] },
+    ]);
+    expect(reactionsOf(results[2])).toEqual([
+      { emoji: "👀", count: 1, userIds: [ann] },
+      { emoji: "👍", count: 2, userIds: [bob, cat] },
+      { emoji: "🎉", count: 1, userIds: [bob] },
+    ]);
+    const final = [
+      { emoji: "👍", count: 2, userIds: [bob, cat] },
+      { emoji: "👀", count: 1, userIds: [ann] },
+    ];
+    expect(reactionsOf(results[5])).toEqual(final);
+    expect(JSON.parse((await db.prisma.message.findUniqueOrThrow({ where: { id: message.id } })).reactions)).toEqual(final);
+    const rows = await db.prisma.reaction.findMany();
+    expect(rows.map((r) => `${r.userId}:${r.emoji}`).sort()).toEqual([`${ann}:👀`, `${bob}:👍`, `${cat}:👍`].sort());
+    expect(results.map((r) => r.status === "changed" && r.eventId)).toEqual([3n, 4n, 5n, 6n, 7n, 8n]);
+  });
+
+  it.skipIf(provider.skip)("refuses a 21st emoji, also when a batch crosses the limit, and lets one in again when one leaves", async () => {
+    const { db, ann, bob, message } = await seed();
+    await db.messages.react(
+      Array.from({ length: 18 }, (_, i) => ({ messageId: message.id, userId: ann, emoji: `e${i}`, on: true })),
+      MAX_EMOJI,
+    );
+    const { results } = await db.messages.react(
+      [
+        { messageId: message.id, userId: bob, emoji: "e18", on: true },
+        { messageId: message.id, userId: bob, emoji: "e19", on: true },
+        { messageId: message.id, userId: bob, emoji: "e20", on: true },
+        // An emoji the message has already is no new one.
+        { messageId: message.id, userId: bob, emoji: "e0", on: true },
+        { messageId: message.id, userId: bob, emoji: "e19", on: false },
+        { messageId: message.id, userId: ann, emoji: "e20", on: true },
+      ],
+      MAX_EMOJI,
+    );
+    expect(results.map((r) => r.status)).toEqual(["changed", "changed", "too_many", "changed", "changed", "changed"]);
+    const stored = JSON.parse((await db.prisma.message.findUniqueOrThrow({ where: { id: message.id } })).reactions) as StoredReaction[];
+    expect(stored).toHaveLength(20);
+    expect(stored.map((r) => r.emoji)).toEqual([...Array.from({ length: 19 }, (_, i) => `e${i}`), "e20"]);
+    expect(stored[0]).toEqual({ emoji: "e0", count: 2, userIds: [ann, bob] });
+    expect(await db.prisma.reaction.count({ where: { emoji: "e20" } })).toBe(1);
+    expect(await db.prisma.reaction.count({ where: { userId: bob } })).toBe(2);
+    // The limit is the caller's.
+    const small = await db.messages.react([{ messageId: message.id, userId: bob, emoji: "e1", on: true }, { messageId: message.id, userId: bob, emoji: "new", on: true }], 20);
+    expect(small.results.map((r) => r.status)).toEqual(["changed", "too_many"]);
+    expect((await db.messages.react([{ messageId: message.id, userId: bob, emoji: "new", on: true }], 21)).results[0]?.status).toBe("changed");
+  });
+
+  it.skipIf(provider.skip)("writes nothing for a non-member, a member removed a moment ago, a missing message or a tombstone", async () => {
+    const { db, ann, bob, dan, conversationId, message } = await seed();
+    const { results: sent } = await db.messages.insert([{ conversationId, senderId: ann, content: "doomed", clientMessageId: "d" }]);
+    const doomed = messageOf(sent[0]);
+    await db.messages.react([{ messageId: doomed.id, userId: bob, emoji: "👍", on: true }], MAX_EMOJI);
+    // Deleted as message.delete does: the rows go, the aggregate is emptied.
+    await db.prisma.reaction.deleteMany({ where: { messageId: doomed.id } });
+    await db.prisma.message.update({ where: { id: doomed.id }, data: { content: "", reactions: "[]", deletedAt: new Date() } });
+    await db.prisma.conversationMember.delete({ where: { conversationId_userId: { conversationId, userId: bob } } });
+    const events = await db.prisma.event.count();
+
+    const { results, prevId } = await db.messages.react(
+      [
+        { messageId: message.id, userId: dan, emoji: "👍", on: true },
+        { messageId: message.id, userId: bob, emoji: "👍", on: true },
+        { messageId: 999_999n, userId: ann, emoji: "👍", on: true },
+        { messageId: doomed.id, userId: ann, emoji: "👍", on: true },
+        { messageId: doomed.id, userId: ann, emoji: "👍", on: false },
+        { messageId: message.id, userId: ann, emoji: "👍", on: true },
+      ],
+      MAX_EMOJI,
+    );
+    expect(results.map((r) => r.status)).toEqual(["not_member", "not_member", "not_found", "deleted", "deleted", "changed"]);
+    const last = results[5];
+    // bob is no recipient any more.
+    expect(last?.status === "changed" && [...last.recipientIds].sort()).toEqual([ann, (await db.prisma.user.findUniqueOrThrow({ where: { username: "cat" } })).id].sort());
+    expect(last?.status === "changed" && last.eventId).toBe(prevId + 1n);
+    expect(await db.prisma.event.count()).toBe(events + 1);
+    expect((await db.prisma.reaction.findMany()).map((r) => [r.messageId, r.userId])).toEqual([[message.id, ann]]);
+  });
+
+  it.skipIf(provider.skip)("draws ids in order with messages, read pointers and ordered transactions written between, and chains prevId", async () => {
+    const { db, ann, bob, conversationId, message } = await seed();
+    const reacted = await db.messages.react([{ messageId: message.id, userId: bob, emoji: "👍", on: true }], MAX_EMOJI);
+    const sent = await db.messages.insert([{ conversationId, senderId: ann, content: "two", clientMessageId: "2" }]);
+    const read = await db.messages.markRead([{ conversationId, userId: bob, messageId: messageOf(sent.results[0]).id }]);
+    const ordered = await db.events.inEventOrder(async ({ append }) => append({ kind: "conversation.updated", conversationId, userId: ann, data: "{}" }));
+    const again = await db.messages.react(
+      [
+        { messageId: message.id, userId: ann, emoji: "👍", on: true },
+        { messageId: messageOf(sent.results[0]).id, userId: bob, emoji: "🎉", on: true },
+      ],
+      MAX_EMOJI,
+    );
+    const next = await db.messages.insert([{ conversationId, senderId: ann, content: "three", clientMessageId: "3" }]);
+
+    expect(reacted.results[0]).toMatchObject({ status: "changed", eventId: 2n });
+    expect(sent.prevId).toBe(2n);
+    expect(messageOf(sent.results[0]).id).toBe(3n);
+    expect(read.results[0]).toMatchObject({ status: "moved", eventId: 4n });
+    expect(ordered.prevId).toBe(4n);
+    expect(again.prevId).toBe(5n);
+    expect(again.results.map((r) => r.status === "changed" && r.eventId)).toEqual([6n, 7n]);
+    expect(next.prevId).toBe(7n);
+    expect(messageOf(next.results[0]).id).toBe(8n);
+    expect((await db.prisma.event.findMany({ orderBy: { id: "asc" } })).map((e) => `${e.id}:${e.kind}`)).toEqual([
+      "1:message.created",
+      "2:message.updated",
+      "3:message.created",
+      "4:read.updated",
+      "5:conversation.updated",
+      "6:message.updated",
+      "7:message.updated",
+      "8:message.created",
+    ]);
+  });
+
+  it.skipIf(provider.skip)("concurrent batches of reactions and messages get disjoint ids, each batch's prevId the id stored just before it", async () => {
+    const { db, ann, bob, cat, conversationId, message } = await seed();
+    const users = [ann, bob, cat];
+    const batches = await Promise.all(
+      Array.from({ length: 12 }, async (_, b) => {
+        if (b % 2 === 0) {
+          const { results, prevId } = await db.messages.insert([{ conversationId, senderId: ann, content: `${b}`, clientMessageId: `b${b}` }]);
+          return { prevId, ids: results.map((r) => messageOf(r).id) };
+        }
+        const { results, prevId } = await db.messages.react(
+          users.map((userId) => ({ messageId: message.id, userId, emoji: `e${b}`, on: true })),
+          MAX_EMOJI,
+        );
+        return { prevId, ids: results.map((r) => (r.status === "changed" ? r.eventId : -1n)) };
+      }),
+    );
+    const chain = batches.sort((a, b) => ((a.ids[0] ?? 0n) < (b.ids[0] ?? 0n) ? -1 : 1));
+    let last = message.id;
+    for (const { prevId, ids } of chain) {
+      expect(prevId).toBe(last);
+      expect(ids).toEqual(ids.map((_, i) => prevId + 1n + BigInt(i)));
+      last = ids.at(-1) ?? last;
+    }
+    expect(last).toBe(message.id + 6n + 18n);
+    const stored = JSON.parse((await db.prisma.message.findUniqueOrThrow({ where: { id: message.id } })).reactions) as StoredReaction[];
+    expect(stored).toHaveLength(6);
+    expect(stored.every((r) => r.count === 3)).toBe(true);
+  });
+
+  it.skipIf(provider.skip)("a failed batch stores nothing and leaves the store usable", async () => {
+    const { db, bob, message } = await seed();
+    const events = await db.prisma.event.count();
+    await expect(
+      db.messages.react(
+        [
+          { messageId: message.id, userId: bob, emoji: "👍", on: true },
+          // Refused by the database (NOT NULL) after the first row was planned.
+          { messageId: message.id, userId: bob, emoji: null as unknown as string, on: true },
+        ],
+        MAX_EMOJI,
+      ),
+    ).rejects.toThrow();
+    expect(await db.prisma.reaction.count()).toBe(0);
+    expect(await db.prisma.event.count()).toBe(events);
+    expect((await db.prisma.message.findUniqueOrThrow({ where: { id: message.id } })).reactions).toBe("[]");
+    const { results } = await db.messages.react([{ messageId: message.id, userId: bob, emoji: "👍", on: true }], MAX_EMOJI);
+    expect(results[0]).toMatchObject({ status: "changed", eventId: message.id + 1n });
   });
 });
 

@@ -1,14 +1,16 @@
-// Changes to stored messages (contract v2): edit, delete, reactions, and replies in threads. Each is
-// one ordered transaction (commitInOrder) that writes the rows and a "message.updated" event of the
-// whole message - so every member at that moment receives it in order with the messages, and a
-// client resuming later replays the message as it is now (a deleted one as its tombstone). New
-// messages of the main list keep the message store's path (db.messages.insert); a reply takes
-// this one, because it also moves its root.
+// Changes to stored messages (contract v2): edit, delete, reactions, and replies in threads. Each
+// writes the rows and a "message.updated" event of the whole message under the lock that orders
+// the event log - so every member at that moment receives it in order with the messages, and a
+// client resuming later replays the message as it is now (a deleted one as its tombstone). Edits,
+// deletes and replies are one ordered transaction each (commitInOrder); reactions, which can be as
+// many as deliveries, are group-committed through the message store (db.messages.react, batched by
+// ReactionWriter), like new messages of the main list (db.messages.insert). A reply takes
+// commitInOrder, because it also moves its root.
 import { messageSelect, type OrderedTransaction, type StoredMessage } from "@parley/db";
 import type { Services } from "../context.js";
 import { DomainError } from "../errors.js";
 import type { RecountEventData } from "../live/feed.js";
-import { MAX_REACTIONS_PER_MESSAGE, type MessageDto, type ReactionDto, type ReadStateDto } from "../schemas.js";
+import { MAX_REACTIONS_PER_MESSAGE, type MessageDto, type ReadStateDto } from "../schemas.js";
 import { readStateOf } from "./conversation-views.js";
 import { mentionedNames } from "./mentions.js";
 import { commitInOrder } from "./ordered-changes.js";
@@ -172,44 +174,37 @@ export async function deleteMessage(services: Services, callerId: string, input:
   return deleted;
 }
 
+/**
+ * Turns the caller's reaction with one emoji on or off. Not a commitInOrder transaction: reactions
+ * are as many as deliveries when every member reacts, so they are group-committed through the
+ * message store (ReactionWriter), which applies the same rules under the same lock.
+ */
 export async function reactToMessage(services: Services, callerId: string, input: { messageId: string; emoji: string; on: boolean }): Promise<MessageDto> {
-  const id = BigInt(input.messageId);
+  const request = { messageId: BigInt(input.messageId), userId: callerId, emoji: input.emoji, on: input.on };
+  // Nothing changed: the answer is the message as the store read it, under the lock.
+  let asItIs: MessageDto | null = null;
   return limited(
     services,
     callerId,
-    () =>
-      commitInOrder(services, async (t) => {
-        const { message } = await messageForChange(t.tx, id, callerId);
-        if (message.deletedAt) throw new DomainError("invalid", "A deleted message cannot be reacted to");
-        const key = { messageId_userId_emoji: { messageId: id, userId: callerId, emoji: input.emoji } };
-        const existing = await t.tx.reaction.findUnique({ where: key, select: { emoji: true } });
-        // Idempotent: on when on, off when off.
-        if (Boolean(existing) === input.on) return null;
-        let reactions = JSON.parse(message.reactions) as ReactionDto[];
-        if (input.on) {
-          const same = reactions.find((r) => r.emoji === input.emoji);
-          if (!same && reactions.length >= MAX_REACTIONS_PER_MESSAGE) {
-            throw new DomainError("invalid", `A message can have at most ${MAX_REACTIONS_PER_MESSAGE} different emoji`);
-          }
-          await t.tx.reaction.create({ data: { messageId: id, userId: callerId, emoji: input.emoji, createdAt: services.clock.now() } });
-          if (same) {
-            same.userIds.push(callerId);
-            same.count = same.userIds.length;
-          } else {
-            reactions.push({ emoji: input.emoji, count: 1, userIds: [callerId] });
-          }
-        } else {
-          await t.tx.reaction.delete({ where: key });
-          reactions = reactions
-            .map((r) => (r.emoji === input.emoji ? { ...r, userIds: r.userIds.filter((u) => u !== callerId) } : r))
-            .map((r) => ({ ...r, count: r.userIds.length }))
-            .filter((r) => r.count > 0);
-        }
-        const updated = await t.tx.message.update({ where: { id }, data: { reactions: JSON.stringify(reactions) }, select: messageSelect });
-        await appendChange(t, message, callerId);
-        return toMessageDto(updated);
-      }),
-    () => currentMessage(services, id),
+    async () => {
+      const outcome = await services.reactions.react(request);
+      switch (outcome.status) {
+        case "changed":
+          return outcome.message;
+        case "unchanged":
+          asItIs = outcome.message;
+          return null;
+        case "not_found":
+          throw new DomainError("not_found", "No such message");
+        case "not_member":
+          throw new DomainError("forbidden", "You are not a member of this message's conversation");
+        case "deleted":
+          throw new DomainError("invalid", "A deleted message cannot be reacted to");
+        case "too_many":
+          throw new DomainError("invalid", `A message can have at most ${MAX_REACTIONS_PER_MESSAGE} different emoji`);
+      }
+    },
+    async () => asItIs ?? currentMessage(services, request.messageId),
   );
 }
 

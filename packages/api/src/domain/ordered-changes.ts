@@ -1,5 +1,7 @@
-// Every stored change other than a new message goes through commitInOrder(): one transaction under
-// the lock that orders the event log, then its events are published for every instance's hub.
+// Every stored change other than those of the message store's group-committed paths (new messages,
+// read pointers, reactions: MessageWriter, ReadWriter, ReactionWriter) goes through commitInOrder():
+// one transaction under the lock that orders the event log, then its events are published for
+// every instance's hub.
 import type { LoggedEvent, OrderedTransaction } from "@parley/db";
 import type { Services } from "../context.js";
 import { entriesOf } from "../live/feed-log.js";
