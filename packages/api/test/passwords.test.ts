@@ -44,6 +44,23 @@ describe("PasswordHasher", () => {
     expect(await hasher.verify("not-a-hash", PASSWORD)).toBe(false);
   });
 
+  it("verifyDummy computes a real hash once, then verifies against it like a login (it takes a login slot)", async () => {
+    const hasher = new PasswordHasher(OWASP_MINIMUM, { concurrent: 1, queued: 0, signupConcurrent: 1, signupQueued: 0 });
+    const dummy = hasher.verifyDummy("some password");
+    // The dummy's hash (a login-lane computation) holds the only slot: a login now finds no room.
+    await expect(hasher.verify(storedHash, PASSWORD)).rejects.toMatchObject({ kind: "rate_limited" });
+    await expect(dummy).resolves.toBe(false);
+    await expect(hasher.verifyDummy("another password")).resolves.toBe(false);
+  });
+
+  it("verifyDummy does not keep a failed computation: the next unknown-user login works", async () => {
+    const hasher = new PasswordHasher(OWASP_MINIMUM, { concurrent: 1, queued: 0, signupConcurrent: 1, signupQueued: 0 });
+    const busy = hasher.hash("a signup holding the only slot");
+    await expect(hasher.verifyDummy("some password")).rejects.toMatchObject({ kind: "rate_limited" });
+    await busy;
+    await expect(hasher.verifyDummy("some password")).resolves.toBe(false);
+  });
+
   it("verifyDummy resolves false even for the dummy's own password", async () => {
     await expect(hasher.verifyDummy("parley-dummy-password-for-timing")).resolves.toBe(false);
   });
@@ -90,6 +107,37 @@ describe("PasswordHasher's lanes: signups cannot crowd out logins", () => {
     await expect(hasher.hash("signup four")).rejects.toMatchObject({ kind: "rate_limited" });
     await expect(hasher.verify(storedHash, PASSWORD)).resolves.toBe(true);
     await Promise.all(signups);
+  });
+
+  it("counts waiting logins and waiting signups in its load", async () => {
+    const hasher = new PasswordHasher(OWASP_MINIMUM, { concurrent: 1, queued: 5, signupConcurrent: 1, signupQueued: 5 });
+    const work = [hasher.hash("signup one"), hasher.verify(storedHash, PASSWORD), hasher.verify(storedHash, PASSWORD), hasher.hash("signup two")];
+    // One running, two logins and one signup waiting.
+    expect(hasher.load).toBe(4);
+    await Promise.all(work);
+    expect(hasher.load).toBe(0);
+  });
+
+  it("each lane has its own queue limit: logins past theirs are turned away while signups still queue", async () => {
+    const hasher = new PasswordHasher(OWASP_MINIMUM, { concurrent: 1, queued: 1, signupConcurrent: 1, signupQueued: 3 });
+    const first = hasher.hash("signup one");
+    const waitingLogin = hasher.verify(storedHash, PASSWORD);
+    await expect(hasher.verify(storedHash, PASSWORD)).rejects.toMatchObject({ kind: "rate_limited" });
+    const waitingSignups = [hasher.hash("signup two"), hasher.hash("signup three")];
+    await expect(waitingLogin).resolves.toBe(true);
+    await Promise.all([first, ...waitingSignups]);
+  });
+
+  it("runs at most signupConcurrent signups at once, even after logins have come and gone", async () => {
+    const hasher = new PasswordHasher(OWASP_MINIMUM, { concurrent: 3, queued: 5, signupConcurrent: 1, signupQueued: 0 });
+    // Logins finishing must not free signup slots they never held.
+    await hasher.verify(storedHash, PASSWORD);
+    await hasher.verify(storedHash, PASSWORD);
+    const first = hasher.hash("signup one");
+    // A free slot, but the signup lane is full and has no queue: turned away.
+    await expect(hasher.hash("signup two")).rejects.toMatchObject({ kind: "rate_limited" });
+    await first;
+    await expect(hasher.hash("signup three")).resolves.toMatch(/^\$argon2id\$/);
   });
 
   it("a freed slot goes to a waiting login before any waiting signup", async () => {

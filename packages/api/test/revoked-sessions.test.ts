@@ -54,6 +54,23 @@ describe("RevokedSessions", () => {
     expect(told).toEqual(["first"]);
   });
 
+  it("forgets a session once its last watcher stops, so connections that come and go leave nothing behind", () => {
+    const { clock, revoked } = revokedSessions();
+    const stops = Array.from({ length: 50 }, (_, i) => revoked.watch(`s${i}`, () => undefined));
+    const second = revoked.watch("s0", () => undefined);
+    expect(revoked.watchedSessions).toBe(50);
+    for (const stop of stops) stop();
+    expect(revoked.watchedSessions).toBe(1);
+    second();
+    expect(revoked.watchedSessions).toBe(0);
+    // A revoked session's watchers are let go of when they are told.
+    const stopLater = revoked.watch("s1", () => undefined);
+    revoked.add("s1", clock.now().getTime() + 1_000);
+    expect(revoked.watchedSessions).toBe(0);
+    stopLater();
+    expect(revoked.watchedSessions).toBe(0);
+  });
+
   it("keeps telling the remaining watchers after one of two stops", () => {
     const { clock, revoked } = revokedSessions();
     const told: string[] = [];

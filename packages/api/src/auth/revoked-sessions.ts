@@ -44,6 +44,11 @@ export class RevokedSessions {
     for (const onRevoked of watchers ?? []) onRevoked();
   }
 
+  /** How many sessions are watched now (every open connection watches its own): what this holds in memory. */
+  get watchedSessions(): number {
+    return this.watchers.size;
+  }
+
   /** Calls `onRevoked` once when the session is revoked (on any instance); returns the function that stops watching. */
   watch(sessionId: string, onRevoked: () => void): () => void {
     let watchers = this.watchers.get(sessionId);

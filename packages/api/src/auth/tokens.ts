@@ -94,7 +94,6 @@ export class TokenService {
       });
       if (typeof payload === "string" || typeof payload.sub !== "string" || typeof payload.exp !== "number") return null;
       return payload as jwt.JwtPayload & { sub: string; exp: number };
-      // Stryker disable next-line BlockStatement: both callers take undefined for null
     } catch {
       return null;
     }
