@@ -1,6 +1,5 @@
 // The only place initTRPC is called. Edit this file to change what every procedure shares:
 // the error shape, and the base procedures that routers build on.
-import { messageSelect } from "@parley/db";
 import { initTRPC, TRPCError, type TRPC_ERROR_CODE_KEY } from "@trpc/server";
 import { ZodError, z } from "zod";
 import type { Context } from "./context.js";
@@ -105,19 +104,20 @@ export const conversationMemberProcedure = protectedProcedure
  * For procedures about one message (`messageId` in the input), with the conversation rules above:
  * NOT_FOUND when the message does not exist, FORBIDDEN when the caller is not a member of its
  * conversation. (Telling the two apart gives little away: ids come from one sequence across all
- * conversations, so which ones exist is no secret.) Adds the stored `message` and its
- * `conversation` (id and member ids) to the context.
+ * conversations, so which ones exist is no secret.) Adds the message's `conversation` (id and
+ * member ids) to the context.
  */
 export const messageMemberProcedure = protectedProcedure
   .input(z.object({ messageId: messageIdSchema }))
   .use(async ({ ctx, input, next }) => {
     const { db, memberships } = ctx.services;
-    const message = await db.prisma.message.findUnique({ where: { id: BigInt(input.messageId) }, select: messageSelect });
-    if (!message) throw new TRPCError({ code: "NOT_FOUND", message: "No such message" });
-    let memberIds = await memberships.get(message.conversationId);
-    if (memberIds && !memberIds.has(ctx.userId)) memberIds = await memberships.refresh(message.conversationId);
+    // Through the message store's prepared statement, not Prisma: every reaction passes here.
+    const conversationId = await db.messages.conversationOf(BigInt(input.messageId));
+    if (conversationId === null) throw new TRPCError({ code: "NOT_FOUND", message: "No such message" });
+    let memberIds = await memberships.get(conversationId);
+    if (memberIds && !memberIds.has(ctx.userId)) memberIds = await memberships.refresh(conversationId);
     // Gone since the message was read: its conversation was deleted, and the message with it.
     if (!memberIds) throw new TRPCError({ code: "NOT_FOUND", message: "No such message" });
     if (!memberIds.has(ctx.userId)) throw new TRPCError({ code: "FORBIDDEN", message: "You are not a member of this message's conversation" });
-    return next({ ctx: { message, conversation: { id: message.conversationId, memberIds } } });
+    return next({ ctx: { conversation: { id: conversationId, memberIds } } });
   });

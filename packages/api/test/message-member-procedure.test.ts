@@ -12,9 +12,7 @@ const testRouter = router({
   inspect: messageMemberProcedure.input(z.object({ note: z.string().max(10) })).mutation(({ ctx, input }) => {
     handled += 1;
     return {
-      messageId: ctx.message.id,
-      content: ctx.message.content,
-      senderId: ctx.message.senderId,
+      messageId: input.messageId,
       conversationId: ctx.conversation.id,
       memberIds: [...ctx.conversation.memberIds].sort(),
       note: input.note,
@@ -57,12 +55,10 @@ afterAll(async () => {
 });
 
 describe("messageMemberProcedure", () => {
-  it("lets a member of the message's conversation through, with the message and its conversation in the context", async () => {
+  it("lets a member of the message's conversation through, with that conversation in the context", async () => {
     const result = await callerFor(bobId).inspect({ messageId: messageId.toString(), note: "hi" });
     expect(result).toEqual({
-      messageId,
-      content: "hello bob",
-      senderId: aliceId,
+      messageId: messageId.toString(),
       conversationId,
       memberIds: [aliceId, bobId].sort(),
       note: "hi",

@@ -63,6 +63,8 @@ export interface MessageStore {
   page(conversationId: string, beforeId: bigint | null, limit: number): Promise<StoredMessage[]>;
   /** Up to `limit` replies of the thread of root `threadId` with ids below `beforeId` (all when null), newest first. */
   threadPage(threadId: bigint, beforeId: bigint | null, limit: number): Promise<StoredMessage[]>;
+  /** The conversation a message belongs to (which never changes), or null when there is no such message. */
+  conversationOf(messageId: bigint): Promise<string | null>;
   /** The newest event id, 0 when there is none. */
   latestId(): Promise<bigint>;
   /**
@@ -377,6 +379,9 @@ export function sqliteMessageStore(client: BetterSqlite3.Database): MessageStore
       const rows = beforeId === null ? threadFrom.all(threadId, limit) : threadBefore.all(threadId, beforeId, limit);
       return rows.map(fromSqlite);
     },
+    async conversationOf(messageId) {
+      return statements().conversationOfMessage.get(messageId)?.conversationId ?? null;
+    },
     async latestId() {
       return statements().latest();
     },
@@ -429,6 +434,7 @@ function prepareSqlite(client: BetterSqlite3.Database) {
     `SELECT ${SQLITE_MESSAGE_COLUMNS} FROM "Message" WHERE "threadId" = ? AND "id" < ? ORDER BY "id" DESC LIMIT ?`,
   );
   const latest = () => newest.get()?.id ?? 0n;
+  const conversationOfMessage = client.prepare<[bigint], { conversationId: string }>(`SELECT "conversationId" FROM "Message" WHERE "id" = ?`);
 
   const insertAll = client.transaction((messages: readonly NewMessage[]): InsertResult => {
     const prevId = latest();
@@ -532,7 +538,7 @@ function prepareSqlite(client: BetterSqlite3.Database) {
     for (const e of plan.events) insertUpdatedEvent.run(e.id, e.conversationId, e.messageId, e.userId, createdAt);
     return { results: plan.results, prevId };
   });
-  return { insertAll, markAll, reactAll, pageFrom, pageBefore, threadFrom, threadBefore, latest };
+  return { insertAll, markAll, reactAll, pageFrom, pageBefore, threadFrom, threadBefore, latest, conversationOfMessage };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -643,6 +649,14 @@ export function postgresMessageStore(pool: pg.Pool): MessageStore {
               values: [threadId.toString(), beforeId.toString(), limit],
             });
       return result.rows.map(fromPostgres);
+    },
+    async conversationOf(messageId) {
+      const result = await pool.query<{ conversationId: string }>({
+        name: "parley-message-conversation",
+        text: `SELECT "conversationId" FROM "Message" WHERE "Message"."id" = $1`,
+        values: [messageId.toString()],
+      });
+      return result.rows[0]?.conversationId ?? null;
     },
     async latestId() {
       const result = await pool.query<{ id: string }>(`SELECT "id"::text AS "id" FROM "Event" ORDER BY "Event"."id" DESC LIMIT 1`);

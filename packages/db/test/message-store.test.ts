@@ -145,6 +145,20 @@ describe.each(providers)("db.messages on $name", (provider) => {
     expect(await db.messages.latestId()).toBe(14n);
   });
 
+  it.skipIf(provider.skip)("tells the conversation of a message, and null for an id no message has", async () => {
+    const db = await open(provider);
+    const { userId, conversationId } = await seedConversation(db.prisma);
+    const other = await db.prisma.conversation.create({ data: { members: { create: { userId } } } });
+    const { results } = await db.messages.insert([
+      { conversationId, senderId: userId, content: "here", clientMessageId: "c1" },
+      { conversationId: other.id, senderId: userId, content: "there", clientMessageId: "c2" },
+    ]);
+    const [here, there] = results.map((r) => (r.status === "created" ? r.message.id : 0n));
+    expect(await db.messages.conversationOf(here ?? 0n)).toBe(conversationId);
+    expect(await db.messages.conversationOf(there ?? 0n)).toBe(other.id);
+    expect(await db.messages.conversationOf(999_999n)).toBeNull();
+  });
+
   it.skipIf(provider.skip)("concurrent batches get disjoint, increasing ids, each batch's prevId the id stored just before it", async () => {
     const db = await open(provider);
     const { userId, conversationId } = await seedConversation(db.prisma);
