@@ -42,6 +42,13 @@ function recordPresenceCalls(page: Page, tab: "first" | "second"): void {
 /** What Marco's tabs said since `from` (an index into `said`). */
 const saidSince = (from: number) => said.slice(from).map((s) => `${s.tab}: ${s.status}`);
 
+/** Waits until `tab`'s record of the last activity has reached `other` (storage reaches other tabs a moment later). */
+async function activityShared(tab: Page, other: Page): Promise<void> {
+  const value = await tab.evaluate(() => Object.entries(localStorage).find(([key]) => key.startsWith("parley.activity."))?.[1]);
+  expect(value).toBeDefined();
+  await other.waitForFunction((expected) => Object.entries(localStorage).some(([key, v]) => key.startsWith("parley.activity.") && v === expected), value);
+}
+
 /** A moment of real time, for anything a fast-forward set off to reach the server. */
 const settle = () => new Promise((resolve) => setTimeout(resolve, 1_000));
 
@@ -77,8 +84,10 @@ describe.skipIf(BROWSER_SKIP_REASON !== undefined)(`Away in the browser${BROWSER
     // The first tab is left alone for eight minutes; the second is used after three and six.
     await marco.context.clock.fastForward("03:00");
     await marcosSecondTab.keyboard.press("Shift");
+    await activityShared(marcosSecondTab, marco.page);
     await marco.context.clock.fastForward("03:00");
     await marcosSecondTab.mouse.move(200, 300);
+    await activityShared(marcosSecondTab, marco.page);
     await marco.context.clock.fastForward("02:00");
     await settle();
     expect(saidSince(from)).toEqual([]);
@@ -115,11 +124,25 @@ describe.skipIf(BROWSER_SKIP_REASON !== undefined)(`Away in the browser${BROWSER
   it("lets the other tab speak once the first is closed", async () => {
     const from = said.length;
     await marco.page.close();
+    // Taking over, it says the status it finds once more (no change for the server).
+    await expect.poll(() => saidSince(from), LIVE).toEqual(["second: active"]);
     await marco.context.clock.fastForward("05:10");
     await expect.poll(marcoAsLenaSeesHim, LIVE).toEqual(AWAY);
     await marcosSecondTab.mouse.move(100, 100);
     await expect.poll(marcoAsLenaSeesHim, LIVE).toEqual(ONLINE);
-    // Taking over, it said the status it found once more (no change for the server).
     expect(saidSince(from)).toEqual(["second: active", "second: away", "second: active"]);
+  });
+
+  it("says away again after a reconnect to a server that forgot it, and active at his next activity", async () => {
+    await marco.context.clock.fastForward("05:10");
+    await expect.poll(marcoAsLenaSeesHim, LIVE).toEqual(AWAY);
+    const from = said.length;
+    // A new server knows nothing of anyone: whoever connects is online until they say otherwise.
+    await server.restart();
+    await marcosSecondTab.locator(".pill[data-connection='connected']").waitFor({ timeout: 30_000 });
+    await expect.poll(() => saidSince(from), { timeout: 30_000 }).toContain("second: away");
+    await expect.poll(marcoAsLenaSeesHim, { timeout: 30_000 }).toEqual(AWAY);
+    await marcosSecondTab.keyboard.press("Shift");
+    await expect.poll(marcoAsLenaSeesHim, LIVE).toEqual(ONLINE);
   });
 });
