@@ -37,7 +37,7 @@ export interface UserRuntime {
   /** Tells this user's other tabs that the conversation list changed. */
   announceConversationsChanged(): void;
   dispose(): void;
-  /** Deletes what this browser keeps of the user (unsent messages, drafts, kept queries): before signing out. */
+  /** Deletes what this browser keeps of the user (unsent messages, drafts, kept queries, the last activity): before signing out. */
   forget(): Promise<void>;
 }
 
@@ -142,9 +142,10 @@ export function createUserRuntime(session: Session, userId: string): UserRuntime
 
   // Away after five minutes without a key, the pointer, focus or the tab shown, in any of this
   // user's tabs; active again at the first of them (one tab speaks for all).
+  const presenceTabs = browserPresenceTabs(userId);
   const presence = new AwayReporter({
     send: (status) => client.presence.set.mutate({ status }),
-    tabs: browserPresenceTabs(userId),
+    tabs: presenceTabs,
   });
   const onActivity = () => presence.activity();
   const activityOptions = { capture: true, passive: true };
@@ -197,6 +198,9 @@ export function createUserRuntime(session: Session, userId: string): UserRuntime
     },
     async forget() {
       parley.sender.stop();
+      // Nothing more is recorded, then the record goes with the rest.
+      presence.dispose();
+      presenceTabs.forget();
       keptQueries.forget();
       drafts.clear();
       await outboxStorage.clear().catch(() => undefined);

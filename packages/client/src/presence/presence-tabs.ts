@@ -80,7 +80,7 @@ export class MemoryPresenceTabs {
  * nothing; without Web Locks (not a secure context) every tab speaks for itself, so a change may be
  * said once per tab, which the server takes as one.
  */
-export function browserPresenceTabs(userId: string): PresenceTabs {
+export function browserPresenceTabs(userId: string): PresenceTabs & { forget(): void } {
   const key = `parley.activity.${userId}`;
   const storage = localStorageOrNull();
   // This tab's own record, for when storage refuses to keep it.
@@ -95,6 +95,15 @@ export function browserPresenceTabs(userId: string): PresenceTabs {
   };
   return {
     lastActivity,
+    /** Deletes the record (signing out: the browser keeps nothing of the user). */
+    forget() {
+      own = null;
+      try {
+        storage?.removeItem(key);
+      } catch {
+        // Refused: nothing was kept either.
+      }
+    },
     recordActivity(at) {
       const last = lastActivity();
       if (last !== null && at <= last) return;
