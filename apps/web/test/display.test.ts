@@ -10,7 +10,8 @@ import {
 } from "../src/lib/conversations";
 import { formatDayLabel, formatListTime } from "../src/lib/format";
 import { parseRoute, routeHash } from "../src/lib/route";
-import { estimateRowHeight, firstUnreadKey, layOut } from "../src/lib/message-groups";
+import { estimateRowHeight, firstUnreadKey, lastEditableIndex, layOut } from "../src/lib/message-groups";
+import { threadRootInput } from "../src/lib/threads";
 import { message } from "./helpers";
 import { buildTimeline, type Conversation } from "@parley/client";
 
@@ -147,11 +148,63 @@ describe("firstUnreadKey", () => {
   });
 });
 
+describe("lastEditableIndex", () => {
+  it("finds the reader's own last stored message that is not deleted (Up in the empty composer edits it)", () => {
+    const items = buildTimeline({
+      pages: [
+        [
+          message({ id: "1", senderId: "a", clientMessageId: "c1" }),
+          message({ id: "2", senderId: "a", clientMessageId: "c2" }),
+          message({ id: "3", senderId: "a", clientMessageId: "c3", deletedAt: "2025-03-10T12:01:00.000Z", content: "" }),
+          message({ id: "4", senderId: "b", clientMessageId: "c4" }),
+        ],
+      ],
+      live: [],
+      outbox: [],
+    });
+    expect(lastEditableIndex(items, "a")).toBe(1);
+    expect(lastEditableIndex(items, "b")).toBe(3);
+    expect(lastEditableIndex(items, "c")).toBe(-1);
+  });
+
+  it("passes over one's message still being sent: it cannot be edited yet", () => {
+    const items = buildTimeline({
+      pages: [[message({ id: "1", senderId: "a", clientMessageId: "c1" })]],
+      live: [],
+      outbox: [
+        { clientMessageId: "c9", conversationId: "c1", senderId: "a", content: "on its way", createdAt: "2025-03-10T12:05:00.000Z", status: "pending", inFlight: true, attempts: 0, retryAt: null, error: null, message: null },
+      ],
+    });
+    expect(items).toHaveLength(2);
+    expect(lastEditableIndex(items, "a")).toBe(0);
+  });
+});
+
 describe("addresses", () => {
   it("reads and writes the conversation in the URL hash", () => {
     expect(parseRoute(routeHash({ view: "conversation", conversationId: "c 1/x" }))).toEqual({ view: "conversation", conversationId: "c 1/x" });
     expect(parseRoute("#/")).toEqual({ view: "home" });
     expect(parseRoute("#/c/%E0%A4%A")).toEqual({ view: "home" });
+  });
+
+  it("reads and writes the open thread after its conversation", () => {
+    const route = { view: "conversation", conversationId: "c1", threadId: "42" } as const;
+    expect(routeHash(route)).toBe("#/c/c1/t/42");
+    expect(parseRoute("#/c/c1/t/42")).toEqual(route);
+    expect(routeHash({ view: "conversation", conversationId: "c1" })).toBe("#/c/c1");
+    expect(parseRoute("#/c/c1/t/")).toEqual({ view: "home" });
+    expect(parseRoute("#/c/c1/x/42")).toEqual({ view: "home" });
+    expect(parseRoute("#/c/c1/t/%E0%A4%A")).toEqual({ view: "home" });
+  });
+
+  it("asks for a thread's root as the one message before the id after it", () => {
+    expect(threadRootInput("c1", "41")).toEqual({ conversationId: "c1", cursor: "42", limit: 1 });
+    expect(threadRootInput("c1", "99")).toMatchObject({ cursor: "100" });
+    expect(threadRootInput("c1", "9223372036854775806")).toMatchObject({ cursor: "9223372036854775807" });
+    // No message can have these ids: nothing to ask.
+    expect(threadRootInput("c1", "9223372036854775807")).toBeNull();
+    expect(threadRootInput("c1", "abc")).toBeNull();
+    expect(threadRootInput("c1", "007")).toBeNull();
   });
 });
 

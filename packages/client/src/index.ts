@@ -27,6 +27,8 @@ export { ChatStore, type ChatState, type ChatStoreDeps } from "./chat/chat-store
 export { applyReadEvent, fromList, type Conversations, type KnownConversation } from "./chat/read-state";
 export { TYPING_SHOWN_MS, typingIn, type Typing } from "./chat/typing";
 export { TYPING_REPORT_MS, TypingReporter, type TypingReporterDeps } from "./chat/typing-reporter";
+export { ACTIVITY_SHARE_MS, AWAY_AFTER_MS, AwayReporter, type AwayReporterDeps, type PresenceStatement } from "./presence/away-reporter";
+export { MemoryPresenceTabs, browserPresenceTabs, type PresenceTabs } from "./presence/presence-tabs";
 export { applyReceipt, readBy, type Receipts } from "./chat/receipts";
 export { Sender, type SendInput, type SenderDeps } from "./chat/sender";
 export { isWaiting, type Outbox, type OutboxEntry, type OutboxStatus, type StoredEntry } from "./chat/outbox";

@@ -44,6 +44,8 @@ export interface ParleyClientOptions {
   onResumeLost?(): void;
   /** Each stored event of the feed, after the chat store applied it (a UI's caches follow renames, members, removals). */
   onStoredEvent?(event: FeedEvent): void;
+  /** The live feed started, or started again after its connection was lost (the server may have forgotten the user meanwhile). */
+  onFeedStarted?(): void;
 }
 
 export interface ParleyClient {
@@ -136,6 +138,7 @@ export function createParleyClient(options: ParleyClientOptions): ParleyClient {
       sender.wake();
       // A restart that resumed: the statuses may have changed while the stream was down.
       if (chat.getState().conversationsLoaded) void refreshPresence();
+      options.onFeedStarted?.();
     },
     onUnauthorized: async () => (await session.refresh(connection.socketToken())) !== null,
     ...retry,

@@ -6,8 +6,10 @@ import type { TRPCClient } from "@trpc/client";
 import { createTRPCQueryUtils } from "@trpc/react-query";
 import type { AppRouter } from "@parley/api";
 import {
+  AwayReporter,
   backoffDelay,
   browserOutboxStorage,
+  browserPresenceTabs,
   createParleyClient,
   isWorthRetrying,
   newer,
@@ -35,11 +37,13 @@ export interface UserRuntime {
   /** Tells this user's other tabs that the conversation list changed. */
   announceConversationsChanged(): void;
   dispose(): void;
-  /** Deletes what this browser keeps of the user (unsent messages, drafts, kept queries): before signing out. */
+  /** Deletes what this browser keeps of the user (unsent messages, drafts, kept queries, the last activity): before signing out. */
   forget(): Promise<void>;
 }
 
 const CONVERSATIONS_CHANNEL = "parley.conversations";
+/** What counts as the person using the tab, besides focus and the tab being shown (listened for on the way down, so nothing can hide them). */
+const ACTIVITY_EVENTS = ["keydown", "pointerdown", "pointermove", "wheel"] as const;
 /** Retries of a failed load before it shows as failed: 1, 2, 4, 8 s windows with jitter, about 11 s in all. */
 const QUIET_RETRIES = 4;
 
@@ -84,6 +88,7 @@ export function createUserRuntime(session: Session, userId: string): UserRuntime
       if (event.type === "conversation.updated") followConversation(event.conversation);
       if (event.type === "conversation.removed") dropConversation(event.conversationId);
     },
+    onFeedStarted: () => presence.reconnected(),
   });
   const { api: client, chat, sender } = parley;
   // Shown from what was kept: until the feed is live again, this is reconnecting, not a first connect.
@@ -135,6 +140,18 @@ export function createUserRuntime(session: Session, userId: string): UserRuntime
   };
   channel?.addEventListener("message", onChannelMessage);
 
+  // Away after five minutes without a key, the pointer, focus or the tab shown, in any of this
+  // user's tabs; active again at the first of them (one tab speaks for all).
+  const presenceTabs = browserPresenceTabs(userId);
+  const presence = new AwayReporter({
+    send: (status) => client.presence.set.mutate({ status }),
+    tabs: presenceTabs,
+  });
+  const onActivity = () => presence.activity();
+  const activityOptions = { capture: true, passive: true };
+  for (const type of ACTIVITY_EVENTS) window.addEventListener(type, onActivity, activityOptions);
+  window.addEventListener("focus", onActivity);
+
   const onOnline = () => {
     chat.setConnection({ online: true });
     session.checkNow();
@@ -142,13 +159,16 @@ export function createUserRuntime(session: Session, userId: string): UserRuntime
   };
   const onOffline = () => chat.setConnection({ online: false });
   const onVisible = () => {
-    if (document.visibilityState === "visible") session.checkNow();
+    if (document.visibilityState !== "visible") return;
+    session.checkNow();
+    presence.activity();
   };
   window.addEventListener("online", onOnline);
   window.addEventListener("offline", onOffline);
   document.addEventListener("visibilitychange", onVisible);
 
   parley.start();
+  presence.start();
 
   return {
     userId,
@@ -163,6 +183,9 @@ export function createUserRuntime(session: Session, userId: string): UserRuntime
       window.removeEventListener("online", onOnline);
       window.removeEventListener("offline", onOffline);
       document.removeEventListener("visibilitychange", onVisible);
+      for (const type of ACTIVITY_EVENTS) window.removeEventListener(type, onActivity, activityOptions);
+      window.removeEventListener("focus", onActivity);
+      presence.dispose();
       channel?.removeEventListener("message", onChannelMessage);
       channel?.close();
       // Disposed when this user's session is over in this tab: signed out here or in another tab,
@@ -175,6 +198,9 @@ export function createUserRuntime(session: Session, userId: string): UserRuntime
     },
     async forget() {
       parley.sender.stop();
+      // Nothing more is recorded, then the record goes with the rest.
+      presence.dispose();
+      presenceTabs.forget();
       keptQueries.forget();
       drafts.clear();
       await outboxStorage.clear().catch(() => undefined);

@@ -38,7 +38,7 @@ export function ChatApp({ runtime, onSignOut }: ChatAppProps) {
 function ChatLayout({ onSignOut }: { onSignOut(): void }) {
   const runtime = useRuntime();
   useBrowserNotifications();
-  const [route, navigate] = useRoute();
+  const [route, navigate, returnTo] = useRoute();
   const [dialogOpen, setDialogOpen] = useState(false);
   const [switcherOpen, setSwitcherOpen] = useState(false);
   // The conversation whose composer takes focus when it is on screen: one just created or jumped to.
@@ -93,11 +93,22 @@ function ChatLayout({ onSignOut }: { onSignOut(): void }) {
 
   const me: User = meQuery.data ?? { id: runtime.userId, username: "", fullName: "" };
   const activeId = route.view === "conversation" ? route.conversationId : null;
+  const threadId = route.view === "conversation" ? (route.threadId ?? null) : null;
   // Done leaving once the app has moved on from it.
   useEffect(() => {
     if (leaving !== null && activeId !== leaving) setLeaving(null);
   }, [activeId, leaving]);
   const active = activeId ? (conversations.find((c) => c.id === activeId) ?? null) : null;
+  // A thread is a step into its conversation: Back (or closing it) steps out again.
+  const openThread = useCallback(
+    (rootId: string) => {
+      if (activeId) navigate({ view: "conversation", conversationId: activeId, threadId: rootId });
+    },
+    [activeId, navigate],
+  );
+  const closeThread = useCallback(() => {
+    if (activeId) returnTo({ view: "conversation", conversationId: activeId });
+  }, [activeId, returnTo]);
 
   const readState = useChat((s) => s.conversations);
   const knowsAll = useChat((s) => s.conversationsLoaded);
@@ -156,6 +167,9 @@ function ChatLayout({ onSignOut }: { onSignOut(): void }) {
             onComposerFocused={composerFocused}
             onLeave={(title) => leave(activeId, title)}
             leaving={leaving === activeId}
+            threadId={threadId}
+            onOpenThread={openThread}
+            onCloseThread={closeThread}
           />
         ) : (
           <EmptyPane hasConversations={conversations.length > 0 || !pages} onNewConversation={() => setDialogOpen(true)} notice={notice} />

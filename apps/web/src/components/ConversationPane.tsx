@@ -27,6 +27,10 @@ interface ConversationPaneProps {
   onLeave(title: string): Promise<void>;
   /** The reader is leaving it from here: its removal is no news to show. */
   leaving: boolean;
+  /** The root message id of the thread open beside it (from the address), or null. */
+  threadId: string | null;
+  onOpenThread(rootId: string): void;
+  onCloseThread(): void;
 }
 
 /** On touch screens, focusing the composer would pop the keyboard up over the conversation. */
@@ -43,7 +47,8 @@ function subtitle(conversation: Conversation, me: User): string {
   return `${conversation.memberCount} members: ${names.join(", ")}${unnamed > 0 ? ` and ${unnamed} more` : ""}`;
 }
 
-export function ConversationPane({ conversationId, listed, me, onBack, focusComposer: focusRequested, onComposerFocused, onLeave, leaving }: ConversationPaneProps) {
+export function ConversationPane(props: ConversationPaneProps) {
+  const { conversationId, listed, me, onBack, focusComposer: focusRequested, onComposerFocused, onLeave, leaving, threadId, onOpenThread, onCloseThread } = props;
   const headingId = useId();
   const heading = useRef<HTMLHeadingElement>(null);
   const focusComposer = finePointer();
@@ -56,21 +61,28 @@ export function ConversationPane({ conversationId, listed, me, onBack, focusComp
   const [membersOpen, setMembersOpen] = useState(false);
   const [editLastRequest, setEditLastRequest] = useState(0);
   const requestEditLast = useCallback(() => setEditLastRequest((n) => n + 1), []);
-  // The thread open beside the conversation (its root as first opened; the panel follows changes).
-  const [thread, setThread] = useState<Message | null>(null);
-  const openThread = useCallback((root: Message) => setThread(root), []);
-  const closeThread = useCallback(() => {
-    setThread((root) => {
-      if (root) {
-        // Focus back to the root in the list: its replies, or its Reply in thread button.
-        requestAnimationFrame(() => {
-          const row = document.querySelector(`.messages [data-message-id="${root.id}"]`);
-          row?.querySelector<HTMLElement>(".msg__replies, .msg__action--thread")?.focus();
-        });
-      }
-      return null;
+  // The thread's root as opened from the list, shown at once (opened from the address, the panel loads it).
+  const [opened, setOpened] = useState<Message | null>(null);
+  const openThread = useCallback(
+    (root: Message) => {
+      setOpened(root);
+      onOpenThread(root.id);
+    },
+    [onOpenThread],
+  );
+  // A thread closed (its button, Escape, Back) with focus in it: focus goes back to its root in the
+  // list (the replies, or Reply in thread), or to the heading when the root is not on screen.
+  const shownThread = useRef(threadId);
+  useEffect(() => {
+    const closed = shownThread.current;
+    shownThread.current = threadId;
+    if (closed === null || threadId !== null) return;
+    requestAnimationFrame(() => {
+      if (document.activeElement !== null && document.activeElement !== document.body) return;
+      const row = document.querySelector(`.messages [data-message-id="${closed}"]`);
+      (row?.querySelector<HTMLElement>(".msg__replies, .msg__action--thread") ?? heading.current)?.focus();
     });
-  }, []);
+  }, [threadId]);
 
   const other = conversation?.isDirect ? otherMembers(conversation, me.id)[0] : undefined;
   const otherStatus = useChat((s) => (other ? s.presence.get(other.id) : undefined));
@@ -125,7 +137,7 @@ export function ConversationPane({ conversationId, listed, me, onBack, focusComp
   const title = conversationTitle(conversation, me.id);
   const statusText = presenceLabel(otherStatus);
   return (
-    <div className={`conversation-layout${thread ? " conversation-layout--thread" : ""}`}>
+    <div className={`conversation-layout${threadId ? " conversation-layout--thread" : ""}`}>
       <section className="conversation" aria-labelledby={headingId} data-conversation-id={conversation.id}>
         <header className="conversation__header">
           <button type="button" className="icon-button conversation__back" onClick={onBack}>
@@ -171,7 +183,17 @@ export function ConversationPane({ conversationId, listed, me, onBack, focusComp
           onLeave={onLeave}
         />
       </section>
-      {thread && <ThreadPanel key={thread.id} conversation={conversation} membersComplete={membersComplete} root={thread} me={me} onClose={closeThread} />}
+      {threadId && (
+        <ThreadPanel
+          key={threadId}
+          conversation={conversation}
+          membersComplete={membersComplete}
+          rootId={threadId}
+          opened={opened?.id === threadId ? opened : null}
+          me={me}
+          onClose={onCloseThread}
+        />
+      )}
     </div>
   );
 }

@@ -3,12 +3,13 @@
 // through the feed (message.updated), so every tab and person sees it the same way.
 import { useCallback, useEffect, useId, useLayoutEffect, useRef, useState, type KeyboardEvent } from "react";
 import { useModalDialog } from "../app/use-modal-dialog";
+import { lastEditableIndex } from "../lib/message-groups";
 import { trpc } from "../trpc";
-import { checkMessage, describeError, type Message } from "@parley/client";
+import { checkMessage, describeError, type Message, type TimelineItem } from "@parley/client";
 
 /**
- * Which message of a list is being edited in place, and which one is to be deleted (its dialog
- * open). The editor closes with focus back where the edit started: the composer (`composerId`) when
+ * Which message of a list is being edited in place (by its Edit button, or Up in the list's empty
+ * composer), and which one is to be deleted (its dialog open). The editor closes with focus back where the edit started: the composer (`composerId`) when
  * it was opened with Up there, else the message's Edit button.
  */
 export function useEditAndDelete(composerId: string) {
@@ -29,7 +30,19 @@ export function useEditAndDelete(composerId: string) {
       return null;
     });
   }, [composerId]);
-  return { editingId: editing?.id ?? null, startEdit, endEdit, deleting, setDeleting };
+  // Up in the empty composer (`composerId`): the reader's last message of the list, edited in place.
+  // Returns its index in `items` (a virtualized list scrolls it into view), or -1 when there is none.
+  const editLast = useCallback(
+    (items: readonly TimelineItem[], myId: string) => {
+      const index = lastEditableIndex(items, myId);
+      const target = items[index]?.message;
+      if (!target) return -1;
+      startEdit(target.id, true);
+      return index;
+    },
+    [startEdit],
+  );
+  return { editingId: editing?.id ?? null, startEdit, endEdit, editLast, deleting, setDeleting };
 }
 
 interface MessageEditorProps {

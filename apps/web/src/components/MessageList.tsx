@@ -94,7 +94,7 @@ export function MessageList({ conversation, membersComplete, me, editLastRequest
   const ownsGroup = isGroup && members.get(me.id)?.role === "owner";
   const nameOf = useCallback((userId: string) => (userId === me.id ? "you" : senderName(members.get(userId))), [me.id, members]);
 
-  const { editingId, startEdit, endEdit, deleting, setDeleting } = useEditAndDelete(COMPOSER_ID);
+  const { editingId, startEdit, endEdit, editLast, deleting, setDeleting } = useEditAndDelete(COMPOSER_ID);
 
   const scroller = useRef<HTMLDivElement>(null);
   const list = useRef<HTMLOListElement>(null);
@@ -150,12 +150,9 @@ export function MessageList({ conversation, membersComplete, me, editLastRequest
   useEffect(() => {
     if (editLastRequest === handledEditRequest.current) return;
     handledEditRequest.current = editLastRequest;
-    const index = laid.findLastIndex(({ item }) => item.senderId === me.id && item.message !== null && item.message.deletedAt === null);
-    const target = laid[index]?.item.message;
-    if (!target) return;
-    virtualizer.scrollToIndex(index, { align: "center" });
-    startEdit(target.id, true);
-  }, [editLastRequest, laid, me.id, virtualizer, startEdit]);
+    const index = editLast(timeline, me.id);
+    if (index !== -1) virtualizer.scrollToIndex(index, { align: "center" });
+  }, [editLastRequest, timeline, me.id, virtualizer, editLast]);
 
   const loadOlder = useCallback(() => {
     if (hasNextPage && !isFetchingNextPage) void fetchNextPage();

@@ -1,15 +1,18 @@
 // A thread beside its conversation (the whole view on a narrow screen): the root message, its
 // replies (message.list with threadId, then live from the feed through the store) and a composer
-// that replies in it. Replies seen here are marked read like the main list's messages.
+// that replies in it, where Up edits the reader's last reply. Replies seen here are marked read
+// like the main list's messages. The open thread is in the address, so one opened from it (a
+// reload, a link) loads its root first (lib/threads.ts).
 import { useCallback, useEffect, useId, useMemo, useRef, type KeyboardEvent } from "react";
 import { useChat, useRuntime } from "../app/context";
 import { useReadWhenSeen } from "../app/use-read-when-seen";
+import { threadRootInput } from "../lib/threads";
 import { trpc } from "../trpc";
 import { Composer } from "./Composer";
 import { CloseIcon } from "./icons";
 import { DeleteMessageDialog, useEditAndDelete } from "./MessageActions";
 import { FORMER_MEMBER, MessageRow, UNKNOWN_YET, senderName } from "./MessageList";
-import { buildTimeline, latestVersion, type Conversation, type Message, type OutboxEntry, type User } from "@parley/client";
+import { buildTimeline, describeError, isWorthRetrying, latestVersion, type Conversation, type Message, type OutboxEntry, type User } from "@parley/client";
 
 const PAGE_SIZE = 50;
 const THREAD_COMPOSER_ID = "thread-composer-input";
@@ -20,16 +23,80 @@ const noop = () => undefined;
 interface ThreadPanelProps {
   conversation: Conversation;
   membersComplete: boolean;
-  root: Message;
+  /** The thread's root message id, from the address. */
+  rootId: string;
+  /** The root as it was when opened from the list; null when opened from the address, which loads it. */
+  opened: Message | null;
   me: User;
   onClose(): void;
 }
 
-export function ThreadPanel({ conversation, membersComplete, root: opened, me, onClose }: ThreadPanelProps) {
-  const { sender } = useRuntime();
+export function ThreadPanel({ conversation, membersComplete, rootId, opened, me, onClose }: ThreadPanelProps) {
   const headingId = useId();
   const changed = useChat((s) => s.changed);
-  const root = latestVersion(opened, changed);
+  const rootInput = threadRootInput(conversation.id, rootId);
+  const rootQuery = trpc.message.list.useQuery(rootInput ?? { conversationId: conversation.id, limit: 1 }, {
+    enabled: opened === null && rootInput !== null,
+    staleTime: Infinity,
+    select: (page) => page.items.find((m) => m.id === rootId) ?? null,
+  });
+  const first = opened ?? rootQuery.data ?? null;
+  const missing = rootInput === null || rootQuery.data === null || (rootQuery.isError && !isWorthRetrying(rootQuery.error));
+
+  const onKeyDown = (event: KeyboardEvent<HTMLElement>) => {
+    if (event.key === "Escape" && !event.defaultPrevented) {
+      event.preventDefault();
+      onClose();
+    }
+  };
+
+  return (
+    <aside className="thread" aria-labelledby={headingId} onKeyDown={onKeyDown} data-thread-id={rootId}>
+      <header className="thread__header">
+        <h2 id={headingId}>Thread</h2>
+        <button type="button" className="icon-button" onClick={onClose} title="Close thread (Escape)">
+          <CloseIcon />
+          <span className="sr-only">Close thread</span>
+        </button>
+      </header>
+      {first ? (
+        <Thread conversation={conversation} membersComplete={membersComplete} root={latestVersion(first, changed)} me={me} />
+      ) : (
+        <div className="thread__body">
+          {missing ? (
+            <div role="alert">
+              <h3>Thread not found</h3>
+              <p>Its first message may be in another conversation, or the link may be wrong.</p>
+            </div>
+          ) : rootQuery.isError ? (
+            <div role="alert">
+              <p>{describeError(rootQuery.error)}</p>
+              <button type="button" className="button" onClick={() => void rootQuery.refetch()}>
+                Try again
+              </button>
+            </div>
+          ) : (
+            <p role="status">
+              <span className="spinner" aria-hidden="true" /> Loading thread…
+            </p>
+          )}
+        </div>
+      )}
+    </aside>
+  );
+}
+
+interface ThreadProps {
+  conversation: Conversation;
+  membersComplete: boolean;
+  root: Message;
+  me: User;
+}
+
+/** The root, the replies and the composer, once the root is known. */
+function Thread({ conversation, membersComplete, root, me }: ThreadProps) {
+  const { sender } = useRuntime();
+  const changed = useChat((s) => s.changed);
   const query = trpc.message.list.useInfiniteQuery(
     { conversationId: conversation.id, threadId: root.id, limit: PAGE_SIZE },
     { getNextPageParam: (page) => page.nextCursor, staleTime: Infinity },
@@ -50,7 +117,9 @@ export function ThreadPanel({ conversation, membersComplete, root: opened, me, o
   const ownsGroup = !conversation.isDirect && members.get(me.id)?.role === "owner";
   const nameOf = useCallback((userId: string) => (userId === me.id ? "you" : senderName(members.get(userId))), [me.id, members]);
   const senderOf = (userId: string) => members.get(userId) ?? (membersComplete ? FORMER_MEMBER : UNKNOWN_YET);
-  const { editingId, startEdit, endEdit, deleting, setDeleting } = useEditAndDelete(THREAD_COMPOSER_ID);
+  const { editingId, startEdit, endEdit, editLast, deleting, setDeleting } = useEditAndDelete(THREAD_COMPOSER_ID);
+  // Up in the empty thread composer: the reader's last reply here (the editor scrolls itself into view).
+  const editLastReply = useCallback(() => void editLast(replies, me.id), [editLast, replies, me.id]);
   const retry = useCallback((clientMessageId: string) => sender.retry(clientMessageId), [sender]);
   const discard = useCallback((clientMessageId: string) => sender.discard(clientMessageId), [sender]);
 
@@ -64,13 +133,6 @@ export function ThreadPanel({ conversation, membersComplete, root: opened, me, o
     const el = scroller.current;
     if (el) el.scrollTop = el.scrollHeight;
   }, [count]);
-
-  const onKeyDown = (event: KeyboardEvent<HTMLElement>) => {
-    if (event.key === "Escape" && !event.defaultPrevented) {
-      event.preventDefault();
-      onClose();
-    }
-  };
 
   const row = (message: Message | null, item: (typeof replies)[number]) => (
     <MessageRow
@@ -96,14 +158,7 @@ export function ThreadPanel({ conversation, membersComplete, root: opened, me, o
   const rootItem = buildTimeline({ pages: [[root]], live: [], outbox: [], changed })[0];
 
   return (
-    <aside className="thread" aria-labelledby={headingId} onKeyDown={onKeyDown} data-thread-id={root.id}>
-      <header className="thread__header">
-        <h2 id={headingId}>Thread</h2>
-        <button type="button" className="icon-button" onClick={onClose} title="Close thread (Escape)">
-          <CloseIcon />
-          <span className="sr-only">Close thread</span>
-        </button>
-      </header>
+    <>
       <div className="thread__body" ref={scroller} tabIndex={0} role="region" aria-label="Thread messages">
         {rootItem && <div className="thread__root">{row(rootItem.message, rootItem)}</div>}
         <p className="thread__count">{root.replyCount === 1 ? "1 reply" : `${root.replyCount} replies`}</p>
@@ -137,6 +192,7 @@ export function ThreadPanel({ conversation, membersComplete, root: opened, me, o
           focusRequested={false}
           onFocused={noop}
           typingText={null}
+          onEditLast={editLastReply}
           members={conversation.members}
           myId={me.id}
         />
@@ -147,6 +203,6 @@ export function ThreadPanel({ conversation, membersComplete, root: opened, me, o
         focusAfterId={THREAD_COMPOSER_ID}
         onClose={() => setDeleting(null)}
       />
-    </aside>
+    </>
   );
 }

@@ -74,3 +74,11 @@ export function seenKey(items: readonly TimelineItem[], seenUpTo: string | null,
   if (!last || last.senderId !== myId || last.id === null || seenUpTo === null) return null;
   return compareIds(seenUpTo, last.id) >= 0 ? last.key : null;
 }
+
+/**
+ * Which message Up in an empty composer edits: the reader's own last one that is stored and not
+ * deleted (one still being sent cannot be edited yet). Its index in `items`, or -1.
+ */
+export function lastEditableIndex(items: readonly TimelineItem[], myId: string): number {
+  return items.findLastIndex((item) => item.senderId === myId && item.message !== null && item.message.deletedAt === null);
+}

@@ -1,12 +1,14 @@
 // The one piece of navigation state, kept in the URL hash so that a reload and the back button work
-// and any static host can serve the app.
-export type Route = { view: "home" } | { view: "conversation"; conversationId: string };
+// and any static host can serve the app. An open thread is part of it (#/c/<conversation>/t/<root>),
+// so a reload keeps it open, Back closes it and a link to it opens it.
+export type Route = { view: "home" } | { view: "conversation"; conversationId: string; threadId?: string };
 
 export function parseRoute(hash: string): Route {
-  const match = /^#\/c\/([^/?#]+)$/.exec(hash);
+  const match = /^#\/c\/([^/?#]+)(?:\/t\/([^/?#]+))?$/.exec(hash);
   if (match?.[1]) {
     try {
-      return { view: "conversation", conversationId: decodeURIComponent(match[1]) };
+      const conversationId = decodeURIComponent(match[1]);
+      return match[2] ? { view: "conversation", conversationId, threadId: decodeURIComponent(match[2]) } : { view: "conversation", conversationId };
     } catch {
       return { view: "home" };
     }
@@ -15,5 +17,7 @@ export function parseRoute(hash: string): Route {
 }
 
 export function routeHash(route: Route): string {
-  return route.view === "conversation" ? `#/c/${encodeURIComponent(route.conversationId)}` : "#/";
+  if (route.view === "home") return "#/";
+  const conversation = `#/c/${encodeURIComponent(route.conversationId)}`;
+  return route.threadId ? `${conversation}/t/${encodeURIComponent(route.threadId)}` : conversation;
 }
