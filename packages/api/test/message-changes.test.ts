@@ -3,106 +3,16 @@
 // change appends to the log, and the changes' rate limit. The server's integration tests cover the
 // same rules over the wire; these are here so that mutation testing of the domain code sees them.
 import { randomUUID } from "node:crypto";
-import { messageSelect } from "@parley/db";
 import { describe, expect, it, vi } from "vitest";
-import { createContext, createServices, defaultApiConfig, type ApiConfig, type Services } from "../src/context.js";
-import { storeReply } from "../src/domain/message-changes.js";
-import { deleteMessage, editMessage, reactToMessage } from "../src/domain/message-changes.js";
+import { deleteMessage, editMessage, reactToMessage, storeReply } from "../src/domain/message-changes.js";
 import { sendMessage } from "../src/domain/messages.js";
-import { toMessageDto } from "../src/domain/selects.js";
-import { InProcessEventBus } from "../src/live/event-bus.js";
-import { createCaller } from "../src/root.js";
 import { MAX_REACTIONS_PER_MESSAGE, type MessageDto } from "../src/schemas.js";
-import { describeEachProvider, fakeClock, suiteDatabase, testConfig, trpcErrorOf, type FakeClock } from "./helpers.js";
+import { describeEachProvider, suiteDatabase, trpcErrorOf } from "./helpers.js";
+import { scenes, type Person } from "./scenes.js";
 
 describeEachProvider("message changes", (provider) => {
   const suite = suiteDatabase(provider);
-
-  interface World {
-    services: Services;
-    clock: FakeClock;
-    as(userId: string): ReturnType<typeof createCaller>;
-  }
-
-  async function world(limits: Partial<ApiConfig["limits"]> = {}): Promise<World> {
-    const clock = fakeClock();
-    const config = testConfig({ limits: { ...defaultApiConfig.limits, ...limits } });
-    const services = await createServices({ db: suite.database.db, bus: new InProcessEventBus(), config, clock });
-    suite.opened.push(services);
-    return { services, clock, as: (userId) => createCaller(createContext(services, services.tokens.issueAccess(userId, `session-of-${userId}`))) };
-  }
-
-  interface Person {
-    id: string;
-    name: string;
-  }
-
-  /** A user stored directly, with a username of its own (for mentions). */
-  async function newUser(): Promise<Person> {
-    const name = `u${randomUUID().slice(0, 8)}`;
-    const { id } = await suite.database.db.prisma.user.create({ data: { username: name, fullName: name, passwordHash: "unused" }, select: { id: true } });
-    return { id, name };
-  }
-
-  type People<N extends number, T extends Person[] = []> = T["length"] extends N ? T : People<N, [...T, Person]>;
-
-  /** `count` new users, as a tuple of that length. */
-  async function people<N extends number>(count: N): Promise<People<N>> {
-    const result: Person[] = [];
-    for (let i = 0; i < count; i++) result.push(await newUser());
-    return result as People<N>;
-  }
-
-  function send(w: World, sender: Person, conversationId: string, content: string, threadId?: string): Promise<MessageDto> {
-    return w.as(sender.id).message.send({ conversationId, content, clientMessageId: randomUUID(), threadId });
-  }
-
-  /** A member's stored read state, as the wire writes it. */
-  async function countsOf(conversationId: string, user: Person) {
-    const row = await suite.database.db.prisma.conversationMember.findUniqueOrThrow({
-      where: { conversationId_userId: { conversationId, userId: user.id } },
-      select: { lastReadMessageId: true, unreadCount: true, mentionCount: true },
-    });
-    return { lastReadMessageId: row.lastReadMessageId?.toString() ?? null, unreadCount: row.unreadCount, mentionCount: row.mentionCount };
-  }
-
-  async function latestEventId(): Promise<bigint> {
-    const row = await suite.database.db.prisma.event.findFirst({ orderBy: { id: "desc" }, select: { id: true } });
-    return row?.id ?? 0n;
-  }
-
-  /** The log's events after `afterId`, oldest first, with their data parsed. */
-  async function eventsAfter(afterId: bigint) {
-    const rows = await suite.database.db.prisma.event.findMany({
-      where: { id: { gt: afterId } },
-      orderBy: { id: "asc" },
-      select: { kind: true, conversationId: true, messageId: true, userId: true, data: true },
-    });
-    return rows.map((row) => ({
-      kind: row.kind,
-      conversationId: row.conversationId,
-      messageId: row.messageId?.toString() ?? null,
-      userId: row.userId,
-      data: row.data === null ? null : (JSON.parse(row.data) as unknown),
-    }));
-  }
-
-  /** A message as it is stored now, in the wire shape. */
-  async function storedMessage(id: string): Promise<MessageDto> {
-    return toMessageDto(await suite.database.db.prisma.message.findUniqueOrThrow({ where: { id: BigInt(id) }, select: messageSelect }));
-  }
-
-  /** A message stored directly (with its event), past the procedures and their limits. */
-  async function insert(conversationId: string, sender: Person, content: string): Promise<{ id: string }> {
-    const { results } = await suite.database.db.messages.insert([{ conversationId, senderId: sender.id, content, clientMessageId: randomUUID() }]);
-    const result = results[0];
-    if (result?.status !== "created") throw new Error("not stored");
-    return { id: result.message.id.toString() };
-  }
-
-  async function group(w: World, owner: Person, members: Person[]): Promise<string> {
-    return (await w.as(owner.id).conversation.create({ title: "team", memberIds: members.map((m) => m.id) })).id;
-  }
+  const { world, people, send, insert, group, countsOf, storedMessage, latestEventId, eventsAfter } = scenes(suite);
 
   describe("message.edit", () => {
     it("replaces the content, re-resolves the mentions in written order, and sets editedAt", async () => {
@@ -603,12 +513,13 @@ describeEachProvider("message changes", (provider) => {
       await w.as(alice.id).message.react({ messageId: first.id, emoji: "👍", on: true });
       await w.as(alice.id).message.delete({ messageId: second.id });
       const mark = await latestEventId();
-      for (const call of [
-        w.as(alice.id).message.edit({ messageId: first.id, content: "one!!" }),
-        w.as(alice.id).message.react({ messageId: first.id, emoji: "👍", on: false }),
-        w.as(alice.id).message.delete({ messageId: first.id }),
-      ]) {
-        const error = await trpcErrorOf(call);
+      const calls = [
+        () => w.as(alice.id).message.edit({ messageId: first.id, content: "one!!" }),
+        () => w.as(alice.id).message.react({ messageId: first.id, emoji: "👍", on: false }),
+        () => w.as(alice.id).message.delete({ messageId: first.id }),
+      ];
+      for (const call of calls) {
+        const error = await trpcErrorOf(call());
         expect(error.code).toBe("TOO_MANY_REQUESTS");
         expect(error.message).toMatch(/^Too many changes to messages\. Try again in \d+ seconds\.$/);
       }
