@@ -474,6 +474,48 @@ describeEachProvider("message changes", (provider) => {
     });
   });
 
+  describe("counts the procedures never make", () => {
+    // No procedure leaves a sender's pointer behind their own message, or a count at zero with the
+    // message still unread; the recount must not count the sender's own message nor go below zero
+    // should such a row exist anyway (written by hand, or by an older version).
+    it("the sender's own message never counts for them, even with their pointer behind it", async () => {
+      const w = await world();
+      const [alice, bob] = await people(2);
+      const conversationId = await group(w, alice, [bob]);
+      const message = await send(w, alice, conversationId, `note to @${alice.name}`);
+      expect(message.mentions).toEqual([alice.id]);
+      const where = { conversationId_userId: { conversationId, userId: alice.id } };
+      await suite.database.db.prisma.conversationMember.update({ where, data: { lastReadMessageId: null, unreadCount: 1, mentionCount: 1 } });
+      const mark = await latestEventId();
+      await w.as(alice.id).message.edit({ messageId: message.id, content: `note to @${bob.name}` });
+      expect(await countsOf(conversationId, alice)).toEqual({ lastReadMessageId: null, unreadCount: 1, mentionCount: 1 });
+      await w.as(alice.id).message.edit({ messageId: message.id, content: `note to @${alice.name}` });
+      expect(await countsOf(conversationId, alice)).toEqual({ lastReadMessageId: null, unreadCount: 1, mentionCount: 1 });
+      await w.as(alice.id).message.delete({ messageId: message.id });
+      expect(await countsOf(conversationId, alice)).toEqual({ lastReadMessageId: null, unreadCount: 1, mentionCount: 1 });
+      // Only Bob's counts were ever recounted.
+      const recounted = (await eventsAfter(mark)).filter((e) => e.kind === "read.updated").map((e) => Object.keys((e.data as { reads: object }).reads));
+      expect(recounted).toEqual([[bob.id], [bob.id], [bob.id]]);
+      expect(await countsOf(conversationId, bob)).toEqual({ lastReadMessageId: null, unreadCount: 0, mentionCount: 0 });
+    });
+
+    it("a count already at zero stays there", async () => {
+      const w = await world();
+      const [alice, bob] = await people(2);
+      const conversationId = await group(w, alice, [bob]);
+      const message = await send(w, alice, conversationId, `hi @${bob.name}`);
+      const where = { conversationId_userId: { conversationId, userId: bob.id } };
+      await suite.database.db.prisma.conversationMember.update({ where, data: { mentionCount: 0 } });
+      await w.as(alice.id).message.edit({ messageId: message.id, content: "hi" });
+      expect(await countsOf(conversationId, bob)).toEqual({ lastReadMessageId: null, unreadCount: 1, mentionCount: 0 });
+      await suite.database.db.prisma.conversationMember.update({ where, data: { unreadCount: 0 } });
+      const mark = await latestEventId();
+      await w.as(alice.id).message.delete({ messageId: message.id });
+      expect(await countsOf(conversationId, bob)).toEqual({ lastReadMessageId: null, unreadCount: 0, mentionCount: 0 });
+      expect((await eventsAfter(mark)).map((e) => e.kind)).toEqual(["message.updated"]);
+    });
+  });
+
   describe("a change past the procedures' checks", () => {
     // The procedures check the message and the membership first; the change checks them again in
     // its transaction, since either may have changed in between.
