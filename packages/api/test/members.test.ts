@@ -71,6 +71,28 @@ describeEachProvider("members", (provider) => {
       expect((await w.as(carol.id).message.list({ conversationId, limit: 10 })).items).toHaveLength(3);
     });
 
+    it("gives each member, in their events, the conversation as conversation.get gives it to them", async () => {
+      const w = await world();
+      const [alice, bob, carol] = await people(3);
+      const conversationId = await group(w, alice, [bob]);
+      const other = await group(w, bob, [alice], "other");
+      await send(w, alice, other, "elsewhere");
+      const last = await send(w, alice, conversationId, `hi @${bob.name}`);
+      await w.as(bob.id).conversation.setNotify({ conversationId, level: "none" });
+      const mark = await latestEventId();
+      await w.as(alice.id).conversation.addMembers({ conversationId, userIds: [carol.id] });
+      for (const member of [alice, bob, carol]) {
+        const { entries } = await eventsForUser(suite.database.db, member.id, mark, 100);
+        expect(entries.map((entry) => viewFor(entry, member.id))).toEqual([
+          { type: "conversation.updated", conversation: await w.as(member.id).conversation.get({ conversationId }) },
+        ]);
+      }
+      const { entries } = await eventsForUser(suite.database.db, bob.id, mark, 100);
+      expect(viewFor(entries[0] ?? { kind: "read.recounted", id: "0", conversationId, reads: {} }, bob.id)).toMatchObject({
+        conversation: { memberCount: 3, notify: "none", unreadCount: 1, mentionCount: 1, lastMessage: last },
+      });
+    });
+
     it("to a group without messages: the newcomer has read nothing", async () => {
       const w = await world();
       const [alice, bob, carol] = await people(3);
