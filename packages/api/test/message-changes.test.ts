@@ -460,6 +460,33 @@ describeEachProvider("message changes", (provider) => {
       await expect(send(w, carol, conversationId, "fine", root.id)).resolves.toMatchObject({ threadId: root.id });
     });
 
+    it("message.list of a thread: its replies a page at a time; a reply, a missing message or another conversation's refused", async () => {
+      const w = await world();
+      const [alice, bob] = await people(2);
+      const conversationId = await group(w, alice, [bob]);
+      const elsewhere = await group(w, alice, [bob], "elsewhere");
+      const root = await send(w, alice, conversationId, "root");
+      const otherRoot = await send(w, alice, elsewhere, "other root");
+      const replies = [];
+      for (let i = 1; i <= 3; i++) replies.push(await send(w, bob, conversationId, `reply ${i}`, root.id));
+      await send(w, bob, elsewhere, "not in the thread", otherRoot.id);
+      const caller = w.as(alice.id);
+      const newest = await caller.message.list({ conversationId, threadId: root.id, limit: 2 });
+      expect(newest.items.map((m) => m.content)).toEqual(["reply 2", "reply 3"]);
+      expect(newest.nextCursor).toBe(replies[1]?.id);
+      const older = await caller.message.list({ conversationId, threadId: root.id, limit: 2, cursor: newest.nextCursor });
+      expect(older).toEqual({ items: [replies[0]], nextCursor: null });
+      const refusals = [
+        [replies[0]?.id ?? "", "BAD_REQUEST", "threadId must name a thread's root, not a reply"],
+        [otherRoot.id, "NOT_FOUND", "No such thread in this conversation"],
+        [String(BigInt(otherRoot.id) + 1000n), "NOT_FOUND", "No such thread in this conversation"],
+      ] as const;
+      for (const [threadId, code, message] of refusals) {
+        const error = await trpcErrorOf(caller.message.list({ conversationId, threadId, limit: 10 }));
+        expect([error.code, error.message]).toEqual([code, message]);
+      }
+    });
+
     it("by someone no longer a member stores nothing", async () => {
       const w = await world();
       const [alice, bob] = await people(2);
