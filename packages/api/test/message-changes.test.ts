@@ -27,6 +27,7 @@ describeEachProvider("message changes", (provider) => {
       expect(await storedMessage(sent.id)).toEqual(edited);
       const swapped = await w.as(alice.id).message.edit({ messageId: sent.id, content: `@${bob.name} @${carol.name}` });
       expect(swapped.mentions).toEqual([bob.id, carol.id]);
+      await expect(w.as(alice.id).message.edit({ messageId: sent.id, content: "no one" })).resolves.toMatchObject({ mentions: [] });
     });
 
     it("appends message.updated by the editor, and a recount only for the members whose mention count changed", async () => {
@@ -410,6 +411,7 @@ describeEachProvider("message changes", (provider) => {
 
       w.clock.advanceSeconds(1);
       const second = await send(w, carol, conversationId, "me too", root.id);
+      expect(second.mentions).toEqual([]);
       expect(await storedMessage(root.id)).toMatchObject({ replyCount: 2, lastReplyAt: second.createdAt });
       expect(await countsOf(conversationId, bob)).toEqual({ lastReadMessageId: reply.id, unreadCount: 1, mentionCount: 0 });
     });
@@ -430,6 +432,8 @@ describeEachProvider("message changes", (provider) => {
       expect(await countsOf(conversationId, alice)).toMatchObject({ unreadCount: 1 });
       // Bob's second message of two is still there.
       await expect(send(w, bob, conversationId, "another", root.id)).resolves.toMatchObject({ threadId: root.id });
+      // A stored reply counts: there is no third.
+      expect((await trpcErrorOf(send(w, bob, conversationId, "one more", root.id))).code).toBe("TOO_MANY_REQUESTS");
     });
 
     it("refuses a root that is missing, of another conversation, a reply or deleted, each without counting", async () => {
