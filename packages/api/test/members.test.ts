@@ -5,6 +5,7 @@
 // over the wire; these are here so that mutation testing of the domain code sees them.
 import { describe, expect, it } from "vitest";
 import { addMembers, leaveConversation, removeMember, renameConversation, setNotify } from "../src/domain/members.js";
+import { markRead } from "../src/domain/read-state.js";
 import { eventsForUser } from "../src/live/feed-log.js";
 import { viewFor } from "../src/live/feed.js";
 import { describeEachProvider, suiteDatabase, trpcErrorOf } from "./helpers.js";
@@ -365,8 +366,10 @@ describeEachProvider("members", (provider) => {
       expect(await eventsAfter(mark)).toEqual([]);
       await expect(w.as(bob.id).conversation.markRead({ conversationId, messageId: second.id })).resolves.toEqual(read(second.id, 0, 0));
       await expect(w.as(bob.id).conversation.markRead({ conversationId, messageId: first.id })).resolves.toEqual(read(second.id, 0, 0));
-      const error = await trpcErrorOf(w.as(bob.id).conversation.markRead({ conversationId, messageId: other.id }));
-      expect([error.code, error.message]).toEqual(["NOT_FOUND", "No such message in this conversation"]);
+      for (const messageId of [other.id, String(BigInt(other.id) + 1000n)]) {
+        const error = await trpcErrorOf(w.as(bob.id).conversation.markRead({ conversationId, messageId }));
+        expect([error.code, error.message]).toEqual(["NOT_FOUND", "No such message in this conversation"]);
+      }
       // Read pointers are every member's to see, in the conversation and in the list.
       const members = (await w.as(alice.id).conversation.list()).find((c) => c.id === conversationId)?.members;
       expect(members).toEqual([memberOf(alice, "owner", second.id), memberOf(bob, "member", second.id)]);
@@ -385,6 +388,8 @@ describeEachProvider("members", (provider) => {
       await expect(leaveConversation(w.services, mallory.id, { conversationId })).rejects.toMatchObject(refusal);
       await expect(renameConversation(w.services, mallory.id, { conversationId, title: "x" })).rejects.toMatchObject(refusal);
       await expect(setNotify(w.services, mallory.id, { conversationId, level: "none" })).rejects.toMatchObject(refusal);
+      const { id: messageId } = await send(w, alice, conversationId, "hi");
+      await expect(markRead(w.services, mallory.id, { conversationId, messageId })).rejects.toMatchObject(refusal);
       // None of them cost Mallory anything.
       expect(await w.services.messageChangesByUser.take(mallory.id)).toBe(0);
       expect(await w.services.conversationMembersByUser.take(mallory.id)).toBe(0);
