@@ -3,6 +3,7 @@
 // longest-standing member; the last member's deletes the group), notification levels, read
 // pointers, and the events each change appends. The server's integration tests cover the same rules
 // over the wire; these are here so that mutation testing of the domain code sees them.
+import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { addMembers, leaveConversation, removeMember, renameConversation, setNotify } from "../src/domain/members.js";
 import { markRead } from "../src/domain/read-state.js";
@@ -15,6 +16,17 @@ describeEachProvider("members", (provider) => {
   const suite = suiteDatabase(provider);
   const { world, people, send, group, countsOf, latestEventId, eventsAfter } = scenes(suite);
   const prisma = () => suite.database.db.prisma;
+
+  /** Users with the ids given (for tests of order), stored directly. */
+  async function peopleWithIds<const Ids extends readonly string[]>(ids: Ids): Promise<{ [K in keyof Ids]: Person }> {
+    const result: Person[] = [];
+    for (const id of ids) {
+      const name = `u${randomUUID().slice(0, 8)}`;
+      await prisma().user.create({ data: { id, username: name, fullName: name, passwordHash: "unused" } });
+      result.push({ id, name });
+    }
+    return result as { [K in keyof Ids]: Person };
+  }
 
   const read = (lastReadMessageId: string | null, unreadCount = 0, mentionCount = 0) => ({ lastReadMessageId, unreadCount, mentionCount });
 
@@ -236,29 +248,31 @@ describeEachProvider("members", (provider) => {
   describe("conversation.leave", () => {
     it("by a member keeps the owner; by the last owner makes the longest-standing member owner", async () => {
       const w = await world();
-      const [alice, x, y, late, leaver] = await people(5);
+      // Ids chosen so that id order, insertion order and join order all differ: among those who
+      // joined together the lower id comes first (here before the creator, who owns the group),
+      // and the one who joined later has the lowest id of all.
+      const tag = randomUUID().slice(0, 8);
+      const [alice, x, y, leaver, late] = await peopleWithIds([`m9-${tag}`, `m2-${tag}`, `m1-${tag}`, `m5-${tag}`, `m0-${tag}`]);
       const conversationId = await group(w, alice, [x, y, leaver]);
       w.clock.advanceSeconds(60);
       await w.as(alice.id).conversation.addMembers({ conversationId, userIds: [late.id] });
       await expect(w.as(leaver.id).conversation.leave({ conversationId })).resolves.toEqual({ ok: true });
-      const [first, second] = [x, y].sort((a, b) => (a.id < b.id ? -1 : 1)) as [Person, Person];
-      expect((await w.as(alice.id).conversation.get({ conversationId })).members).toEqual([memberOf(alice, "owner"), memberOf(first, "member"), memberOf(second, "member"), memberOf(late, "member")]);
+      expect((await w.as(alice.id).conversation.get({ conversationId })).members).toEqual([memberOf(y, "member"), memberOf(x, "member"), memberOf(alice, "owner"), memberOf(late, "member")]);
 
       const mark = await latestEventId();
       await w.as(alice.id).conversation.leave({ conversationId });
-      // Joined together, the lower user id comes first; the one who joined later comes last.
-      expect((await w.as(late.id).conversation.get({ conversationId })).members).toEqual([memberOf(first, "owner"), memberOf(second, "member"), memberOf(late, "member")]);
+      expect((await w.as(late.id).conversation.get({ conversationId })).members).toEqual([memberOf(y, "owner"), memberOf(x, "member"), memberOf(late, "member")]);
       expect(await eventsAfter(mark)).toEqual([
         {
           kind: "conversation.updated",
           conversationId,
           messageId: null,
           userId: alice.id,
-          data: { reads: { [first.id]: read(null), [second.id]: read(null), [late.id]: read(null) }, added: [], removed: [alice.id], notify: {} },
+          data: { reads: { [y.id]: read(null), [x.id]: read(null), [late.id]: read(null) }, added: [], removed: [alice.id], notify: {} },
         },
       ]);
       // The new owner may do what owners do.
-      await expect(w.as(first.id).conversation.rename({ conversationId, title: "theirs now" })).resolves.toMatchObject({ title: "theirs now" });
+      await expect(w.as(y.id).conversation.rename({ conversationId, title: "theirs now" })).resolves.toMatchObject({ title: "theirs now" });
     });
 
     it("by the last member deletes the group with its messages", async () => {
