@@ -4,7 +4,7 @@
 // pointers, and the events each change appends. The server's integration tests cover the same rules
 // over the wire; these are here so that mutation testing of the domain code sees them.
 import { randomUUID } from "node:crypto";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { addMembers, leaveConversation, removeMember, renameConversation, setNotify } from "../src/domain/members.js";
 import { markRead } from "../src/domain/read-state.js";
 import { eventsForUser } from "../src/live/feed-log.js";
@@ -91,6 +91,8 @@ describeEachProvider("members", (provider) => {
       const other = await group(w, bob, [alice], "other");
       await send(w, alice, other, "elsewhere");
       const last = await send(w, alice, conversationId, `hi @${bob.name}`);
+      // Newer, but of another conversation: not this one's last message.
+      await send(w, alice, other, "elsewhere, later");
       await w.as(bob.id).conversation.setNotify({ conversationId, level: "none" });
       const mark = await latestEventId();
       await w.as(alice.id).conversation.addMembers({ conversationId, userIds: [carol.id] });
@@ -376,7 +378,11 @@ describeEachProvider("members", (provider) => {
       const other = await send(w, alice, elsewhere, "other");
       await expect(w.as(bob.id).conversation.markRead({ conversationId, messageId: first.id })).resolves.toEqual(read(first.id, 1, 0));
       const mark = await latestEventId();
+      // Marking what is already read is answered from the row, without the read writer.
+      const writer = vi.spyOn(w.services.reads, "mark");
       await expect(w.as(bob.id).conversation.markRead({ conversationId, messageId: first.id })).resolves.toEqual(read(first.id, 1, 0));
+      expect(writer).not.toHaveBeenCalled();
+      writer.mockRestore();
       expect(await eventsAfter(mark)).toEqual([]);
       await expect(w.as(bob.id).conversation.markRead({ conversationId, messageId: second.id })).resolves.toEqual(read(second.id, 0, 0));
       await expect(w.as(bob.id).conversation.markRead({ conversationId, messageId: first.id })).resolves.toEqual(read(second.id, 0, 0));
@@ -404,6 +410,10 @@ describeEachProvider("members", (provider) => {
       await expect(setNotify(w.services, mallory.id, { conversationId, level: "none" })).rejects.toMatchObject(refusal);
       const { id: messageId } = await send(w, alice, conversationId, "hi");
       await expect(markRead(w.services, mallory.id, { conversationId, messageId })).rejects.toMatchObject(refusal);
+      // Removed between the check and the read writer's transaction.
+      const writer = vi.spyOn(w.services.reads, "mark").mockResolvedValueOnce({ status: "not_member" });
+      await expect(markRead(w.services, bob.id, { conversationId, messageId })).rejects.toMatchObject(refusal);
+      writer.mockRestore();
       // None of them cost Mallory anything.
       expect(await w.services.messageChangesByUser.take(mallory.id)).toBe(0);
       expect(await w.services.conversationMembersByUser.take(mallory.id)).toBe(0);
