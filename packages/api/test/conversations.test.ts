@@ -88,6 +88,40 @@ describe("a direct conversation", () => {
   });
 });
 
+describe("a new conversation", () => {
+  it("of a group makes its creator the owner and everyone else a member, in one event by the creator", async () => {
+    const services = await servicesWith();
+    const [alice, bob, carol] = [await newUser(), await newUser(), await newUser()];
+    const { prisma } = suite.database.db;
+    const before = (await prisma.event.findFirst({ orderBy: { id: "desc" }, select: { id: true } }))?.id ?? 0n;
+    const created = await callerOf(services, alice).conversation.create({ title: "Team", memberIds: [bob, carol, bob] });
+    expect(created).toMatchObject({ title: "Team", isDirect: false, memberCount: 3, lastReadMessageId: null, unreadCount: 0, mentionCount: 0, notify: "all", lastMessage: null });
+    const roles = Object.fromEntries(created.members.map((m) => [m.id, m.role]));
+    expect(roles).toEqual({ [alice]: "owner", [bob]: "member", [carol]: "member" });
+    const events = await prisma.event.findMany({ where: { id: { gt: before } }, select: { id: true, kind: true, conversationId: true, userId: true, data: true } });
+    const none = { lastReadMessageId: null, unreadCount: 0, mentionCount: 0 };
+    expect(events.map((e) => ({ ...e, data: JSON.parse(e.data ?? "null") as unknown }))).toEqual([
+      {
+        id: before + 1n,
+        kind: "conversation.updated",
+        conversationId: created.id,
+        userId: alice,
+        data: { reads: { [alice]: none, [bob]: none, [carol]: none }, added: [alice, bob, carol], removed: [] },
+      },
+    ]);
+    // Each member's span of it starts at that event.
+    const joined = await prisma.conversationMember.findMany({ where: { conversationId: created.id }, select: { joinedEventId: true } });
+    expect(joined.map((m) => m.joinedEventId)).toEqual([before + 1n, before + 1n, before + 1n]);
+  });
+
+  it("direct has no owner", async () => {
+    const services = await servicesWith();
+    const [alice, bob] = [await newUser(), await newUser()];
+    const created = await callerOf(services, alice).conversation.create({ memberIds: [bob] });
+    expect(created.members.map((m) => m.role)).toEqual(["member", "member"]);
+  });
+});
+
 describe("creation limits", () => {
   it("too many members for the caller's budget is BAD_REQUEST and counts nothing", async () => {
     const services = await servicesWith({
