@@ -63,6 +63,8 @@ export interface MessageStore {
   page(conversationId: string, beforeId: bigint | null, limit: number): Promise<StoredMessage[]>;
   /** Up to `limit` replies of the thread of root `threadId` with ids below `beforeId` (all when null), newest first. */
   threadPage(threadId: bigint, beforeId: bigint | null, limit: number): Promise<StoredMessage[]>;
+  /** A member's read state as stored now, or null when they are not a member. */
+  readState(conversationId: string, userId: string): Promise<StoredReadState | null>;
   /** The conversation a message belongs to (which never changes), or null when there is no such message. */
   conversationOf(messageId: bigint): Promise<string | null>;
   /** The newest event id, 0 when there is none. */
@@ -382,6 +384,9 @@ export function sqliteMessageStore(client: BetterSqlite3.Database): MessageStore
     async conversationOf(messageId) {
       return statements().conversationOfMessage.get(messageId)?.conversationId ?? null;
     },
+    async readState(conversationId, userId) {
+      return statements().readStateNow(conversationId, userId);
+    },
     async latestId() {
       return statements().latest();
     },
@@ -538,7 +543,11 @@ function prepareSqlite(client: BetterSqlite3.Database) {
     for (const e of plan.events) insertUpdatedEvent.run(e.id, e.conversationId, e.messageId, e.userId, createdAt);
     return { results: plan.results, prevId };
   });
-  return { insertAll, markAll, reactAll, pageFrom, pageBefore, threadFrom, threadBefore, latest, conversationOfMessage };
+  const readStateNow = (conversationId: string, userId: string): StoredReadState | null => {
+    const row = readStateOf.get(conversationId, userId);
+    return row ? stateOf(row) : null;
+  };
+  return { insertAll, markAll, reactAll, pageFrom, pageBefore, threadFrom, threadBefore, latest, conversationOfMessage, readStateNow };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -649,6 +658,15 @@ export function postgresMessageStore(pool: pg.Pool): MessageStore {
               values: [threadId.toString(), beforeId.toString(), limit],
             });
       return result.rows.map(fromPostgres);
+    },
+    async readState(conversationId, userId) {
+      const result = await pool.query<{ lastReadMessageId: string | null; unreadCount: number; mentionCount: number }>({
+        name: "parley-read-state",
+        text: `SELECT "lastReadMessageId"::text AS "lastReadMessageId", "unreadCount", "mentionCount" FROM "ConversationMember" WHERE "conversationId" = $1 AND "userId" = $2`,
+        values: [conversationId, userId],
+      });
+      const row = result.rows[0];
+      return row ? { lastReadMessageId: row.lastReadMessageId === null ? null : BigInt(row.lastReadMessageId), unreadCount: row.unreadCount, mentionCount: row.mentionCount } : null;
     },
     async conversationOf(messageId) {
       const result = await pool.query<{ conversationId: string }>({

@@ -159,6 +159,23 @@ describe.each(providers)("db.messages on $name", (provider) => {
     expect(await db.messages.conversationOf(999_999n)).toBeNull();
   });
 
+  it.skipIf(provider.skip)("reads a member's read state as stored, and null for someone who is not a member", async () => {
+    const db = await open(provider);
+    const { userId, conversationId } = await seedConversation(db.prisma);
+    const reader = await db.prisma.user.create({ data: { username: "reader-of-state", passwordHash: "-" } });
+    await db.prisma.conversationMember.create({ data: { conversationId, userId: reader.id } });
+    expect(await db.messages.readState(conversationId, reader.id)).toEqual({ lastReadMessageId: null, unreadCount: 0, mentionCount: 0 });
+    const { results } = await db.messages.insert([
+      { conversationId, senderId: userId, content: "one @reader-of-state", clientMessageId: "r1", mentionNames: ["reader-of-state"] },
+      { conversationId, senderId: userId, content: "two", clientMessageId: "r2" },
+    ]);
+    const first = results[0]?.status === "created" ? results[0].message.id : 0n;
+    expect(await db.messages.readState(conversationId, reader.id)).toEqual({ lastReadMessageId: null, unreadCount: 2, mentionCount: 1 });
+    await db.messages.markRead([{ conversationId, userId: reader.id, messageId: first }]);
+    expect(await db.messages.readState(conversationId, reader.id)).toEqual({ lastReadMessageId: first, unreadCount: 1, mentionCount: 0 });
+    expect(await db.messages.readState(conversationId, "nobody")).toBeNull();
+  });
+
   it.skipIf(provider.skip)("concurrent batches get disjoint, increasing ids, each batch's prevId the id stored just before it", async () => {
     const db = await open(provider);
     const { userId, conversationId } = await seedConversation(db.prisma);

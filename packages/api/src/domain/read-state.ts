@@ -4,22 +4,19 @@
 import type { Services } from "../context.js";
 import { DomainError } from "../errors.js";
 import type { ReadStateDto } from "../schemas.js";
-import { readStateOf } from "./conversation-views.js";
 import { readStateDto } from "./read-writer.js";
 
 export async function markRead(services: Services, callerId: string, input: { conversationId: string; messageId: string }): Promise<ReadStateDto> {
   const { db, reads } = services;
   const messageId = BigInt(input.messageId);
-  const message = await db.prisma.message.findUnique({ where: { id: messageId }, select: { conversationId: true } });
-  if (!message || message.conversationId !== input.conversationId) throw new DomainError("not_found", "No such message in this conversation");
+  // Through the message store's prepared statements, not Prisma: a reader marks as often as messages come.
+  const conversationId = await db.messages.conversationOf(messageId);
+  if (conversationId !== input.conversationId) throw new DomainError("not_found", "No such message in this conversation");
 
   // Most calls move nothing (a tab marking what another tab already marked): answered without the lock.
-  const current = await db.prisma.conversationMember.findUnique({
-    where: { conversationId_userId: { conversationId: input.conversationId, userId: callerId } },
-    select: { lastReadMessageId: true, unreadCount: true, mentionCount: true },
-  });
+  const current = await db.messages.readState(input.conversationId, callerId);
   if (!current) throw new DomainError("forbidden", "You are not a member of this conversation");
-  if (current.lastReadMessageId !== null && current.lastReadMessageId >= messageId) return readStateOf(current);
+  if (current.lastReadMessageId !== null && current.lastReadMessageId >= messageId) return readStateDto(current);
 
   const outcome = await reads.mark({ conversationId: input.conversationId, userId: callerId, messageId });
   if (outcome.status === "not_member") throw new DomainError("forbidden", "You are not a member of this conversation");
