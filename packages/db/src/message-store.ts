@@ -573,17 +573,24 @@ if (NEW_MESSAGE_COLUMNS.length !== 4) throw new Error("POSTGRES_WRITE binds four
 
 const keyOf = (m: { senderId: string; clientMessageId: string }) => `${m.senderId}\u0000${m.clientMessageId}`;
 
+/**
+ * Opens a transaction on `client` under the lock that orders events and returns the newest event id
+ * then (0 when there is none): begin, lock and read in one round trip.
+ */
+async function beginInEventOrder(client: pg.PoolClient): Promise<bigint> {
+  const opened = (await client.query(
+    `BEGIN; SELECT pg_advisory_xact_lock(${EVENT_ORDER_LOCK}); SELECT "id"::text AS "id" FROM "Event" ORDER BY "Event"."id" DESC LIMIT 1`,
+  )) as unknown as pg.QueryResult<{ id: string }>[];
+  return BigInt(opened[2]?.rows[0]?.id ?? "0");
+}
+
 export function postgresMessageStore(pool: pg.Pool): MessageStore {
   return {
     async insert(messages) {
       const client = await pool.connect();
       let failed = true;
       try {
-        // One round trip: begin, take the ordering lock, read the newest event id.
-        const opened = (await client.query(
-          `BEGIN; SELECT pg_advisory_xact_lock(${EVENT_ORDER_LOCK}); SELECT "id"::text AS "id" FROM "Event" ORDER BY "Event"."id" DESC LIMIT 1`,
-        )) as unknown as pg.QueryResult<{ id: string }>[];
-        const prevId = BigInt(opened[2]?.rows[0]?.id ?? "0");
+        const prevId = await beginInEventOrder(client);
         const conversationIds = [...new Set(messages.map((m) => m.conversationId))];
         const [existing, members] = [
           await client.query<PostgresMessageRow>({
@@ -684,10 +691,7 @@ export function postgresMessageStore(pool: pg.Pool): MessageStore {
       const client = await pool.connect();
       let failed = true;
       try {
-        const opened = (await client.query(
-          `BEGIN; SELECT pg_advisory_xact_lock(${EVENT_ORDER_LOCK}); SELECT "id"::text AS "id" FROM "Event" ORDER BY "Event"."id" DESC LIMIT 1`,
-        )) as unknown as pg.QueryResult<{ id: string }>[];
-        const prevId = BigInt(opened[2]?.rows[0]?.id ?? "0");
+        const prevId = await beginInEventOrder(client);
         const wanted = [...furthestReads(requests).values()];
         const column = <K extends keyof ReadRequest>(name: K) => wanted.map((r) => String(r[name]));
         // Each member's state, and what would be left unread after the requested message: one round trip.
@@ -763,10 +767,7 @@ export function postgresMessageStore(pool: pg.Pool): MessageStore {
       const client = await pool.connect();
       let failed = true;
       try {
-        const opened = (await client.query(
-          `BEGIN; SELECT pg_advisory_xact_lock(${EVENT_ORDER_LOCK}); SELECT "id"::text AS "id" FROM "Event" ORDER BY "Event"."id" DESC LIMIT 1`,
-        )) as unknown as pg.QueryResult<{ id: string }>[];
-        const prevId = BigInt(opened[2]?.rows[0]?.id ?? "0");
+        const prevId = await beginInEventOrder(client);
         // Everything the plan reads, in one round trip: each message with its conversation's members
         // and the Reaction rows of it that the batch's users have.
         const current = await client.query<PostgresMessageRow & { memberIds: string[]; reacted: [userId: string, emoji: string][] }>({

@@ -9,6 +9,7 @@ import { applyReceipt, withMembers, type Receipts } from "./receipts";
 import { insertMessage, newer } from "./timeline";
 import { expireTyping, nextTypingExpiry, startTyping, stopTyping, typingIn, type Typing } from "./typing";
 import type { Conversation, FeedEvent, Message, PresenceStatus, UserPresence } from "../types";
+import { realTimer, type SetTimer } from "../timers";
 
 export interface ChatState {
   /** Live messages (and confirmed sends) per conversation, sorted by id. */
@@ -56,7 +57,7 @@ export class ChatStore {
   private state: ChatState;
   private readonly listeners = new Set<() => void>();
   private readonly now: () => number;
-  private readonly setTimer: (run: () => void, ms: number) => () => void;
+  private readonly setTimer: SetTimer;
   /** Stored events that arrived while conversation.list was loading: applied on top of it. */
   private buffered: { event: FeedEvent; id: string | null }[] | null = null;
   private cancelTypingTimer: (() => void) | null = null;
@@ -72,12 +73,7 @@ export class ChatStore {
     private readonly deps: ChatStoreDeps = {},
   ) {
     this.now = deps.now ?? Date.now;
-    this.setTimer =
-      deps.setTimer ??
-      ((run, ms) => {
-        const timer = setTimeout(run, ms);
-        return () => clearTimeout(timer);
-      });
+    this.setTimer = deps.setTimer ?? realTimer;
     this.state = {
       live: new Map(),
       latest: new Map(),

@@ -6,6 +6,7 @@
 // or the composer cleared first. There is no "stopped typing" call: the others stop showing it
 // when the message arrives, or by expiry.
 import { isBlankText } from "@parley/api/limits";
+import { realTimer, type SetTimer } from "../timers";
 
 /** At most one typing.set per conversation this often while the reader types (the server's throttle). */
 export const TYPING_REPORT_MS = 2_000;
@@ -27,16 +28,11 @@ export class TypingReporter {
   /** Per conversation, the call held back until the interval ends. */
   private readonly held = new Map<string, () => void>();
   private readonly now: () => number;
-  private readonly setTimer: (run: () => void, ms: number) => () => void;
+  private readonly setTimer: SetTimer;
 
   constructor(private readonly deps: TypingReporterDeps) {
     this.now = deps.now ?? Date.now;
-    this.setTimer =
-      deps.setTimer ??
-      ((run, ms) => {
-        const timer = setTimeout(run, ms);
-        return () => clearTimeout(timer);
-      });
+    this.setTimer = deps.setTimer ?? realTimer;
   }
 
   /** The reader changed the text of a conversation's composer to `text`. */

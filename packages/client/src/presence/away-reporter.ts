@@ -16,6 +16,7 @@
 // server nothing, and counts against no limit.
 
 import type { PresenceTabs } from "./presence-tabs";
+import { realTimer, type SetTimer } from "../timers";
 
 /** The contract's "active" | "away" of presence.set. */
 export type PresenceStatement = "active" | "away";
@@ -42,7 +43,7 @@ export interface AwayReporterDeps {
 
 export class AwayReporter {
   private readonly now: () => number;
-  private readonly setTimer: (run: () => void, ms: number) => () => void;
+  private readonly setTimer: SetTimer;
   /** When this tab last recorded activity for the others. */
   private lastShared = Number.NEGATIVE_INFINITY;
   private leading = false;
@@ -55,12 +56,7 @@ export class AwayReporter {
 
   constructor(private readonly deps: AwayReporterDeps) {
     this.now = deps.now ?? Date.now;
-    this.setTimer =
-      deps.setTimer ??
-      ((run, ms) => {
-        const timer = setTimeout(run, ms);
-        return () => clearTimeout(timer);
-      });
+    this.setTimer = deps.setTimer ?? realTimer;
   }
 
   /** Opening the app counts as activity; then this tab follows the others and waits its turn to lead. */
