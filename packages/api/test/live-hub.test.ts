@@ -1,4 +1,4 @@
-import { beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { InProcessEventBus } from "../src/live/event-bus.js";
 import { LiveHub, type FeedLog } from "../src/live/live-hub.js";
 import type { FeedEntry } from "../src/live/feed.js";
@@ -9,6 +9,8 @@ let bus: InProcessEventBus;
 let hub: LiveHub;
 /** What the database holds, as the hub's FeedLog reads it. */
 let stored: { entry: FeedEntry; recipientIds: string[] }[];
+/** Ids of log rows with nothing left to deliver (a message deleted since): read, counted, never delivered. */
+let passedOver: Set<string>;
 let logFailures: number;
 /** Calls of log.after(), and a hook run at each (to act in the middle of a catch-up). */
 let reads: number;
@@ -24,13 +26,14 @@ const log: FeedLog = {
       throw new Error("database unavailable");
     }
     const page = stored.filter((s) => BigInt(s.entry.id) > afterId).slice(0, limit);
-    return { entries: page, lastId: BigInt(page.at(-1)?.entry.id ?? afterId), rows: page.length };
+    return { entries: page.filter((s) => !passedOver.has(s.entry.id)), lastId: BigInt(page.at(-1)?.entry.id ?? afterId), rows: page.length };
   },
 };
 
 beforeEach(() => {
   bus = new InProcessEventBus();
   stored = [];
+  passedOver = new Set();
   logFailures = 0;
   reads = 0;
   onRead = null;
@@ -285,5 +288,103 @@ describe("LiveHub ordering across instances", () => {
     expect(await idsIn(alice)).toEqual([]);
     await new Promise((resolve) => setTimeout(resolve, 400));
     expect(await idsIn(alice)).toEqual(["1", "2"]);
+  });
+
+  it("delivers a held event as soon as the ones before it arrive, without reading the database", async () => {
+    const alice = hub.open("alice");
+    await publishMessage(1, ["alice"]);
+    await publishMessage(4, ["alice"]);
+    await publishMessage(2, ["alice"]);
+    expect(await idsIn(alice)).toEqual(["1", "2"]);
+    await publishMessage(3, ["alice"]);
+    expect(await idsIn(alice)).toEqual(["3", "4"]);
+    await afterGapFill();
+    expect(reads).toBe(0);
+  });
+
+  it("reads nothing when the missing event arrives before the gap timer fires", async () => {
+    const alice = hub.open("alice");
+    await publishMessage(2, ["alice"]);
+    await publishMessage(1, ["alice"]);
+    expect(await idsIn(alice)).toEqual(["1", "2"]);
+    await afterGapFill();
+    expect(reads).toBe(0);
+  });
+
+  it("reads nothing for an event it already delivered", async () => {
+    const alice = hub.open("alice");
+    await publishMessage(1, ["alice"]);
+    await bus.publish({ type: "entry", entry: messageEntry(1), recipientIds: ["alice"], prevId: "0" });
+    await afterGapFill();
+    expect(await idsIn(alice)).toEqual(["1"]);
+    expect(reads).toBe(0);
+  });
+
+  it("reads once per catch-up, and not again afterwards when nothing is held", async () => {
+    storeOnly(1, ["alice"]);
+    await hub.catchUp();
+    expect(reads).toBe(1);
+    await afterGapFill();
+    expect(reads).toBe(1);
+  });
+
+  it("passes log rows with nothing to deliver, so the event after them follows on at once", async () => {
+    const alice = hub.open("alice");
+    storeOnly(1, ["alice"]);
+    storeOnly(2, ["alice"]);
+    passedOver.add("2");
+    await hub.catchUp();
+    expect(hub.lastDeliveredId).toBe(2n);
+    expect(await idsIn(alice)).toEqual(["1"]);
+    await publishMessage(3, ["alice"]);
+    expect(await idsIn(alice)).toEqual(["3"]);
+    expect(reads).toBe(1);
+  });
+
+  it("hands typing and presence only to the named users' queues that asked for them", async () => {
+    const wants = hub.open("alice", { ephemeral: true });
+    const plain = hub.open("alice");
+    const other = hub.open("bob", { ephemeral: true });
+    hub.deliverEphemeral(["alice", "carol"], { type: "typing", conversationId: "c", userId: "dave" });
+    expect(wants.ephemeral).toBe(true);
+    expect(plain.ephemeral).toBe(false);
+    expect([await idsIn(wants), await idsIn(plain), await idsIn(other)]).toEqual([["typing"], [], []]);
+  });
+});
+
+describe("LiveHub waiting for a missing event", () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it("reads the gap from the database after 50 ms, and after failed reads backs off 200, 400, 800 ms ... up to 5 s", async () => {
+    const errors: unknown[] = [];
+    hub.close();
+    hub = new LiveHub(bus, log, (error) => errors.push(error));
+    const alice = hub.open("alice");
+    storeOnly(1, ["alice"]);
+    await publishMessage(2, ["alice"]);
+    logFailures = 7;
+    // Each read happens exactly when its wait is over, not before.
+    const waits = [50, 200, 400, 800, 1_600, 3_200, 5_000, 5_000];
+    for (const [i, wait] of waits.entries()) {
+      await vi.advanceTimersByTimeAsync(wait - 1);
+      expect(reads).toBe(i);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(reads).toBe(i + 1);
+    }
+    expect(errors).toHaveLength(7);
+    expect(await idsIn(alice)).toEqual(["1", "2"]);
+    // Filled: the next gap is waited for 50 ms again.
+    storeOnly(3, ["alice"]);
+    await publishMessage(4, ["alice"]);
+    await vi.advanceTimersByTimeAsync(49);
+    expect(reads).toBe(8);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(reads).toBe(9);
+    expect(await idsIn(alice)).toEqual(["3", "4"]);
   });
 });

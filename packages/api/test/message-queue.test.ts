@@ -5,7 +5,7 @@ import { messageEntry, itemId, settlesSoon } from "./helpers.js";
 
 describe("MessageQueue", () => {
   it("take() returns everything queued, in push order", async () => {
-    const queue = new MessageQueue();
+    const queue = new MessageQueue(false);
     queue.push(messageEntry(1));
     queue.push(messageEntry(2));
     queue.push(messageEntry(3));
@@ -13,7 +13,7 @@ describe("MessageQueue", () => {
   });
 
   it("take() does not return a message twice", async () => {
-    const queue = new MessageQueue();
+    const queue = new MessageQueue(false);
     queue.push(messageEntry(1));
     await queue.take();
     queue.push(messageEntry(2));
@@ -21,7 +21,7 @@ describe("MessageQueue", () => {
   });
 
   it("take() on an empty queue waits for the next push", async () => {
-    const queue = new MessageQueue();
+    const queue = new MessageQueue(false);
     const taken = queue.take();
     expect(await settlesSoon(taken)).toBe(false);
     queue.push(messageEntry(1));
@@ -29,7 +29,7 @@ describe("MessageQueue", () => {
   });
 
   it("take() returns when the queue is closed", async () => {
-    const queue = new MessageQueue();
+    const queue = new MessageQueue(false);
     const taken = queue.take();
     expect(await settlesSoon(taken)).toBe(false);
     queue.close();
@@ -37,7 +37,7 @@ describe("MessageQueue", () => {
   });
 
   it("take() returns when its signal is aborted", async () => {
-    const queue = new MessageQueue();
+    const queue = new MessageQueue(false);
     const abort = new AbortController();
     const taken = queue.take(abort.signal);
     expect(await settlesSoon(taken)).toBe(false);
@@ -46,32 +46,32 @@ describe("MessageQueue", () => {
   });
 
   it("take() with an already aborted signal returns at once", async () => {
-    const queue = new MessageQueue();
+    const queue = new MessageQueue(false);
     expect(await queue.take(AbortSignal.abort())).toEqual([]);
   });
 
   it("still hands out the messages queued before it was closed", async () => {
-    const queue = new MessageQueue();
+    const queue = new MessageQueue(false);
     queue.push(messageEntry(1));
     queue.close();
     expect((await queue.take()).map(itemId)).toEqual(["1"]);
   });
 
   it("ignores pushes after close", async () => {
-    const queue = new MessageQueue();
+    const queue = new MessageQueue(false);
     queue.close();
     queue.push(messageEntry(1));
     expect(await queue.take()).toEqual([]);
   });
 
   it("reports that it is closed", () => {
-    const queue = new MessageQueue();
+    const queue = new MessageQueue(false);
     queue.close();
     expect(queue.isClosed).toBe(true);
   });
 
   it("take() leaves no listener on its signal once it has returned", async () => {
-    const queue = new MessageQueue();
+    const queue = new MessageQueue(false);
     const abort = new AbortController();
     for (let i = 1; i <= 3; i += 1) {
       const taken = queue.take(abort.signal);
@@ -84,7 +84,7 @@ describe("MessageQueue", () => {
 
 describe("MessageQueue.closeOn", () => {
   it("closes the queue when the signal aborts, waking a waiting take()", async () => {
-    const queue = new MessageQueue();
+    const queue = new MessageQueue(false);
     const abort = new AbortController();
     queue.closeOn(abort.signal);
     const taken = queue.take();
@@ -96,13 +96,13 @@ describe("MessageQueue.closeOn", () => {
   });
 
   it("closes the queue at once for a signal that has already aborted", () => {
-    const queue = new MessageQueue();
+    const queue = new MessageQueue(false);
     queue.closeOn(AbortSignal.abort());
     expect(queue.isClosed).toBe(true);
   });
 
   it("leaves the queue open without a signal, or while the signal has not aborted", () => {
-    const queue = new MessageQueue();
+    const queue = new MessageQueue(false);
     queue.closeOn(undefined);
     queue.closeOn(new AbortController().signal);
     expect(queue.isClosed).toBe(false);

@@ -119,6 +119,19 @@ describe("the typing throttle", () => {
     expect(throttle.size).toBe(1_000 - 501 + 1);
     expect(throttle.pass("key-0", 2_500)).toBe(true);
   });
+
+  it("remembers at most 100,000 keys, forgetting the oldest first, however many pass within one interval", () => {
+    const throttle = new Throttle(60_000);
+    for (let i = 0; i < 100_000; i++) throttle.pass(`key-${i}`, 0);
+    expect(throttle.size).toBe(100_000);
+    expect(throttle.pass("one more", 1)).toBe(true);
+    expect(throttle.size).toBe(100_000);
+    // key-0 was forgotten to make room, so it passes again (and key-1 makes room for it); key-2 still waits.
+    expect(throttle.pass("key-0", 2)).toBe(true);
+    expect(throttle.pass("key-2", 2)).toBe(false);
+    expect(throttle.pass("key-1", 2)).toBe(true);
+    expect(throttle.size).toBe(100_000);
+  });
 });
 
 const redisUrl = process.env.TEST_REDIS_URL;

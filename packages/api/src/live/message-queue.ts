@@ -11,7 +11,7 @@ export type QueueItem = FeedEntry | { kind: "ephemeral"; event: EphemeralEvent }
  */
 export class MessageQueue {
   /** @param ephemeral whether typing and presence events are wanted (sync.events) or not (message.live). */
-  constructor(readonly ephemeral = false) {}
+  constructor(readonly ephemeral: boolean) {}
 
   private items: QueueItem[] = [];
   private wake: (() => void) | null = null;
