@@ -281,20 +281,25 @@ describeEachProvider("sync.events", (provider) => {
     expect(await take(atFloor, 2, namesOf([alice, bob], [fresh, last]), next)).toEqual([`created fresh by ${alice.name}`, `created last by ${alice.name}`]);
   });
 
-  it("carries typing between stored events, untracked, while message.live carries none", async () => {
+  it("carries typing between stored events, untracked, while message.live carries neither typing nor other changes", async () => {
     const w = await world();
     const [alice, bob] = await people(2);
     const team = await group(w, alice, [bob]);
     const syncing = open(w, bob);
     const { first: syncFirst } = await started(w, syncing, 1);
-    const v1 = (await w.as(bob.id).message.live())[Symbol.asyncIterator]();
+    const v1 = (await callerOf(w, bob).message.live())[Symbol.asyncIterator]();
     streams.push(v1);
     const { first: v1First } = await started(w, v1, 2);
     await w.as(alice.id).typing.set({ conversationId: team });
+    await w.as(alice.id).conversation.rename({ conversationId: team, title: "renamed" });
     const message = await send(w, alice, team, "hello");
     const names = namesOf([alice, bob], [message]);
-    expect(await take(syncing, 2, names, syncFirst)).toEqual([`typing ${alice.name}`, `created hello by ${alice.name}`]);
-    // The typing came first; message.live's first item is the message.
+    expect(await take(syncing, 3, names, syncFirst)).toEqual([
+      `typing ${alice.name}`,
+      `conversation renamed [${alice.name},${bob.name}] unread 0 mentions 0 notify all`,
+      `created hello by ${alice.name}`,
+    ]);
+    // The typing and the rename came first; message.live's first item is the message.
     expect((await v1First).value).toEqual([message.id, message, expect.anything()]);
   });
 });
