@@ -8,6 +8,7 @@ import { randomUUID } from "node:crypto";
 import { afterEach, expect, it, vi } from "vitest";
 import { createContext } from "../src/context.js";
 import { createCaller } from "../src/root.js";
+import { feedLogOf } from "../src/live/feed-log.js";
 import { REPLAY_PAGE, RESYNC_REQUIRED } from "../src/live/feed-stream.js";
 import type { FeedEvent } from "../src/schemas.js";
 import { describeEachProvider, settlesSoon, suiteDatabase, trpcErrorOf } from "./helpers.js";
@@ -301,5 +302,33 @@ describeEachProvider("sync.events", (provider) => {
     ]);
     // The typing and the rename came first; message.live's first item is the message.
     expect((await v1First).value).toEqual([message.id, message, expect.anything()]);
+  });
+
+  it("reads the log for an instance with each event's recipients: the members at it, narrowed to whom it concerns", async () => {
+    const w = await world();
+    const [alice, bob, carol] = await people(3);
+    const team = await group(w, alice, [bob]);
+    const mark = await latestEventId();
+    const messages = await history(w, [alice, bob, carol], team);
+    const names = namesOf([alice, bob, carol], messages);
+    const page = await feedLogOf(suite.database.db).after(mark, 100);
+    expect(page.rows).toBe(10);
+    expect(page.lastId).toBe(await latestEventId());
+    const who = (ids: string[]) => ids.map((id) => names.get(id)).sort().join(",");
+    const [a, b, c] = [alice.name, bob.name, carol.name];
+    const everyone = [a, b, c].sort().join(",");
+    const pair = [a, b].sort().join(",");
+    expect(page.entries.map(({ entry, recipientIds }) => `${entry.kind} -> ${who(recipientIds)}`)).toEqual([
+      `conversation.updated -> ${everyone}`, // carol added
+      `message.created -> ${everyone}`, // one
+      `conversation.updated -> ${everyone}`, // carol removed: she hears it, and nothing after
+      `message.created -> ${pair}`, // two
+      `conversation.updated -> ${everyone}`, // carol added again
+      `message.created -> ${everyone}`, // three
+      `conversation.updated -> ${b}`, // bob's own notification level
+      `message.created -> ${everyone}`, // four
+      `message.updated -> ${everyone}`, // four deleted
+      `read.recounted -> ${[b, c].sort().join(",")}`, // their counts recounted; alice's did not change
+    ]);
   });
 });
