@@ -330,5 +330,20 @@ describeEachProvider("sync.events", (provider) => {
       `message.updated -> ${everyone}`, // four deleted
       `read.recounted -> ${[b, c].sort().join(",")}`, // their counts recounted; alice's did not change
     ]);
+
+    // Nothing after the newest event: an empty page that stays where it was.
+    const latest = await latestEventId();
+    expect(await feedLogOf(suite.database.db).after(latest, 100)).toEqual({ entries: [], lastId: latest, rows: 0 });
+
+    // A group everyone left is gone with its messages: its rows are read and passed over, but its
+    // message has nothing left to tell anyone.
+    const brief = await group(w, alice, [bob], "brief");
+    await send(w, alice, brief, "gone");
+    await w.as(alice.id).conversation.leave({ conversationId: brief });
+    await w.as(bob.id).conversation.leave({ conversationId: brief });
+    const gone = await feedLogOf(suite.database.db).after(latest, 100);
+    expect(gone.lastId).toBe(await latestEventId());
+    expect(gone.entries.map(({ entry }) => entry.kind)).not.toContain("message.created");
+    expect(gone.rows).toBe(gone.entries.length + 1);
   });
 });
