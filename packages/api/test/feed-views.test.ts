@@ -73,10 +73,17 @@ describe("feed views of reads and conversations", () => {
     expect(viewFor(entry, "alice")).toBeNull();
   });
 
-  it("a message event whose row names no message, or a message that is gone, is nothing to tell", () => {
+  it("a message event carries the message as it is now; one whose row names no message, or a message that is gone, is nothing to tell", () => {
     const message = messageDto(5, { conversationId: "c1" });
     const referents = { messages: new Map([["5", message]]), conversations: new Map() };
-    expect(entryOf(logged({ kind: "message.created", messageId: 5n }), referents)).toEqual({ kind: "message.created", id: "7", message });
+    const created = entryOf(logged({ kind: "message.created", messageId: 5n }), referents);
+    expect(created).toEqual({ kind: "message.created", id: "7", message });
+    const updated = entryOf(logged({ kind: "message.updated", messageId: 5n }), referents);
+    if (!created || !updated) throw new Error("no entry");
+    expect([viewFor(created, "bob"), viewFor(updated, "bob")]).toEqual([
+      { type: "message.created", message },
+      { type: "message.updated", message },
+    ]);
     expect(entryOf(logged({ kind: "message.created", messageId: 6n }), referents)).toBeNull();
     expect(entryOf(logged({ kind: "message.updated", messageId: null }), referents)).toBeNull();
   });
