@@ -7,6 +7,7 @@ import { createContext, createServices } from "../src/context.js";
 import { InProcessEventBus, type EventBus, type ParleyEvent } from "../src/live/event-bus.js";
 import { RedisEventBus } from "../src/live/redis-bus.js";
 import { Throttle } from "../src/live/throttle.js";
+import { TypingService } from "../src/live/typing.js";
 import { createCaller } from "../src/root.js";
 import { ephemeralRecorder, fakeClock, suiteDatabase, testConfig, trpcErrorOf, type FakeClock } from "./helpers.js";
 
@@ -104,6 +105,82 @@ describe("typing.set", () => {
     const { callerOf, delivered } = await instance();
     const error = await trpcErrorOf(callerOf(alice).typing.set(input as { conversationId: string }));
     expect(error.code).toBe("BAD_REQUEST");
+    expect(delivered).toEqual([]);
+  });
+});
+
+describe("the typing service", () => {
+  const closing: (() => unknown)[] = [];
+  afterEach(async () => {
+    for (const close of closing.splice(0).reverse()) await close();
+  });
+
+  /** A service on `bus`: what it hands to its users' streams, what it publishes, and the errors it reports. */
+  function service(bus: EventBus = new InProcessEventBus(), options: { reportErrors?: boolean } = {}) {
+    const clock = fakeClock();
+    const recorder = ephemeralRecorder();
+    const errors: unknown[] = [];
+    const attempts: Promise<void>[] = [];
+    const publish = bus.publish.bind(bus);
+    bus.publish = (event) => {
+      const attempt = publish(event);
+      attempts.push(attempt);
+      return attempt;
+    };
+    const typing = new TypingService({ bus, clock, deliver: recorder.deliver, onError: options.reportErrors === false ? undefined : (error) => errors.push(error) });
+    closing.push(() => typing.close());
+    return { typing, clock, delivered: recorder.delivered, errors, published: attempts, bus };
+  }
+  /** A Redis bus that cannot reach Redis: every publish fails at once. */
+  function unreachableBus(): RedisEventBus {
+    const bus = new RedisEventBus("redis://127.0.0.1:1", { channel: "parley:test:unreachable" });
+    closing.push(() => bus.close());
+    return bus;
+  }
+
+  it("set says whether it published: true for the first, false within 2 s of it, true again after", () => {
+    const { typing, clock, delivered } = service();
+    const members = new Set([alice, bob]);
+    expect(typing.set(alice, team, members)).toBe(true);
+    clock.advanceSeconds(1.999);
+    expect(typing.set(alice, team, members)).toBe(false);
+    clock.advanceSeconds(0.001);
+    expect(typing.set(alice, team, members)).toBe(true);
+    expect(delivered).toHaveLength(2);
+  });
+
+  it("publishes nothing, and says so, for a conversation with nobody but the typer", () => {
+    const { typing, published, delivered } = service();
+    expect(typing.set(alice, team, new Set([alice]))).toBe(false);
+    expect(published).toEqual([]);
+    expect(delivered).toEqual([]);
+  });
+
+  it("a publish that fails reaches onError; set still counts it as passed on", async () => {
+    const { typing, errors, published } = service(unreachableBus());
+    expect(typing.set(alice, team, new Set([alice, bob]))).toBe(true);
+    await Promise.allSettled(published);
+    expect(errors).toHaveLength(1);
+    expect(String(errors[0])).toMatch(/enableOfflineQueue/);
+  });
+
+  it("without onError a failed publish is dropped quietly", async () => {
+    const rejections: unknown[] = [];
+    const listener = (reason: unknown) => rejections.push(reason);
+    process.on("unhandledRejection", listener);
+    closing.push(() => process.off("unhandledRejection", listener));
+    const { typing, published } = service(unreachableBus(), { reportErrors: false });
+    typing.set(alice, team, new Set([alice, bob]));
+    await Promise.allSettled(published);
+    // Node reports a rejection left unhandled once the microtasks have run.
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(rejections).toEqual([]);
+  });
+
+  it("after close() typing on the bus reaches nobody here", async () => {
+    const { typing, bus, delivered } = service();
+    typing.close();
+    await bus.publish({ type: "typing", conversationId: team, userId: alice, recipientIds: [bob], at: 0 });
     expect(delivered).toEqual([]);
   });
 });
