@@ -66,9 +66,9 @@ it("publishes each move of a batch once, in event id order, chained by prevId, a
     writer.mark({ conversationId, userId: user(1), messageId: second ?? 0n }),
   ]);
   expect(outcomes.map((o) => o.status)).toEqual(["moved", "moved", "moved", "moved"]);
-  const events = await database.db.prisma.event.findMany({ where: { id: { gt: before } }, orderBy: { id: "asc" } });
+  const events = await database.db.events.after(before, 10);
   expect(events).toHaveLength(3);
-  const fromLog = await entriesOf(database.db, events.map((e) => ({ ...e, messageId: e.messageId ?? null })));
+  const fromLog = await entriesOf(database.db, events);
   expect(published.map((p) => p.entry)).toEqual(fromLog.map((e) => e.entry));
   expect(published.map((p) => p.prevId)).toEqual([before, ...events.slice(0, -1).map((e) => e.id)].map(String));
   expect(published.every((p) => p.recipientIds.join() === [...userIds].sort().join())).toBe(true);
