@@ -1,10 +1,12 @@
 // Conversations as their members see them through the procedures: one direct conversation per pair
-// of people however and whenever it is created, the creation limits and what a refused creation
-// gives back, and the list in activity order, page by page. Real SQLite.
+// of people however and whenever it is created, the creation limits and what a refused or failed
+// creation gives back, the list in activity order, page by page, and a conversation read on an
+// instance whose membership cache is behind another's changes. Real SQLite.
 import { randomUUID } from "node:crypto";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import type { Limiter } from "../src/auth/rate-limit.js";
 import { createContext, createServices, defaultApiConfig, type ApiConfig, type Services } from "../src/context.js";
+import { getConversation } from "../src/domain/conversations.js";
 import { InProcessEventBus } from "../src/live/event-bus.js";
 import { createCaller } from "../src/root.js";
 import { MEMBERS_IN_LIST } from "../src/schemas.js";
@@ -86,6 +88,33 @@ describe("a direct conversation", () => {
     // Alice's creation and its member were given back: she can still make one group of two others.
     await expect(callerOf(services, alice).conversation.create({ memberIds: [bob, carol] })).resolves.toMatchObject({ memberCount: 3 });
   });
+
+  it("is stored under its two member ids sorted and joined (the schema's unique key), whoever creates it", async () => {
+    const services = await servicesWith();
+    const [alice, bob] = [await newUser(), await newUser()];
+    const [lower, higher] = [alice, bob].sort();
+    const created = await callerOf(services, higher ?? "").conversation.create({ memberIds: [lower ?? ""] });
+    const stored = await suite.database.db.prisma.conversation.findUniqueOrThrow({ where: { id: created.id }, select: { directKey: true } });
+    expect(stored.directKey).toBe(`${lower}:${higher}`);
+  });
+
+  it("whose storing fails passes that failure on and gives the counts back", async () => {
+    const services = await servicesWith({
+      conversationsPerUser: { max: 1, windowSeconds: 600 },
+      conversationMembersPerUser: { max: 1, windowSeconds: 600 },
+    });
+    const [alice, bob] = [await newUser(), await newUser()];
+    const failure = new Error("disk I/O error");
+    const store = vi.spyOn(suite.database.db.events, "inEventOrder").mockRejectedValueOnce(failure);
+    try {
+      const error = await trpcErrorOf(callerOf(services, alice).conversation.create({ memberIds: [bob] }));
+      expect(error.code).toBe("INTERNAL_SERVER_ERROR");
+      expect(error.cause).toBe(failure);
+    } finally {
+      store.mockRestore();
+    }
+    await expect(callerOf(services, alice).conversation.create({ memberIds: [bob] })).resolves.toMatchObject({ isDirect: true, memberCount: 2 });
+  });
 });
 
 describe("a new conversation", () => {
@@ -163,9 +192,79 @@ describe("creation limits", () => {
       conversationMembersPerUser: { max: 1, windowSeconds: 600 },
     });
     const [alice, bob] = [await newUser(), await newUser()];
-    expect(await codeOf(callerOf(services, alice).conversation.create({ memberIds: ["no-such-user"] }))).toBe("BAD_REQUEST");
+    const refused = await trpcErrorOf(callerOf(services, alice).conversation.create({ memberIds: ["no-such-user"] }));
+    expect([refused.code, refused.message]).toEqual(["BAD_REQUEST", "memberIds names a user that does not exist"]);
     expect(await suite.database.db.prisma.conversationMember.count({ where: { userId: alice } })).toBe(0);
     await expect(callerOf(services, alice).conversation.create({ memberIds: [bob] })).resolves.toMatchObject({ memberCount: 2 });
+  });
+
+  it("naming no one but the caller is BAD_REQUEST", async () => {
+    const services = await servicesWith();
+    const alice = await newUser();
+    const refused = await trpcErrorOf(callerOf(services, alice).conversation.create({ memberIds: [alice, alice] }));
+    expect([refused.code, refused.message]).toEqual(["BAD_REQUEST", "memberIds must name at least one other user"]);
+  });
+
+  it("that is gone before it is read back still counts: it was created", async () => {
+    const here = await servicesWith({ conversationsPerUser: { max: 1, windowSeconds: 600 } });
+    const elsewhere = await servicesWith();
+    const [alice, bob, carol] = [await newUser(), await newUser(), await newUser()];
+    // Between storing it and reading it back, both members leave it on another instance.
+    const publish = here.bus.publish.bind(here.bus);
+    vi.spyOn(here.bus, "publish").mockImplementationOnce(async (event) => {
+      if (event.type === "entry" && "conversationId" in event.entry) {
+        const conversationId = event.entry.conversationId;
+        await callerOf(elsewhere, alice).conversation.leave({ conversationId });
+        await callerOf(elsewhere, bob).conversation.leave({ conversationId });
+      }
+      return publish(event);
+    });
+    const error = await trpcErrorOf(callerOf(here, alice).conversation.create({ title: "brief", memberIds: [bob] }));
+    expect([error.code, error.message]).toEqual(["NOT_FOUND", "No such conversation"]);
+    expect(await codeOf(callerOf(here, alice).conversation.create({ title: "again", memberIds: [carol] }))).toBe("TOO_MANY_REQUESTS");
+  });
+});
+
+describe("a conversation read where the membership cache is behind another instance", () => {
+  it("that the last members left elsewhere is NOT_FOUND", async () => {
+    const [here, elsewhere] = [await servicesWith(), await servicesWith()];
+    const [alice, bob] = [await newUser(), await newUser()];
+    const { id: conversationId } = await callerOf(here, alice).conversation.create({ title: "short-lived", memberIds: [bob] });
+    // This instance now knows both as members, and hears nothing of what the other one changes.
+    await callerOf(here, alice).conversation.get({ conversationId });
+    await callerOf(elsewhere, alice).conversation.leave({ conversationId });
+    await callerOf(elsewhere, bob).conversation.leave({ conversationId });
+    const error = await trpcErrorOf(callerOf(here, alice).conversation.get({ conversationId }));
+    expect([error.code, error.message]).toEqual(["NOT_FOUND", "No such conversation"]);
+  });
+
+  it("by someone removed elsewhere shows the members there are now, and no read state or level of theirs", async () => {
+    const [here, elsewhere] = [await servicesWith(), await servicesWith()];
+    const [alice, bob] = [await newUser(), await newUser()];
+    const { id: conversationId } = await callerOf(here, alice).conversation.create({ title: "team", memberIds: [bob] });
+    const message = await callerOf(here, alice).message.send({ conversationId, content: "hello", clientMessageId: randomUUID() });
+    await callerOf(here, bob).conversation.markRead({ conversationId, messageId: message.id });
+    await callerOf(here, bob).conversation.setNotify({ conversationId, level: "none" });
+    await callerOf(elsewhere, alice).conversation.removeMember({ conversationId, userId: bob });
+    const seen = await getConversation(here, bob, conversationId);
+    expect(seen.members.map((m) => m.id)).toEqual([alice]);
+    expect(seen).toMatchObject({ memberCount: 1, lastReadMessageId: null, unreadCount: 0, mentionCount: 0, notify: "all", lastMessage: message });
+  });
+});
+
+describe("conversation.get", () => {
+  it("gives each member's public fields and role only, never more of their account", async () => {
+    const services = await servicesWith();
+    const [alice, bob] = [await newUser(), await newUser()];
+    const { id: conversationId } = await callerOf(services, alice).conversation.create({ title: "team", memberIds: [bob] });
+    const users = await suite.database.db.prisma.user.findMany({ where: { id: { in: [alice, bob] } }, select: { id: true, username: true, fullName: true } });
+    const publicOf = (id: string) => users.find((u) => u.id === id);
+    // The domain function itself, not only what the procedure's output schema lets through.
+    const seen = await getConversation(services, alice, conversationId);
+    expect(seen.members).toEqual([
+      { ...publicOf(alice), role: "owner", lastReadMessageId: null },
+      { ...publicOf(bob), role: "member", lastReadMessageId: null },
+    ]);
   });
 });
 
@@ -207,12 +306,38 @@ describe("conversation.list", () => {
     expect(await caller.conversation.list({ limit: 2, cursor: third.at(-1)?.id })).toEqual([]);
   });
 
+  it("pages one at a time from the first conversation", async () => {
+    const services = await servicesWith();
+    const owner = await newUser();
+    const t = Date.UTC(2030, 0, 1);
+    const older = await conversationAt(services, owner, t);
+    const newer = await conversationAt(services, owner, t + 1_000);
+    const caller = callerOf(services, owner);
+    const first = await caller.conversation.list({ limit: 1 });
+    expect(first.map((c) => c.id)).toEqual([newer]);
+    expect((await caller.conversation.list({ limit: 1, cursor: newer })).map((c) => c.id)).toEqual([older]);
+  });
+
+  it("orders conversations of the same moment by id, last first, so that pages neither repeat nor skip one", async () => {
+    const services = await servicesWith();
+    const owner = await newUser();
+    const ids = [];
+    for (let i = 0; i < 4; i++) ids.push(await conversationAt(services, owner, Date.UTC(2030, 0, 1)));
+    const expected = [...ids].sort().reverse();
+    const caller = callerOf(services, owner);
+    expect((await caller.conversation.list()).map((c) => c.id)).toEqual(expected);
+    const first = await caller.conversation.list({ limit: 2 });
+    const second = await caller.conversation.list({ limit: 2, cursor: first.at(-1)?.id });
+    expect([...first, ...second].map((c) => c.id)).toEqual(expected);
+  });
+
   it("refuses a cursor that is not one of the caller's conversations", async () => {
     const services = await servicesWith();
     const [owner, stranger] = [await newUser(), await newUser()];
     const theirs = await conversationAt(services, stranger, Date.UTC(2030, 0, 1));
     await conversationAt(services, owner, Date.UTC(2030, 0, 1));
-    expect(await codeOf(callerOf(services, owner).conversation.list({ cursor: theirs }))).toBe("BAD_REQUEST");
+    const refused = await trpcErrorOf(callerOf(services, owner).conversation.list({ cursor: theirs }));
+    expect([refused.code, refused.message]).toEqual(["BAD_REQUEST", "cursor is not one of your conversations"]);
   });
 
   it("gives each item its first members in join order, its full member count and its last message", async () => {

@@ -155,6 +155,7 @@ describe("presence on one instance", () => {
     await presence.set({ status: "active" });
     const error = await trpcErrorOf(presence.set({ status: "away" }));
     expect(error.code).toBe("TOO_MANY_REQUESTS");
+    expect(error.message).toMatch(/^Too many presence changes\. Try again in \d+ seconds\.$/);
     expect(await here.statusOf(alice)).toBe("online");
     // Saying the current status again is not a change: still answered.
     expect(await presence.set({ status: "active" })).toEqual({ ok: true });

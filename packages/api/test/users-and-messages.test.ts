@@ -1,8 +1,12 @@
 // user.list, user.search, message.send's limit and message.list's pages, through the procedures
-// against a real database, on each provider (their SQL differs: LIKE or ILIKE, bound parameters).
+// against a real database, on each provider (their SQL differs: LIKE or ILIKE, bound parameters);
+// and message.live's replay from before the event log, by membership now.
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createContext, createServices, defaultApiConfig, type Services } from "../src/context.js";
+import { messagesForUserAfter, sendMessage } from "../src/domain/messages.js";
+import { toMessageDto } from "../src/domain/selects.js";
+import { REPLAY_PAGE } from "../src/live/feed-stream.js";
 import { InProcessEventBus } from "../src/live/event-bus.js";
 import { createCaller } from "../src/root.js";
 import { describeEachProvider, openTestDatabase, testConfig, trpcErrorOf, type TestDatabase } from "./helpers.js";
@@ -21,8 +25,10 @@ describeEachProvider("users and messages", (provider) => {
     ["boxb", "Box B"],
     ["carl", "Annabel Carl"],
     ["dora", "Dora Explorer"],
+    ["elodie", "Élodie Sørensen"],
     ["eve", "Back\\slash Eve"],
     ["ivan", "Ivan Petrov"],
+    ["jorg", "JÖRG ÅSTRÖM"],
   ] as const;
 
   beforeAll(async () => {
@@ -54,9 +60,9 @@ describeEachProvider("users and messages", (provider) => {
   describe("user.list", () => {
     it("pages through every user by username", async () => {
       const caller = callerOf("ann");
-      const first = await caller.user.list({ limit: 3 });
-      const second = await caller.user.list({ limit: 3, cursor: first.at(-1)?.username });
-      const third = await caller.user.list({ limit: 3, cursor: second.at(-1)?.username });
+      const first = await caller.user.list({ limit: 4 });
+      const second = await caller.user.list({ limit: 4, cursor: first.at(-1)?.username });
+      const third = await caller.user.list({ limit: 4, cursor: second.at(-1)?.username });
       expect([...first, ...second, ...third].map((u) => u.username)).toEqual(people.map(([username]) => username).sort());
       expect(first[0]).toEqual({ id: idOf("ann"), username: "ann", fullName: "Ann Archer" });
     });
@@ -68,6 +74,14 @@ describeEachProvider("users and messages", (provider) => {
 
     it("finds users whose username or full name starts with the query, ignoring case, by username", async () => {
       expect(await search("ANN")).toEqual(["ann", "anna_b", "annex", "carl"]);
+    });
+
+    it("finds a full name with letters beyond ASCII, whatever case its words are typed in", async () => {
+      // Capitalised words, as names are usually written.
+      expect(await search("élodie sø")).toEqual(["elodie"]);
+      expect(await search("ÉLODIE SØ")).toEqual(["elodie"]);
+      // Written all in capitals.
+      expect(await search("jörg å")).toEqual(["jorg"]);
     });
 
     it("matches at the start only", async () => {
@@ -110,6 +124,57 @@ describeEachProvider("users and messages", (provider) => {
       expect(error.code).toBe("TOO_MANY_REQUESTS");
       expect(error.message).toMatch(/Try again in \d+ seconds/);
       expect(await database.db.prisma.message.count({ where: { conversationId } })).toBe(3);
+    });
+  });
+
+  describe("message.send by someone who is not a member (past the procedure's check)", () => {
+    it("is refused as forbidden, and stores nothing", async () => {
+      const { id: conversationId } = await callerOf("ann").conversation.create({ title: "closed", memberIds: [idOf("carl")] });
+      const refused = sendMessage(services, idOf("ivan"), { conversationId, content: "let me in", clientMessageId: randomUUID() });
+      await expect(refused).rejects.toMatchObject({ kind: "forbidden", message: "You are not a member of this conversation" });
+      expect(await database.db.prisma.message.count({ where: { conversationId } })).toBe(0);
+    });
+  });
+
+  describe("message.live's replay from before the event log", () => {
+    /** Messages stored directly (with their events), their ids in order. */
+    async function stored(conversationId: string, senderName: string, count: number): Promise<bigint[]> {
+      const { results } = await database.db.messages.insert(
+        Array.from({ length: count }, (_, i) => ({ conversationId, senderId: idOf(senderName), content: `${senderName} ${i}`, clientMessageId: randomUUID() })),
+      );
+      return results.map((result) => {
+        if (result.status !== "created") throw new Error("not stored");
+        return result.message.id;
+      });
+    }
+
+    it("gives the messages after the position in the caller's conversations, oldest first, as message entries", async () => {
+      const { id: theirs } = await callerOf("dora").conversation.create({ title: "replay", memberIds: [idOf("boxb")] });
+      const { id: others } = await callerOf("ivan").conversation.create({ title: "not dora's", memberIds: [idOf("boxb")] });
+      const [before] = await stored(theirs, "boxb", 1);
+      const afterId = before ?? 0n;
+      const [first] = await stored(theirs, "dora", 1);
+      await stored(others, "ivan", 2);
+      const [second] = await stored(theirs, "boxb", 1);
+      const replay = await messagesForUserAfter(services, idOf("dora"), afterId);
+      const expected = await database.db.prisma.message.findMany({ where: { id: { in: [first ?? 0n, second ?? 0n] } }, orderBy: { id: "asc" } });
+      expect(replay.entries).toEqual(expected.map((row) => ({ kind: "message.created", id: row.id.toString(), message: toMessageDto(row) })));
+      expect(replay.lastId).toBe(second);
+      expect(replay.rows).toBe(2);
+      // Nothing after the last: the position stays where it was.
+      expect(await messagesForUserAfter(services, idOf("dora"), second ?? 0n)).toEqual({ entries: [], lastId: second, rows: 0 });
+    });
+
+    it("gives one page at a time", async () => {
+      const { id: conversationId } = await callerOf("eve").conversation.create({ title: "busy", memberIds: [idOf("boxb")] });
+      const ids = await stored(conversationId, "boxb", REPLAY_PAGE + 1);
+      const afterId = (ids[0] ?? 0n) - 1n;
+      const page = await messagesForUserAfter(services, idOf("eve"), afterId);
+      expect(page.rows).toBe(REPLAY_PAGE);
+      expect(page.entries.map((e) => e.id)).toEqual(ids.slice(0, REPLAY_PAGE).map(String));
+      expect(page.lastId).toBe(ids[REPLAY_PAGE - 1]);
+      const rest = await messagesForUserAfter(services, idOf("eve"), page.lastId);
+      expect(rest.entries.map((e) => e.id)).toEqual([String(ids[REPLAY_PAGE])]);
     });
   });
 
