@@ -40,9 +40,12 @@ const WORD = new RegExp(`[${CJK}]+|(?:(?![${CJK}])[\\p{L}\\p{N}\\p{M}])+`, "gu")
 /** Whether a word of `searchWords` is CJK (found as a substring rather than as a word). */
 export const isCjkWord = (word: string) => CJK_CHARACTER.test(word);
 
+/** Has a letter or a digit: combining marks alone are no word (the indexes drop them). */
+const LETTER_OR_DIGIT = /[\p{L}\p{N}]/u;
+
 /** The words of `text` with their places (UTF-16 offsets), in order: what every search term is made of. */
 export function searchWordsAt(text: string): { word: string; start: number; end: number }[] {
-  return [...text.matchAll(WORD)].map((m) => ({ word: m[0], start: m.index, end: m.index + m[0].length }));
+  return [...text.matchAll(WORD)].filter((m) => LETTER_OR_DIGIT.test(m[0])).map((m) => ({ word: m[0], start: m.index, end: m.index + m[0].length }));
 }
 
 /** The words of `text`, in order. */
