@@ -30,11 +30,11 @@ export const messageRouter = router({
   search: protectedProcedure
     .meta({
       description:
-        "Finds the messages, replies included, of the caller's conversations (those they are a member of now) that have every word of the query, the last as the beginning of a word, " +
-        'ignoring case and accents (Chinese, Japanese and Korean text as a substring), newest first, never a deleted one. The query may also hold "a phrase" (words adjacent, in order), ' +
-        "from:username, in:conversationId (as conversationId) and has:file (files do not exist yet: it matches nothing). Paged like message.list: nextCursor continues below the page's " +
-        "oldest result. Each result is the message with `snippet`, plain text around the first match (… where cut), and `highlights`, the matched parts as UTF-16 offsets into it " +
-        "({ start, end }, end excluded): render the snippet as text and wrap those slices (e.g. in <mark> elements made with text nodes), never as HTML, so a message cannot inject markup.",
+        "Finds the messages (replies included, never deleted ones) of the conversations the caller is a member of now that have every word of the query - the last as the beginning of a word, " +
+        "case and accents ignored, Chinese, Japanese and Korean text as a substring - where the query may also hold \"a phrase\" (words adjacent, in order), from:username, " +
+        "in:conversationId (as conversationId) and has:file (no files exist yet: it matches nothing), newest first and paged like message.list (nextCursor continues below the oldest result); " +
+        "each result is the message with `snippet`, plain text around the first match (… where cut), and `highlights`, the matched parts as UTF-16 offsets { start, end } (end excluded) " +
+        "into it, so a client renders the snippet as text and wraps those slices in highlighting made from text nodes, never parsing it as HTML, and no message can inject markup.",
       errors: {
         BAD_REQUEST: "the query has no words besides filters, too many words, an unknown has: value, an empty or repeated filter, or in: differs from conversationId",
         NOT_FOUND: "conversationId (or in:) names no conversation",
