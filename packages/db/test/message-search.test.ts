@@ -100,6 +100,21 @@ describe.each(providers)("db.search on $name", (provider) => {
     expect(await db.search.search(request(conversationId, ["intruder"]))).toEqual([]);
   });
 
+  it.skipIf(provider.skip)("finds matches among the newest messages and far below them, newest first", async () => {
+    const url = await provider.url();
+    await migrate(url);
+    const db = await openMigrated(url);
+    const { userId, conversationId } = await seedConversation(db.prisma);
+    const rows = Array.from({ length: 700 }, (_, i) => ({ conversationId, senderId: userId, content: i < 2 ? `ancient zebra ${i}` : `filler ${i}`, clientMessageId: `f-${i}` }));
+    await db.messages.insert(rows);
+    // More messages than PostgreSQL's first look reads (the newest 500): the two oldest are only found by the index.
+    expect((await db.search.search(request(conversationId, ["zebra"]))).map((m) => m.content)).toEqual(["ancient zebra 1", "ancient zebra 0"]);
+    const common = await db.search.search(request(conversationId, ["filler"], { limit: 3 }));
+    expect(common.map((m) => m.content)).toEqual(["filler 699", "filler 698", "filler 697"]);
+    const below = await db.search.search(request(conversationId, ["filler"], { limit: 3, beforeId: common[2]?.id ?? null }));
+    expect(below.map((m) => m.content)).toEqual(["filler 696", "filler 695", "filler 694"]);
+  });
+
   it.skipIf(provider.skip)("follows edits and deletes, and a rolled-back edit changes nothing", async () => {
     const url = await provider.url();
     await migrate(url);
