@@ -152,6 +152,18 @@ describeEachProvider("message.search", (provider) => {
     expect(item?.highlights.map(({ start, end }) => item.snippet.slice(start, end))).toEqual(["Bold", "café"]);
   });
 
+  it("limits searches per user", async () => {
+    const w = await world({ searchesPerUser: { max: 2, windowSeconds: 60 } });
+    const [ann, bob] = await people(2);
+    await found(w, ann.id, "one");
+    await found(w, ann.id, "two");
+    expect((await trpcErrorOf(w.as(ann.id).message.search({ query: "three" }))).code).toBe("TOO_MANY_REQUESTS");
+    // Per user: someone else still searches.
+    expect(await found(w, bob.id, "three")).toEqual([]);
+    w.clock.advanceSeconds(61);
+    expect(await found(w, ann.id, "four")).toEqual([]);
+  });
+
   it("refuses queries with nothing to search for, and bad limits", async () => {
     const w = await world();
     const [ann] = await people(1);

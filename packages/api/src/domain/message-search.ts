@@ -74,12 +74,14 @@ export function parseSearchQuery(query: string): ParsedSearch {
 }
 
 export async function searchMessages(
-  services: Pick<Services, "db">,
+  services: Pick<Services, "db" | "searchesByUser">,
   userId: string,
   input: { query: string; conversationId?: string | null | undefined; cursor?: string | null | undefined; limit: number },
 ): Promise<{ items: SearchResultDto[]; nextCursor: string | null }> {
-  const { db } = services;
+  const { db, searchesByUser } = services;
   const parsed = parseSearchQuery(input.query);
+  const wait = await searchesByUser.take(userId);
+  if (wait > 0) throw new DomainError("rate_limited", `Too many searches. Try again in ${wait} seconds.`, wait);
   const asked = input.conversationId ?? parsed.in;
   if (input.conversationId && parsed.in !== null && parsed.in !== input.conversationId) {
     throw new DomainError("invalid", "in: names another conversation than conversationId");

@@ -39,6 +39,7 @@ export const messageRouter = router({
         BAD_REQUEST: "the query has no words besides filters, too many words, an unknown has: value, an empty or repeated filter, or in: differs from conversationId",
         NOT_FOUND: "conversationId (or in:) names no conversation",
         FORBIDDEN: "the caller is not a member of the conversation conversationId (or in:) names",
+        TOO_MANY_REQUESTS: "the caller searched too many times recently",
       },
     })
     .input(searchMessagesInput)
