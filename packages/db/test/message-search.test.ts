@@ -2,7 +2,7 @@
 // group-committed bulk insert, edits and deletes in their own transactions (a rolled-back write
 // leaves it as it was), a deleted message's words leave the index tables themselves, and the
 // migration indexes the messages stored before it.
-import { cpSync, readdirSync } from "node:fs";
+import { cpSync, existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import pg from "pg";
@@ -152,6 +152,26 @@ describe.each(providers)("db.search on $name", (provider) => {
         expect(Number(left[0]?.n)).toBe(0);
       }
     }
+  });
+
+  it.skipIf(provider.name !== "sqlite")("a deleted message's words leave the bytes of the SQLite file, index pages included", async () => {
+    const url = await provider.url();
+    await migrate(url);
+    const db = await openMigrated(url);
+    const { userId, conversationId } = await seedConversation(db.prisma);
+    // One word, longer than any other in the file: the index keeps it whole as the first term of a page.
+    const word = "quixoticzephyrwordlongerthananyother";
+    const [outcome] = (await db.messages.insert([{ conversationId, senderId: userId, content: word, clientMessageId: "w" }])).results;
+    if (outcome?.status !== "created") throw new Error("not stored");
+    const path = url.slice("file:".length);
+    const inFile = () => [path, `${path}-wal`].filter((p) => existsSync(p)).some((p) => readFileSync(p).includes(Buffer.from(word)));
+    await db.scrubRemovedContent();
+    // Also in the index: the only copy of it left once the row is emptied.
+    expect(inFile()).toBe(true);
+    await db.prisma.message.update({ where: { id: outcome.message.id }, data: { content: "", deletedAt: new Date() } });
+    await db.scrubRemovedContent();
+    expect(await db.search.search(request(conversationId, [word]))).toEqual([]);
+    expect(inFile()).toBe(false);
   });
 
   it.skipIf(provider.skip)("the migration indexes the messages stored before it", async () => {
