@@ -58,6 +58,8 @@ export interface ApiConfig {
     conversationMembersPerUser: WindowLimit;
     /** Changes of status a user makes with presence.set (repeating the current one is free). */
     presenceChangesPerUser: WindowLimit;
+    /** message.search calls per user. */
+    searchesPerUser: WindowLimit;
   };
   /** Live subscriptions one connection may hold at once (the web app opens one; v2 adds one more). */
   subscriptionsPerConnection: number;
@@ -92,6 +94,8 @@ export const defaultApiConfig: Omit<ApiConfig, "jwtSecret"> = {
     conversationMembersPerUser: { max: 2_000, windowSeconds: 60 * 60 },
     // A client says away when idle or hidden and active when back: a few a minute at most.
     presenceChangesPerUser: { max: 30, windowSeconds: 60 },
+    // Searching as the user types is a few calls a second; a script sweeping the index is not.
+    searchesPerUser: { max: 60, windowSeconds: 10 },
   },
   subscriptionsPerConnection: 10,
   eventRetentionDays: 8,
@@ -150,6 +154,7 @@ export interface Services {
   conversationsByUser: Limiter;
   conversationMembersByUser: Limiter;
   presenceChangesByUser: Limiter;
+  searchesByUser: Limiter;
   close(): void;
 }
 
@@ -215,6 +220,7 @@ export async function createServices({ db, bus, config, clock = systemClock, log
     conversationsByUser: limiterStore.limiter("conversations-user", limits.conversationsPerUser),
     conversationMembersByUser: limiterStore.limiter("conversation-members-user", limits.conversationMembersPerUser),
     presenceChangesByUser: limiterStore.limiter("presence-changes-user", limits.presenceChangesPerUser),
+    searchesByUser: limiterStore.limiter("searches-user", limits.searchesPerUser),
     close() {
       retention.stop();
       hub.close();

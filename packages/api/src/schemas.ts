@@ -180,6 +180,27 @@ export const messagePageSchema = z.object({
   nextCursor: z.string().nullable(),
 });
 
+/** Most characters of a message.search query, filters included. */
+export const SEARCH_QUERY_MAX = 500;
+
+/** A part of a search result's snippet to show highlighted: UTF-16 offsets into `snippet`, end excluded. */
+export const highlightSchema = z.object({ start: z.number().int().min(0), end: z.number().int().min(0) });
+
+export const searchResultSchema = messageSchema.extend({
+  /**
+   * Plain text: a part of the content around the first match (the whole content when short), with
+   * "…" where it was cut. Never markup: render it as text.
+   */
+  snippet: z.string(),
+  /** The matched words in `snippet`, in order, not overlapping. */
+  highlights: z.array(highlightSchema),
+});
+
+export const searchPageSchema = z.object({
+  items: z.array(searchResultSchema),
+  nextCursor: z.string().nullable(),
+});
+
 export const signupInput = z.object({
   username: usernameSchema,
   password: passwordSchema,
@@ -236,6 +257,20 @@ export const listMessagesInput = z.object({
   limit: z.number().int().min(1).max(100).default(50),
   /** A thread's root message: pages its replies instead of the main list. */
   threadId: messageIdSchema.nullish(),
+});
+
+export const searchMessagesInput = z.object({
+  /** Words (every one must match, the last as the beginning of a word), "a phrase", and the filters from:username, in:conversationId, has:file. */
+  query: z
+    .string()
+    .refine(isStorable, STORABLE)
+    .transform((s) => s.normalize("NFC").trim())
+    .pipe(z.string().min(1, `query must be 1 to ${SEARCH_QUERY_MAX} characters`).max(SEARCH_QUERY_MAX, `query must be 1 to ${SEARCH_QUERY_MAX} characters`)),
+  /** Only this conversation (as in:conversationId). */
+  conversationId: idSchema.nullish(),
+  /** The id of the last (oldest) result of the previous page. */
+  cursor: messageIdSchema.nullish(),
+  limit: z.number().int().min(1).max(100).default(50),
 });
 
 export const sendMessageInput = z.object({
@@ -331,6 +366,7 @@ export const presenceEventSchema = z.object({ type: z.literal("presence"), userI
 export type UserDto = z.infer<typeof userSchema>;
 export type ConversationDto = z.infer<typeof conversationSchema>;
 export type MessageDto = z.infer<typeof messageSchema>;
+export type SearchResultDto = z.infer<typeof searchResultSchema>;
 export type ReactionDto = z.infer<typeof reactionSchema>;
 export type NotifyLevel = z.infer<typeof notifyLevelSchema>;
 export type MemberDto = z.infer<typeof memberSchema>;

@@ -9,9 +9,10 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import Database from "better-sqlite3";
 import pg from "pg";
 import { migrate } from "../src/migrate.js";
-import type { Provider } from "../src/provider.js";
+import { sqlitePath, type Provider } from "../src/provider.js";
 
 export const packageRoot = join(dirname(fileURLToPath(import.meta.url)), "..");
 export const providers: readonly Provider[] = ["sqlite", "postgresql"];
@@ -109,10 +110,30 @@ function pullSchema(provider: Provider, url: string): string {
     const start = result.stdout.search(/^datasource /m);
     if (result.status !== 0 || start === -1) throw cliError("db pull", result);
     const pulled = result.stdout.slice(start);
-    return provider === "sqlite" ? normaliseSqliteMessageId(pulled) : pulled;
+    return provider === "sqlite" ? withoutVirtualTableShadows(normaliseSqliteMessageId(pulled), url) : pulled;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** The tables SQLite's FTS5 keeps for each virtual table (its index and settings). */
+const FTS5_SHADOW_TABLES = ["config", "content", "data", "docsize", "idx"];
+
+/**
+ * Drops the models of virtual tables (the full-text indexes of message search, written by hand in
+ * their migration) and of the tables each keeps for itself: Prisma introspects them as plain
+ * tables, which the schema does not and cannot have.
+ */
+function withoutVirtualTableShadows(pulled: string, url: string): string {
+  const db = new Database(sqlitePath(url), { readonly: true });
+  let virtual: string[];
+  try {
+    virtual = db.prepare<[], string>(`SELECT "name" FROM "sqlite_master" WHERE "type" = 'table' AND "sql" LIKE 'CREATE VIRTUAL TABLE%'`).pluck().all();
+  } finally {
+    db.close();
+  }
+  const hidden = new Set(virtual.flatMap((name) => [name, ...FTS5_SHADOW_TABLES.map((suffix) => `${name}_${suffix}`)]));
+  return pulled.replace(/^model (\w+) \{[^}]*\}\n*/gm, (model, name: string) => (hidden.has(name) ? "" : model));
 }
 
 const INTROSPECTED_MESSAGE_ID = /(model Message \{[^}]*?\n\s*id\s+)Int(\s+@id\s+@default\(autoincrement\(\)\))/;

@@ -6,6 +6,7 @@ import { PrismaClient as SqliteClient } from "../generated/sqlite/client.js";
 import { PrismaClient as PostgresClient } from "../generated/postgresql/client.js";
 import { startCheckpointer } from "./checkpointer.js";
 import { eventLog, type EventLog } from "./event-log.js";
+import { postgresMessageSearch, sqliteMessageSearch, type MessageSearch } from "./message-search.js";
 import { postgresMessageStore, sqliteMessageStore, type MessageStore } from "./message-store.js";
 import { providerOf, sqlitePath, type Provider } from "./provider.js";
 
@@ -20,6 +21,8 @@ export interface Database {
   readonly prisma: PrismaClient;
   /** Storing and paging messages, on the same connection (SQLite) or pool (PostgreSQL) as `prisma`. */
   readonly messages: MessageStore;
+  /** Finding messages by their words (src/message-search.ts), over an index kept in step with every write. */
+  readonly search: MessageSearch;
   /** The event log: ordered transactions for every other change, and reading the log back. */
   readonly events: EventLog;
   /**
@@ -46,6 +49,7 @@ export async function openDatabase(url: string, options: DatabaseOptions = {}): 
   const provider = providerOf(url);
   let prisma: PrismaClient;
   let messages: MessageStore;
+  let search: MessageSearch;
   let stopBackgroundWork: () => Promise<void> = () => Promise.resolve();
   let scrub: () => Promise<void> = () => Promise.resolve();
   if (provider === "sqlite") {
@@ -61,6 +65,7 @@ export async function openDatabase(url: string, options: DatabaseOptions = {}): 
     await prisma.$queryRawUnsafe("PRAGMA secure_delete = ON");
     // The queries above made Prisma connect.
     messages = sqliteMessageStore(adapter.connection());
+    search = sqliteMessageSearch(adapter.connection());
     const checkpointer = startCheckpointer(adapter.connection(), sqlitePath(url));
     stopBackgroundWork = () => checkpointer.stop();
     scrub = () => checkpointer.truncate();
@@ -70,11 +75,13 @@ export async function openDatabase(url: string, options: DatabaseOptions = {}): 
     // Same models, same delegates: only the generated provider differs.
     prisma = new PostgresClient({ adapter }) as unknown as PrismaClient;
     messages = postgresMessageStore(pool);
+    search = postgresMessageSearch(pool);
   }
   return {
     provider,
     prisma,
     messages,
+    search,
     events: eventLog(prisma, provider),
     async scrubRemovedContent(waitMs = 5_000) {
       let timer: NodeJS.Timeout | undefined;

@@ -17,6 +17,7 @@ export {
   type StoredReaction,
   type StoredReadState,
 } from "./message-store.js";
+export { isCjkWord, searchWords, searchWordsAt, type MessageSearch, type SearchRequest } from "./message-search.js";
 export type { EventKind, EventLog, LoggedEvent, MembershipSpan, NewEvent, OrderedTransaction } from "./event-log.js";
 export { messageSelect, type NewMessageRow, type StoredMessage } from "./message-columns.js";
 export type { Prisma, User, Conversation, ConversationMember, Message, Session, RefreshToken, Event }  from "../generated/sqlite/client.js";

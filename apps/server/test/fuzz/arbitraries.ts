@@ -254,6 +254,19 @@ export const GENERATORS: Record<ProcedurePath, InputGenerator> = {
       limit: fc.oneof(fc.constantFrom(0, 1, 50, 100, 101, -1, 1.5, 2 ** 53), hostileLeaf),
     }),
   },
+  "message.search": {
+    public: false,
+    fields: (world) => ({
+      query: fc.oneof(
+        fc.constantFrom("message", "mess", '"hello world"', "from:someone hi", "in:nowhere x", "has:file x", "has:image x", "café привет 東京都", '"', "from:", "x".repeat(501)),
+        fc.constantFrom(...world.users.map((u) => `from:${u.username} a`)),
+        hostileString,
+      ),
+      conversationId: conversationIdLike(world),
+      cursor: messageIdLike(world),
+      limit: pageLimit,
+    }),
+  },
   "message.send": {
     public: false,
     fields: (world) => ({ conversationId: conversationIdLike(world), content: hostileString, clientMessageId: fc.oneof(fc.uuid(), hostileString) }),

@@ -32,7 +32,7 @@ function unauthorizedCall(world: FuzzWorld, u: Unauthorized): { token: string | 
   const bad = badTokens[u.token % badTokens.length];
   const outsider = u.outsider === null ? undefined : world.users[u.outsider % world.users.length];
   const foreign = outsider && world.conversations.find((c) => !c.memberIds.includes(outsider.id));
-  const asOutsider = outsider !== undefined && foreign !== undefined && (u.path === "message.send" || u.path === "message.list" || u.path === "typing.set");
+  const asOutsider = outsider !== undefined && foreign !== undefined && (u.path === "message.send" || u.path === "message.list" || u.path === "message.search" || u.path === "typing.set");
   const token = asOutsider ? outsider.accessToken : bad?.token;
   const conversationId = (asOutsider ? foreign.id : world.conversations[0]?.id) ?? "";
   const expected = asOutsider ? ["FORBIDDEN"] : ["UNAUTHORIZED"];
@@ -42,6 +42,8 @@ function unauthorizedCall(world: FuzzWorld, u: Unauthorized): { token: string | 
       return { token, input: { conversationId, content: u.content, clientMessageId: `unauthorized-${u.content.length}-${u.token}` }, expected };
     case "message.list":
       return { token, input: { conversationId }, expected };
+    case "message.search":
+      return { token, input: { query: "a", conversationId }, expected };
     case "conversation.create":
       return { token, input: { title: u.title, memberIds: users }, expected };
     case "auth.refresh":

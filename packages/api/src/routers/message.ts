@@ -2,7 +2,19 @@ import { listMessages, messagesForUserAfter, sendMessage } from "../domain/messa
 import { eventsForUser } from "../live/feed-log.js";
 import { feedStream, REPLAY_PAGE } from "../live/feed-stream.js";
 import { deleteMessage, editMessage, reactToMessage } from "../domain/message-changes.js";
-import { deleteMessageInput, editMessageInput, listMessagesInput, liveInput, messagePageSchema, messageSchema, reactMessageInput, sendMessageInput } from "../schemas.js";
+import { searchMessages } from "../domain/message-search.js";
+import {
+  deleteMessageInput,
+  editMessageInput,
+  listMessagesInput,
+  liveInput,
+  messagePageSchema,
+  messageSchema,
+  reactMessageInput,
+  searchMessagesInput,
+  searchPageSchema,
+  sendMessageInput,
+} from "../schemas.js";
 import { conversationMemberProcedure, messageMemberProcedure, protectedProcedure, router } from "../trpc.js";
 
 export const messageRouter = router({
@@ -15,6 +27,24 @@ export const messageRouter = router({
     .input(listMessagesInput)
     .output(messagePageSchema)
     .query(({ ctx, input }) => listMessages(ctx.services, input)),
+  search: protectedProcedure
+    .meta({
+      description:
+        "Finds the messages (replies included, never deleted ones) of the conversations the caller is a member of now that have every word of the query - the last as the beginning of a word, " +
+        "case and accents ignored, Chinese, Japanese and Korean text as a substring - where the query may also hold \"a phrase\" (words adjacent, in order), from:username, " +
+        "in:conversationId (as conversationId) and has:file (no files exist yet: it matches nothing), newest first and paged like message.list (nextCursor continues below the oldest result); " +
+        "each result is the message with `snippet`, plain text around the first match (… where cut), and `highlights`, the matched parts as UTF-16 offsets { start, end } (end excluded) " +
+        "into it, so a client renders the snippet as text and wraps those slices in highlighting made from text nodes, never parsing it as HTML, and no message can inject markup.",
+      errors: {
+        BAD_REQUEST: "the query has no words besides filters, too many words, an unknown has: value, an empty or repeated filter, or in: differs from conversationId",
+        NOT_FOUND: "conversationId (or in:) names no conversation",
+        FORBIDDEN: "the caller is not a member of the conversation conversationId (or in:) names",
+        TOO_MANY_REQUESTS: "the caller searched too many times recently",
+      },
+    })
+    .input(searchMessagesInput)
+    .output(searchPageSchema)
+    .query(({ ctx, input }) => searchMessages(ctx.services, ctx.userId, input)),
   send: conversationMemberProcedure
     .meta({
       description:

@@ -1,0 +1,205 @@
+// db.search against a real SQLite file and a real PostgreSQL database: the index follows the
+// group-committed bulk insert, edits and deletes in their own transactions (a rolled-back write
+// leaves it as it was), a deleted message's words leave the index tables themselves, and the
+// migration indexes the messages stored before it.
+import { cpSync, existsSync, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { randomBytes } from "node:crypto";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
+import { openDatabase, type Database } from "../src/client.js";
+import { migrate, migrationsDir } from "../src/migrate.js";
+import type { SearchRequest } from "../src/message-search.js";
+import type { Provider as ProviderName } from "../src/provider.js";
+import { seedConversation, newSqliteUrl, tempDir } from "./support.js";
+
+const serverUrl = process.env.TEST_DATABASE_URL;
+if (!serverUrl) console.warn("TEST_DATABASE_URL is not set: the PostgreSQL half of the message search tests is skipped");
+
+interface Provider {
+  name: ProviderName;
+  skip: boolean;
+  url(): Promise<string>;
+}
+
+let admin: pg.Client | null = null;
+const created: string[] = [];
+
+const providers: Provider[] = [
+  { name: "sqlite", skip: false, url: async () => newSqliteUrl() },
+  {
+    name: "postgresql",
+    skip: !serverUrl,
+    async url() {
+      const name = `parley_search_test_${randomBytes(6).toString("hex")}`;
+      await admin?.query(`CREATE DATABASE "${name}"`);
+      created.push(name);
+      const url = new URL(serverUrl ?? "");
+      url.pathname = `/${name}`;
+      return url.toString();
+    },
+  },
+];
+
+beforeAll(async () => {
+  if (!serverUrl) return;
+  admin = new pg.Client({ connectionString: serverUrl });
+  await admin.connect();
+});
+
+afterAll(async () => {
+  for (const name of created) await admin?.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+  await admin?.end();
+});
+
+async function openMigrated(url: string): Promise<Database> {
+  const db = await openDatabase(url);
+  onTestFinished(() => db.close());
+  return db;
+}
+
+/** A search of one conversation for these words, the last as a prefix. */
+function request(conversationId: string, words: string[], more: Partial<SearchRequest> = {}): SearchRequest {
+  return { phrases: words.slice(0, -1).map((w) => [w]), prefix: words.at(-1) ?? null, conversationIds: [conversationId], senderId: null, beforeId: null, limit: 50, ...more };
+}
+
+/** Whether the index tables hold `word` for the message, read from the tables themselves (not through db.search). */
+async function indexHolds(db: Database, provider: ProviderName, messageId: bigint, word: string): Promise<boolean> {
+  if (provider === "sqlite") {
+    // The raw index: every token the FTS5 table keeps, with the rows that have it (its "instance" vocabulary).
+    await db.prisma.$executeRawUnsafe(`CREATE VIRTUAL TABLE IF NOT EXISTS temp."search_vocabulary" USING fts5vocab(main, "MessageSearch", instance)`);
+    const rows = await db.prisma.$queryRawUnsafe<{ n: bigint }[]>(`SELECT count(*) AS "n" FROM temp."search_vocabulary" WHERE "term" = ? AND "doc" = ?`, word, messageId);
+    return Number(rows[0]?.n ?? 0) > 0;
+  }
+  // The index holds only rows whose deletedAt is null, with the vector of their content as it is now.
+  const rows = await db.prisma.$queryRawUnsafe<{ n: bigint }[]>(
+    `SELECT count(*) AS "n" FROM "Message" WHERE "id" = $1 AND "deletedAt" IS NULL AND "parley_search_vector"("content", "conversationId", "senderId") @@ to_tsquery('simple', $2)`,
+    messageId,
+    word,
+  );
+  return Number(rows[0]?.n ?? 0) > 0;
+}
+
+describe.each(providers)("db.search on $name", (provider) => {
+  it.skipIf(provider.skip)("finds every message of a group-committed batch, and none of a batch its sender may not write", async () => {
+    const url = await provider.url();
+    await migrate(url);
+    const db = await openMigrated(url);
+    const { userId, conversationId } = await seedConversation(db.prisma);
+    const batch = await db.messages.insert(
+      Array.from({ length: 30 }, (_, i) => ({ conversationId, senderId: userId, content: `batch item${i} walrus`, clientMessageId: `b-${i}` })),
+    );
+    expect(batch.results.every((r) => r.status === "created")).toBe(true);
+    const found = await db.search.search(request(conversationId, ["walrus"]));
+    expect(found.map((m) => m.content)).toEqual(Array.from({ length: 30 }, (_, i) => `batch item${29 - i} walrus`));
+    expect((await db.search.search(request(conversationId, ["item7"]))).map((m) => m.clientMessageId)).toEqual(["b-7"]);
+
+    const stranger = await db.prisma.user.create({ data: { username: `stranger-${Date.now()}`, passwordHash: "x" } });
+    const refused = await db.messages.insert([{ conversationId, senderId: stranger.id, content: "intruder walrus", clientMessageId: "x" }]);
+    expect(refused.results[0]?.status).toBe("not_member");
+    expect(await db.search.search(request(conversationId, ["intruder"]))).toEqual([]);
+  });
+
+  it.skipIf(provider.skip)("finds matches among the newest messages and far below them, newest first", async () => {
+    const url = await provider.url();
+    await migrate(url);
+    const db = await openMigrated(url);
+    const { userId, conversationId } = await seedConversation(db.prisma);
+    const rows = Array.from({ length: 700 }, (_, i) => ({ conversationId, senderId: userId, content: i < 2 ? `ancient zebra ${i}` : `filler ${i}`, clientMessageId: `f-${i}` }));
+    await db.messages.insert(rows);
+    // More messages than PostgreSQL's first look reads (the newest 500): the two oldest are only found by the index.
+    expect((await db.search.search(request(conversationId, ["zebra"]))).map((m) => m.content)).toEqual(["ancient zebra 1", "ancient zebra 0"]);
+    const common = await db.search.search(request(conversationId, ["filler"], { limit: 3 }));
+    expect(common.map((m) => m.content)).toEqual(["filler 699", "filler 698", "filler 697"]);
+    const below = await db.search.search(request(conversationId, ["filler"], { limit: 3, beforeId: common[2]?.id ?? null }));
+    expect(below.map((m) => m.content)).toEqual(["filler 696", "filler 695", "filler 694"]);
+  });
+
+  it.skipIf(provider.skip)("follows edits and deletes, and a rolled-back edit changes nothing", async () => {
+    const url = await provider.url();
+    await migrate(url);
+    const db = await openMigrated(url);
+    const { userId, conversationId } = await seedConversation(db.prisma);
+    const [outcome] = (await db.messages.insert([{ conversationId, senderId: userId, content: "original pelican", clientMessageId: "e" }])).results;
+    if (outcome?.status !== "created") throw new Error("not stored");
+    const id = outcome.message.id;
+    expect(await indexHolds(db, provider.name, id, "pelican")).toBe(true);
+
+    await db.prisma.message.update({ where: { id }, data: { content: "revised flamingo", editedAt: new Date() } });
+    expect(await db.search.search(request(conversationId, ["pelican"]))).toEqual([]);
+    expect((await db.search.search(request(conversationId, ["flamingo"]))).map((m) => m.id)).toEqual([id]);
+    expect(await indexHolds(db, provider.name, id, "pelican")).toBe(false);
+
+    await expect(
+      db.prisma.$transaction(async (tx) => {
+        await tx.message.update({ where: { id }, data: { content: "abandoned heron" } });
+        throw new Error("roll back");
+      }),
+    ).rejects.toThrow("roll back");
+    expect(await db.search.search(request(conversationId, ["heron"]))).toEqual([]);
+    expect((await db.search.search(request(conversationId, ["flamingo"]))).map((m) => m.id)).toEqual([id]);
+
+    // A delete as message.delete writes it: the tombstone keeps its row, its content is emptied.
+    await db.prisma.message.update({ where: { id }, data: { content: "", mentions: "[]", reactions: "[]", deletedAt: new Date() } });
+    expect(await db.search.search(request(conversationId, ["flamingo"]))).toEqual([]);
+    expect(await indexHolds(db, provider.name, id, "flamingo")).toBe(false);
+    expect(await indexHolds(db, provider.name, id, "revised")).toBe(false);
+    if (provider.name === "sqlite") {
+      // Nothing of the message is left in either index: no token names its row.
+      await db.prisma.$executeRawUnsafe(`CREATE VIRTUAL TABLE IF NOT EXISTS temp."cjk_vocabulary" USING fts5vocab(main, "MessageSearchCjk", instance)`);
+      for (const table of ["search_vocabulary", "cjk_vocabulary"]) {
+        const left = await db.prisma.$queryRawUnsafe<{ n: bigint }[]>(`SELECT count(*) AS "n" FROM temp."${table}" WHERE "doc" = ?`, id);
+        expect(Number(left[0]?.n)).toBe(0);
+      }
+    }
+  });
+
+  it.skipIf(provider.name !== "sqlite")("a deleted message's words leave the bytes of the SQLite file, index pages included", async () => {
+    const url = await provider.url();
+    await migrate(url);
+    const db = await openMigrated(url);
+    const { userId, conversationId } = await seedConversation(db.prisma);
+    // One word, longer than any other in the file: the index keeps it whole as the first term of a page.
+    const word = "quixoticzephyrwordlongerthananyother";
+    const [outcome] = (await db.messages.insert([{ conversationId, senderId: userId, content: word, clientMessageId: "w" }])).results;
+    if (outcome?.status !== "created") throw new Error("not stored");
+    const path = url.slice("file:".length);
+    const inFile = () => [path, `${path}-wal`].filter((p) => existsSync(p)).some((p) => readFileSync(p).includes(Buffer.from(word)));
+    await db.scrubRemovedContent();
+    // Also in the index: the only copy of it left once the row is emptied.
+    expect(inFile()).toBe(true);
+    await db.prisma.message.update({ where: { id: outcome.message.id }, data: { content: "", deletedAt: new Date() } });
+    await db.scrubRemovedContent();
+    expect(await db.search.search(request(conversationId, [word]))).toEqual([]);
+    expect(inFile()).toBe(false);
+  });
+
+  it.skipIf(provider.skip)("the migration indexes the messages stored before it", async () => {
+    const url = await provider.url();
+    // Every migration but the search one, then messages, then the search migration.
+    const all = readdirSync(migrationsDir(provider.name)).sort();
+    const searchMigration = all.find((name) => name.endsWith("_message_search"));
+    if (!searchMigration) throw new Error("no message_search migration");
+    const earlier = tempDir();
+    for (const name of all.filter((n) => n < searchMigration)) cpSync(join(migrationsDir(provider.name), name), join(earlier, name), { recursive: true });
+    await migrate(url, earlier);
+    {
+      const before = await openDatabase(url);
+      try {
+        const { userId, conversationId } = await seedConversation(before.prisma);
+        await before.messages.insert([
+          { conversationId, senderId: userId, content: "stored before the index: Café 東京都庁", clientMessageId: "old-1" },
+          { conversationId, senderId: userId, content: "deleted before the index: café", clientMessageId: "old-2" },
+        ]);
+        await before.prisma.message.updateMany({ where: { clientMessageId: "old-2" }, data: { content: "", deletedAt: new Date() } });
+      } finally {
+        await before.close();
+      }
+    }
+    expect((await migrate(url)).applied).toEqual([searchMigration]);
+    const db = await openMigrated(url);
+    const conversationId = (await db.prisma.conversation.findFirstOrThrow()).id;
+    expect((await db.search.search(request(conversationId, ["cafe"]))).map((m) => m.clientMessageId)).toEqual(["old-1"]);
+    expect((await db.search.search(request(conversationId, ["京都庁"]))).map((m) => m.clientMessageId)).toEqual(["old-1"]);
+  });
+});
