@@ -154,7 +154,9 @@ describe.each(providers)("db.search on $name", (provider) => {
     }
   });
 
-  it.skipIf(provider.name !== "sqlite")("a deleted message's words leave the bytes of the SQLite file, index pages included", async () => {
+  // SQLite only (PostgreSQL keeps old row versions until VACUUM, as SECURITY.md says): not registered for it.
+  const sqliteOnly = provider.name === "sqlite" ? it : () => undefined;
+  sqliteOnly("a deleted message's words leave the bytes of the SQLite file, index pages included", async () => {
     const url = await provider.url();
     await migrate(url);
     const db = await openMigrated(url);
