@@ -1,46 +1,13 @@
 // db.events against a real SQLite file and a real PostgreSQL database: one order for messages and
 // every other change, replay by membership span, and retention that never lets ids start over.
-import { randomBytes } from "node:crypto";
-import pg from "pg";
-import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 import { openDatabase, type Database } from "../src/client.js";
 import { migrate } from "../src/migrate.js";
-import { newSqliteUrl } from "./support.js";
+import { newSqliteUrl, testProviders, type TestProvider } from "./support.js";
 
-const serverUrl = process.env.TEST_DATABASE_URL;
-if (!serverUrl) console.warn("TEST_DATABASE_URL is not set: the PostgreSQL half of the event log tests is skipped");
+const providers = testProviders("event log");
 
-let admin: pg.Client | null = null;
-const created: string[] = [];
-
-beforeAll(async () => {
-  if (!serverUrl) return;
-  admin = new pg.Client({ connectionString: serverUrl });
-  await admin.connect();
-});
-
-afterAll(async () => {
-  for (const name of created) await admin?.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-  await admin?.end();
-});
-
-const providers = [
-  { name: "SQLite", skip: false, url: async () => newSqliteUrl() },
-  {
-    name: "PostgreSQL",
-    skip: !serverUrl,
-    async url() {
-      const name = `parley_events_test_${randomBytes(6).toString("hex")}`;
-      await admin?.query(`CREATE DATABASE "${name}"`);
-      created.push(name);
-      const url = new URL(serverUrl ?? "");
-      url.pathname = `/${name}`;
-      return url.toString();
-    },
-  },
-];
-
-async function open(provider: (typeof providers)[number]): Promise<Database> {
+async function open(provider: TestProvider): Promise<Database> {
   const url = await provider.url();
   await migrate(url);
   const db = await openDatabase(url);

@@ -4,53 +4,14 @@
 // migration indexes the messages stored before it.
 import { cpSync, existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { randomBytes } from "node:crypto";
-import pg from "pg";
-import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 import { openDatabase, type Database } from "../src/client.js";
 import { migrate, migrationsDir } from "../src/migrate.js";
 import type { SearchRequest } from "../src/message-search.js";
 import type { Provider as ProviderName } from "../src/provider.js";
-import { seedConversation, newSqliteUrl, tempDir } from "./support.js";
+import { seedConversation, tempDir, testProviders } from "./support.js";
 
-const serverUrl = process.env.TEST_DATABASE_URL;
-if (!serverUrl) console.warn("TEST_DATABASE_URL is not set: the PostgreSQL half of the message search tests is skipped");
-
-interface Provider {
-  name: ProviderName;
-  skip: boolean;
-  url(): Promise<string>;
-}
-
-let admin: pg.Client | null = null;
-const created: string[] = [];
-
-const providers: Provider[] = [
-  { name: "sqlite", skip: false, url: async () => newSqliteUrl() },
-  {
-    name: "postgresql",
-    skip: !serverUrl,
-    async url() {
-      const name = `parley_search_test_${randomBytes(6).toString("hex")}`;
-      await admin?.query(`CREATE DATABASE "${name}"`);
-      created.push(name);
-      const url = new URL(serverUrl ?? "");
-      url.pathname = `/${name}`;
-      return url.toString();
-    },
-  },
-];
-
-beforeAll(async () => {
-  if (!serverUrl) return;
-  admin = new pg.Client({ connectionString: serverUrl });
-  await admin.connect();
-});
-
-afterAll(async () => {
-  for (const name of created) await admin?.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-  await admin?.end();
-});
+const providers = testProviders("message search");
 
 async function openMigrated(url: string): Promise<Database> {
   const db = await openDatabase(url);

@@ -2,51 +2,13 @@
 // rows written by the store read back through Prisma (and the other way round) unchanged, ids in
 // input order, retries answered with the stored row, and ids visible in commit order.
 import { randomBytes } from "node:crypto";
-import pg from "pg";
-import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 import { openDatabase, type Database } from "../src/client.js";
 import { migrate } from "../src/migrate.js";
 import type { InsertOutcome, ReactOutcome, StoredReaction } from "../src/message-store.js";
-import { newSqliteUrl, seedConversation } from "./support.js";
+import { newSqliteUrl, seedConversation, testProviders, type TestProvider } from "./support.js";
 
-const serverUrl = process.env.TEST_DATABASE_URL;
-if (!serverUrl) console.warn("TEST_DATABASE_URL is not set: the PostgreSQL half of the message store tests is skipped");
-
-interface Provider {
-  name: string;
-  skip: boolean;
-  url(): Promise<string>;
-}
-
-let admin: pg.Client | null = null;
-const created: string[] = [];
-
-const providers: Provider[] = [
-  { name: "SQLite", skip: false, url: async () => newSqliteUrl() },
-  {
-    name: "PostgreSQL",
-    skip: !serverUrl,
-    async url() {
-      const name = `parley_store_test_${randomBytes(6).toString("hex")}`;
-      await admin?.query(`CREATE DATABASE "${name}"`);
-      created.push(name);
-      const url = new URL(serverUrl ?? "");
-      url.pathname = `/${name}`;
-      return url.toString();
-    },
-  },
-];
-
-beforeAll(async () => {
-  if (!serverUrl) return;
-  admin = new pg.Client({ connectionString: serverUrl });
-  await admin.connect();
-});
-
-afterAll(async () => {
-  for (const name of created) await admin?.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-  await admin?.end();
-});
+const providers = testProviders("message store");
 
 /** The message of an outcome that stored one (or found it stored). */
 function messageOf(outcome: InsertOutcome | undefined) {
@@ -65,7 +27,7 @@ function reactionsOf(outcome: ReactOutcome | undefined): StoredReaction[] {
 const MAX_EMOJI = 20;
 
 /** A migrated database of the provider, closed when the test ends. */
-async function open(provider: Provider): Promise<Database> {
+async function open(provider: TestProvider): Promise<Database> {
   const url = await provider.url();
   await migrate(url);
   const db = await openDatabase(url);

@@ -1,10 +1,13 @@
 import { execFile } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { onTestFinished } from "vitest";
+import pg from "pg";
+import { afterAll, beforeAll, onTestFinished } from "vitest";
 import type { PrismaClient } from "../src/client.js";
+import type { Provider } from "../src/provider.js";
 
 export const packageRoot = join(import.meta.dirname, "..");
 
@@ -18,6 +21,50 @@ export function tempDir(): string {
 /** The URL of a SQLite file that does not exist yet, in a directory removed after the test. */
 export function newSqliteUrl(): string {
   return `file:${join(tempDir(), "test.db")}`;
+}
+
+export interface TestProvider {
+  name: Provider;
+  /** PostgreSQL without TEST_DATABASE_URL: the suite's tests are skipped (a warning says why). */
+  skip: boolean;
+  /** A new, empty database of this provider (dropped after the file's tests). */
+  url(): Promise<string>;
+}
+
+/**
+ * The providers a file's tests run on: SQLite always; PostgreSQL on new databases of
+ * TEST_DATABASE_URL's server, or skipped with a warning naming `what` without it. Call at the top
+ * of a test file: it registers the hooks that connect to the server and drop the databases.
+ */
+export function testProviders(what: string): TestProvider[] {
+  const serverUrl = process.env.TEST_DATABASE_URL;
+  if (!serverUrl) console.warn(`TEST_DATABASE_URL is not set: the PostgreSQL half of the ${what} tests is skipped`);
+  let admin: pg.Client | null = null;
+  const created: string[] = [];
+  beforeAll(async () => {
+    if (!serverUrl) return;
+    admin = new pg.Client({ connectionString: serverUrl });
+    await admin.connect();
+  });
+  afterAll(async () => {
+    for (const name of created) await admin?.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+    await admin?.end();
+  });
+  return [
+    { name: "sqlite", skip: false, url: async () => newSqliteUrl() },
+    {
+      name: "postgresql",
+      skip: !serverUrl,
+      async url() {
+        const name = `parley_db_test_${randomBytes(6).toString("hex")}`;
+        await admin?.query(`CREATE DATABASE "${name}"`);
+        created.push(name);
+        const url = new URL(serverUrl ?? "");
+        url.pathname = `/${name}`;
+        return url.toString();
+      },
+    },
+  ];
 }
 
 export interface ScriptResult {
