@@ -4,6 +4,7 @@ export { providerOf, sqlitePath, type Provider } from "./provider.js";
 export { isUniqueViolation } from "./errors.js";
 export {
   attachmentEntry,
+  attachmentProblem,
   EVENT_ORDER_LOCK,
   type AttachmentProblem,
   type StoredAttachment,

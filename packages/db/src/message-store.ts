@@ -407,7 +407,8 @@ export interface AttachedUpload {
   messageId: bigint;
 }
 
-function attachmentProblem(upload: StoredUpload | undefined, message: NewMessage, claimedInBatch: boolean): AttachmentProblem | null {
+/** Whether a new message may take an upload: the sender's, to the same conversation, not attached (nor claimed earlier in the batch). */
+export function attachmentProblem(upload: StoredUpload | undefined, message: Pick<NewMessage, "senderId" | "conversationId">, claimedInBatch: boolean): AttachmentProblem | null {
   if (!upload) return "not_found";
   if (upload.uploaderId !== message.senderId) return "not_yours";
   if (upload.conversationId !== message.conversationId) return "other_conversation";
