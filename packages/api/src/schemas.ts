@@ -307,7 +307,9 @@ export const sendMessageInput = z
   .object({
     conversationId: idSchema,
     /** As messageContentSchema (1 to 4000 characters, not blank); with attachmentIds it may be blank (a picture alone), stored as "". */
-    content: z.string(),
+    content: z.string().meta({
+      description: `1 to ${MAX_MESSAGE_LENGTH} characters after NFC normalisation, not only white space; with attachmentIds it may be empty or blank (stored as "")`,
+    }),
     clientMessageId: z
       .string()
       .min(1, "clientMessageId must be 1 to 64 characters")

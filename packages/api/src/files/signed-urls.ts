@@ -10,7 +10,7 @@ export type FileVariant = (typeof FILE_VARIANTS)[number];
 
 /** A URL is good for at least this long... */
 const MIN_VALID_SECONDS = 15 * 60;
-/** ...and the expiry is rounded up to a multiple of this (so at most MIN + WINDOW). */
+/** ...and every URL signed within one window of this length (aligned) expires at the same moment, so at most MIN + WINDOW. */
 const WINDOW_SECONDS = 10 * 60;
 
 export interface SignedUrl {
@@ -28,7 +28,7 @@ export class FileUrlSigner {
   /** The path (relative to the server's origin) of a variant of an attachment, valid from `now`. */
   sign(attachmentId: string, variant: FileVariant, now: Date): SignedUrl {
     const nowSeconds = Math.floor(now.getTime() / 1000);
-    const exp = Math.ceil((nowSeconds + MIN_VALID_SECONDS) / WINDOW_SECONDS) * WINDOW_SECONDS;
+    const exp = Math.floor(nowSeconds / WINDOW_SECONDS) * WINDOW_SECONDS + WINDOW_SECONDS + MIN_VALID_SECONDS;
     const path = `/files/${encodeURIComponent(attachmentId)}/${variant}?exp=${exp}&sig=${this.signature(attachmentId, variant, exp)}`;
     return { url: path, expiresAt: new Date(exp * 1000) };
   }
