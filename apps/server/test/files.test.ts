@@ -419,6 +419,43 @@ describeEachProvider("files", (provider) => {
     rmSync(join(dir, "0ddf00d"));
   });
 
+  it("limits a user's uploads per window (429 with Retry-After) and how many run at once", async () => {
+    const own = await startTestServer(provider, { api: testLimits({ uploadsPerUser: { max: 4, windowSeconds: 600 } }), files: { dir: filesDir() } });
+    cleanups.push(async () => {
+      await own.close();
+      await own.database.drop();
+    });
+    const alice = await signUpAndLogIn(own);
+    const conversationId = await group(alice, await signUpAndLogIn(own));
+    const url = new URL(`/files?conversationId=${conversationId}&name=slow.bin`, own.url);
+    // Three uploads that have started and not finished hold the user's three places.
+    const slow = Array.from({ length: 3 }, () => {
+      const req = request(url, { method: "POST", headers: { Authorization: `Bearer ${alice.accessToken}` } });
+      const answered = new Promise<number>((resolve, reject) => {
+        req.on("response", (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        });
+        req.on("error", reject);
+      });
+      req.write(Buffer.alloc(1024, 1));
+      return { req, answered };
+    });
+    // Each has started writing its partial file once it holds a place.
+    await expect.poll(() => storedFiles(own).filter((name) => name.includes(".part-")).length, { timeout: 5_000 }).toBe(3);
+    const refused = await upload(own, alice.accessToken, { conversationId, name: "fourth.txt" }, Buffer.from("4"));
+    expect(refused.status).toBe(429);
+    expect(json<{ error: { message: string } }>(refused).error.message).toMatch(/at once/);
+    for (const { req } of slow) req.end();
+    expect(await Promise.all(slow.map((s) => s.answered))).toEqual([201, 201, 201]);
+
+    // The window: three counted above, one more fits, the next is refused with when to try again.
+    expect((await upload(own, alice.accessToken, { conversationId, name: "fourth.txt" }, Buffer.from("4"))).status).toBe(201);
+    const over = await upload(own, alice.accessToken, { conversationId, name: "fifth.txt" }, Buffer.from("5"));
+    expect(over.status).toBe(429);
+    expect(Number(over.headers["retry-after"])).toBeGreaterThan(0);
+  });
+
   it("keeps files across a restart", async () => {
     const own = await startTestServer(provider, { api: testLimits(), files: { dir: filesDir() } });
     cleanups.push(async () => {
