@@ -67,16 +67,16 @@ async function upload(req: IncomingMessage, res: ServerResponse, url: URL, servi
 }
 
 async function download(req: IncomingMessage, res: ServerResponse, attachmentId: string, variant: FileVariant, url: URL, services: Services): Promise<void> {
-  const withBody = req.method === "GET";
-  const file = await services.files.download(attachmentId, variant, url.searchParams.get("exp"), url.searchParams.get("sig"), withBody);
+  const file = await services.files.download(attachmentId, variant, url.searchParams.get("exp"), url.searchParams.get("sig"));
   res.writeHead(200, {
     "Content-Type": file.contentType,
-    ...(file.size >= 0 ? { "Content-Length": String(file.size) } : {}),
+    "Content-Length": String(file.size),
     "Content-Disposition": contentDisposition(file.inline ? "inline" : "attachment", file.name),
     "Content-Security-Policy": FILE_CSP,
     "Cache-Control": `private, max-age=${file.maxAgeSeconds}`,
   });
-  if (!file.stream) {
+  if (req.method === "HEAD") {
+    file.stream.destroy();
     res.end();
     return;
   }

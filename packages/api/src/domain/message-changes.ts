@@ -198,7 +198,7 @@ export async function deleteMessage(services: Services, callerId: string, input:
   // The old text must not survive in the database's files (SQLite's WAL); see SECURITY.md.
   if (removed) await services.db.scrubRemovedContent();
   // Best effort: a file left behind has no row, so the sweep removes it.
-  if (files.length > 0) await services.files.removeStored(files);
+  if (removed && files.length > 0) await services.files.removeStored(files);
   return deleted;
 }
 

@@ -59,7 +59,7 @@ export interface UploadRequest {
 }
 
 export interface Download {
-  stream: Readable | null;
+  stream: Readable;
   size: number;
   contentType: string;
   /** Inline only for the pictures Parley re-encoded; everything else is a download. */
@@ -168,27 +168,23 @@ export class FileService {
       });
   }
 
-  /**
-   * What a signed URL opens: forbidden when the signature is wrong or expired, not_found when the
-   * file is gone. `withBody` false (HEAD) answers the headers without opening the file.
-   */
-  async download(attachmentId: string, variant: FileVariant, exp: string | null, sig: string | null, withBody: boolean): Promise<Download> {
+  /** What a signed URL opens: forbidden when the signature is wrong or expired, not_found when the file is gone. */
+  async download(attachmentId: string, variant: FileVariant, exp: string | null, sig: string | null): Promise<Download> {
     const { db, store, clock } = this.deps;
     const verdict = this.signer.verify(attachmentId, variant, exp, sig, clock.now());
     if (verdict.status !== "ok") throw new DomainError("forbidden", verdict.status === "expired" ? "This link has expired" : "This link is not valid");
     const row = await db.prisma.attachment.findUnique({
       where: { id: attachmentId },
-      select: { name: true, contentType: true, storageKey: true, hasThumbnail: true, size: true },
+      select: { name: true, contentType: true, storageKey: true, hasThumbnail: true },
     });
     if (!row || (variant === "thumbnail" && !row.hasThumbnail)) throw new DomainError("not_found", "No such file");
     const thumbnail = variant === "thumbnail";
     const image = row.hasThumbnail;
     const key = thumbnail ? `${row.storageKey}${THUMBNAIL_SUFFIX}` : row.storageKey;
-    const opened = withBody ? await store.open(key) : null;
-    if (withBody && !opened) throw new DomainError("not_found", "No such file");
+    const opened = await store.open(key);
+    if (!opened) throw new DomainError("not_found", "No such file");
     return {
-      stream: opened?.stream ?? null,
-      size: opened?.size ?? (thumbnail ? -1 : row.size),
+      ...opened,
       contentType: thumbnail ? "image/webp" : image ? row.contentType : "application/octet-stream",
       inline: image,
       name: thumbnail ? `${row.name}.webp` : row.name,
