@@ -5,6 +5,10 @@
 // SVG is not a picture here: it is a document that can carry script, served only as a download.
 import sharp from "sharp";
 
+// libvips' operation cache keeps recent inputs and results for reuse; every picture here is seen
+// once, so it would only hold memory (tens of MB per photo) after the upload is done.
+sharp.cache(false);
+
 /** The formats re-encoded and served inline; the sniffed type of anything else is served as a download. */
 export const IMAGE_TYPES = new Map([
   ["image/png", "png"],
