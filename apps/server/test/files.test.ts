@@ -281,6 +281,22 @@ describeEachProvider("files", (provider) => {
     }
   });
 
+  it("keeps a picture it cannot decode as a plain file: a download, no size, no thumbnail", async () => {
+    const alice = await signUpAndLogIn(server());
+    const conversationId = await group(alice, await signUpAndLogIn(server()));
+    const whole = await png(64, 64);
+    const broken = whole.subarray(0, whole.length - 40);
+
+    const attachment = await uploaded(server(), alice, conversationId, "broken.png", broken);
+
+    expect(attachment).toEqual({ id: attachment.id, name: "broken.png", size: broken.length, contentType: "application/octet-stream" });
+    const links = await urlOf(alice, attachment.id);
+    expect(links.thumbnailUrl).toBeUndefined();
+    const served = await fetchFile(server(), links.url);
+    expect([served.headers["content-type"], served.headers["content-disposition"]?.toString().split(";")[0]]).toEqual(["application/octet-stream", "attachment"]);
+    expect(served.body.equals(broken)).toBe(true);
+  });
+
   it("refuses forged, expired and borrowed signatures (403) and answers 404 for a variant that does not exist", async () => {
     const alice = await signUpAndLogIn(server());
     const conversationId = await group(alice, await signUpAndLogIn(server()));

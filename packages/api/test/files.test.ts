@@ -9,6 +9,8 @@ import { afterEach, describe, expect, it } from "vitest";
 import { contentDisposition, MAX_FILE_NAME_LENGTH, sanitizeFileName } from "../src/files/file-names.js";
 import { LocalFileStore, uploadKeyOf } from "../src/files/file-store.js";
 import { FileUrlSigner } from "../src/files/signed-urls.js";
+import { processImage } from "../src/files/images.js";
+import sharp from "sharp";
 
 describe("file names", () => {
   it.each([
@@ -108,5 +110,22 @@ describe("LocalFileStore", () => {
 
   it("names the upload a stored file belongs to", () => {
     expect(["abc", "abc.thumb", "abc.part-12ef"].map(uploadKeyOf)).toEqual(["abc", "abc", "abc"]);
+  });
+});
+
+describe("pictures", () => {
+  const png = (width: number, height: number) => sharp({ create: { width, height, channels: 3, background: "#102030" } }).png().toBuffer();
+
+  it("re-encodes within the pixel limit, with a thumbnail that fits in 400 × 400", async () => {
+    const image = await processImage(await png(800, 200), "image/png", 200_000);
+    expect(image && [image.width, image.height]).toEqual([800, 200]);
+    expect(image && (await sharp(image.thumbnail).metadata())).toMatchObject({ format: "webp", width: 400, height: 100 });
+  });
+
+  it("does not decode a picture past the pixel limit (a decompression bomb), nor a broken one", async () => {
+    expect(await processImage(await png(800, 200), "image/png", 159_999)).toBeNull();
+    const whole = await png(64, 64);
+    expect(await processImage(whole.subarray(0, whole.length - 40), "image/png", 1_000_000)).toBeNull();
+    expect(await processImage(Buffer.from("\x89PNG\r\n\x1a\n not really"), "image/png", 1_000_000)).toBeNull();
   });
 });
