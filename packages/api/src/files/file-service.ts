@@ -24,6 +24,8 @@ export interface FilesConfig {
   concurrentUploadsPerUser: number;
   /** Pixels a picture may decode to (width × height): more is kept as a plain file, not decoded. */
   maxImagePixels: number;
+  /** Bytes of a picture read into memory to decode it: a larger one is kept as a plain file. */
+  maxImageBytes: number;
   /** Pictures decoded at once on an instance (each holds its decoded pixels in memory). */
   concurrentImages: number;
   /** Uploads not attached to a message after this long are removed, and so are files no row names. */
@@ -37,6 +39,7 @@ export const defaultFilesConfig: FilesConfig = {
   concurrentUploadsPerUser: 3,
   // 40 megapixels: any camera's photo; decoded as RGBA it is 160 MB, hence concurrentImages.
   maxImagePixels: 40_000_000,
+  maxImageBytes: 50 * 1024 * 1024,
   concurrentImages: 2,
   unattachedTtlSeconds: 24 * 60 * 60,
   sweepIntervalSeconds: 60 * 60,
@@ -92,10 +95,6 @@ export class FileService {
     this.signer = new FileUrlSigner(deps.jwtSecret);
   }
 
-  get config(): FilesConfig {
-    return this.deps.config;
-  }
-
   /** Stores an upload by a member of the conversation and records it, unattached. */
   async upload(request: UploadRequest): Promise<AttachmentDto> {
     const { db, store, config, uploadsByUser } = this.deps;
@@ -114,7 +113,7 @@ export class FileService {
       if (meter.bytes === 0) throw new DomainError("invalid", "The file is empty");
       // The content says what it is; the name is never asked.
       const contentType = (await fileTypeFromBuffer(meter.head))?.mime ?? "application/octet-stream";
-      const image = isImageType(contentType) ? await this.reencode(key, contentType) : null;
+      const image = isImageType(contentType) && meter.bytes <= config.maxImageBytes ? await this.reencode(key, contentType) : null;
       const row = await db.prisma.attachment.create({
         data: {
           conversationId,
@@ -259,7 +258,7 @@ export class FileService {
     try {
       const opened = await store.open(key);
       if (!opened) return null;
-      // sharp decodes from memory; the upload is at most maxUploadBytes.
+      // sharp decodes from memory; the picture is at most maxImageBytes.
       const chunks: Buffer[] = [];
       for await (const chunk of opened.stream) chunks.push(chunk as Buffer);
       const image = await processImage(Buffer.concat(chunks), type, config.maxImagePixels);
