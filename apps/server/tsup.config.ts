@@ -11,7 +11,7 @@ export default defineConfig({
   sourcemap: true,
   clean: true,
   noExternal: [/^@parley\//],
-  external: ["argon2", "better-sqlite3", "pg", /^@prisma\//],
+  external: ["argon2", "better-sqlite3", "pg", "sharp", /^@prisma\//],
   banner: {
     js: "import { createRequire as __parleyCreateRequire } from 'node:module'; const require = __parleyCreateRequire(import.meta.url);",
   },

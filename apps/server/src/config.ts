@@ -48,6 +48,8 @@ export interface ServerConfig {
   subscriptionsPerConnection: number;
   /** auth.signup attempts per client address, and across the deployment. */
   signupRateLimit: { perAddress: { max: number; windowSeconds: number }; overall: { max: number; windowSeconds: number } };
+  /** Uploads: where they are kept (instances of one deployment share the folder), how large, how many, and when unattached ones go. */
+  files: { dir: string; maxUploadBytes: number; uploadRateLimit: { max: number; windowSeconds: number }; unattachedTtlSeconds: number; sweepIntervalSeconds: number };
 }
 
 /**
@@ -144,6 +146,12 @@ const envSchema = z.object({
   SIGNUP_RATE_LIMIT_TOTAL: windowLimit("60/60s", "signups per seconds, all addresses together", { max: 9_999_999, windowSeconds: 9_999_999 }).prefault(
     "60/60s",
   ),
+  FILES_DIR: z.string().min(1).optional(),
+  // The Attachment.size column is a 32-bit integer; a gigabyte is far beyond a chat's files anyway.
+  MAX_UPLOAD_BYTES: z.coerce.number().int().min(1).max(1024 * 1024 * 1024).default(25 * 1024 * 1024),
+  UPLOAD_RATE_LIMIT: windowLimit("100/600s", "uploads per user per seconds", { max: 9_999_999, windowSeconds: 9_999_999 }).prefault("100/600s"),
+  UNATTACHED_UPLOAD_TTL_SECONDS: z.coerce.number().int().min(60).max(365 * 24 * 60 * 60).default(24 * 60 * 60),
+  FILE_SWEEP_INTERVAL_SECONDS: z.coerce.number().int().min(10).max(7 * 24 * 60 * 60).default(60 * 60),
   TLS_CERT_FILE: z.string().optional(),
   TLS_KEY_FILE: z.string().optional(),
   NODE_ENV: z.string().optional(),
@@ -212,6 +220,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = env.INIT_
       },
       subscriptionsPerConnection: e.WS_MAX_SUBSCRIPTIONS_PER_CONNECTION,
       signupRateLimit: { perAddress: e.SIGNUP_RATE_LIMIT, overall: e.SIGNUP_RATE_LIMIT_TOTAL },
+      files: {
+        dir: e.FILES_DIR ? resolve(cwd, e.FILES_DIR) : join(dataDir, "files"),
+        maxUploadBytes: e.MAX_UPLOAD_BYTES,
+        uploadRateLimit: e.UPLOAD_RATE_LIMIT,
+        unattachedTtlSeconds: e.UNATTACHED_UPLOAD_TTL_SECONDS,
+        sweepIntervalSeconds: e.FILE_SWEEP_INTERVAL_SECONDS,
+      },
       ...overrides,
     },
     warnings,

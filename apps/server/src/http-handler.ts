@@ -8,6 +8,7 @@ import type { ServerConfig } from "./config.js";
 import type { Logger } from "./log.js";
 import { createStaticHandler } from "./static-files.js";
 import { clientAddressOf, reportInternalError, requestIdOf } from "./request-info.js";
+import { bearerToken, handleFileRoute, isFileRoute } from "./file-routes.js";
 
 const MAX_BODY_BYTES = 100 * 1024;
 
@@ -72,6 +73,8 @@ export function createHttpHandler(deps: {
       const body = { ok, database: ok ? "up" : "down", ...(busStatus ? { [busStatus.name]: busStatus.up ? "up" : "down" } : {}) };
       res.writeHead(ok ? 200 : 503, { "Content-Type": "application/json", "Cache-Control": "no-store" });
       res.end(JSON.stringify(body));
+    } else if (isFileRoute(pathname)) {
+      await handleFileRoute(req, res, new URL(req.url ?? "/", "http://local"), services, requestLog);
     } else if (pathname === "/trpc" || pathname.startsWith("/trpc/")) {
       res.setHeader("Cache-Control", "no-store");
       if (!isDecodable(pathname)) {
@@ -134,12 +137,6 @@ function isDecodable(pathname: string): boolean {
   } catch {
     return false;
   }
-}
-
-function bearerToken(header: string | undefined): string | null {
-  if (!header) return null;
-  const match = /^Bearer\s+(\S+)$/i.exec(header);
-  return match?.[1] ?? null;
 }
 
 /** Sets CORS headers for allowed origins; answers preflight requests. True when the request was answered. */

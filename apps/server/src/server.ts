@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { createServer as createHttpServer, type Server } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
-import { createServices, defaultApiConfig, InProcessEventBus, RedisEventBus, type ApiConfig, type EventBus, type Services } from "@parley/api";
+import { createServices, defaultApiConfig, InProcessEventBus, LocalFileStore, RedisEventBus, type ApiConfig, type EventBus, type Services } from "@parley/api";
 import { migrate, openDatabase } from "@parley/db";
 import { loadConfig, type ServerConfig } from "./config.js";
 import { secureDataFiles } from "./data-files.js";
@@ -58,6 +58,13 @@ export async function startServer(overrides: Partial<ServerConfig> = {}, options
         messageChangesPerUser: config.messageChangeRateLimit,
         signupsPerAddress: config.signupRateLimit.perAddress,
         signupsOverall: config.signupRateLimit.overall,
+        uploadsPerUser: config.files.uploadRateLimit,
+      },
+      files: {
+        ...defaultApiConfig.files,
+        maxUploadBytes: config.files.maxUploadBytes,
+        unattachedTtlSeconds: config.files.unattachedTtlSeconds,
+        sweepIntervalSeconds: config.files.sweepIntervalSeconds,
       },
       subscriptionsPerConnection: config.subscriptionsPerConnection,
       ...options.api,
@@ -66,6 +73,7 @@ export async function startServer(overrides: Partial<ServerConfig> = {}, options
     log,
     // Limits are shared where events are: one Redis, keys kept apart per deployment by the channel.
     limitsRedis: config.redisUrl ? { url: config.redisUrl, keyPrefix: `${config.redisChannel}:limits` } : null,
+    fileStore: new LocalFileStore(config.files.dir),
   });
   const catchUpTimer = setInterval(() => void services.hub.catchUp(), CATCH_UP_INTERVAL_MS);
   catchUpTimer.unref();

@@ -28,6 +28,24 @@ describe("configuration", () => {
     expect(set.wsFrameRate).toEqual({ framesPerSecond: 400, frameBurst: 1000 });
   });
 
+  it("keeps files under DATA_DIR/files with the documented upload limits, or where FILES_DIR says", () => {
+    const cwd = dir();
+    expect(loadConfig({ JWT_SECRET: "s".repeat(32), DATA_DIR: "state" }, cwd).config.files).toEqual({
+      dir: join(cwd, "state", "files"),
+      maxUploadBytes: 25 * 1024 * 1024,
+      uploadRateLimit: { max: 100, windowSeconds: 600 },
+      unattachedTtlSeconds: 86_400,
+      sweepIntervalSeconds: 3_600,
+    });
+    const set = loadConfig(
+      { JWT_SECRET: "s".repeat(32), FILES_DIR: "/srv/shared/parley-files", MAX_UPLOAD_BYTES: "1048576", UPLOAD_RATE_LIMIT: "10/60s", UNATTACHED_UPLOAD_TTL_SECONDS: "3600", FILE_SWEEP_INTERVAL_SECONDS: "600" },
+      cwd,
+    ).config.files;
+    expect(set).toEqual({ dir: "/srv/shared/parley-files", maxUploadBytes: 1_048_576, uploadRateLimit: { max: 10, windowSeconds: 60 }, unattachedTtlSeconds: 3600, sweepIntervalSeconds: 600 });
+    expect(() => loadConfig({ JWT_SECRET: "s".repeat(32), MAX_UPLOAD_BYTES: "2GB" }, cwd)).toThrow(/MAX_UPLOAD_BYTES/);
+    expect(() => loadConfig({ JWT_SECRET: "s".repeat(32), MAX_UPLOAD_BYTES: String(2 ** 31) }, cwd)).toThrow(/MAX_UPLOAD_BYTES/);
+  });
+
   it("refuses a JWT_SECRET shorter than 32 bytes with a clear message", () => {
     expect(() => loadConfig({ JWT_SECRET: "too-short" }, dir())).toThrow(ConfigError);
     expect(() => loadConfig({ JWT_SECRET: "too-short" }, dir())).toThrow(/at least 32 bytes/);

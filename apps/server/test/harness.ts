@@ -18,6 +18,7 @@ import {
 } from "@trpc/client";
 import { defaultApiConfig, type ApiConfig, type AppRouter } from "@parley/api";
 import type { FeedEvent, MessageDto } from "@parley/api/schemas";
+import { loadConfig } from "../src/config.js";
 import { createLogger, startServer, type Logger, type LogLevel, type RunningServer, type ServerConfig, type StartOptions } from "../src/index.js";
 
 export const TEST_JWT_SECRET = "test-secret-that-is-long-enough-for-hs256-0123456789";
@@ -84,10 +85,14 @@ export interface TestServerOptions extends StartOptions {
   trustProxy?: ServerConfig["trustProxy"];
   /** A built web app to serve at / (by default none: the placeholder page). */
   webDistDir?: string | null;
+  /** The uploads' folder (FILES_DIR) and file settings; by default a fresh folder under the system's temp dir, kept across restart(). */
+  files?: Partial<ServerConfig["files"]>;
 }
 
 export async function startTestServer(provider: Provider, options: TestServerOptions = {}): Promise<TestServer> {
   const database = options.database ?? (await createTestDatabase(provider));
+  // Not created until something is uploaded; the same folder after a restart.
+  const files = { ...loadConfig({}, tmpdir(), { jwtSecret: TEST_JWT_SECRET }).config.files, dir: join(tmpdir(), `parley-files-${randomUUID()}`), ...options.files };
   const server = await startServer(
     {
       port: options.port ?? 0,
@@ -101,6 +106,7 @@ export async function startTestServer(provider: Provider, options: TestServerOpt
       shutdownTimeoutMs: 2_000,
       // Suites sign many users up from 127.0.0.1; the signup-limit tests set their own.
       signupRateLimit: { perAddress: GENEROUS, overall: GENEROUS },
+      files,
       ...(options.trustProxy !== undefined ? { trustProxy: options.trustProxy } : {}),
     },
     options,
@@ -112,7 +118,7 @@ export async function startTestServer(provider: Provider, options: TestServerOpt
       await server.close();
       // Let clients notice their pooled keep-alive connections were closed, as a browser would.
       await sleep(100);
-      return startTestServer(provider, { ...options, database, port: server.port });
+      return startTestServer(provider, { ...options, database, port: server.port, files });
     },
   };
   return testServer;

@@ -21,6 +21,9 @@ import { conversationIdsOf } from "./domain/user-conversations.js";
 import { systemClock, type Clock } from "./clock.js";
 import { silentLogger, type Logger } from "./logger.js";
 import { startRetention } from "./live/retention.js";
+import { defaultFilesConfig, FileService, type FilesConfig } from "./files/file-service.js";
+import { noFileStore, type FileStore } from "./files/file-store.js";
+import { startFileSweep } from "./files/sweep.js";
 
 export interface ApiConfig {
   jwtSecret: string | Buffer;
@@ -60,7 +63,11 @@ export interface ApiConfig {
     presenceChangesPerUser: WindowLimit;
     /** message.search calls per user. */
     searchesPerUser: WindowLimit;
+    /** Files a user uploads (POST /files). */
+    uploadsPerUser: WindowLimit;
   };
+  /** Uploads: size, concurrency, pictures, and when unattached ones are swept. */
+  files: FilesConfig;
   /** Live subscriptions one connection may hold at once (the web app opens one; v2 adds one more). */
   subscriptionsPerConnection: number;
   /** Days of events sync.events can resume from (the contract promises at least 7). */
@@ -96,7 +103,10 @@ export const defaultApiConfig: Omit<ApiConfig, "jwtSecret"> = {
     presenceChangesPerUser: { max: 30, windowSeconds: 60 },
     // Searching as the user types is a few calls a second; a script sweeping the index is not.
     searchesPerUser: { max: 60, windowSeconds: 10 },
+    // Dropping a folder of holiday photos is a burst of dozens; a script filling the disk is not.
+    uploadsPerUser: { max: 100, windowSeconds: 10 * 60 },
   },
+  files: defaultFilesConfig,
   subscriptionsPerConnection: 10,
   eventRetentionDays: 8,
   presence: defaultPresenceTimes,
@@ -119,6 +129,8 @@ export interface ApiDeps {
    * carries them the default drops them (tests hand in a recorder).
    */
   deliverEphemeral?: DeliverEphemeral;
+  /** Where uploads are kept (apps/server: a folder under DATA_DIR). Without one, uploads fail and nothing is swept. */
+  fileStore?: FileStore;
 }
 
 export interface Services {
@@ -155,10 +167,12 @@ export interface Services {
   conversationMembersByUser: Limiter;
   presenceChangesByUser: Limiter;
   searchesByUser: Limiter;
+  /** Uploads, download URLs, removal of a deleted message's files and the sweep. */
+  files: FileService;
   close(): void;
 }
 
-export async function createServices({ db, bus, config, clock = systemClock, log = silentLogger, limitsRedis, deliverEphemeral: deliverTo }: ApiDeps): Promise<Services> {
+export async function createServices({ db, bus, config, clock = systemClock, log = silentLogger, limitsRedis, deliverEphemeral: deliverTo, fileStore }: ApiDeps): Promise<Services> {
   const limiterStore = await createLimiterStore(limitsRedis, clock, log);
   const { limits } = config;
   const revokedSessions = new RevokedSessions(bus, clock);
@@ -191,12 +205,24 @@ export async function createServices({ db, bus, config, clock = systemClock, log
     times: config.presence,
     onError: (error) => log.warn({ err: error }, "presence update failed"),
   });
+  const files = new FileService({
+    db,
+    store: fileStore ?? noFileStore,
+    memberships,
+    clock,
+    log,
+    uploadsByUser: limiterStore.limiter("uploads-user", limits.uploadsPerUser),
+    config: config.files,
+    jwtSecret: config.jwtSecret,
+  });
+  const fileSweep = fileStore ? startFileSweep(files, config.files.sweepIntervalSeconds, log) : null;
   return {
     db,
     bus,
     config,
     clock,
     log,
+    files,
     tokens: new TokenService({ ...config, secret: config.jwtSecret }, clock),
     passwords: new PasswordHasher(config.passwordCost, config.hashing),
     hub,
@@ -223,6 +249,7 @@ export async function createServices({ db, bus, config, clock = systemClock, log
     searchesByUser: limiterStore.limiter("searches-user", limits.searchesPerUser),
     close() {
       retention.stop();
+      fileSweep?.stop();
       hub.close();
       typing.close();
       presence.close();
@@ -275,4 +302,15 @@ export interface Context {
 export function createContext(services: Services, accessToken: string | null | undefined, clientAddress = "unknown", log: Logger = services.log): Context {
   const auth = accessToken ? services.tokens.verifyAccess(accessToken) : null;
   return { services, auth, clientAddress, connection: new ConnectionResources(services.config.subscriptionsPerConnection), log };
+}
+
+/** Whether verified claims are still good: unexpired, and their session not revoked. */
+export function isCurrentAccess(services: Services, auth: AccessClaims): boolean {
+  return auth.expiresAt * 1000 > services.clock.now().getTime() && !services.revokedSessions.has(auth.sessionId);
+}
+
+/** The user a bearer token speaks for, by the rules of protectedProcedure; null for none. For HTTP routes outside tRPC (uploads). */
+export function authenticatedUserId(services: Services, accessToken: string | null | undefined): string | null {
+  const auth = accessToken ? services.tokens.verifyAccess(accessToken) : null;
+  return auth && isCurrentAccess(services, auth) ? auth.userId : null;
 }

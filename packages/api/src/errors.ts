@@ -5,7 +5,9 @@ export type DomainErrorKind =
   | "unauthenticated"
   | "not_found"
   | "forbidden"
-  | "rate_limited";
+  | "rate_limited"
+  /** An upload over the size limit. */
+  | "too_large";
 
 export class DomainError extends Error {
   constructor(

@@ -1,5 +1,6 @@
 import { authRouter } from "./routers/auth.js";
 import { conversationRouter } from "./routers/conversation.js";
+import { fileRouter } from "./routers/file.js";
 import { messageRouter } from "./routers/message.js";
 import { syncRouter } from "./routers/sync.js";
 import { presenceRouter } from "./routers/presence.js";
@@ -12,6 +13,7 @@ export const appRouter = router({
   user: userRouter,
   conversation: conversationRouter,
   message: messageRouter,
+  file: fileRouter,
   sync: syncRouter,
   typing: typingRouter,
   presence: presenceRouter,

@@ -99,13 +99,37 @@ export const tokensSchema = z.object({
 
 export const reactionSchema = z.object({ emoji: z.string(), count: z.number().int().min(1), userIds: z.array(z.string()) });
 
+/** A file attached to a message (or uploaded and not attached yet): what a client shows before it downloads. */
 export const attachmentSchema = z.object({
   id: z.string(),
+  /** The uploader's name for it, made safe to show (no folders, control or bidi characters). */
   name: z.string(),
+  /** Bytes as served (a picture after re-encoding). */
   size: z.number().int().min(0),
+  /** Sniffed from the content, never from the name; application/octet-stream when unknown. */
   contentType: z.string(),
+  /** For pictures Parley re-encoded (png, jpeg, webp, gif, avif): upright pixels. */
   width: z.number().int().optional(),
   height: z.number().int().optional(),
+});
+
+/** Most files one message carries. */
+export const MAX_ATTACHMENTS_PER_MESSAGE = 10;
+/** Most attachments one file.urls call names. */
+export const FILE_URLS_MAX = 100;
+
+export const fileUrlsInput = z.object({
+  attachmentIds: z.array(idSchema).min(1, "attachmentIds must name at least one file").max(FILE_URLS_MAX, `attachmentIds may name at most ${FILE_URLS_MAX} files`),
+});
+
+/** Where to download an attachment (paths on the server's origin, signed: no Authorization header needed, so an <img> can use them). */
+export const fileUrlSchema = z.object({
+  id: z.string(),
+  url: z.string(),
+  /** Pictures only: a WebP of at most 400 × 400. */
+  thumbnailUrl: z.string().optional(),
+  /** The URLs stop working then (15 to 25 minutes ahead; the same URLs for ten minutes, so browsers cache them). */
+  expiresAt: z.string(),
 });
 
 export const messageSchema = z.object({
@@ -129,7 +153,7 @@ export const messageSchema = z.object({
   lastReplyAt: z.string().nullable(),
   /** Reactions by emoji, in the order each emoji was first used; userIds in the order they reacted. */
   reactions: z.array(reactionSchema),
-  /** Files attached to it (a later issue: always empty for now). */
+  /** Files attached to it, in the order the sender named them (empty when deleted); file.urls gives their download URLs. */
   attachments: z.array(attachmentSchema),
 });
 
@@ -273,17 +297,39 @@ export const searchMessagesInput = z.object({
   limit: z.number().int().min(1).max(100).default(50),
 });
 
-export const sendMessageInput = z.object({
-  conversationId: idSchema,
-  content: messageContentSchema,
-  clientMessageId: z
-    .string()
-    .min(1, "clientMessageId must be 1 to 64 characters")
-    .max(64, "clientMessageId must be 1 to 64 characters")
-    .refine(isStorable, STORABLE),
-  /** Makes it a reply in the thread of this root message (of the same conversation, not itself a reply). */
-  threadId: messageIdSchema.nullish(),
-});
+/** Uploads to attach to a new message: unique, at most MAX_ATTACHMENTS_PER_MESSAGE. */
+export const attachmentIdsSchema = z
+  .array(idSchema)
+  .max(MAX_ATTACHMENTS_PER_MESSAGE, `attachmentIds may name at most ${MAX_ATTACHMENTS_PER_MESSAGE} files`)
+  .refine((ids) => new Set(ids).size === ids.length, "attachmentIds must not repeat an id");
+
+export const sendMessageInput = z
+  .object({
+    conversationId: idSchema,
+    /** As messageContentSchema (1 to 4000 characters, not blank); with attachmentIds it may be blank (a picture alone), stored as "". */
+    content: z.string().meta({
+      description: `1 to ${MAX_MESSAGE_LENGTH} characters after NFC normalisation, not only white space; with attachmentIds it may be empty or blank (stored as "")`,
+    }),
+    clientMessageId: z
+      .string()
+      .min(1, "clientMessageId must be 1 to 64 characters")
+      .max(64, "clientMessageId must be 1 to 64 characters")
+      .refine(isStorable, STORABLE),
+    /** Makes it a reply in the thread of this root message (of the same conversation, not itself a reply). */
+    threadId: messageIdSchema.nullish(),
+    /** Uploads (POST /files) by the sender to this conversation, not attached yet, to attach in this order. */
+    attachmentIds: attachmentIdsSchema.optional(),
+  })
+  .transform((input, ctx) => {
+    // Files need no words: blank content beside them is stored as "" (never as invisible characters).
+    if ((input.attachmentIds?.length ?? 0) > 0 && isBlankText(input.content)) return { ...input, content: "" };
+    const content = messageContentSchema.safeParse(input.content);
+    if (!content.success) {
+      for (const issue of content.error.issues) ctx.addIssue({ code: "custom", path: ["content"], message: issue.message });
+      return z.NEVER;
+    }
+    return { ...input, content: content.data };
+  });
 
 export const editMessageInput = z.object({ messageId: messageIdSchema, content: messageContentSchema });
 export const deleteMessageInput = z.object({ messageId: messageIdSchema });
@@ -368,6 +414,8 @@ export type ConversationDto = z.infer<typeof conversationSchema>;
 export type MessageDto = z.infer<typeof messageSchema>;
 export type SearchResultDto = z.infer<typeof searchResultSchema>;
 export type ReactionDto = z.infer<typeof reactionSchema>;
+export type AttachmentDto = z.infer<typeof attachmentSchema>;
+export type FileUrlDto = z.infer<typeof fileUrlSchema>;
 export type NotifyLevel = z.infer<typeof notifyLevelSchema>;
 export type MemberDto = z.infer<typeof memberSchema>;
 export type Role = MemberDto["role"];

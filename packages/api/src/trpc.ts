@@ -2,7 +2,7 @@
 // the error shape, and the base procedures that routers build on.
 import { initTRPC, TRPCError, type TRPC_ERROR_CODE_KEY } from "@trpc/server";
 import { ZodError, z } from "zod";
-import type { Context } from "./context.js";
+import { isCurrentAccess, type Context } from "./context.js";
 import { BAD_TOKEN, DomainError, type DomainErrorKind } from "./errors.js";
 import { idSchema, messageIdSchema } from "./schemas.js";
 
@@ -13,6 +13,7 @@ const codeOfKind: Record<DomainErrorKind, TRPC_ERROR_CODE_KEY> = {
   not_found: "NOT_FOUND",
   forbidden: "FORBIDDEN",
   rate_limited: "TOO_MANY_REQUESTS",
+  too_large: "PAYLOAD_TOO_LARGE",
 };
 
 /** "field: problem" for each failed rule - never the rejected value itself. */
@@ -78,7 +79,7 @@ export const publicProcedure = t.procedure.use(domainErrors);
 /** Needs a valid, unexpired access token of a live session; adds `userId` to the context. */
 export const protectedProcedure = publicProcedure.use(({ ctx, next }) => {
   const { auth, services } = ctx;
-  if (!auth || auth.expiresAt * 1000 <= services.clock.now().getTime() || services.revokedSessions.has(auth.sessionId)) {
+  if (!auth || !isCurrentAccess(services, auth)) {
     throw new TRPCError({ code: "UNAUTHORIZED", message: BAD_TOKEN });
   }
   return next({ ctx: { auth, userId: auth.userId } });

@@ -36,7 +36,7 @@ const message = (clientMessageId: string): NewMessage => ({ conversationId, send
 
 /** The message a send was answered with. */
 function sent(written: Written | undefined): MessageDto {
-  if (!written || written.status === "not_member") throw new Error(`not stored: ${JSON.stringify(written)}`);
+  if (!written || written.status === "not_member" || written.status === "bad_attachment") throw new Error(`not stored: ${JSON.stringify(written)}`);
   return written.message;
 }
 

@@ -162,6 +162,34 @@ describe("text every database can store", () => {
   });
 });
 
+describe("message.send with attachments", () => {
+  const send = (content: string, attachmentIds?: string[]) => sendMessageInput.safeParse({ conversationId: "c1", content, clientMessageId: "m", ...(attachmentIds ? { attachmentIds } : {}) });
+
+  it.each(["", " ", "\u200B\n"])("takes blank content %j beside files, stored as empty", (content) => {
+    const parsed = send(content, ["a"]);
+    expect(parsed.success && parsed.data.content).toBe("");
+  });
+
+  it.each(["", " ", "\u200B\n"])("still refuses blank content %j without files, with the v1 message", (content) => {
+    const parsed = send(content, []);
+    expect(parsed.success).toBe(false);
+    expect(parsed.error?.issues.map((i) => [i.path.join("."), i.message])).toContainEqual(["content", content === "" ? "message must be 1 to 4000 characters" : "message must not be only white space"]);
+  });
+
+  it("keeps text beside files as send does without them (NFC), and its limits", () => {
+    const parsed = send("cafe\u0301", ["a"]);
+    expect(parsed.success && parsed.data.content).toBe("caf\u00e9");
+    expect(send("x".repeat(4001), ["a"]).success).toBe(false);
+  });
+
+  it("takes at most 10 attachment ids, each once", () => {
+    expect(send("hi", Array.from({ length: 10 }, (_, i) => `a${i}`)).success).toBe(true);
+    expect(send("hi", Array.from({ length: 11 }, (_, i) => `a${i}`)).success).toBe(false);
+    expect(send("hi", ["a", "a"]).success).toBe(false);
+    expect(send("hi", [""]).success).toBe(false);
+  });
+});
+
 // Characters that change how text is displayed without being seen (Unicode Cf), and control characters.
 const DECEIVING = [
   ["a right-to-left override", "\u202E"],

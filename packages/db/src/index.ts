@@ -3,7 +3,12 @@ export { migrate, readMigrations, migrationsDir, type Migration, type MigrateRes
 export { providerOf, sqlitePath, type Provider } from "./provider.js";
 export { isUniqueViolation } from "./errors.js";
 export {
+  attachmentEntry,
+  attachmentProblem,
   EVENT_ORDER_LOCK,
+  type AttachmentProblem,
+  type StoredAttachment,
+  type StoredUpload,
   type InsertOutcome,
   type InsertResult,
   type MarkReadResult,
@@ -20,4 +25,4 @@ export {
 export { isCjkWord, searchWords, searchWordsAt, type MessageSearch, type SearchRequest } from "./message-search.js";
 export type { EventKind, EventLog, LoggedEvent, MembershipSpan, NewEvent, OrderedTransaction } from "./event-log.js";
 export { messageSelect, type NewMessageRow, type StoredMessage } from "./message-columns.js";
-export type { Prisma, User, Conversation, ConversationMember, Message, Session, RefreshToken, Event }  from "../generated/sqlite/client.js";
+export type { Prisma, User, Conversation, ConversationMember, Message, Session, RefreshToken, Event, Attachment } from "../generated/sqlite/client.js";

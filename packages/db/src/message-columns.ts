@@ -41,6 +41,7 @@ const MESSAGE_COLUMNS: { readonly [K in keyof StoredMessage]: ColumnKind<StoredM
   replyCount: "plain",
   lastReplyAt: "timestamp",
   reactions: "plain",
+  attachments: "plain",
 };
 
 const columnNames = Object.keys(MESSAGE_COLUMNS) as (keyof StoredMessage)[];

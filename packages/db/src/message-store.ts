@@ -29,6 +29,46 @@ import {
 export interface NewMessage extends NewMessageRow {
   /** Lower-case usernames written as `@name` in the content; those of members become `mentions`. */
   mentionNames?: readonly string[];
+  /** Uploads to attach (Attachment ids), in the order shown; each must be the sender's, to the same conversation, not attached yet. */
+  attachmentIds?: readonly string[];
+}
+
+/** An upload as the store reads it when a message names it. */
+export interface StoredUpload {
+  id: string;
+  conversationId: string;
+  uploaderId: string;
+  messageId: bigint | null;
+  name: string;
+  size: number;
+  contentType: string;
+  width: number | null;
+  height: number | null;
+}
+
+/** Why a message could not take one of its attachmentIds. */
+export type AttachmentProblem = "not_found" | "not_yours" | "other_conversation" | "attached";
+
+/** One entry of `Message.attachments` (JSON): what a client shows; width and height for images only. */
+export interface StoredAttachment {
+  id: string;
+  name: string;
+  size: number;
+  contentType: string;
+  width?: number;
+  height?: number;
+}
+
+/** The JSON entry of an upload in its message's `attachments`. */
+export function attachmentEntry(upload: Pick<StoredUpload, "id" | "name" | "size" | "contentType" | "width" | "height">): StoredAttachment {
+  return {
+    id: upload.id,
+    name: upload.name,
+    size: upload.size,
+    contentType: upload.contentType,
+    ...(upload.width !== null ? { width: upload.width } : {}),
+    ...(upload.height !== null ? { height: upload.height } : {}),
+  };
 }
 
 /** What became of one message of a batch. */
@@ -38,7 +78,9 @@ export type InsertOutcome =
   /** The sender's clientMessageId was stored already (a retry): the stored message. */
   | { status: "duplicate"; message: StoredMessage }
   /** The sender is not (or no longer) a member of the conversation: nothing was stored. */
-  | { status: "not_member" };
+  | { status: "not_member" }
+  /** An attachment id names no upload, or one the message cannot take: nothing was stored. */
+  | { status: "bad_attachment"; attachmentId: string; problem: AttachmentProblem };
 
 export interface InsertResult {
   /** One entry per input, in input order. */
@@ -264,7 +306,7 @@ export function planReactions(requests: readonly ReactRequest[], prevId: bigint,
 }
 
 /** What a new message's other columns hold: the database's defaults, which the INSERT leaves to it. */
-export const NEW_MESSAGE_DEFAULTS = { editedAt: null, deletedAt: null, threadId: null, replyCount: 0, lastReplyAt: null, reactions: "[]" } as const satisfies Partial<StoredMessage>;
+export const NEW_MESSAGE_DEFAULTS = { editedAt: null, deletedAt: null, threadId: null, replyCount: 0, lastReplyAt: null, reactions: "[]", attachments: "[]" } as const satisfies Partial<StoredMessage>;
 
 /** Key of the PostgreSQL advisory lock that orders events (and so messages) across instances. */
 export const EVENT_ORDER_LOCK = 72_707_370;
@@ -285,9 +327,13 @@ export function planBatch(
   membersOf: (conversationId: string) => readonly Member[],
   existing: (senderId: string, clientMessageId: string) => StoredMessage | undefined,
   createdAt: Date,
-): { results: InsertOutcome[]; inserts: StoredMessage[]; reads: ReadChange[] } {
+  uploadOf: (id: string) => StoredUpload | undefined = () => undefined,
+): { results: InsertOutcome[]; inserts: StoredMessage[]; reads: ReadChange[]; attached: AttachedUpload[] } {
   let nextId = prevId;
   const inserts: StoredMessage[] = [];
+  const attached: AttachedUpload[] = [];
+  // Claimed by an earlier message of this batch.
+  const claimed = new Set<string>();
   const stored = new Map<string, StoredMessage>();
   const reads = new Map<string, ReadChange>();
   const readOf = (conversationId: string, userId: string): ReadChange => {
@@ -305,6 +351,13 @@ export function planBatch(
     if (before) return { status: "duplicate", message: before };
     const members = membersOf(m.conversationId);
     if (!members.some((member) => member.userId === m.senderId)) return { status: "not_member" };
+    const uploads: StoredUpload[] = [];
+    for (const attachmentId of m.attachmentIds ?? []) {
+      const upload = uploadOf(attachmentId);
+      const problem = attachmentProblem(upload, m, claimed.has(attachmentId));
+      if (problem !== null || !upload) return { status: "bad_attachment", attachmentId, problem: problem ?? "not_found" };
+      uploads.push(upload);
+    }
     const names = new Set(m.mentionNames ?? []);
     const mentions = names.size === 0 ? [] : members.filter((member) => names.has(member.username)).map((member) => member.userId);
     // In the order the names were written.
@@ -314,8 +367,22 @@ export function planBatch(
       mentions.sort((a, b) => order.indexOf(nameOf.get(a) ?? "") - order.indexOf(nameOf.get(b) ?? ""));
     }
     nextId += 1n;
-    const message: StoredMessage = { id: nextId, conversationId: m.conversationId, senderId: m.senderId, content: m.content, clientMessageId: m.clientMessageId, mentions: JSON.stringify(mentions), createdAt, ...NEW_MESSAGE_DEFAULTS };
+    const message: StoredMessage = {
+      id: nextId,
+      conversationId: m.conversationId,
+      senderId: m.senderId,
+      content: m.content,
+      clientMessageId: m.clientMessageId,
+      mentions: JSON.stringify(mentions),
+      createdAt,
+      ...NEW_MESSAGE_DEFAULTS,
+      attachments: JSON.stringify(uploads.map(attachmentEntry)),
+    };
     inserts.push(message);
+    for (const upload of uploads) {
+      claimed.add(upload.id);
+      attached.push({ attachmentId: upload.id, messageId: message.id });
+    }
     stored.set(key, message);
     for (const member of members) {
       const change = readOf(m.conversationId, member.userId);
@@ -331,7 +398,22 @@ export function planBatch(
     }
     return { status: "created", message, recipientIds: members.map((member) => member.userId) };
   });
-  return { results, inserts, reads: [...reads.values()] };
+  return { results, inserts, reads: [...reads.values()], attached };
+}
+
+/** An upload given to a new message of the batch. */
+export interface AttachedUpload {
+  attachmentId: string;
+  messageId: bigint;
+}
+
+/** Whether a new message may take an upload: the sender's, to the same conversation, not attached (nor claimed earlier in the batch). */
+export function attachmentProblem(upload: StoredUpload | undefined, message: Pick<NewMessage, "senderId" | "conversationId">, claimedInBatch: boolean): AttachmentProblem | null {
+  if (!upload) return "not_found";
+  if (upload.uploaderId !== message.senderId) return "not_yours";
+  if (upload.conversationId !== message.conversationId) return "other_conversation";
+  if (upload.messageId !== null || claimedInBatch) return "attached";
+  return null;
 }
 
 /**
@@ -347,11 +429,17 @@ export interface ReadChange {
 }
 
 const quoted = (name: string) => `"${name}"`;
-/** The INSERT's columns: the event id, a sender's columns, mentions, then the time of storage. */
-const INSERT_COLUMNS = ["id", ...NEW_MESSAGE_COLUMNS, "mentions", "createdAt"].map(quoted).join(", ");
+/** The INSERT's columns: the event id, a sender's columns, mentions, attachments, then the time of storage. */
+const INSERT_COLUMNS = ["id", ...NEW_MESSAGE_COLUMNS, "mentions", "attachments", "createdAt"].map(quoted).join(", ");
 
 // ---------------------------------------------------------------------------------------------
 // SQLite (better-sqlite3: synchronous, so a transaction here can never interleave with other work)
+
+/** The upload columns planBatch reads. */
+const UPLOAD_COLUMNS = ["id", "conversationId", "uploaderId", "messageId", "name", "size", "contentType", "width", "height"].map(quoted).join(", ");
+/** An upload as better-sqlite3 returns it (safe integers: bigints). */
+type SqliteUploadRow = Omit<StoredUpload, "messageId" | "size" | "width" | "height"> & { messageId: bigint | null; size: bigint; width: bigint | null; height: bigint | null };
+const numberOrNull = (value: bigint | number | null) => (value === null ? null : Number(value));
 
 /** How Prisma's SQLite adapter writes a DateTime (its default "iso8601" format); read back by both. */
 const sqliteTimestamp = (date: Date) => date.toISOString().replace("Z", "+00:00");
@@ -411,9 +499,11 @@ async function waitForTransactionEnd(client: BetterSqlite3.Database): Promise<vo
 }
 
 function prepareSqlite(client: BetterSqlite3.Database) {
-  const insertOne = client.prepare<[id: bigint, ...NewMessageValues, mentions: string, createdAt: string], SqliteMessageRow>(
-    `INSERT INTO "Message" (${INSERT_COLUMNS}) VALUES (?, ${NEW_MESSAGE_COLUMNS.map(() => "?").join(", ")}, ?, ?)`,
+  const insertOne = client.prepare<[id: bigint, ...NewMessageValues, mentions: string, attachments: string, createdAt: string], SqliteMessageRow>(
+    `INSERT INTO "Message" (${INSERT_COLUMNS}) VALUES (?, ${NEW_MESSAGE_COLUMNS.map(() => "?").join(", ")}, ?, ?, ?)`,
   );
+  const uploadById = client.prepare<[string], SqliteUploadRow>(`SELECT ${UPLOAD_COLUMNS} FROM "Attachment" WHERE "id" = ?`);
+  const attachUpload = client.prepare<[messageId: bigint, id: string]>(`UPDATE "Attachment" SET "messageId" = ? WHERE "id" = ?`);
   const insertEvent = client.prepare<[id: bigint, conversationId: string, messageId: bigint, createdAt: string]>(
     `INSERT INTO "Event" ("id", "kind", "conversationId", "messageId", "createdAt") VALUES (?, 'message.created', ?, ?, ?)`,
   );
@@ -459,11 +549,16 @@ function prepareSqlite(client: BetterSqlite3.Database) {
         return row ? fromSqlite(row) : undefined;
       },
       now,
+      (id) => {
+        const row = uploadById.get(id);
+        return row ? { ...row, messageId: row.messageId === null ? null : BigInt(row.messageId), size: Number(row.size), width: numberOrNull(row.width), height: numberOrNull(row.height) } : undefined;
+      },
     );
     for (const m of plan.inserts) {
-      insertOne.run(m.id, m.conversationId, m.senderId, m.content, m.clientMessageId, m.mentions, createdAt);
+      insertOne.run(m.id, m.conversationId, m.senderId, m.content, m.clientMessageId, m.mentions, m.attachments, createdAt);
       insertEvent.run(m.id, m.conversationId, m.id, createdAt);
     }
+    for (const a of plan.attached) attachUpload.run(a.messageId, a.attachmentId);
     for (const r of plan.reads) {
       if (r.resetTo !== null) readUpTo.run(r.resetTo, r.unread, r.mentions, r.conversationId, r.userId);
       else addUnread.run(r.unread, r.mentions, r.conversationId, r.userId);
@@ -554,11 +649,11 @@ function prepareSqlite(client: BetterSqlite3.Database) {
 // PostgreSQL (pg: named statements are prepared once per connection)
 
 const POSTGRES_WRITE =
-  // One statement, one round trip: the messages, their events, and the read state they move.
+  // One statement, one round trip: the messages, their events, the read state they move and the uploads they take.
   `WITH "m" AS (INSERT INTO "Message" (${INSERT_COLUMNS}) ` +
-  `SELECT "id", ${NEW_MESSAGE_COLUMNS.map(quoted).join(", ")}, "mentions", $7::timestamp(3) ` +
-  `FROM unnest($1::bigint[], ${NEW_MESSAGE_COLUMNS.map((_, i) => `$${i + 2}::text[]`).join(", ")}, $6::text[]) ` +
-  `AS m("id", ${NEW_MESSAGE_COLUMNS.map(quoted).join(", ")}, "mentions") RETURNING 1), ` +
+  `SELECT "id", ${NEW_MESSAGE_COLUMNS.map(quoted).join(", ")}, "mentions", "attachments", $7::timestamp(3) ` +
+  `FROM unnest($1::bigint[], ${NEW_MESSAGE_COLUMNS.map((_, i) => `$${i + 2}::text[]`).join(", ")}, $6::text[], $13::text[]) ` +
+  `AS m("id", ${NEW_MESSAGE_COLUMNS.map(quoted).join(", ")}, "mentions", "attachments") RETURNING 1), ` +
   `"e" AS (INSERT INTO "Event" ("id", "kind", "conversationId", "messageId", "createdAt") ` +
   `SELECT "id", 'message.created', "conversationId", "id", $7::timestamp(3) FROM unnest($1::bigint[], $2::text[]) AS e("id", "conversationId") RETURNING 1), ` +
   `"r" AS (UPDATE "ConversationMember" AS cm SET ` +
@@ -566,12 +661,30 @@ const POSTGRES_WRITE =
   `"unreadCount" = CASE WHEN r."resetTo" IS NULL THEN cm."unreadCount" + r."unread" ELSE r."unread" END, ` +
   `"mentionCount" = CASE WHEN r."resetTo" IS NULL THEN cm."mentionCount" + r."mentions" ELSE r."mentions" END ` +
   `FROM unnest($8::text[], $9::text[], $10::bigint[], $11::int[], $12::int[]) AS r("conversationId", "userId", "resetTo", "unread", "mentions") ` +
-  `WHERE cm."conversationId" = r."conversationId" AND cm."userId" = r."userId" RETURNING 1) ` +
+  `WHERE cm."conversationId" = r."conversationId" AND cm."userId" = r."userId" RETURNING 1), ` +
+  // The message rows exist once "m" is done: a CTE's foreign keys are checked at the end of the statement.
+  `"a" AS (UPDATE "Attachment" AS a SET "messageId" = x."messageId" FROM unnest($14::text[], $15::bigint[]) AS x("id", "messageId") WHERE a."id" = x."id" RETURNING 1) ` +
   `SELECT (SELECT count(*) FROM "m") AS "messages"`;
 
 if (NEW_MESSAGE_COLUMNS.length !== 4) throw new Error("POSTGRES_WRITE binds four sender columns ($2-$5)");
 
 const keyOf = (m: { senderId: string; clientMessageId: string }) => `${m.senderId}\u0000${m.clientMessageId}`;
+
+/**
+ * The uploads a batch names (none read when no message has attachments: the common case costs no
+ * round trip). Locked FOR UPDATE, so the sweep of unattached uploads waits for this transaction and
+ * then finds them attached.
+ */
+async function uploadsNamed(client: pg.PoolClient, messages: readonly NewMessage[]): Promise<Map<string, StoredUpload>> {
+  const ids = [...new Set(messages.flatMap((m) => m.attachmentIds ?? []))];
+  if (ids.length === 0) return new Map();
+  const result = await client.query<Omit<StoredUpload, "messageId"> & { messageId: string | null }>({
+    name: "parley-uploads-named",
+    text: `SELECT ${UPLOAD_COLUMNS.replace('"messageId"', '"messageId"::text AS "messageId"')} FROM "Attachment" WHERE "id" = ANY($1::text[]) FOR UPDATE`,
+    values: [ids],
+  });
+  return new Map(result.rows.map((row) => [row.id, { ...row, messageId: row.messageId === null ? null : BigInt(row.messageId) }]));
+}
 
 /**
  * Opens a transaction on `client` under the lock that orders events and returns the newest event id
@@ -607,8 +720,16 @@ export function postgresMessageStore(pool: pg.Pool): MessageStore {
         const stored = new Map(existing.rows.map((row) => [keyOf(row), fromPostgres(row)]));
         const membersOf = new Map<string, Member[]>(conversationIds.map((id) => [id, []]));
         for (const { conversationId, userId, username } of members.rows) membersOf.get(conversationId)?.push({ userId, username });
+        const uploads = await uploadsNamed(client, messages);
         const createdAt = new Date();
-        const plan = planBatch(messages, prevId, (id) => membersOf.get(id) ?? [], (senderId, clientMessageId) => stored.get(keyOf({ senderId, clientMessageId })), createdAt);
+        const plan = planBatch(
+          messages,
+          prevId,
+          (id) => membersOf.get(id) ?? [],
+          (senderId, clientMessageId) => stored.get(keyOf({ senderId, clientMessageId })),
+          createdAt,
+          (id) => uploads.get(id),
+        );
         if (plan.inserts.length > 0) {
           const column = <K extends keyof StoredMessage>(name: K) => plan.inserts.map((m) => m[name]);
           await client.query({
@@ -624,6 +745,9 @@ export function postgresMessageStore(pool: pg.Pool): MessageStore {
               plan.reads.map((r) => (r.resetTo === null ? null : String(r.resetTo))),
               plan.reads.map((r) => r.unread),
               plan.reads.map((r) => r.mentions),
+              column("attachments"),
+              plan.attached.map((a) => a.attachmentId),
+              plan.attached.map((a) => String(a.messageId)),
             ],
           });
         }

@@ -12,7 +12,7 @@ const providers = testProviders("message store");
 
 /** The message of an outcome that stored one (or found it stored). */
 function messageOf(outcome: InsertOutcome | undefined) {
-  if (!outcome || outcome.status === "not_member") throw new Error(`nothing stored: ${JSON.stringify(outcome)}`);
+  if (!outcome || outcome.status === "not_member" || outcome.status === "bad_attachment") throw new Error(`nothing stored: ${JSON.stringify(outcome)}`);
   return outcome.message;
 }
 const summary = (r: InsertOutcome) => [messageOf(r).content, r.status];
@@ -190,6 +190,53 @@ describe.each(providers)("db.messages on $name", (provider) => {
     expect(results.map((r) => r.status)).toEqual(["not_member", "not_member", "created"]);
     expect(messageOf(results[2]).id).toBe(1n);
     expect(await db.prisma.message.count()).toBe(1);
+  });
+
+  it.skipIf(provider.skip)("attaches the sender's uploads in the message's transaction, refuses one it cannot take, and answers a retry with the stored attachments", async () => {
+    const db = await open(provider);
+    const { userId, conversationId } = await seedConversation(db.prisma);
+    const other = await seedConversation(db.prisma);
+    const upload = (id: string, data: { uploaderId?: string; conversationId?: string; width?: number; height?: number } = {}) =>
+      db.prisma.attachment.create({
+        data: { id, conversationId: data.conversationId ?? conversationId, uploaderId: data.uploaderId ?? userId, name: `${id}.bin`, size: 3, contentType: "image/png", storageKey: `key-${id}`, width: data.width ?? null, height: data.height ?? null },
+      });
+    await upload("a", { width: 4, height: 2 });
+    await upload("b");
+    await upload("c");
+    await upload("theirs", { uploaderId: other.userId });
+    await upload("elsewhere", { conversationId: other.conversationId });
+    const { results } = await db.messages.insert([
+      { conversationId, senderId: userId, content: "two files", clientMessageId: "m1", attachmentIds: ["b", "a"] },
+      { conversationId, senderId: userId, content: "again", clientMessageId: "m2", attachmentIds: ["a"] },
+      { conversationId, senderId: userId, content: "", clientMessageId: "m3", attachmentIds: ["theirs"] },
+      { conversationId, senderId: userId, content: "", clientMessageId: "m4", attachmentIds: ["elsewhere"] },
+      { conversationId, senderId: userId, content: "", clientMessageId: "m5", attachmentIds: ["c", "missing"] },
+    ]);
+    expect(results.map((r) => (r.status === "bad_attachment" ? [r.status, r.attachmentId, r.problem] : [r.status]))).toEqual([
+      ["created"],
+      ["bad_attachment", "a", "attached"],
+      ["bad_attachment", "theirs", "not_yours"],
+      ["bad_attachment", "elsewhere", "other_conversation"],
+      ["bad_attachment", "missing", "not_found"],
+    ]);
+    const message = messageOf(results[0]);
+    const entries = [
+      { id: "b", name: "b.bin", size: 3, contentType: "image/png" },
+      { id: "a", name: "a.bin", size: 3, contentType: "image/png", width: 4, height: 2 },
+    ];
+    expect(JSON.parse(message.attachments)).toEqual(entries);
+    expect(await db.prisma.message.findMany()).toEqual([message]);
+    const rows = await db.prisma.attachment.findMany({ orderBy: { id: "asc" }, select: { id: true, messageId: true } });
+    expect(rows).toEqual([
+      { id: "a", messageId: message.id },
+      { id: "b", messageId: message.id },
+      { id: "c", messageId: null },
+      { id: "elsewhere", messageId: null },
+      { id: "theirs", messageId: null },
+    ]);
+    const retry = await db.messages.insert([{ conversationId, senderId: userId, content: "two files", clientMessageId: "m1", attachmentIds: ["b", "a"] }]);
+    expect(retry.results[0]?.status).toBe("duplicate");
+    expect(JSON.parse(messageOf(retry.results[0]).attachments)).toEqual(entries);
   });
 
   it.skipIf(provider.skip)("names the members as recipients, resolves mentions of members, and moves read state", async () => {

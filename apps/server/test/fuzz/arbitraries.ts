@@ -297,6 +297,17 @@ export const GENERATORS: Record<ProcedurePath, InputGenerator> = {
   "sync.events": { public: false, fields: (world) => ({ lastEventId: messageIdLike(world) }) },
   "typing.set": { public: false, fields: (world) => ({ conversationId: conversationIdLike(world) }) },
   "presence.set": { public: false, fields: () => ({ status: fc.oneof(fc.constantFrom("active", "away", "online", "offline", "AWAY", ""), hostileLeaf) }) },
+  // The fuzzer uploads nothing: every id names no file the caller may see (or none at all), so the answer is a list without it.
+  "file.urls": {
+    public: false,
+    fields: (world) => ({
+      attachmentIds: fc.oneof(
+        { weight: 6, arbitrary: fc.array(fc.oneof(conversationIdLike(world), fc.stringMatching(/^c[a-z0-9]{24}$/)), { maxLength: 5 }) },
+        { weight: 1, arbitrary: fc.array(hostileLeaf, { maxLength: 5 }) },
+        { weight: 1, arbitrary: fc.constantFrom(100, 101).chain((n) => fc.array(fc.constant("cabc"), { minLength: n, maxLength: n })) },
+      ),
+    }),
+  },
   "user.presence": {
     public: false,
     fields: (world) => ({

@@ -79,6 +79,8 @@ function unauthorizedCall(world: FuzzWorld, u: Unauthorized): { token: string | 
       return { token, input: { status: "away" }, expected };
     case "user.presence":
       return { token, input: { userIds: users }, expected };
+    case "file.urls":
+      return { token, input: { attachmentIds: ["c0000000000000000000000000"] }, expected };
     // Procedures without input (or with only optional paging): only the token is wrong.
     case "auth.me":
     case "conversation.list":

@@ -6,7 +6,7 @@
 // many as deliveries, are group-committed through the message store (db.messages.react, batched by
 // ReactionWriter), like new messages of the main list (db.messages.insert). A reply takes
 // commitInOrder, because it also moves its root.
-import { messageSelect, type OrderedTransaction, type StoredMessage } from "@parley/db";
+import { attachmentEntry, attachmentProblem, messageSelect, type OrderedTransaction, type StoredMessage } from "@parley/db";
 import type { Services } from "../context.js";
 import { DomainError } from "../errors.js";
 import type { RecountEventData } from "../live/feed.js";
@@ -15,8 +15,25 @@ import { readStateOf } from "./conversation-views.js";
 import { mentionedNames } from "./mentions.js";
 import { commitInOrder } from "./ordered-changes.js";
 import { toMessageDto } from "./selects.js";
+import { attachmentError } from "./attachment-errors.js";
 
 type Tx = OrderedTransaction["tx"];
+
+/** The uploads a new message names, in that order, checked as the message store checks them (db.messages.insert). */
+async function attachableUploads(tx: Tx, message: { senderId: string; conversationId: string }, attachmentIds: readonly string[]) {
+  if (attachmentIds.length === 0) return [];
+  const rows = await tx.attachment.findMany({
+    where: { id: { in: [...attachmentIds] } },
+    select: { id: true, conversationId: true, uploaderId: true, messageId: true, name: true, size: true, contentType: true, width: true, height: true },
+  });
+  const byId = new Map(rows.map((row) => [row.id, row]));
+  return attachmentIds.map((attachmentId) => {
+    const upload = byId.get(attachmentId);
+    const problem = attachmentProblem(upload, message, false);
+    if (problem !== null || !upload) throw attachmentError(attachmentId, problem ?? "not_found");
+    return upload;
+  });
+}
 
 /** The message and the caller's membership, read inside the transaction (the procedure's check may be stale). */
 async function messageForChange(tx: Tx, messageId: bigint, callerId: string) {
@@ -140,6 +157,7 @@ export async function editMessage(services: Services, callerId: string, input: {
 export async function deleteMessage(services: Services, callerId: string, input: { messageId: string }): Promise<MessageDto> {
   const id = BigInt(input.messageId);
   let removed = false;
+  let files: string[] = [];
   const deleted = await limited(
     services,
     callerId,
@@ -151,7 +169,15 @@ export async function deleteMessage(services: Services, callerId: string, input:
         if (message.deletedAt) return null;
         const now = services.clock.now();
         await t.tx.reaction.deleteMany({ where: { messageId: id } });
-        const updated = await t.tx.message.update({ where: { id }, data: { content: "", mentions: "[]", reactions: "[]", deletedAt: now }, select: messageSelect });
+        // Its files go with it: the rows now, the bytes after the commit.
+        const attachments = await t.tx.attachment.findMany({ where: { messageId: id }, select: { storageKey: true } });
+        await t.tx.attachment.deleteMany({ where: { messageId: id } });
+        files = attachments.map((a) => a.storageKey);
+        const updated = await t.tx.message.update({
+          where: { id },
+          data: { content: "", mentions: "[]", reactions: "[]", attachments: "[]", deletedAt: now },
+          select: messageSelect,
+        });
         const reads = await recount(t.tx, message, { unread: -1, mentionedBefore: JSON.parse(message.mentions) as string[], mentionedAfter: [] });
         await appendChange(t, message, callerId, reads);
         removed = true;
@@ -171,6 +197,8 @@ export async function deleteMessage(services: Services, callerId: string, input:
   );
   // The old text must not survive in the database's files (SQLite's WAL); see SECURITY.md.
   if (removed) await services.db.scrubRemovedContent();
+  // Best effort: a file left behind has no row, so the sweep removes it.
+  if (removed && files.length > 0) await services.files.removeStored(files);
   return deleted;
 }
 
@@ -218,7 +246,7 @@ export type ReplyOutcome = { status: "created" | "duplicate"; message: MessageDt
 export async function storeReply(
   services: Services,
   senderId: string,
-  input: { conversationId: string; content: string; clientMessageId: string; threadId: string },
+  input: { conversationId: string; content: string; clientMessageId: string; threadId: string; attachmentIds?: readonly string[] | undefined },
 ): Promise<ReplyOutcome> {
   const rootId = BigInt(input.threadId);
   return commitInOrder(services, async (t): Promise<ReplyOutcome> => {
@@ -232,13 +260,30 @@ export async function storeReply(
     if (root.conversationId !== input.conversationId) throw new DomainError("invalid", "threadId must name a message of the same conversation");
     if (root.threadId !== null) throw new DomainError("invalid", "threadId must name a thread's root, not a reply");
     if (root.deletedAt) throw new DomainError("invalid", "A deleted message cannot be replied to");
+    const attachmentIds = input.attachmentIds ?? [];
+    const uploads = await attachableUploads(tx, { senderId, conversationId: input.conversationId }, attachmentIds);
     const mentions = await resolveMentions(tx, input.conversationId, input.content);
     const id = t.nextId();
     const createdAt = services.clock.now();
     const created = await tx.message.create({
-      data: { id, conversationId: input.conversationId, senderId, content: input.content, clientMessageId: input.clientMessageId, mentions: JSON.stringify(mentions), threadId: rootId, createdAt },
+      data: {
+        id,
+        conversationId: input.conversationId,
+        senderId,
+        content: input.content,
+        clientMessageId: input.clientMessageId,
+        mentions: JSON.stringify(mentions),
+        threadId: rootId,
+        createdAt,
+        attachments: JSON.stringify(uploads.map(attachmentEntry)),
+      },
       select: messageSelect,
     });
+    if (attachmentIds.length > 0) {
+      // Only while still unattached: a sweep on another instance may have removed one meanwhile.
+      const { count } = await tx.attachment.updateMany({ where: { id: { in: [...attachmentIds] }, messageId: null }, data: { messageId: id } });
+      if (count !== attachmentIds.length) throw new DomainError("invalid", "An upload is no longer available to attach");
+    }
     await t.append({ kind: "message.created", conversationId: input.conversationId, messageId: id });
     // As a send: the sender has read up to their own message; it is unread (and maybe a mention) for everyone else.
     await tx.conversationMember.update({

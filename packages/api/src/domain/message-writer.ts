@@ -1,4 +1,4 @@
-import type { Database, NewMessage } from "@parley/db";
+import type { AttachmentProblem, Database, NewMessage } from "@parley/db";
 import type { EventBus } from "../live/event-bus.js";
 import type { MessageDto } from "../schemas.js";
 import { GroupCommit } from "./group-commit.js";
@@ -10,7 +10,9 @@ export type Written =
   /** The sender's clientMessageId was already stored: a retry, answered with the stored message. */
   | { status: "duplicate"; message: MessageDto }
   /** The sender is no longer a member: nothing stored. */
-  | { status: "not_member" };
+  | { status: "not_member" }
+  /** An attachment id names no upload, or one this message cannot take: nothing stored. */
+  | { status: "bad_attachment"; attachmentId: string; problem: AttachmentProblem };
 
 /** Messages stored in one transaction at most. */
 const MAX_BATCH = 100;
@@ -48,7 +50,7 @@ export class MessageWriter {
     let prevId = before;
     const published: Promise<void>[] = [];
     const written = results.map((result): Written => {
-      if (result.status === "not_member") return result;
+      if (result.status === "not_member" || result.status === "bad_attachment") return result;
       const message = toMessageDto(result.message);
       if (result.status === "created") {
         const entry = { kind: "message.created" as const, id: message.id, message };

@@ -8,11 +8,12 @@ import type { FeedEntry } from "../live/feed.js";
 import { REPLAY_PAGE } from "../live/feed-stream.js";
 import { storeReply, type ReplyOutcome } from "./message-changes.js";
 import type { Written } from "./message-writer.js";
+import { attachmentError } from "./attachment-errors.js";
 
 export async function sendMessage(
   services: Services,
   senderId: string,
-  input: { conversationId: string; content: string; clientMessageId: string; threadId?: string | null | undefined },
+  input: { conversationId: string; content: string; clientMessageId: string; threadId?: string | null | undefined; attachmentIds?: readonly string[] | undefined },
 ): Promise<MessageDto> {
   const { db, writer, messagesByUser } = services;
   const wait = await messagesByUser.take(senderId);
@@ -40,8 +41,10 @@ export async function sendMessage(
   if (written.status !== "created") await messagesByUser.refund(senderId);
   // Removed between the membership check and the write (on this or another instance).
   if (written.status === "not_member") throw new DomainError("forbidden", "You are not a member of this conversation");
+  if (written.status === "bad_attachment") throw attachmentError(written.attachmentId, written.problem);
   return written.message;
 }
+
 
 export async function listMessages(
   services: Services,

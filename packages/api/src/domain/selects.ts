@@ -2,7 +2,7 @@
 // password hash can never reach a response by accident. The row types are derived from them
 // (Prisma's payload types); a message's columns are listed once, in packages/db.
 import type { Prisma, StoredMessage } from "@parley/db";
-import type { MessageDto, ReactionDto } from "../schemas.js";
+import type { AttachmentDto, MessageDto, ReactionDto } from "../schemas.js";
 
 export const publicUserSelect = { id: true, username: true, fullName: true } as const;
 export type PublicUserRow = Prisma.UserGetPayload<{ select: typeof publicUserSelect }>;
@@ -33,6 +33,6 @@ export function toMessageDto(row: StoredMessage): MessageDto {
     replyCount: row.replyCount,
     lastReplyAt: row.lastReplyAt?.toISOString() ?? null,
     reactions: JSON.parse(row.reactions) as ReactionDto[],
-    attachments: [],
+    attachments: JSON.parse(row.attachments) as AttachmentDto[],
   };
 }

@@ -48,10 +48,10 @@ export const messageRouter = router({
   send: conversationMemberProcedure
     .meta({
       description:
-        "Sends a message to a conversation (with threadId, a reply in that thread), or returns the one already sent with the same clientMessageId, so a retry never duplicates.",
+        "Sends a message to a conversation (with threadId, a reply in that thread) with the uploads attachmentIds names attached, or returns the one already sent with the same clientMessageId, so a retry never duplicates.",
       errors: {
-        BAD_REQUEST: "threadId names a message of another conversation, a reply, or a deleted message",
-        NOT_FOUND: "the conversation does not exist, or threadId names no message",
+        BAD_REQUEST: "threadId names a message of another conversation, a reply, or a deleted message; or an attachment id names an upload by someone else, to another conversation, or already attached",
+        NOT_FOUND: "the conversation does not exist, threadId names no message, or an attachment id names no upload",
         TOO_MANY_REQUESTS: "the caller sent too many messages recently",
       },
     })
@@ -72,7 +72,8 @@ export const messageRouter = router({
     .mutation(({ ctx, input }) => editMessage(ctx.services, ctx.userId, input)),
   delete: messageMemberProcedure
     .meta({
-      description: "Deletes a message (the sender, or an owner of the group): its content, mentions and reactions are removed from storage and a tombstone keeps its place; deleting again returns the tombstone.",
+      description:
+        "Deletes a message (the sender, or an owner of the group): its content, mentions, reactions and attached files are removed from storage and a tombstone keeps its place; deleting again returns the tombstone.",
       errors: { FORBIDDEN: "the caller is not a member, or neither the sender nor an owner", TOO_MANY_REQUESTS: "the caller changed too many messages recently" },
     })
     .input(deleteMessageInput)

@@ -1,0 +1,27 @@
+// The periodic sweep of files (FileService.sweep), scheduled like the event log's retention: once
+// shortly after start, then every interval. Each instance runs its own; they may overlap safely.
+import type { Logger } from "../logger.js";
+import type { FileService } from "./file-service.js";
+
+const FIRST_SWEEP_AFTER_MS = 60 * 1000;
+
+export function startFileSweep(files: FileService, intervalSeconds: number, log: Logger): { stop(): void } {
+  const run = () => {
+    files.sweep().then(
+      (removed) => {
+        if (removed.uploads > 0 || removed.files > 0) log.info(removed, "file sweep removed unattached uploads and orphan files");
+      },
+      (error: unknown) => log.warn({ err: error }, "file sweep failed"),
+    );
+  };
+  const first = setTimeout(run, Math.min(FIRST_SWEEP_AFTER_MS, intervalSeconds * 1000));
+  const every = setInterval(run, intervalSeconds * 1000);
+  first.unref();
+  every.unref();
+  return {
+    stop() {
+      clearTimeout(first);
+      clearInterval(every);
+    },
+  };
+}
