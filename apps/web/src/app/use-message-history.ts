@@ -1,0 +1,75 @@
+// One conversation's main-list history as pages, for the message list: from the newest back
+// (message.list with cursor), or, opened at a message, a window around it (around) that pages
+// both ways (cursor for older, after for newer) until it reaches the newest.
+import { useInfiniteQuery } from "@tanstack/react-query";
+import { useCallback, useMemo } from "react";
+import type { Message } from "@parley/client";
+import { trpc } from "../trpc";
+import { useRuntime } from "./context";
+
+export const HISTORY_PAGE_SIZE = 50;
+
+type WindowPage = { around: string } | { cursor: string } | { after: string };
+
+export interface MessageHistory {
+  /** Pages loaded, each oldest first; undefined until the first arrives. */
+  pages: readonly (readonly Message[])[] | undefined;
+  isPending: boolean;
+  /** The first page failed (what is loaded stays on screen when a later one fails). */
+  error: unknown;
+  refetch(): void;
+  hasOlder: boolean;
+  loadingOlder: boolean;
+  loadOlder(): void;
+  hasNewer: boolean;
+  loadingNewer: boolean;
+  loadNewer(): void;
+  /** The pages hold the newest message (as of when they were read): live messages follow them without a gap. */
+  reachesNewest: boolean;
+}
+
+export function useMessageHistory(conversationId: string, around: string | null): MessageHistory {
+  const { client } = useRuntime();
+  const newest = trpc.message.list.useInfiniteQuery(
+    { conversationId, limit: HISTORY_PAGE_SIZE },
+    { getNextPageParam: (page) => page.nextCursor, staleTime: Infinity, enabled: around === null },
+  );
+  // Under message.list's key, so that what invalidates histories (a feed restarted without its
+  // position) reloads this one too; query-persistence.ts leaves windows out of what it keeps.
+  const window = useInfiniteQuery({
+    queryKey: [["message", "list"], { input: { conversationId, around, limit: HISTORY_PAGE_SIZE }, type: "infinite" }],
+    queryFn: ({ pageParam, signal }) => client.message.list.query({ conversationId, limit: HISTORY_PAGE_SIZE, ...pageParam }, { signal }),
+    initialPageParam: { around: around ?? "" } as WindowPage,
+    getNextPageParam: (page): WindowPage | undefined => (page.nextCursor ? { cursor: page.nextCursor } : undefined),
+    getPreviousPageParam: (page): WindowPage | undefined => (page.newerCursor ? { after: page.newerCursor } : undefined),
+    enabled: around !== null,
+    staleTime: Infinity,
+  });
+
+  const windowed = around !== null;
+  const shown = windowed ? window : newest;
+  const { hasNextPage, isFetchingNextPage, fetchNextPage } = shown;
+  const loadOlder = useCallback(() => {
+    if (hasNextPage && !isFetchingNextPage) void fetchNextPage();
+  }, [hasNextPage, isFetchingNextPage, fetchNextPage]);
+  const hasNewer = windowed && window.hasPreviousPage;
+  const { isFetchingPreviousPage, fetchPreviousPage } = window;
+  const loadNewer = useCallback(() => {
+    if (hasNewer && !isFetchingPreviousPage) void fetchPreviousPage();
+  }, [hasNewer, isFetchingPreviousPage, fetchPreviousPage]);
+  const { data, refetch } = shown;
+  const pages = useMemo(() => data?.pages.map((p) => p.items), [data]);
+  return {
+    pages,
+    isPending: shown.isPending,
+    error: data ? null : shown.error,
+    refetch: () => void refetch(),
+    hasOlder: hasNextPage,
+    loadingOlder: isFetchingNextPage,
+    loadOlder,
+    hasNewer,
+    loadingNewer: windowed && isFetchingPreviousPage,
+    loadNewer,
+    reachesNewest: !windowed || (data !== undefined && !hasNewer),
+  };
+}
