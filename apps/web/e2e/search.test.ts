@@ -158,6 +158,13 @@ describe.skipIf(BROWSER_SKIP_REASON !== undefined)(`finding a message${BROWSER_S
     await expect.poll(() => switcher(page).locator(".switcher__option--found .found__snippet").allTextContents()).toEqual(["Ship the zebracorn build on Friday"]);
     await switcher(page).getByRole("status").getByText("1 message found.").waitFor();
 
+    // Many results: a page at a time, "More results" asks for the next.
+    await searchBox(page).fill("planning note");
+    await switcher(page).getByRole("status").getByText("20+ messages found.").waitFor();
+    await switcher(page).getByRole("option", { name: "More results" }).click();
+    await switcher(page).getByRole("status").getByText("40+ messages found.").waitFor();
+    expect(await switcher(page).getByRole("group", { name: "Release planning" }).getByRole("option").count()).toBe(40);
+
     // A phrase that is not there: said plainly.
     await searchBox(page).fill('"zebracorn sandwiches friday"');
     await switcher(page).getByText("No conversation or message matches “\"zebracorn sandwiches friday\"”.").waitFor();

@@ -276,6 +276,11 @@ export function MessageList({ conversation, membersComplete, me, editLastRequest
                 <button type="button" className="button" onClick={history.refetch}>
                   Try again
                 </button>
+                {around !== null && (
+                  <button type="button" className="button button--quiet" onClick={onShowNewest}>
+                    Show the newest messages
+                  </button>
+                )}
               </div>
             ) : hasNextPage ? (
               isFetchingNextPage ? (
