@@ -177,7 +177,7 @@ export const conversationSchema = z.object({
 
 export const messagePageSchema = z.object({
   items: z.array(messageSchema),
-  /** The cursor of the page older than this one; null when there is none (and on pages read with `after`, below which the caller has the rest). */
+  /** The cursor of the page older than this one; null when there is none. */
   nextCursor: z.string().nullable(),
   /**
    * Pages read with `around` or `after`: the `after` of the page newer than this one, null when this

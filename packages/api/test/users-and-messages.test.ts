@@ -218,7 +218,7 @@ describeEachProvider("users and messages", (provider) => {
       expect(contents(await caller.message.list({ conversationId, limit: 4, cursor: window.nextCursor }))).toEqual(["m1", "m2", "m3"]);
       const newer = await caller.message.list({ conversationId, limit: 4, after: window.newerCursor });
       expect(contents(newer)).toEqual(["m8", "m9"]);
-      expect(newer).toMatchObject({ nextCursor: null, newerCursor: null });
+      expect(newer).toMatchObject({ nextCursor: ids[7], newerCursor: null });
     });
 
     it("around near either end: cursors are null where the list ends", async () => {
@@ -233,16 +233,20 @@ describeEachProvider("users and messages", (provider) => {
       expect(newest).toMatchObject({ nextCursor: ids[2], newerCursor: null });
     });
 
-    it("after: pages towards the newest, oldest first, until newerCursor is null", async () => {
+    it("after: pages towards the newest, oldest first, until newerCursor is null; nextCursor is null only with nothing older", async () => {
       const { conversationId, ids } = await history("after", 5);
       const caller = callerOf("carl");
       const first = await caller.message.list({ conversationId, limit: 2, after: ids[0] });
       expect(contents(first)).toEqual(["m2", "m3"]);
-      expect(first.newerCursor).toBe(ids[2]);
+      expect(first).toMatchObject({ nextCursor: ids[1], newerCursor: ids[2] });
+      // Its nextCursor goes on below it, as a cursor page's does.
+      expect(contents(await caller.message.list({ conversationId, limit: 2, cursor: first.nextCursor }))).toEqual(["m1"]);
       const last = await caller.message.list({ conversationId, limit: 2, after: first.newerCursor });
       expect(contents(last)).toEqual(["m4", "m5"]);
       expect(last.newerCursor).toBeNull();
       expect(await caller.message.list({ conversationId, limit: 2, after: ids[4] })).toEqual({ items: [], nextCursor: null, newerCursor: null });
+      // An id below every message of it: the whole list is newer, nothing older.
+      expect(await caller.message.list({ conversationId, limit: 10, after: "1" })).toMatchObject({ nextCursor: null, newerCursor: null });
     });
 
     it("a page from the newest back has no newerCursor, as in v1", async () => {

@@ -211,7 +211,7 @@ export function MessageList({ conversation, membersComplete, me, editLastRequest
       // Opened at a message: the view goes there (below), not to the end. Its newer pages are no news.
       if (around !== null && !appended) atBottom.current = false;
       else if (!appended || ownNew) scrollToBottom();
-      else if (!atBottom.current && live.at(-1)?.id === last.id) setUnseen((n) => n + 1);
+      else if (!atBottom.current && (around === null || live.at(-1)?.id === last.id)) setUnseen((n) => n + 1);
       lastKey.current = last.key;
     }
     // Not enough history to scroll yet: fetch more until there is.
@@ -220,6 +220,14 @@ export function MessageList({ conversation, membersComplete, me, editLastRequest
       loadNewer();
     }
   }, [laid, me.id, scrollToBottom, loadOlder, loadNewer, around, live]);
+
+  // A window's last page of newer messages arrived with the view at its end: from now on that is
+  // the bottom, where new messages are followed.
+  useLayoutEffect(() => {
+    const el = scroller.current;
+    if (around === null || !reachesNewest || !el) return;
+    atBottom.current = el.scrollHeight - el.scrollTop - el.clientHeight < AT_BOTTOM_WITHIN_PX;
+  }, [around, reachesNewest]);
 
   // Opened at a message: scrolled to it once it is loaded, highlighted for a moment, and focused, so
   // a keyboard or screen reader user continues from there.

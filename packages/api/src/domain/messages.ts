@@ -78,9 +78,16 @@ export async function listMessages(services: Services, input: ListMessagesInput)
   }
 
   if (input.after) {
-    const rows = await newer(BigInt(input.after), limit + 1);
+    // Whether anything is older than this page (at or below `after`), read alongside: a client
+    // reloading its pages from the newest one it holds goes on through nextCursor.
+    const after = BigInt(input.after);
+    const [rows, below] = await Promise.all([newer(after, limit + 1), older(after + 1n, 1)]);
     const items = rows.slice(0, limit);
-    return { items: items.map(toMessageDto), nextCursor: null, newerCursor: rows.length > limit ? idOf(items.at(-1)) : null };
+    return {
+      items: items.map(toMessageDto),
+      nextCursor: below.length > 0 ? idOf(items[0]) : null,
+      newerCursor: rows.length > limit ? idOf(items.at(-1)) : null,
+    };
   }
   if (input.around) {
     // The target and the older half in one read (below target + 1), the newer half in another.
