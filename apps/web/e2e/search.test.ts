@@ -34,6 +34,8 @@ function searchBox(page: Page) {
   return switcher(page).getByRole("combobox", { name: "Conversation name, or words to find in messages" });
 }
 
+let replyId: string;
+
 /** Where a row is, relative to the scroller's visible area: whether it is inside it. */
 function inView(page: Page, id: string): Promise<boolean> {
   return page.evaluate((messageId) => {
@@ -59,6 +61,8 @@ describe.skipIf(BROWSER_SKIP_REASON !== undefined)(`finding a message${BROWSER_S
       const content = i === TARGET ? "Ship the zebracorn build on Friday" : `Planning note ${i}`;
       planning.push((await from.api.message.send.mutate({ conversationId: planningId, content, clientMessageId: crypto.randomUUID() })).id);
     }
+    // A reply in the thread of an early message: found too, and opened in its thread.
+    replyId = (await ann.api.message.send.mutate({ conversationId: planningId, content: "The quokka mascot is approved", clientMessageId: crypto.randomUUID(), threadId: at(10) })).id;
     // Newer, in another conversation: results are grouped by conversation, newest first.
     lunchId = (await ben.api.conversation.create.mutate({ memberIds: [ann.id] })).id;
     await ben.api.message.send.mutate({ conversationId: lunchId, content: "Zebracorn sandwiches again?", clientMessageId: crypto.randomUUID() });
@@ -174,5 +178,19 @@ describe.skipIf(BROWSER_SKIP_REASON !== undefined)(`finding a message${BROWSER_S
     await switcher(page).waitFor({ state: "hidden" });
     await page.locator(`.message-row--found [data-message-id="${at(TARGET)}"]`).waitFor();
     await expect.poll(() => inView(page, at(TARGET))).toBe(true);
+  });
+
+  it("opens a reply found by search in its thread, beside its root in the conversation", async () => {
+    const { page } = reader;
+    await page.keyboard.press("Control+k");
+    await searchBox(page).fill("quokka");
+    const found = switcher(page).getByRole("group", { name: "Release planning" }).getByRole("option");
+    await expect.poll(() => found.locator(".found__thread").textContent()).toBe("in a thread");
+    await page.keyboard.press("Enter");
+    await switcher(page).waitFor({ state: "hidden" });
+    const thread = page.locator(`.thread[data-thread-id="${at(10)}"]`);
+    await thread.locator(`.thread__reply--found [data-message-id="${replyId}"]`).waitFor();
+    await page.locator(`.message-list [data-message-id="${at(10)}"]`).waitFor();
+    await expect.poll(() => inView(page, at(10))).toBe(true);
   });
 });

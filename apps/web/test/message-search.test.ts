@@ -61,9 +61,9 @@ describe("groupByConversation", () => {
 });
 
 describe("jumpTarget", () => {
-  it("opens a message at itself, and a reply at its root with its thread", () => {
-    expect(jumpTarget(result("5", "c"))).toEqual({ conversationId: "c", messageId: "5", threadId: null });
-    expect(jumpTarget(result("6", "c", "2"))).toEqual({ conversationId: "c", messageId: "2", threadId: "2" });
+  it("opens a message at itself, and a reply at its root with the thread at the reply", () => {
+    expect(jumpTarget(result("5", "c"))).toEqual({ conversationId: "c", messageId: "5", replyId: null });
+    expect(jumpTarget(result("6", "c", "2"))).toEqual({ conversationId: "c", messageId: "2", replyId: "6" });
   });
 });
 

@@ -133,11 +133,12 @@ function ChatLayout({ onSignOut }: { onSignOut(): void }) {
   };
 
   const openMessage = (result: SearchResult) => {
-    const { conversationId, messageId, threadId: inThread } = jumpTarget(result);
+    const target = jumpTarget(result);
+    const { conversationId, messageId } = target;
     setSwitcherOpen(false);
     jumps.current += 1;
-    setJump({ conversationId, messageId, seq: jumps.current });
-    navigate(inThread ? { view: "conversation", conversationId, threadId: inThread } : { view: "conversation", conversationId });
+    setJump({ ...target, seq: jumps.current });
+    navigate(target.replyId ? { view: "conversation", conversationId, threadId: messageId } : { view: "conversation", conversationId });
   };
   // Another conversation opened (from the list, or Back): the jump is done with. (The route reads
   // the address as it is now, so it already names the conversation jumped to when this runs.)

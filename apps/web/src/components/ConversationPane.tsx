@@ -204,6 +204,7 @@ export function ConversationPane(props: ConversationPaneProps) {
           membersComplete={membersComplete}
           rootId={threadId}
           opened={opened?.id === threadId ? opened : null}
+          foundReplyId={jump?.messageId === threadId ? jump.replyId : null}
           me={me}
           onClose={onCloseThread}
         />

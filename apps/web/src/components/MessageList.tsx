@@ -19,8 +19,8 @@ import { compareIds, describeError, type OutboxEntry, buildTimeline, readBy, typ
 export const MESSAGES_ID = "messages";
 /** Start loading older messages this close to the top (and newer ones this close to the bottom of a window). */
 const LOAD_OLDER_WITHIN_PX = 400;
-/** How long a message jumped to stays highlighted. */
-const FOUND_HIGHLIGHT_MS = 3_000;
+/** How long a message jumped to (here or in a thread) stays highlighted. */
+export const FOUND_HIGHLIGHT_MS = 3_000;
 /** Counts as "at the bottom", where new messages keep the view scrolled down. */
 const AT_BOTTOM_WITHIN_PX = 80;
 /** Rows rendered beyond each edge of the view, so a quick scroll does not show blank space. */
@@ -50,7 +50,10 @@ interface MessageListProps {
 /** A message to open a conversation at. */
 export interface Jump {
   conversationId: string;
+  /** The message of the main list to show (for a reply, its thread's root). */
   messageId: string;
+  /** A reply to show in the thread of `messageId`, or null. */
+  replyId: string | null;
   /** Counts the jumps, so a second jump to the same message starts afresh too. */
   seq: number;
 }

@@ -56,9 +56,12 @@ export function groupByConversation(results: readonly SearchResult[]): ResultGro
   return [...groups].map(([conversationId, grouped]) => ({ conversationId, results: grouped }));
 }
 
-/** The message to open for a result: a reply is shown in its thread, beside its root in the conversation. */
-export function jumpTarget(result: Pick<SearchResult, "id" | "conversationId" | "threadId">): { conversationId: string; messageId: string; threadId: string | null } {
-  return { conversationId: result.conversationId, messageId: result.threadId ?? result.id, threadId: result.threadId };
+/**
+ * Where to open a result: the conversation at the message, or, for a reply, at its thread's root
+ * (`messageId`) with the thread open beside it at the reply (`replyId`).
+ */
+export function jumpTarget(result: Pick<SearchResult, "id" | "conversationId" | "threadId">): { conversationId: string; messageId: string; replyId: string | null } {
+  return result.threadId ? { conversationId: result.conversationId, messageId: result.threadId, replyId: result.id } : { conversationId: result.conversationId, messageId: result.id, replyId: null };
 }
 
 /**
