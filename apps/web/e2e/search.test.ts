@@ -167,6 +167,7 @@ describe.skipIf(BROWSER_SKIP_REASON !== undefined)(`finding a message${BROWSER_S
     await switcher(page).getByRole("status").getByText("20+ messages found.").waitFor();
     await switcher(page).getByRole("option", { name: "More results" }).click();
     await switcher(page).getByRole("status").getByText("40+ messages found.").waitFor();
+    await expect.poll(() => searchBox(page).evaluate((el) => el === document.activeElement)).toBe(true);
     expect(await switcher(page).getByRole("group", { name: "Release planning" }).getByRole("option").count()).toBe(40);
 
     // A phrase that is not there: said plainly.

@@ -1,5 +1,5 @@
 import { keepPreviousData } from "@tanstack/react-query";
-import { useId, useMemo, useState, type KeyboardEvent, type ReactNode } from "react";
+import { useId, useMemo, useState, type KeyboardEvent, type MouseEvent, type ReactNode } from "react";
 import { useDebounced } from "../app/use-debounced";
 import { useModalDialog } from "../app/use-modal-dialog";
 import { conversationTitle, displayName, otherMembers, switcherMatches } from "../lib/conversations";
@@ -123,6 +123,8 @@ function SwitcherForm({ conversations, me, onChoose, onChooseMessage }: Omit<Qui
     role: "option",
     "aria-selected": index === activeIndex,
     onMouseMove: () => setActive(index),
+    // Focus stays in the text box (a click on "More results" would otherwise take it away).
+    onMouseDown: (event: MouseEvent) => event.preventDefault(),
     onClick: () => pick(options[index]),
   });
   const activeClass = (index: number) => (index === activeIndex ? " switcher__option--active" : "");
