@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
 import { describeSearchError, groupByConversation, jumpTarget, messageSearchQuery, snippetParts, type SearchResult } from "../src/lib/message-search";
-import { liveWithinHistory, newestLoaded } from "../src/lib/history-window";
 import { message } from "./helpers";
 
 function result(id: string, conversationId: string, threadId: string | null = null): SearchResult {
@@ -81,21 +80,5 @@ describe("describeSearchError", () => {
   });
   it("says no answer came as a failure", () => {
     expect(describeSearchError(new Error("fetch failed")).aboutQuery).toBe(false);
-  });
-});
-
-describe("liveWithinHistory", () => {
-  const pages = [[message({ id: "10" }), message({ id: "12" })], [message({ id: "4" }), message({ id: "6" })]];
-  it("shows only the live messages the window covers while it does not reach the newest", () => {
-    const live = [message({ id: "11" }), message({ id: "12" }), message({ id: "20" })];
-    expect(liveWithinHistory(live, pages, false).map((m) => m.id)).toEqual(["11", "12"]);
-    expect(newestLoaded(pages)).toBe("12");
-  });
-  it("shows every live message once the pages reach the newest", () => {
-    const live = [message({ id: "20" })];
-    expect(liveWithinHistory(live, pages, true)).toBe(live);
-  });
-  it("shows none before a page has loaded", () => {
-    expect(liveWithinHistory([message({ id: "1" })], [], false)).toEqual([]);
   });
 });

@@ -1,7 +1,7 @@
 // One conversation's main-list history as pages, for the message list: from the newest back
 // (message.list with cursor), or, opened at a message, a window around it (around) that pages
 // both ways (cursor for older, after for newer) until it reaches the newest.
-import { useInfiniteQuery } from "@tanstack/react-query";
+import { infiniteQueryOptions, useInfiniteQuery } from "@tanstack/react-query";
 import { useCallback, useMemo } from "react";
 import type { Message } from "@parley/client";
 import { trpc } from "../trpc";
@@ -9,7 +9,31 @@ import { useRuntime } from "./context";
 
 export const HISTORY_PAGE_SIZE = 50;
 
-type WindowPage = { around: string } | { cursor: string } | { after: string };
+/** Where a page of a window starts: the message it is around, below an older cursor, or after a newer one. */
+export type WindowPageParam = { around: string } | { cursor: string } | { after: string };
+
+export interface MessagePage {
+  items: Message[];
+  nextCursor: string | null;
+  newerCursor?: string | null | undefined;
+}
+
+/**
+ * The infinite query of a window around `around`: pages prepended as newer ones load (`after`),
+ * appended as older ones do (`cursor`). Under message.list's key, so that what invalidates
+ * histories (a feed restarted without its position) reloads windows too, from their newest page
+ * down; query-persistence.ts leaves windows out of what it keeps.
+ */
+export function historyWindowQuery(list: (input: WindowPageParam, signal: AbortSignal) => Promise<MessagePage>, conversationId: string, around: string) {
+  return infiniteQueryOptions({
+    queryKey: [["message", "list"], { input: { conversationId, around, limit: HISTORY_PAGE_SIZE }, type: "infinite" }],
+    queryFn: ({ pageParam, signal }) => list(pageParam, signal),
+    initialPageParam: { around } as WindowPageParam,
+    getNextPageParam: (page): WindowPageParam | undefined => (page.nextCursor ? { cursor: page.nextCursor } : undefined),
+    getPreviousPageParam: (page): WindowPageParam | undefined => (page.newerCursor ? { after: page.newerCursor } : undefined),
+    staleTime: Infinity,
+  });
+}
 
 export interface MessageHistory {
   /** Pages loaded, each oldest first; undefined until the first arrives. */
@@ -34,16 +58,9 @@ export function useMessageHistory(conversationId: string, around: string | null)
     { conversationId, limit: HISTORY_PAGE_SIZE },
     { getNextPageParam: (page) => page.nextCursor, staleTime: Infinity, enabled: around === null },
   );
-  // Under message.list's key, so that what invalidates histories (a feed restarted without its
-  // position) reloads this one too; query-persistence.ts leaves windows out of what it keeps.
   const window = useInfiniteQuery({
-    queryKey: [["message", "list"], { input: { conversationId, around, limit: HISTORY_PAGE_SIZE }, type: "infinite" }],
-    queryFn: ({ pageParam, signal }) => client.message.list.query({ conversationId, limit: HISTORY_PAGE_SIZE, ...pageParam }, { signal }),
-    initialPageParam: { around: around ?? "" } as WindowPage,
-    getNextPageParam: (page): WindowPage | undefined => (page.nextCursor ? { cursor: page.nextCursor } : undefined),
-    getPreviousPageParam: (page): WindowPage | undefined => (page.newerCursor ? { after: page.newerCursor } : undefined),
+    ...historyWindowQuery((page, signal) => client.message.list.query({ conversationId, limit: HISTORY_PAGE_SIZE, ...page }, { signal }), conversationId, around ?? ""),
     enabled: around !== null,
-    staleTime: Infinity,
   });
 
   const windowed = around !== null;
