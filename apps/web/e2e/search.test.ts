@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { defaultApiConfig } from "@parley/api";
 import { apiUser, type ApiUser } from "./support/api";
-import { PASSWORD, logIn, messageBubble, storedMessages } from "./support/app";
+import { PASSWORD, composer, logIn, messageBubble, storedMessages } from "./support/app";
 import { BROWSER_SKIP_NOTE, BROWSER_SKIP_REASON, launchBrowser, openPerson, screenshot } from "./support/browser";
 import { startTestServer, type TestServer } from "./support/server";
 
@@ -193,5 +193,22 @@ describe.skipIf(BROWSER_SKIP_REASON !== undefined)(`finding a message${BROWSER_S
     await thread.locator(`.thread__reply--found [data-message-id="${replyId}"]`).waitFor();
     await page.locator(`.message-list [data-message-id="${at(10)}"]`).waitFor();
     await expect.poll(() => inView(page, at(10))).toBe(true);
+  });
+
+  it("sending from a window that does not reach the newest goes to the newest, where the message is", async () => {
+    const { page } = reader;
+    await page.keyboard.press("Control+k");
+    await searchBox(page).fill("from:ann zebracorn");
+    await switcher(page).getByRole("status").getByText("1 message found.").waitFor();
+    await page.keyboard.press("Enter");
+    await page.locator(`.message-row--found [data-message-id="${at(TARGET)}"]`).waitFor();
+    await page.getByRole("button", { name: "Jump to newest" }).waitFor();
+    await composer(page).fill("Replying from the old notes");
+    await composer(page).press("Enter");
+    const sent = messageBubble(page, "Replying from the old notes");
+    await sent.waitFor();
+    await page.getByRole("button", { name: "Jump to newest" }).waitFor({ state: "detached" });
+    await page.locator(`.message-list [data-message-id="${at(TOTAL)}"]`).waitFor();
+    expect(await page.locator(`.message-list [data-message-id="${at(TARGET)}"]`).count()).toBe(0);
   });
 });

@@ -2,7 +2,7 @@
 // a stand-in for message.list with the server's around/cursor/after rules (packages/api's
 // listMessages), in a real QueryClient; and which live messages it shows.
 import { InfiniteQueryObserver, QueryClient } from "@tanstack/react-query";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 import { HISTORY_PAGE_SIZE, historyWindowQuery, type MessagePage, type WindowPageParam } from "../src/app/use-message-history";
 import { liveWithinHistory, newestLoaded } from "../src/lib/history-window";
 import { message } from "./helpers";
@@ -51,7 +51,10 @@ const range = (from: number, to: number) => Array.from({ length: to - from + 1 }
 function windowObserver(count: number, around: number) {
   const client = new QueryClient();
   const options = historyWindowQuery(fakeList(count), "c1", String(around));
-  return new InfiniteQueryObserver(client, options);
+  const observer = new InfiniteQueryObserver(client, options);
+  // Watched, as the message list watches it (a window nobody watches is dropped at once).
+  onTestFinished(observer.subscribe(() => undefined));
+  return observer;
 }
 
 describe("a history window", () => {

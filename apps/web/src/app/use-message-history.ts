@@ -32,6 +32,8 @@ export function historyWindowQuery(list: (input: WindowPageParam, signal: AbortS
     getNextPageParam: (page): WindowPageParam | undefined => (page.nextCursor ? { cursor: page.nextCursor } : undefined),
     getPreviousPageParam: (page): WindowPageParam | undefined => (page.newerCursor ? { after: page.newerCursor } : undefined),
     staleTime: Infinity,
+    // Each jump starts from the message again, not from what an earlier one loaded.
+    gcTime: 0,
   });
 }
 
