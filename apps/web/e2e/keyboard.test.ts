@@ -146,9 +146,9 @@ describe.skipIf(BROWSER_SKIP_REASON !== undefined)(`the app by keyboard${BROWSER
     await expect.poll(() => page.locator(".conv__title").first().textContent()).toBe("Lena Park");
 
     await page.keyboard.press("Control+k");
-    const switcher = page.getByRole("dialog", { name: "Jump to a conversation" });
+    const switcher = page.getByRole("dialog", { name: "Search conversations and messages" });
     await switcher.waitFor();
-    const box = switcher.getByRole("combobox", { name: "Conversation name" });
+    const box = switcher.getByRole("combobox", { name: "Conversation name, or words to find in messages" });
     await expect.poll(() => box.evaluate((el) => el === document.activeElement)).toBe(true);
     expect(await box.getAttribute("aria-controls")).toBe(await switcher.getByRole("listbox").getAttribute("id"));
 
@@ -184,7 +184,7 @@ describe.skipIf(BROWSER_SKIP_REASON !== undefined)(`the app by keyboard${BROWSER
     await switcher.waitFor();
     await expect.poll(() => box.evaluate((el) => el === document.activeElement)).toBe(true);
     await page.keyboard.type("nobody by this name");
-    await switcher.getByText("No conversation matches “nobody by this name”.").waitFor();
+    await switcher.getByText("No conversation or message matches “nobody by this name”.").waitFor();
     await page.keyboard.press("Escape");
     await switcher.waitFor({ state: "hidden" });
     expect(await composerHasFocus(page)).toBe(true);
@@ -216,8 +216,8 @@ describe.skipIf(BROWSER_SKIP_REASON !== undefined)(`the app by keyboard${BROWSER
     await expect.poll(lateCloses).toBe(2);
 
     // The same for the quick switcher, closed by choosing a conversation and opened again at once.
-    const switcher = page.getByRole("dialog", { name: "Jump to a conversation" });
-    const box = switcher.getByRole("combobox", { name: "Conversation name" });
+    const switcher = page.getByRole("dialog", { name: "Search conversations and messages" });
+    const box = switcher.getByRole("combobox", { name: "Conversation name, or words to find in messages" });
     await page.keyboard.press("Control+k");
     await expect.poll(() => box.evaluate((el) => el === document.activeElement)).toBe(true);
     await page.keyboard.type("roadmap");
@@ -229,7 +229,7 @@ describe.skipIf(BROWSER_SKIP_REASON !== undefined)(`the app by keyboard${BROWSER
     expect(await switcher.isVisible()).toBe(true);
     await expect.poll(() => box.evaluate((el) => el === document.activeElement)).toBe(true);
     await page.keyboard.type("nobody by this name");
-    await switcher.getByText("No conversation matches “nobody by this name”.").waitFor();
+    await switcher.getByText("No conversation or message matches “nobody by this name”.").waitFor();
     await page.keyboard.press("Escape");
     await switcher.waitFor({ state: "hidden" });
     await page.evaluate(() => (window as unknown as { __stopDelayingCloses(): void }).__stopDelayingCloses());

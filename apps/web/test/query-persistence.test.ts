@@ -7,13 +7,15 @@ import { fakeStorage } from "./helpers";
 const listKey = [["conversation", "list"], { input: { limit: 30 }, type: "infinite" }];
 const historyKey = [["message", "list"], { input: { conversationId: "c1" }, type: "infinite" }];
 const searchKey = [["user", "search"], { input: { query: "a" }, type: "query" }];
+// A history opened at a found message (use-message-history.ts).
+const windowKey = [["message", "list"], { input: { conversationId: "c1", around: "7", limit: 50 }, type: "infinite" }];
 
 afterEach(() => {
   vi.useRealTimers();
 });
 
 describe("persistQueries", () => {
-  it("keeps the queries the screens start from, each history's newest page only, for the next page of the same user", async () => {
+  it("keeps the queries the screens start from, each history's newest page only (no window around a found message), for the next page of the same user", async () => {
     vi.useFakeTimers();
     const storage = fakeStorage();
     const before = new QueryClient();
@@ -21,6 +23,7 @@ describe("persistQueries", () => {
     before.setQueryData(listKey, { pages: [[{ id: "c1" }]], pageParams: [null] });
     before.setQueryData(historyKey, { pages: [["newest"], ["older"]], pageParams: [null, "10"] });
     before.setQueryData(searchKey, [{ id: "u2" }]);
+    before.setQueryData(windowKey, { pages: [["around"]], pageParams: [{ around: "7" }] });
     await vi.advanceTimersByTimeAsync(1_000);
     kept.stop();
 
@@ -29,6 +32,7 @@ describe("persistQueries", () => {
     expect(after.getQueryData(listKey)).toEqual({ pages: [[{ id: "c1" }]], pageParams: [null] });
     expect(after.getQueryData(historyKey)).toEqual({ pages: [["newest"]], pageParams: [null] });
     expect(after.getQueryData(searchKey)).toBeUndefined();
+    expect(after.getQueryData(windowKey)).toBeUndefined();
     expect(persistQueries(new QueryClient(), storage, "u2").restore()).toBe(false);
   });
 

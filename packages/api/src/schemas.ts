@@ -201,7 +201,13 @@ export const conversationSchema = z.object({
 
 export const messagePageSchema = z.object({
   items: z.array(messageSchema),
+  /** The cursor of the page older than this one; null when there is none. */
   nextCursor: z.string().nullable(),
+  /**
+   * Pages read with `around` or `after`: the `after` of the page newer than this one, null when this
+   * page reached the newest message. Absent on pages read from the newest back (with or without `cursor`).
+   */
+  newerCursor: z.string().nullable().optional(),
 });
 
 /** Most characters of a message.search query, filters included. */
@@ -281,6 +287,12 @@ export const listMessagesInput = z.object({
   limit: z.number().int().min(1).max(100).default(50),
   /** A thread's root message: pages its replies instead of the main list. */
   threadId: messageIdSchema.nullish(),
+  /** A message of the list: the page holds it with the messages before and after it (half the limit each way), and cursors both ways. */
+  around: messageIdSchema.nullish(),
+  /** Pages towards the newest: the messages after this id, oldest first (with newerCursor to go on). */
+  after: messageIdSchema.nullish(),
+}).refine((input) => [input.cursor, input.around, input.after].filter((v) => v !== null && v !== undefined).length <= 1, {
+  message: "give at most one of cursor, around and after",
 });
 
 export const searchMessagesInput = z.object({

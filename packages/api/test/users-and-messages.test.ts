@@ -1,4 +1,4 @@
-// user.list, user.search, message.send's limit and message.list's pages, through the procedures
+// user.list, user.search, message.send's limit and message.list's pages (both ways, and around a message), through the procedures
 // against a real database, on each provider (their SQL differs: LIKE or ILIKE, bound parameters);
 // and message.live's replay from before the event log, by membership now.
 import { randomUUID } from "node:crypto";
@@ -196,6 +196,90 @@ describeEachProvider("users and messages", (provider) => {
       const exact = await caller.message.list({ conversationId, limit: 5 });
       expect(contents(exact)).toEqual(["m1", "m2", "m3", "m4", "m5"]);
       expect(exact.nextCursor).toBeNull();
+    });
+
+    /** A conversation of dora and carl with m1..m`count` stored directly; returns its id and the messages' ids, oldest first. */
+    async function history(title: string, count: number) {
+      const { id: conversationId } = await callerOf("dora").conversation.create({ title, memberIds: [idOf("carl")] });
+      const { results } = await database.db.messages.insert(
+        Array.from({ length: count }, (_, i) => ({ conversationId, senderId: idOf("dora"), content: `m${i + 1}`, clientMessageId: randomUUID() })),
+      );
+      return { conversationId, ids: results.map((r) => (r.status === "not_member" ? "" : r.message.id.toString())) };
+    }
+    const contents = (page: { items: { content: string }[] }) => page.items.map((m) => m.content);
+
+    it("around: the message with the older half and the newer half of the limit, and cursors both ways", async () => {
+      const { conversationId, ids } = await history("around", 9);
+      const caller = callerOf("carl");
+      const window = await caller.message.list({ conversationId, limit: 4, around: ids[4] });
+      expect(contents(window)).toEqual(["m4", "m5", "m6", "m7"]);
+      expect(window.nextCursor).toBe(ids[3]);
+      expect(window.newerCursor).toBe(ids[6]);
+      expect(contents(await caller.message.list({ conversationId, limit: 4, cursor: window.nextCursor }))).toEqual(["m1", "m2", "m3"]);
+      const newer = await caller.message.list({ conversationId, limit: 4, after: window.newerCursor });
+      expect(contents(newer)).toEqual(["m8", "m9"]);
+      expect(newer).toMatchObject({ nextCursor: ids[7], newerCursor: null });
+    });
+
+    it("around near either end: cursors are null where the list ends", async () => {
+      const { conversationId, ids } = await history("ends", 3);
+      const caller = callerOf("carl");
+      expect(await caller.message.list({ conversationId, limit: 10, around: ids[1] })).toMatchObject({ nextCursor: null, newerCursor: null });
+      const oldest = await caller.message.list({ conversationId, limit: 2, around: ids[0] });
+      expect(contents(oldest)).toEqual(["m1", "m2"]);
+      expect(oldest).toMatchObject({ nextCursor: null, newerCursor: ids[1] });
+      const newest = await caller.message.list({ conversationId, limit: 2, around: ids[2] });
+      expect(contents(newest)).toEqual(["m3"]);
+      expect(newest).toMatchObject({ nextCursor: ids[2], newerCursor: null });
+    });
+
+    it("after: pages towards the newest, oldest first, until newerCursor is null; nextCursor is null only with nothing older", async () => {
+      const { conversationId, ids } = await history("after", 5);
+      const caller = callerOf("carl");
+      const first = await caller.message.list({ conversationId, limit: 2, after: ids[0] });
+      expect(contents(first)).toEqual(["m2", "m3"]);
+      expect(first).toMatchObject({ nextCursor: ids[1], newerCursor: ids[2] });
+      // Its nextCursor goes on below it, as a cursor page's does.
+      expect(contents(await caller.message.list({ conversationId, limit: 2, cursor: first.nextCursor }))).toEqual(["m1"]);
+      const last = await caller.message.list({ conversationId, limit: 2, after: first.newerCursor });
+      expect(contents(last)).toEqual(["m4", "m5"]);
+      expect(last.newerCursor).toBeNull();
+      expect(await caller.message.list({ conversationId, limit: 2, after: ids[4] })).toEqual({ items: [], nextCursor: null, newerCursor: null });
+      // An id below every message of it: the whole list is newer, nothing older.
+      expect(await caller.message.list({ conversationId, limit: 10, after: "1" })).toMatchObject({ nextCursor: null, newerCursor: null });
+    });
+
+    it("a page from the newest back has no newerCursor, as in v1", async () => {
+      const { conversationId } = await history("v1", 3);
+      expect(await callerOf("carl").message.list({ conversationId, limit: 2 })).not.toHaveProperty("newerCursor");
+    });
+
+    it("around a message of another conversation, a reply, or no message is NOT_FOUND", async () => {
+      const { conversationId, ids } = await history("target", 2);
+      const elsewhere = await history("elsewhere", 1);
+      const reply = await sendMessage(services, idOf("carl"), { conversationId, content: "a reply", clientMessageId: randomUUID(), threadId: ids[0] });
+      const caller = callerOf("carl");
+      for (const around of [elsewhere.ids[0], reply.id, "999999999"]) {
+        expect((await trpcErrorOf(caller.message.list({ conversationId, around }))).code).toBe("NOT_FOUND");
+      }
+      // In the thread, the reply is found.
+      expect(contents(await caller.message.list({ conversationId, threadId: ids[0], around: reply.id }))).toEqual(["a reply"]);
+    });
+
+    it("around and after of a conversation the caller is not a member of is FORBIDDEN, as without them", async () => {
+      const { conversationId, ids } = await history("members only", 2);
+      const outsider = callerOf("eve");
+      for (const input of [{ conversationId }, { conversationId, around: ids[0] }, { conversationId, after: ids[0] }]) {
+        expect((await trpcErrorOf(outsider.message.list(input))).code).toBe("FORBIDDEN");
+      }
+    });
+
+    it("more than one of cursor, around and after is BAD_REQUEST", async () => {
+      const { conversationId, ids } = await history("one way", 2);
+      const caller = callerOf("carl");
+      for (const input of [{ cursor: ids[1], around: ids[0] }, { cursor: ids[1], after: ids[0] }, { around: ids[1], after: ids[0] }]) {
+        expect((await trpcErrorOf(caller.message.list({ conversationId, ...input }))).code).toBe("BAD_REQUEST");
+      }
     });
   });
 });

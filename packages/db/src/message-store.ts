@@ -105,6 +105,10 @@ export interface MessageStore {
   page(conversationId: string, beforeId: bigint | null, limit: number): Promise<StoredMessage[]>;
   /** Up to `limit` replies of the thread of root `threadId` with ids below `beforeId` (all when null), newest first. */
   threadPage(threadId: bigint, beforeId: bigint | null, limit: number): Promise<StoredMessage[]>;
+  /** Up to `limit` messages of a conversation's main list with ids above `afterId`, oldest first: paging towards the newest. */
+  pageAfter(conversationId: string, afterId: bigint, limit: number): Promise<StoredMessage[]>;
+  /** Up to `limit` replies of the thread of root `threadId` with ids above `afterId`, oldest first. */
+  threadPageAfter(threadId: bigint, afterId: bigint, limit: number): Promise<StoredMessage[]>;
   /** A member's read state as stored now, or null when they are not a member. */
   readState(conversationId: string, userId: string): Promise<StoredReadState | null>;
   /** The conversation a message belongs to (which never changes), or null when there is no such message. */
@@ -469,6 +473,12 @@ export function sqliteMessageStore(client: BetterSqlite3.Database): MessageStore
       const rows = beforeId === null ? threadFrom.all(threadId, limit) : threadBefore.all(threadId, beforeId, limit);
       return rows.map(fromSqlite);
     },
+    async pageAfter(conversationId, afterId, limit) {
+      return statements().pageAfter.all(conversationId, afterId, limit).map(fromSqlite);
+    },
+    async threadPageAfter(threadId, afterId, limit) {
+      return statements().threadAfter.all(threadId, afterId, limit).map(fromSqlite);
+    },
     async conversationOf(messageId) {
       return statements().conversationOfMessage.get(messageId)?.conversationId ?? null;
     },
@@ -527,6 +537,12 @@ function prepareSqlite(client: BetterSqlite3.Database) {
   const threadFrom = client.prepare<[bigint, number], SqliteMessageRow>(`SELECT ${SQLITE_MESSAGE_COLUMNS} FROM "Message" WHERE "threadId" = ? ORDER BY "id" DESC LIMIT ?`);
   const threadBefore = client.prepare<[bigint, bigint, number], SqliteMessageRow>(
     `SELECT ${SQLITE_MESSAGE_COLUMNS} FROM "Message" WHERE "threadId" = ? AND "id" < ? ORDER BY "id" DESC LIMIT ?`,
+  );
+  const pageAfter = client.prepare<[string, bigint, number], SqliteMessageRow>(
+    `SELECT ${SQLITE_MESSAGE_COLUMNS} FROM "Message" WHERE "conversationId" = ? AND "threadId" IS NULL AND "id" > ? ORDER BY "id" ASC LIMIT ?`,
+  );
+  const threadAfter = client.prepare<[bigint, bigint, number], SqliteMessageRow>(
+    `SELECT ${SQLITE_MESSAGE_COLUMNS} FROM "Message" WHERE "threadId" = ? AND "id" > ? ORDER BY "id" ASC LIMIT ?`,
   );
   const latest = () => newest.get()?.id ?? 0n;
   const conversationOfMessage = client.prepare<[bigint], { conversationId: string }>(`SELECT "conversationId" FROM "Message" WHERE "id" = ?`);
@@ -642,7 +658,7 @@ function prepareSqlite(client: BetterSqlite3.Database) {
     const row = readStateOf.get(conversationId, userId);
     return row ? stateOf(row) : null;
   };
-  return { insertAll, markAll, reactAll, pageFrom, pageBefore, threadFrom, threadBefore, latest, conversationOfMessage, readStateNow };
+  return { insertAll, markAll, reactAll, pageFrom, pageBefore, threadFrom, threadBefore, pageAfter, threadAfter, latest, conversationOfMessage, readStateNow };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -788,6 +804,22 @@ export function postgresMessageStore(pool: pg.Pool): MessageStore {
               text: `SELECT ${POSTGRES_MESSAGE_COLUMNS} FROM "Message" WHERE "Message"."threadId" = $1 AND "Message"."id" < $2 ORDER BY "Message"."id" DESC LIMIT $3`,
               values: [threadId.toString(), beforeId.toString(), limit],
             });
+      return result.rows.map(fromPostgres);
+    },
+    async pageAfter(conversationId, afterId, limit) {
+      const result = await pool.query<PostgresMessageRow>({
+        name: "parley-message-page-after",
+        text: `SELECT ${POSTGRES_MESSAGE_COLUMNS} FROM "Message" WHERE "conversationId" = $1 AND "threadId" IS NULL AND "Message"."id" > $2 ORDER BY "Message"."id" ASC LIMIT $3`,
+        values: [conversationId, afterId.toString(), limit],
+      });
+      return result.rows.map(fromPostgres);
+    },
+    async threadPageAfter(threadId, afterId, limit) {
+      const result = await pool.query<PostgresMessageRow>({
+        name: "parley-thread-page-after",
+        text: `SELECT ${POSTGRES_MESSAGE_COLUMNS} FROM "Message" WHERE "Message"."threadId" = $1 AND "Message"."id" > $2 ORDER BY "Message"."id" ASC LIMIT $3`,
+        values: [threadId.toString(), afterId.toString(), limit],
+      });
       return result.rows.map(fromPostgres);
     },
     async readState(conversationId, userId) {

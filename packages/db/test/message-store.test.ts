@@ -107,6 +107,26 @@ describe.each(providers)("db.messages on $name", (provider) => {
     expect(await db.messages.latestId()).toBe(14n);
   });
 
+  it.skipIf(provider.skip)("pages a conversation towards the newest after an id, oldest first, only its own main list", async () => {
+    const db = await open(provider);
+    const { userId, conversationId } = await seedConversation(db.prisma);
+    const other = await db.prisma.conversation.create({ data: { members: { create: { userId } } } });
+    for (let i = 0; i < 5; i += 1) {
+      await db.messages.insert([
+        { conversationId, senderId: userId, content: `m${i}`, clientMessageId: `p${i}` },
+        { conversationId: other.id, senderId: userId, content: `x${i}`, clientMessageId: `q${i}` },
+      ]);
+    }
+    const written = await db.prisma.message.findMany({ where: { conversationId }, orderBy: { id: "asc" } });
+    const first = written[0]?.id ?? 0n;
+    await db.prisma.message.create({ data: { id: 100n, conversationId, senderId: userId, content: "a reply", clientMessageId: "r", threadId: first } });
+
+    expect(await db.messages.pageAfter(conversationId, first, 2)).toEqual(written.slice(1, 3));
+    expect(await db.messages.pageAfter(conversationId, written[2]?.id ?? 0n, 10)).toEqual(written.slice(3));
+    expect(await db.messages.pageAfter(conversationId, written.at(-1)?.id ?? 0n, 10)).toEqual([]);
+    expect(await db.messages.pageAfter(conversationId, 0n, 10)).toEqual(written);
+  });
+
   it.skipIf(provider.skip)("tells the conversation of a message, and null for an id no message has", async () => {
     const db = await open(provider);
     const { userId, conversationId } = await seedConversation(db.prisma);
@@ -371,6 +391,8 @@ describe.each(providers)("db.messages on $name", (provider) => {
     expect((await db.messages.threadPage(root.id, null, 2)).map((m) => m.content)).toEqual(["reply 2", "reply 1"]);
     expect(await db.messages.threadPage(root.id, replies[1]?.id ?? 0n, 10)).toEqual([replies[0]]);
     expect(await db.messages.page(conversationId, other.id, 10)).toEqual([await db.prisma.message.findUnique({ where: { id: root.id } })]);
+    expect(await db.messages.threadPageAfter(root.id, replies[0]?.id ?? 0n, 10)).toEqual(replies.slice(1));
+    expect((await db.messages.threadPageAfter(root.id, 0n, 2)).map((m) => m.content)).toEqual(["reply 0", "reply 1"]);
   });
 
   it.skipIf(provider.skip)("a recount on markRead leaves deleted messages out", async () => {

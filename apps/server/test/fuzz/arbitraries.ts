@@ -76,7 +76,7 @@ export const hostileKey: fc.Arbitrary<string> = fc.oneof(
     weight: 3,
     arbitrary: fc.constantFrom(
       "__proto__", "constructor", "prototype", "toString", "valueOf", "hasOwnProperty", "then", "toJSON", "__defineGetter__",
-      "id", "username", "password", "fullName", "title", "memberIds", "conversationId", "content", "clientMessageId", "cursor",
+      "id", "username", "password", "fullName", "title", "memberIds", "conversationId", "content", "clientMessageId", "cursor", "around", "after",
       "limit", "lastEventId", "refreshToken", "token", "input", "path", "method", "params", "json", "meta", "0", "1", "",
     ),
   },
@@ -251,6 +251,8 @@ export const GENERATORS: Record<ProcedurePath, InputGenerator> = {
     fields: (world) => ({
       conversationId: conversationIdLike(world),
       cursor: messageIdLike(world),
+      around: messageIdLike(world),
+      after: messageIdLike(world),
       limit: fc.oneof(fc.constantFrom(0, 1, 50, 100, 101, -1, 1.5, 2 ** 53), hostileLeaf),
     }),
   },

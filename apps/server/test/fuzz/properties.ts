@@ -41,7 +41,8 @@ function unauthorizedCall(world: FuzzWorld, u: Unauthorized): { token: string | 
     case "message.send":
       return { token, input: { conversationId, content: u.content, clientMessageId: `unauthorized-${u.content.length}-${u.token}` }, expected };
     case "message.list":
-      return { token, input: { conversationId }, expected };
+      // around a message: the same membership check as without it.
+      return { token, input: u.token % 2 === 0 ? { conversationId } : { conversationId, around: world.messageIds[0] ?? "1" }, expected };
     case "message.search":
       return { token, input: { query: "a", conversationId }, expected };
     case "conversation.create":

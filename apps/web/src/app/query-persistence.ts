@@ -15,6 +15,14 @@ function procedureOf(queryKey: readonly unknown[]): string {
   return Array.isArray(path) ? path.join(".") : "";
 }
 
+/** A history opened at a message (message.list around it): not where the screens start from. */
+function isHistoryWindow(queryKey: readonly unknown[]): boolean {
+  const options = queryKey[1];
+  if (typeof options !== "object" || options === null || !("input" in options)) return false;
+  const { input } = options as { input: unknown };
+  return typeof input === "object" && input !== null && "around" in input && (input as { around: unknown }).around !== null;
+}
+
 /** A message history as kept: its newest page only. */
 function newestPage(data: unknown): unknown {
   if (typeof data !== "object" || data === null || !("pages" in data) || !("pageParams" in data)) return data;
@@ -43,7 +51,7 @@ export function persistQueries(queryClient: QueryClient, storage: KeptStorage | 
     timer = null;
     if (stopped) return;
     const state = dehydrate(queryClient, {
-      shouldDehydrateQuery: (query) => query.state.status === "success" && KEPT_PROCEDURES.has(procedureOf(query.queryKey)),
+      shouldDehydrateQuery: (query) => query.state.status === "success" && KEPT_PROCEDURES.has(procedureOf(query.queryKey)) && !isHistoryWindow(query.queryKey),
     });
     const queries = state.queries.map((q) => (procedureOf(q.queryKey) === "message.list" ? { ...q, state: { ...q.state, data: newestPage(q.state.data) } } : q));
     try {

@@ -1,5 +1,5 @@
 import { QueryClientProvider } from "@tanstack/react-query";
-import { useCallback, useEffect, useMemo, useState } from "react";
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { RuntimeContext, useChat, useRuntime } from "../app/context";
 import type { UserRuntime } from "../app/runtime";
 import { useBrowserNotifications } from "../app/use-browser-notifications";
@@ -14,6 +14,8 @@ import { NewConversationDialog } from "./NewConversationDialog";
 import { QuickSwitcher } from "./QuickSwitcher";
 import { SkipLinks } from "./SkipLinks";
 import { isQuickSwitcherShortcut } from "../lib/keyboard";
+import { jumpTarget, type SearchResult } from "../lib/message-search";
+import type { Jump } from "./MessageList";
 import { documentTitle, totalUnread } from "../lib/unread";
 import { Sidebar } from "./Sidebar";
 import { latestVersion, newer, type Conversation, type User } from "@parley/client";
@@ -44,6 +46,11 @@ function ChatLayout({ onSignOut }: { onSignOut(): void }) {
   // The conversation whose composer takes focus when it is on screen: one just created or jumped to.
   const [composerFocusFor, setComposerFocusFor] = useState<string | null>(null);
   const composerFocused = useCallback(() => setComposerFocusFor(null), []);
+  // A message found by search, shown in its conversation with the history around it (a new object
+  // for each jump, so jumping to the same message again scrolls to it again).
+  const [jump, setJump] = useState<Jump | null>(null);
+  const jumps = useRef(0);
+  const leaveJump = useCallback(() => setJump(null), []);
   // Said in the empty pane after the reader left the open group.
   const [notice, setNotice] = useState<string | null>(null);
   // The group being left from here: the feed may say "removed" before the call returns.
@@ -120,9 +127,24 @@ function ChatLayout({ onSignOut }: { onSignOut(): void }) {
   const openConversation = (conversation: Conversation) => {
     setDialogOpen(false);
     setSwitcherOpen(false);
+    setJump(null);
     setComposerFocusFor(conversation.id);
     navigate({ view: "conversation", conversationId: conversation.id });
   };
+
+  const openMessage = (result: SearchResult) => {
+    const target = jumpTarget(result);
+    const { conversationId, messageId } = target;
+    setSwitcherOpen(false);
+    jumps.current += 1;
+    setJump({ ...target, seq: jumps.current });
+    navigate(target.replyId ? { view: "conversation", conversationId, threadId: messageId } : { view: "conversation", conversationId });
+  };
+  // Another conversation opened (from the list, or Back): the jump is done with. (The route reads
+  // the address as it is now, so it already names the conversation jumped to when this runs.)
+  useEffect(() => {
+    if (jump && activeId !== jump.conversationId) setJump(null);
+  }, [activeId, jump]);
 
   useEffect(() => {
     const onKeyDown = (event: KeyboardEvent) => {
@@ -137,7 +159,7 @@ function ChatLayout({ onSignOut }: { onSignOut(): void }) {
   return (
     <div className="shell" data-view={activeId ? "conversation" : "list"}>
       <SkipLinks conversationOpen={activeId !== null} />
-      <Sidebar me={me} onNewConversation={() => setDialogOpen(true)} onSignOut={onSignOut}>
+      <Sidebar me={me} onNewConversation={() => setDialogOpen(true)} onSearch={() => setSwitcherOpen(true)} onSignOut={onSignOut}>
         <ConversationList
           conversations={sorted}
           loading={conversationsQuery.isPending}
@@ -170,13 +192,22 @@ function ChatLayout({ onSignOut }: { onSignOut(): void }) {
             threadId={threadId}
             onOpenThread={openThread}
             onCloseThread={closeThread}
+            jump={jump?.conversationId === activeId ? jump : null}
+            onLeaveJump={leaveJump}
           />
         ) : (
           <EmptyPane hasConversations={conversations.length > 0 || !pages} onNewConversation={() => setDialogOpen(true)} notice={notice} />
         )}
       </main>
       <NewConversationDialog open={dialogOpen} me={me} onClose={() => setDialogOpen(false)} onOpened={openConversation} />
-      <QuickSwitcher open={switcherOpen} conversations={sorted} me={me} onClose={() => setSwitcherOpen(false)} onChoose={openConversation} />
+      <QuickSwitcher
+        open={switcherOpen}
+        conversations={sorted}
+        me={me}
+        onClose={() => setSwitcherOpen(false)}
+        onChoose={openConversation}
+        onChooseMessage={openMessage}
+      />
       <Announcer conversations={conversations} me={me} activeId={activeId} />
     </div>
   );

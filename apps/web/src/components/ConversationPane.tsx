@@ -9,7 +9,7 @@ import { ConnectionBanner } from "./Connection";
 import { BackIcon, UsersIcon } from "./icons";
 import { MembersDialog } from "./MembersDialog";
 import { NotifyMenu } from "./NotifyMenu";
-import { MessageList } from "./MessageList";
+import { MessageList, type Jump } from "./MessageList";
 import { ThreadPanel } from "./ThreadPanel";
 import { trpc } from "../trpc";
 import { describeError, isWorthRetrying, type Conversation, type Message, type User } from "@parley/client";
@@ -31,6 +31,10 @@ interface ConversationPaneProps {
   threadId: string | null;
   onOpenThread(rootId: string): void;
   onCloseThread(): void;
+  /** A message to show with the history around it (found by search), or null for the newest. */
+  jump: Jump | null;
+  /** Back to the newest messages from a jump. */
+  onLeaveJump(): void;
 }
 
 /** On touch screens, focusing the composer would pop the keyboard up over the conversation. */
@@ -48,7 +52,7 @@ function subtitle(conversation: Conversation, me: User): string {
 }
 
 export function ConversationPane(props: ConversationPaneProps) {
-  const { conversationId, listed, me, onBack, focusComposer: focusRequested, onComposerFocused, onLeave, leaving, threadId, onOpenThread, onCloseThread } = props;
+  const { conversationId, listed, me, onBack, focusComposer: focusRequested, onComposerFocused, onLeave, leaving, threadId, onOpenThread, onCloseThread, jump, onLeaveJump } = props;
   const headingId = useId();
   const heading = useRef<HTMLHeadingElement>(null);
   const focusComposer = finePointer();
@@ -162,7 +166,17 @@ export function ConversationPane(props: ConversationPaneProps) {
           </button>
         </header>
         <ConnectionBanner />
-        <MessageList conversation={conversation} membersComplete={membersComplete} me={me} editLastRequest={editLastRequest} onOpenThread={openThread} />
+        {/* A list of its own per jump: its history, scroll position and what it follows start afresh. */}
+        <MessageList
+          key={jump ? `jump-${jump.seq}` : "newest"}
+          conversation={conversation}
+          membersComplete={membersComplete}
+          me={me}
+          editLastRequest={editLastRequest}
+          onOpenThread={openThread}
+          around={jump?.messageId ?? null}
+          onShowNewest={onLeaveJump}
+        />
         <Composer
           conversationId={conversation.id}
           recipient={title}
@@ -190,6 +204,7 @@ export function ConversationPane(props: ConversationPaneProps) {
           membersComplete={membersComplete}
           rootId={threadId}
           opened={opened?.id === threadId ? opened : null}
+          foundReplyId={jump?.messageId === threadId ? jump.replyId : null}
           me={me}
           onClose={onCloseThread}
         />

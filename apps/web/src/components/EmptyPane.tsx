@@ -26,7 +26,7 @@ export function EmptyPane({ hasConversations, onNewConversation, notice }: Empty
       <p>
         {hasConversations ? (
           <>
-            Choose one from the list, or start something new. <kbd>{quickSwitcherKeys(navigator.userAgent)}</kbd> jumps to a conversation by name.
+            Choose one from the list, or start something new. <kbd>{quickSwitcherKeys(navigator.userAgent)}</kbd> jumps to a conversation by name or finds a message by its words.
           </>
         ) : (
           "Find a colleague and say hello. Messages arrive instantly."

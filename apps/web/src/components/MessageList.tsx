@@ -6,7 +6,8 @@ import { conversationTitle, displayName, otherMembers } from "../lib/conversatio
 import { formatDayLabel, formatFull, formatTime } from "../lib/format";
 import { renderMarkdown } from "../lib/markdown";
 import { estimateRowHeight, firstUnreadKey, layOut, seenKey } from "../lib/message-groups";
-import { trpc } from "../trpc";
+import { liveWithinHistory } from "../lib/history-window";
+import { useMessageHistory } from "../app/use-message-history";
 import { Avatar } from "./Avatar";
 import { COMPOSER_ID } from "./Composer";
 import { DeleteMessageDialog, MessageEditor, useEditAndDelete } from "./MessageActions";
@@ -14,11 +15,12 @@ import { ReactionBar, ReactionPicker } from "./Reactions";
 import { AlertIcon, ArrowDownIcon, ClockIcon } from "./icons";
 import { compareIds, describeError, type OutboxEntry, buildTimeline, readBy, type TimelineItem, type Conversation, type Message, type User } from "@parley/client";
 
-const PAGE_SIZE = 50;
 /** The message history's id: the skip link's target. */
 export const MESSAGES_ID = "messages";
-/** Start loading older messages this close to the top. */
+/** Start loading older messages this close to the top (and newer ones this close to the bottom of a window). */
 const LOAD_OLDER_WITHIN_PX = 400;
+/** How long a message jumped to (here or in a thread) stays highlighted. */
+export const FOUND_HIGHLIGHT_MS = 3_000;
 /** Counts as "at the bottom", where new messages keep the view scrolled down. */
 const AT_BOTTOM_WITHIN_PX = 80;
 /** Rows rendered beyond each edge of the view, so a quick scroll does not show blank space. */
@@ -39,25 +41,39 @@ interface MessageListProps {
   /** Grows each time the person asks to edit their last message (Up in the empty composer). */
   editLastRequest: number;
   onOpenThread(root: Message): void;
+  /** Open at this message (found by search), with the history around it; null: at the newest. */
+  around: string | null;
+  /** Leave the history around `around` for the newest messages (Jump to newest, or one's own send). */
+  onShowNewest(): void;
 }
 
-export function MessageList({ conversation, membersComplete, me, editLastRequest, onOpenThread }: MessageListProps) {
-  const { sender } = useRuntime();
-  const query = trpc.message.list.useInfiniteQuery(
-    { conversationId: conversation.id, limit: PAGE_SIZE },
-    { getNextPageParam: (page) => page.nextCursor, staleTime: Infinity },
-  );
-  const { hasNextPage, isFetchingNextPage, fetchNextPage } = query;
+/** A message to open a conversation at. */
+export interface Jump {
+  conversationId: string;
+  /** The message of the main list to show (for a reply, its thread's root). */
+  messageId: string;
+  /** A reply to show in the thread of `messageId`, or null. */
+  replyId: string | null;
+  /** Counts the jumps, so a second jump to the same message starts afresh too. */
+  seq: number;
+}
 
-  const live = useChat((s) => s.live.get(conversation.id) ?? NO_MESSAGES);
+export function MessageList({ conversation, membersComplete, me, editLastRequest, onOpenThread, around, onShowNewest }: MessageListProps) {
+  const { sender } = useRuntime();
+  const history = useMessageHistory(conversation.id, around);
+  const { pages, hasOlder: hasNextPage, loadingOlder: isFetchingNextPage, reachesNewest, hasNewer, loadNewer } = history;
+
+  const allLive = useChat((s) => s.live.get(conversation.id) ?? NO_MESSAGES);
   const changed = useChat((s) => s.changed);
   const outbox = useChat((s) => s.outbox);
-  const mine = useMemo(() => {
+  const allMine = useMemo(() => {
     const entries = outbox.filter((e) => e.conversationId === conversation.id);
     return entries.length > 0 ? entries : NO_ENTRIES;
   }, [outbox, conversation.id]);
-  const pages = query.data?.pages;
-  const timeline = useMemo(() => buildTimeline({ pages: pages?.map((p) => p.items) ?? [], live, outbox: mine, changed }), [pages, live, mine, changed]);
+  // A window that does not reach the newest shows neither live messages past it nor one's own unsent ones.
+  const live = useMemo(() => liveWithinHistory(allLive, pages ?? [], reachesNewest), [allLive, pages, reachesNewest]);
+  const mine = reachesNewest ? allMine : NO_ENTRIES;
+  const timeline = useMemo(() => buildTimeline({ pages: pages ?? [], live, outbox: mine, changed }), [pages, live, mine, changed]);
   const laid = useMemo(() => layOut(timeline), [timeline]);
 
   // Where the reader had read up to when they opened the conversation (once the store knows it),
@@ -129,7 +145,8 @@ export function MessageList({ conversation, membersComplete, me, editLastRequest
     overscan: OVERSCAN,
     scrollMargin: listTop,
     anchorTo: "end",
-    followOnAppend: true,
+    // A window below which newer pages load must not follow them to its end (and load the next, and the next).
+    followOnAppend: reachesNewest,
     scrollEndThreshold: AT_BOTTOM_WITHIN_PX,
   });
 
@@ -154,9 +171,7 @@ export function MessageList({ conversation, membersComplete, me, editLastRequest
     if (index !== -1) virtualizer.scrollToIndex(index, { align: "center" });
   }, [editLastRequest, timeline, me.id, virtualizer, editLast]);
 
-  const loadOlder = useCallback(() => {
-    if (hasNextPage && !isFetchingNextPage) void fetchNextPage();
-  }, [hasNextPage, isFetchingNextPage, fetchNextPage]);
+  const loadOlder = history.loadOlder;
 
   const scrollToBottom = useCallback(
     (smooth = false) => {
@@ -170,9 +185,11 @@ export function MessageList({ conversation, membersComplete, me, editLastRequest
   const onScroll = () => {
     const el = scroller.current;
     if (!el) return;
-    atBottom.current = el.scrollHeight - el.scrollTop - el.clientHeight < AT_BOTTOM_WITHIN_PX;
+    const fromBottom = el.scrollHeight - el.scrollTop - el.clientHeight;
+    atBottom.current = reachesNewest && fromBottom < AT_BOTTOM_WITHIN_PX;
     if (atBottom.current) setUnseen(0);
     if (el.scrollTop < LOAD_OLDER_WITHIN_PX) loadOlder();
+    if (fromBottom < LOAD_OLDER_WITHIN_PX) loadNewer();
   };
 
   // The history edge above the list changes height (a spinner, a button, the beginning): keep the
@@ -194,13 +211,52 @@ export function MessageList({ conversation, membersComplete, me, editLastRequest
     if (lastKey.current !== last.key) {
       const appended = lastKey.current !== null;
       const ownNew = last.senderId === me.id && last.status !== "sent";
-      if (!appended || ownNew) scrollToBottom();
-      else if (!atBottom.current) setUnseen((n) => n + 1);
+      // Opened at a message: the view goes there (below), not to the end. Its newer pages are no news.
+      if (around !== null && !appended) atBottom.current = false;
+      else if (!appended || ownNew) scrollToBottom();
+      else if (!atBottom.current && (around === null || live.at(-1)?.id === last.id)) setUnseen((n) => n + 1);
       lastKey.current = last.key;
     }
     // Not enough history to scroll yet: fetch more until there is.
-    if (el.scrollTop < LOAD_OLDER_WITHIN_PX && el.scrollHeight - el.clientHeight < LOAD_OLDER_WITHIN_PX) loadOlder();
-  }, [laid, me.id, scrollToBottom, loadOlder]);
+    if (el.scrollHeight - el.clientHeight < LOAD_OLDER_WITHIN_PX) {
+      loadOlder();
+      loadNewer();
+    }
+  }, [laid, me.id, scrollToBottom, loadOlder, loadNewer, around, live]);
+
+  // A window's last page of newer messages arrived with the view at its end: from now on that is
+  // the bottom, where new messages are followed.
+  useLayoutEffect(() => {
+    const el = scroller.current;
+    if (around === null || !reachesNewest || !el) return;
+    atBottom.current = el.scrollHeight - el.scrollTop - el.clientHeight < AT_BOTTOM_WITHIN_PX;
+  }, [around, reachesNewest]);
+
+  // Opened at a message: scrolled to it once it is loaded, highlighted for a moment, and focused, so
+  // a keyboard or screen reader user continues from there.
+  const [found, setFound] = useState<string | null>(null);
+  const scrolledToFound = useRef(false);
+  useLayoutEffect(() => {
+    if (around === null || scrolledToFound.current) return;
+    const index = laid.findIndex((row) => row.item.id === around);
+    if (index === -1) return;
+    scrolledToFound.current = true;
+    setFound(around);
+    virtualizer.scrollToIndex(index, { align: "center" });
+    requestAnimationFrame(() => scroller.current?.querySelector<HTMLElement>(`.message-row--found`)?.focus({ preventScroll: true }));
+  }, [around, laid, virtualizer]);
+  useEffect(() => {
+    if (found === null) return;
+    const timer = setTimeout(() => setFound(null), FOUND_HIGHLIGHT_MS);
+    return () => clearTimeout(timer);
+  }, [found]);
+
+  // Sending from a window that does not reach the newest: the newest is where the message goes, so go there.
+  const sentFromWindow = useRef(allMine.length);
+  useEffect(() => {
+    if (!reachesNewest && allMine.length > sentFromWindow.current) onShowNewest();
+    sentFromWindow.current = allMine.length;
+  }, [reachesNewest, allMine.length, onShowNewest]);
 
   // Stay at the bottom when the view changes size (window resize, on-screen keyboard).
   useEffect(() => {
@@ -221,16 +277,21 @@ export function MessageList({ conversation, membersComplete, me, editLastRequest
       <div className="messages" id={MESSAGES_ID} ref={scroller} onScroll={onScroll} tabIndex={0} role="region" aria-label={`Messages with ${title}`}>
         <div className="messages__inner">
           <div className="history-edge">
-            {query.isPending ? (
+            {history.isPending ? (
               <p className="history-edge__status" role="status">
                 <span className="spinner" aria-hidden="true" /> Loading messages…
               </p>
-            ) : query.isError && !pages ? (
+            ) : history.error ? (
               <div className="history-edge__status" role="alert">
-                <p>{describeError(query.error)}</p>
-                <button type="button" className="button" onClick={() => void query.refetch()}>
+                <p>{describeError(history.error)}</p>
+                <button type="button" className="button" onClick={history.refetch}>
                   Try again
                 </button>
+                {around !== null && (
+                  <button type="button" className="button button--quiet" onClick={onShowNewest}>
+                    Show the newest messages
+                  </button>
+                )}
               </div>
             ) : hasNextPage ? (
               isFetchingNextPage ? (
@@ -266,7 +327,8 @@ export function MessageList({ conversation, membersComplete, me, editLastRequest
                   key={row.key}
                   ref={rowRef}
                   data-index={row.index}
-                  className="message-row"
+                  className={item.id !== null && item.id === found ? "message-row message-row--found" : "message-row"}
+                  tabIndex={item.id !== null && item.id === around ? -1 : undefined}
                   style={{ transform: `translateY(${row.start - virtualizer.options.scrollMargin}px)` }}
                   aria-setsize={laid.length}
                   aria-posinset={row.index + 1}
@@ -306,8 +368,28 @@ export function MessageList({ conversation, membersComplete, me, editLastRequest
               );
             })}
           </ol>
+          {!reachesNewest && pages && (
+            <div className="history-edge history-edge--newer">
+              {history.loadingNewer ? (
+                <p className="history-edge__status" role="status">
+                  <span className="spinner" aria-hidden="true" /> Loading newer messages…
+                </p>
+              ) : (
+                hasNewer && (
+                  <button type="button" className="button button--quiet" onClick={loadNewer}>
+                    Load newer messages
+                  </button>
+                )
+              )}
+            </div>
+          )}
         </div>
       </div>
+      {!reachesNewest && pages && (
+        <button type="button" className="jump-to-latest" onClick={onShowNewest}>
+          <ArrowDownIcon /> Jump to newest
+        </button>
+      )}
       {unseen > 0 && (
         <button type="button" className="jump-to-latest" onClick={() => scrollToBottom(true)}>
           <ArrowDownIcon /> {unseen === 1 ? "1 new message" : `${unseen} new messages`}

@@ -2,17 +2,21 @@ import type { ReactNode } from "react";
 import { displayName } from "../lib/conversations";
 import { Avatar } from "./Avatar";
 import { ConnectionPill } from "./Connection";
-import { LogOutIcon, LogoMark, PlusIcon } from "./icons";
+import { quickSwitcherKeys } from "../lib/keyboard";
+import { LogOutIcon, LogoMark, PlusIcon, SearchIcon } from "./icons";
 import type { User } from "@parley/client";
 
 interface SidebarProps {
   me: User;
   onNewConversation(): void;
+  /** Opens the quick switcher: conversations by name and messages by their words. */
+  onSearch(): void;
   onSignOut(): void;
   children: ReactNode;
 }
 
-export function Sidebar({ me, onNewConversation, onSignOut, children }: SidebarProps) {
+export function Sidebar({ me, onNewConversation, onSearch, onSignOut, children }: SidebarProps) {
+  const shortcut = quickSwitcherKeys(navigator.userAgent);
   return (
     <aside className="sidebar">
       <header className="sidebar__header">
@@ -26,6 +30,13 @@ export function Sidebar({ me, onNewConversation, onSignOut, children }: SidebarP
           <span className="sr-only">New conversation</span>
         </button>
       </header>
+      <button type="button" className="search-launch" aria-haspopup="dialog" aria-keyshortcuts="Control+K Meta+K" onClick={onSearch}>
+        <SearchIcon />
+        <span className="search-launch__label">
+          Search messages<span className="sr-only"> and conversations</span>
+        </span>
+        <kbd>{shortcut}</kbd>
+      </button>
       {children}
       <footer className="sidebar__footer">
         <Avatar id={me.id} name={displayName(me) || "?"} size="sm" />

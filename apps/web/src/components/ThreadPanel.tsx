@@ -3,7 +3,7 @@
 // that replies in it, where Up edits the reader's last reply. Replies seen here are marked read
 // like the main list's messages. The open thread is in the address, so one opened from it (a
 // reload, a link) loads its root first (lib/threads.ts).
-import { useCallback, useEffect, useId, useMemo, useRef, type KeyboardEvent } from "react";
+import { useCallback, useEffect, useId, useMemo, useRef, useState, type KeyboardEvent } from "react";
 import { useChat, useRuntime } from "../app/context";
 import { useReadWhenSeen } from "../app/use-read-when-seen";
 import { threadRootInput } from "../lib/threads";
@@ -11,7 +11,7 @@ import { trpc } from "../trpc";
 import { Composer } from "./Composer";
 import { CloseIcon } from "./icons";
 import { DeleteMessageDialog, useEditAndDelete } from "./MessageActions";
-import { FORMER_MEMBER, MessageRow, UNKNOWN_YET, senderName } from "./MessageList";
+import { FORMER_MEMBER, FOUND_HIGHLIGHT_MS, MessageRow, UNKNOWN_YET, senderName } from "./MessageList";
 import { buildTimeline, describeError, isWorthRetrying, latestVersion, type Conversation, type Message, type OutboxEntry, type User } from "@parley/client";
 
 const PAGE_SIZE = 50;
@@ -27,11 +27,13 @@ interface ThreadPanelProps {
   rootId: string;
   /** The root as it was when opened from the list; null when opened from the address, which loads it. */
   opened: Message | null;
+  /** A reply found by search: earlier replies load until it is there, then it is scrolled to and marked. */
+  foundReplyId?: string | null;
   me: User;
   onClose(): void;
 }
 
-export function ThreadPanel({ conversation, membersComplete, rootId, opened, me, onClose }: ThreadPanelProps) {
+export function ThreadPanel({ conversation, membersComplete, rootId, opened, foundReplyId = null, me, onClose }: ThreadPanelProps) {
   const headingId = useId();
   const changed = useChat((s) => s.changed);
   const rootInput = threadRootInput(conversation.id, rootId);
@@ -60,7 +62,7 @@ export function ThreadPanel({ conversation, membersComplete, rootId, opened, me,
         </button>
       </header>
       {first ? (
-        <Thread conversation={conversation} membersComplete={membersComplete} root={latestVersion(first, changed)} me={me} />
+        <Thread conversation={conversation} membersComplete={membersComplete} root={latestVersion(first, changed)} me={me} foundReplyId={foundReplyId} />
       ) : (
         <div className="thread__body">
           {missing ? (
@@ -91,10 +93,11 @@ interface ThreadProps {
   membersComplete: boolean;
   root: Message;
   me: User;
+  foundReplyId: string | null;
 }
 
 /** The root, the replies and the composer, once the root is known. */
-function Thread({ conversation, membersComplete, root, me }: ThreadProps) {
+function Thread({ conversation, membersComplete, root, me, foundReplyId }: ThreadProps) {
   const { sender } = useRuntime();
   const changed = useChat((s) => s.changed);
   const query = trpc.message.list.useInfiniteQuery(
@@ -133,6 +136,29 @@ function Thread({ conversation, membersComplete, root, me }: ThreadProps) {
     const el = scroller.current;
     if (el) el.scrollTop = el.scrollHeight;
   }, [count]);
+
+  // A reply found by search: earlier pages until it is loaded (threads are short, and paging this
+  // way keeps live replies in order), then scrolled to, marked for a moment and focused.
+  const { hasNextPage, isFetching, fetchNextPage } = query;
+  const foundLoaded = foundReplyId !== null && replies.some((r) => r.id === foundReplyId);
+  useEffect(() => {
+    if (foundReplyId !== null && !foundLoaded && hasNextPage && !isFetching) void fetchNextPage();
+  }, [foundReplyId, foundLoaded, hasNextPage, isFetching, fetchNextPage]);
+  const [marked, setMarked] = useState<string | null>(null);
+  const shownFound = useRef(false);
+  useEffect(() => {
+    if (!foundLoaded || shownFound.current) return;
+    shownFound.current = true;
+    setMarked(foundReplyId);
+    const reply = scroller.current?.querySelector<HTMLElement>(`[data-message-id="${foundReplyId}"]`)?.closest<HTMLElement>(".thread__reply");
+    reply?.scrollIntoView({ block: "center" });
+    reply?.focus({ preventScroll: true });
+  }, [foundLoaded, foundReplyId]);
+  useEffect(() => {
+    if (marked === null) return;
+    const timer = setTimeout(() => setMarked(null), FOUND_HIGHLIGHT_MS);
+    return () => clearTimeout(timer);
+  }, [marked]);
 
   const row = (message: Message | null, item: (typeof replies)[number]) => (
     <MessageRow
@@ -174,7 +200,12 @@ function Thread({ conversation, membersComplete, root, me }: ThreadProps) {
         )}
         <ol className="thread__replies">
           {replies.map((item) => (
-            <li key={item.key} ref={rowRef} className="thread__reply">
+            <li
+              key={item.key}
+              ref={rowRef}
+              className={item.id !== null && item.id === marked ? "thread__reply thread__reply--found" : "thread__reply"}
+              tabIndex={item.id !== null && item.id === foundReplyId ? -1 : undefined}
+            >
               {row(item.message, item)}
             </li>
           ))}

@@ -1,7 +1,7 @@
 import type { Services } from "../context.js";
 import { DomainError } from "../errors.js";
 import type { MessageDto } from "../schemas.js";
-import { messageSelect } from "@parley/db";
+import { messageSelect, type StoredMessage } from "@parley/db";
 import { toMessageDto } from "./selects.js";
 import { mentionedNames } from "./mentions.js";
 import type { FeedEntry } from "../live/feed.js";
@@ -45,27 +45,75 @@ export async function sendMessage(
   return written.message;
 }
 
+export interface ListMessagesInput {
+  conversationId: string;
+  limit: number;
+  threadId?: string | null | undefined;
+  /** At most one of these three (the input schema checks). */
+  cursor?: string | null | undefined;
+  around?: string | null | undefined;
+  after?: string | null | undefined;
+}
 
-export async function listMessages(
-  services: Services,
-  input: { conversationId: string; cursor?: string | null | undefined; limit: number; threadId?: string | null | undefined },
-): Promise<{ items: MessageDto[]; nextCursor: string | null }> {
+export interface MessagePage {
+  items: MessageDto[];
+  nextCursor: string | null;
+  newerCursor?: string | null;
+}
+
+export async function listMessages(services: Services, input: ListMessagesInput): Promise<MessagePage> {
   const { db } = services;
-  const before = input.cursor ? BigInt(input.cursor) : null;
-  let rows;
+  const { limit } = input;
+  let older: (beforeId: bigint | null, count: number) => Promise<StoredMessage[]>;
+  let newer: (afterId: bigint, count: number) => Promise<StoredMessage[]>;
   if (input.threadId) {
-    const root = await db.prisma.message.findUnique({ where: { id: BigInt(input.threadId) }, select: { conversationId: true, threadId: true } });
+    const rootId = BigInt(input.threadId);
+    const root = await db.prisma.message.findUnique({ where: { id: rootId }, select: { conversationId: true, threadId: true } });
     if (!root || root.conversationId !== input.conversationId) throw new DomainError("not_found", "No such thread in this conversation");
     if (root.threadId !== null) throw new DomainError("invalid", "threadId must name a thread's root, not a reply");
-    rows = await db.messages.threadPage(BigInt(input.threadId), before, input.limit + 1);
+    older = (beforeId, count) => db.messages.threadPage(rootId, beforeId, count);
+    newer = (afterId, count) => db.messages.threadPageAfter(rootId, afterId, count);
   } else {
     // The main list: messages that are not replies.
-    rows = await db.messages.page(input.conversationId, before, input.limit + 1);
+    older = (beforeId, count) => db.messages.page(input.conversationId, beforeId, count);
+    newer = (afterId, count) => db.messages.pageAfter(input.conversationId, afterId, count);
   }
-  const hasMore = rows.length > input.limit;
-  const page = rows.slice(0, input.limit).reverse();
-  const oldest = page[0];
-  return { items: page.map(toMessageDto), nextCursor: hasMore && oldest ? oldest.id.toString() : null };
+
+  if (input.after) {
+    // Whether anything is older than this page (at or below `after`), read alongside: a client
+    // reloading its pages from the newest one it holds goes on through nextCursor.
+    const after = BigInt(input.after);
+    const [rows, below] = await Promise.all([newer(after, limit + 1), older(after + 1n, 1)]);
+    const items = rows.slice(0, limit);
+    return {
+      items: items.map(toMessageDto),
+      nextCursor: below.length > 0 ? idOf(items[0]) : null,
+      newerCursor: rows.length > limit ? idOf(items.at(-1)) : null,
+    };
+  }
+  if (input.around) {
+    // The target and the older half in one read (below target + 1), the newer half in another.
+    const target = BigInt(input.around);
+    const olderCount = Math.ceil(limit / 2);
+    const newerCount = limit - olderCount;
+    const [below, above] = await Promise.all([older(target + 1n, olderCount + 1), newer(target, newerCount + 1)]);
+    if (below[0]?.id !== target) throw new DomainError("not_found", "No such message in this list");
+    const olderItems = below.slice(0, olderCount).reverse();
+    const newerItems = above.slice(0, newerCount);
+    const items = [...olderItems, ...newerItems];
+    return {
+      items: items.map(toMessageDto),
+      nextCursor: below.length > olderCount ? idOf(olderItems[0]) : null,
+      newerCursor: above.length > newerCount ? idOf(items.at(-1)) : null,
+    };
+  }
+  const rows = await older(input.cursor ? BigInt(input.cursor) : null, limit + 1);
+  const page = rows.slice(0, limit).reverse();
+  return { items: page.map(toMessageDto), nextCursor: rows.length > limit ? idOf(page[0]) : null };
+}
+
+function idOf(message: StoredMessage | undefined): string | null {
+  return message ? message.id.toString() : null;
 }
 
 /**

@@ -21,8 +21,12 @@ export const messageRouter = router({
   list: conversationMemberProcedure
     .meta({
       description:
-        "Returns a conversation's messages that are not replies (or, with threadId, the replies of that thread) a page at a time from the newest back (each page oldest first), with the cursor of the older page.",
-      errors: { BAD_REQUEST: "threadId names a reply, not a root", NOT_FOUND: "the conversation does not exist, or threadId is not a message of it" },
+        "Returns a conversation's messages that are not replies (or, with threadId, the replies of that thread) a page at a time from the newest back (each page oldest first), with the cursor of the older page; " +
+        "with around, the page around that message (half the limit older, the rest newer) with cursors both ways, and with after, the page newer than that id with newerCursor, to page towards the newest from there.",
+      errors: {
+        BAD_REQUEST: "threadId names a reply, not a root, or more than one of cursor, around and after is given",
+        NOT_FOUND: "the conversation does not exist, threadId is not a message of it, or around names no message of the list (the main list, or the thread)",
+      },
     })
     .input(listMessagesInput)
     .output(messagePageSchema)
