@@ -10,15 +10,16 @@ import type { RunContext } from "./context.js";
 import { dropRunDatabases } from "./databases.js";
 import { fullParams, quickParams, type Params } from "./params.js";
 import { benchDir, canPin, serverBundle, stopAllServers } from "./processes.js";
-import { profileTable, summaryTable, writeReport, type BenchResults, type Machine } from "./report.js";
+import { profileTable, searchTable, summaryTable, writeReport, type BenchResults, type Machine } from "./report.js";
 import { runDelivery } from "./scenarios/delivery.js";
 import { runHistory } from "./scenarios/history.js";
 import { runIdle } from "./scenarios/idle.js";
 import { runLiveState, type LiveStateId } from "./scenarios/live-state.js";
 import { runLogins } from "./scenarios/logins.js";
 import { runPgOrder } from "./scenarios/pg-order.js";
+import { runSearch } from "./scenarios/search.js";
 
-// s1sync (scenario 1 with every client on sync.events) and pg-order run only when named in --only.
+// s1sync (scenario 1 with every client on sync.events), pg-order and search run only when named in --only.
 const SCENARIOS = ["s1", "s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9"] as const;
 
 // `pnpm bench -- --full` hands the "--" on to the script: drop it.
@@ -49,7 +50,7 @@ const { values: args } = parseArgs({
 });
 
 if (args.help) {
-  console.log(`usage: pnpm bench [-- --full] [--only s1,s2,s3,s4,s5,s6,s7,s8,s9,s1sync,pg-order] [--postgres URL] [--redis URL] [--profile] [--no-pin] [--write] [--max-minutes N]
+  console.log(`usage: pnpm bench [-- --full] [--only s1,s2,s3,s4,s5,s6,s7,s8,s9,s1sync,pg-order,search] [--postgres URL] [--redis URL] [--profile] [--no-pin] [--write] [--max-minutes N]
 
   (default)   quick: about three minutes, SQLite only, smaller sizes; prints the table
   --full      every scenario at full size, also on PostgreSQL and on two instances with Redis;
@@ -66,6 +67,8 @@ if (args.help) {
   --live-rate N  send rate of scenarios 6-8 when scenario 1 is not in the run (default: half its knee)
   s1sync      scenario 1 with every Parley client on sync.events instead of message.live
   pg-order    events committed per second into one order on PostgreSQL, 1, 2 and 4 writer processes
+  search      message.search over 1,000,000 messages in 1,000 conversations, SQLite and PostgreSQL
+              (--no-postgres: SQLite only); give it --max-minutes 40 when PostgreSQL is seeded
   --report    re-render the .md and .svg of a results .json, measuring nothing`);
   process.exit(0);
 }
@@ -87,6 +90,8 @@ const params: Params = {
 };
 const only = new Set((args.only ?? SCENARIOS.join(",")).split(",").map((s) => s.trim()));
 const postgresUrl = params.postgres ? (args.postgres ?? "postgresql://postgres@127.0.0.1:5432/postgres") : null;
+// pg-order and search use PostgreSQL whether or not the run's other scenarios do.
+const scenarioPostgresUrl = postgresUrl ?? (only.has("pg-order") || (only.has("search") && !args["no-postgres"]) ? "postgresql://postgres@127.0.0.1:5432/postgres" : null);
 const redisUrl = params.redis ? (args.redis ?? "redis://127.0.0.1:6379") : null;
 const maxMinutes = Number(args["max-minutes"] ?? (params.mode === "full" ? 180 : 15));
 
@@ -138,6 +143,7 @@ const results: BenchResults = {
   s1Sync: null,
   live: [],
   pgOrder: null,
+  search: [],
   failures: [],
 };
 
@@ -145,7 +151,7 @@ let cleaningUp: Promise<void> | null = null;
 function cleanUp(): Promise<void> {
   cleaningUp ??= (async () => {
     await stopAllServers();
-    if (postgresUrl) await dropRunDatabases(postgresUrl, runId).catch((error: unknown) => log(`could not drop this run's databases: ${String(error)}`));
+    if (scenarioPostgresUrl) await dropRunDatabases(scenarioPostgresUrl, runId).catch((error: unknown) => log(`could not drop this run's databases: ${String(error)}`));
     rmSync(workDir, { recursive: true, force: true });
   })();
   return cleaningUp;
@@ -189,8 +195,14 @@ try {
     const result = await attempt(`${id} (SQLite, ${liveRate} sends/s)`, () => runLiveState(context, id, liveRate));
     if (result) (results.live ??= []).push(result);
   }
-  if (postgresUrl || only.has("pg-order")) {
-    results.pgOrder = await attempt("pg-order", () => runPgOrder(context, postgresUrl ?? "postgresql://postgres@127.0.0.1:5432/postgres"), "pg-order");
+  if (scenarioPostgresUrl && only.has("pg-order")) {
+    results.pgOrder = await attempt("pg-order", () => runPgOrder(context, scenarioPostgresUrl), "pg-order");
+  }
+  if (only.has("search")) {
+    for (const provider of args["no-postgres"] ? (["sqlite"] as const) : (["sqlite", "postgresql"] as const)) {
+      const run = await attempt(`search (${provider})`, () => runSearch({ ...context, postgresUrl: scenarioPostgresUrl }, provider), "search");
+      if (run) (results.search ??= []).push(run);
+    }
   }
   if (postgresUrl) {
     results.s1Postgres = await attempt("s1 (PostgreSQL)", () => runDelivery(context, { id: "s1", provider: "postgresql", instances: 1, withBaseline: false, profile: false }));
@@ -214,6 +226,7 @@ try {
 
 console.log(`\nParley bench (${params.mode}), ${results.startedAt}, ${results.durationSeconds} s\n`);
 console.log(summaryTable(results));
+if (results.search?.length) console.log(`\nmessage.search, one call at a time over HTTP (ms):\n${searchTable(results.search)}`);
 if (results.s1?.profile) console.log(`\nServer CPU profile near the knee (scenario 1):\n${profileTable(results.s1.profile)}`);
 process.exit(results.failures.length > 0 ? 1 : 0);
 

@@ -12,6 +12,7 @@ import type { IdleResult } from "./scenarios/idle.js";
 import type { LiveStateResult } from "./scenarios/live-state.js";
 import type { LoginsResult } from "./scenarios/logins.js";
 import type { PgOrderResult } from "./scenarios/pg-order.js";
+import { SEARCH_P99_LIMIT_MS, type SearchRun } from "./scenarios/search.js";
 import { ratio } from "./stats.js";
 
 export interface Machine {
@@ -47,6 +48,7 @@ export interface BenchResults {
   /** Scenarios 6-8. */
   live?: LiveStateResult[];
   pgOrder?: PgOrderResult | null;
+  search?: SearchRun[];
   /** Scenarios that could not run, and why. */
   failures: { scenario: string; error: string }[];
 }
@@ -264,6 +266,18 @@ export function summaryRows(results: BenchResults): Row[] {
       });
     }
   }
+  for (const run of results.search ?? []) {
+    for (const c of run.classes) {
+      rows.push({
+        scenario: `search (${run.provider === "sqlite" ? "SQLite" : "PostgreSQL"}): ${c.kind}`,
+        metric: "queries; p50 / p95 / p99 / max ms",
+        parley: `${c.latency.count}; ${ms(c.latency.p50)} / ${ms(c.latency.p95)} / ${ms(c.latency.p99)} / ${ms(c.latency.max)}`,
+        baseline: "",
+        ratio: "",
+        target: "p99 < 50",
+      });
+    }
+  }
   for (const failure of results.failures) rows.push({ scenario: failure.scenario, metric: "could not run", parley: failure.error.slice(0, 160), baseline: "", ratio: "", target: "" });
   return rows;
 }
@@ -377,4 +391,27 @@ export function markdownReport(results: BenchResults, chartFile: string | null):
   }
   if (results.s1?.profile) sections.push(`## Server CPU profile near the knee (scenario 1, SQLite)\n\n${profileTable(results.s1.profile)}`);
   return `${sections.join("\n\n")}\n`;
+}
+
+/** The runs as one table: a row per database and class of query, PASS when p99 is under the limit. */
+export function searchTable(runs: readonly SearchRun[]): string {
+  const ms = (value: number) => value.toFixed(1);
+  const label: Record<SearchRun["provider"], string> = { sqlite: "SQLite", postgresql: "PostgreSQL" };
+  const rows = runs.flatMap((run) =>
+    run.classes.map((c) => [
+      label[run.provider],
+      c.kind,
+      String(c.latency.count),
+      String(c.empty),
+      ms(c.latency.p50),
+      ms(c.latency.p95),
+      ms(c.latency.p99),
+      ms(c.latency.max),
+      c.latency.count > 0 && c.latency.p99 < SEARCH_P99_LIMIT_MS ? "PASS" : "FAIL",
+    ]),
+  );
+  const notes = runs.map(
+    (run) => `${label[run.provider]}: ${run.messages.toLocaleString("en-US")} messages in ${run.conversations.toLocaleString("en-US")} conversations, ${run.seedSeconds === null ? "seeded file from the cache" : `seeded in ${run.seedSeconds.toFixed(0)} s`}, ${run.errors} failed calls`,
+  );
+  return `${renderTable(["database", "query", "queries", "no result", "p50", "p95", "p99", "max", `p99 < ${SEARCH_P99_LIMIT_MS} ms`], rows)}\n${notes.join("\n")}`;
 }

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { describe, expect, it, onTestFinished } from "vitest";
 import { openDatabase, type Database } from "../src/client.js";
 import { migrate, migrationsDir } from "../src/migrate.js";
-import type { SearchRequest } from "../src/message-search.js";
+import { asciiPatterns, type SearchRequest } from "../src/message-search.js";
 import type { Provider as ProviderName } from "../src/provider.js";
 import { seedConversation, tempDir, testProviders } from "./support.js";
 
@@ -74,6 +74,25 @@ describe.each(providers)("db.search on $name", (provider) => {
     expect(common.map((m) => m.content)).toEqual(["filler 699", "filler 698", "filler 697"]);
     const below = await db.search.search(request(conversationId, ["filler"], { limit: 3, beforeId: common[2]?.id ?? null }));
     expect(below.map((m) => m.content)).toEqual(["filler 696", "filler 695", "filler 694"]);
+  });
+
+  it.skipIf(provider.skip)("matches a phrase and a beginning whatever separates the words, in ASCII text and in other text, in the newest messages and below them", async () => {
+    const url = await provider.url();
+    await migrate(url);
+    const db = await openMigrated(url);
+    const { userId, conversationId } = await seedConversation(db.prisma);
+    const contents = ["Deploy-the  TODAY!", "naïve deploy, THE plan", "deploythe today", "the deploy", "redeploy the plan"];
+    const send = (rows: string[], tag: string) => db.messages.insert(rows.map((content, i) => ({ conversationId, senderId: userId, content, clientMessageId: `${tag}-${i}` })));
+    const found = async (words: string[][], prefix: string | null) =>
+      (await db.search.search({ ...request(conversationId, []), phrases: words, prefix })).map((m) => m.content).sort();
+    await send(contents, "p");
+    const expected = { phrase: ["Deploy-the  TODAY!", "naïve deploy, THE plan"], prefix: ["Deploy-the  TODAY!", "deploythe today"] };
+    expect(await found([["deploy", "the"]], null)).toEqual(expected.phrase);
+    expect(await found([], "toda")).toEqual(expected.prefix);
+    // Below more messages than PostgreSQL's first look reads: found through the index.
+    await send(Array.from({ length: 600 }, (_, i) => `filler deploy ${i}`), "f");
+    expect(await found([["deploy", "the"]], null)).toEqual(expected.phrase);
+    expect(await found([], "toda")).toEqual(expected.prefix);
   });
 
   it.skipIf(provider.skip)("follows edits and deletes, and a rolled-back edit changes nothing", async () => {
@@ -162,5 +181,21 @@ describe.each(providers)("db.search on $name", (provider) => {
     const conversationId = (await db.prisma.conversation.findFirstOrThrow()).id;
     expect((await db.search.search(request(conversationId, ["cafe"]))).map((m) => m.clientMessageId)).toEqual(["old-1"]);
     expect((await db.search.search(request(conversationId, ["京都庁"]))).map((m) => m.clientMessageId)).toEqual(["old-1"]);
+  });
+});
+
+describe("asciiPatterns", () => {
+  it("asks for each word, a phrase's words with separators only between them, and the last as a beginning", () => {
+    expect(asciiPatterns({ phrases: [["deploy", "the"], ["plan"]], prefix: "tod" })).toEqual([
+      "(^|[^a-z0-9])deploy[^a-z0-9]+the([^a-z0-9]|$)",
+      "(^|[^a-z0-9])plan([^a-z0-9]|$)",
+      "(^|[^a-z0-9])tod",
+    ]);
+  });
+
+  it("leaves CJK words to the index, and gives up on a word that is not ASCII", () => {
+    expect(asciiPatterns({ phrases: [["东京"]], prefix: "plan" })).toEqual(["(^|[^a-z0-9])plan"]);
+    expect(asciiPatterns({ phrases: [["a", "东京", "b"]], prefix: null })).toEqual(["(^|[^a-z0-9])a.*b([^a-z0-9]|$)"]);
+    expect(asciiPatterns({ phrases: [], prefix: "café" })).toBeNull();
   });
 });

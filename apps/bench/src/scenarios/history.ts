@@ -8,6 +8,7 @@ import { parleyOn, prepareDatabase, type RunContext } from "../context.js";
 import type { Provider } from "../databases.js";
 import { benchDir } from "../processes.js";
 import type { SeedRequest, SeedResult } from "../seed-history.js";
+import { mulberry32 } from "../random.js";
 import { Samples, type Distribution } from "../stats.js";
 
 const run = promisify(execFile);
@@ -92,16 +93,4 @@ async function seed(request: SeedRequest): Promise<{ firstId: bigint; lastId: bi
   const { stdout } = await run(process.execPath, ["--import", "tsx", seedScript, JSON.stringify(request)], { cwd: benchDir, timeout: 600_000, maxBuffer: 1 << 20 });
   const result = JSON.parse(stdout.trim().split("\n").pop() ?? "{}") as SeedResult;
   return { firstId: BigInt(result.firstId), lastId: BigInt(result.lastId) };
-}
-
-/** A small seeded PRNG, so every run asks for the same cursors. */
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
