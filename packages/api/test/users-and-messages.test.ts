@@ -204,7 +204,7 @@ describeEachProvider("users and messages", (provider) => {
       const { results } = await database.db.messages.insert(
         Array.from({ length: count }, (_, i) => ({ conversationId, senderId: idOf("dora"), content: `m${i + 1}`, clientMessageId: randomUUID() })),
       );
-      return { conversationId, ids: results.map((r) => (r.status === "not_member" ? "" : r.message.id.toString())) };
+      return { conversationId, ids: results.map((r) => ("message" in r ? r.message.id.toString() : "")) };
     }
     const contents = (page: { items: { content: string }[] }) => page.items.map((m) => m.content);
 

@@ -1,11 +1,12 @@
 // The periodic sweep of files (FileService.sweep), scheduled like the event log's retention: once
 // shortly after start, then every interval. Each instance runs its own; they may overlap safely.
 import type { Logger } from "../logger.js";
+import { startPeriodic, type Periodic } from "../periodic.js";
 import type { FileService } from "./file-service.js";
 
 const FIRST_SWEEP_AFTER_MS = 60 * 1000;
 
-export function startFileSweep(files: FileService, intervalSeconds: number, log: Logger): { stop(): void } {
+export function startFileSweep(files: FileService, intervalSeconds: number, log: Logger): Periodic {
   const run = () => {
     files.sweep().then(
       (removed) => {
@@ -14,14 +15,6 @@ export function startFileSweep(files: FileService, intervalSeconds: number, log:
       (error: unknown) => log.warn({ err: error }, "file sweep failed"),
     );
   };
-  const first = setTimeout(run, Math.min(FIRST_SWEEP_AFTER_MS, intervalSeconds * 1000));
-  const every = setInterval(run, intervalSeconds * 1000);
-  first.unref();
-  every.unref();
-  return {
-    stop() {
-      clearTimeout(first);
-      clearInterval(every);
-    },
-  };
+  const everyMs = intervalSeconds * 1000;
+  return startPeriodic(run, { firstAfterMs: Math.min(FIRST_SWEEP_AFTER_MS, everyMs), everyMs });
 }

@@ -4,6 +4,7 @@
 import type { Database } from "@parley/db";
 import type { Clock } from "../clock.js";
 import type { Logger } from "../logger.js";
+import { startPeriodic } from "../periodic.js";
 
 const PRUNE_EVERY_MS = 60 * 60 * 1000;
 const FIRST_PRUNE_AFTER_MS = 60 * 1000;
@@ -14,15 +15,8 @@ export function startRetention(db: Database, days: number, clock: Clock, log: Lo
   const run = () => {
     pruneNow().catch((error: unknown) => log.warn({ err: error }, "event log retention failed"));
   };
-  const first = setTimeout(run, FIRST_PRUNE_AFTER_MS);
-  const every = setInterval(run, PRUNE_EVERY_MS);
-  first.unref();
-  every.unref();
   return {
-    stop() {
-      clearTimeout(first);
-      clearInterval(every);
-    },
+    ...startPeriodic(run, { firstAfterMs: FIRST_PRUNE_AFTER_MS, everyMs: PRUNE_EVERY_MS }),
     pruneNow,
   };
 }
