@@ -69,8 +69,10 @@ describeEachProvider("message.search", (provider) => {
     await send(w, bob, c, "confidential harvest plan");
     expect(await found(w, eve.id, "harvest")).toEqual([]);
     expect((await trpcErrorOf(w.as(eve.id).message.search({ query: "harvest", conversationId: c }))).code).toBe("FORBIDDEN");
-    expect((await trpcErrorOf(w.as(eve.id).message.search({ query: `harvest in:${c}` }))).code).toBe("FORBIDDEN");
-    expect((await trpcErrorOf(w.as(eve.id).message.search({ query: "harvest in:no-such-conversation" }))).code).toBe("NOT_FOUND");
+    const forbidden = await trpcErrorOf(w.as(eve.id).message.search({ query: `harvest in:${c}` }));
+    expect([forbidden.code, forbidden.message]).toEqual(["FORBIDDEN", "You are not a member of this conversation"]);
+    const missing = await trpcErrorOf(w.as(eve.id).message.search({ query: "harvest in:no-such-conversation" }));
+    expect([missing.code, missing.message]).toEqual(["NOT_FOUND", "No such conversation"]);
 
     expect(await found(w, ann.id, "harvest")).toEqual(["confidential harvest plan"]);
     await w.as(bob.id).conversation.leave({ conversationId: c });
@@ -152,12 +154,28 @@ describeEachProvider("message.search", (provider) => {
     expect(item?.highlights.map(({ start, end }) => item.snippet.slice(start, end))).toEqual(["Bold", "café"]);
   });
 
+  it("gives a next cursor only when more than a page matches, and nothing for an unknown sender", async () => {
+    const w = await world();
+    const [ann, bob] = await people(2);
+    const c = await group(w, ann, [bob]);
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) ids.push((await send(w, ann, c, `ledger ${i}`)).id);
+    const full = await w.as(bob.id).message.search({ query: "ledger", limit: 3 });
+    expect([full.items.map((item) => item.id), full.nextCursor]).toEqual([[...ids].reverse(), null]);
+    const first = await w.as(bob.id).message.search({ query: "ledger", limit: 2 });
+    expect([first.items.map((item) => item.id), first.nextCursor]).toEqual([[ids[2], ids[1]], ids[1]]);
+    const last = await w.as(bob.id).message.search({ query: "ledger", limit: 2, cursor: first.nextCursor });
+    expect([last.items.map((item) => item.id), last.nextCursor]).toEqual([[ids[0]], null]);
+    expect(await w.as(bob.id).message.search({ query: "ledger from:nobody-by-that-name" })).toEqual({ items: [], nextCursor: null });
+  });
+
   it("limits searches per user", async () => {
     const w = await world({ searchesPerUser: { max: 2, windowSeconds: 60 } });
     const [ann, bob] = await people(2);
     await found(w, ann.id, "one");
     await found(w, ann.id, "two");
-    expect((await trpcErrorOf(w.as(ann.id).message.search({ query: "three" }))).code).toBe("TOO_MANY_REQUESTS");
+    const limited = await trpcErrorOf(w.as(ann.id).message.search({ query: "three" }));
+    expect([limited.code, limited.message]).toEqual(["TOO_MANY_REQUESTS", expect.stringMatching(/^Too many searches\. Try again in \d+ seconds\.$/)]);
     // Per user: someone else still searches.
     expect(await found(w, bob.id, "three")).toEqual([]);
     w.clock.advanceSeconds(61);
@@ -176,7 +194,8 @@ describeEachProvider("message.search", (provider) => {
     expect((await trpcErrorOf(w.as(ann.id).message.search({ query: Array.from({ length: 33 }, (_, i) => `w${i}`).join(" ") }))).code).toBe("BAD_REQUEST");
     for (const limit of [0, 101, 1.5]) expect((await trpcErrorOf(w.as(ann.id).message.search({ query: "x", limit }))).code).toBe("BAD_REQUEST");
     expect((await trpcErrorOf(w.as(ann.id).message.search({ query: "x", cursor: "abc" }))).code).toBe("BAD_REQUEST");
-    expect((await trpcErrorOf(w.as(ann.id).message.search({ query: "x in:a", conversationId: "b" }))).code).toBe("BAD_REQUEST");
+    const twoConversations = await trpcErrorOf(w.as(ann.id).message.search({ query: "x in:a", conversationId: "b" }));
+    expect([twoConversations.code, twoConversations.message]).toEqual(["BAD_REQUEST", "in: names another conversation than conversationId"]);
   });
 });
 
