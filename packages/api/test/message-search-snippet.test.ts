@@ -86,7 +86,8 @@ describe("snippetOf", () => {
     expect(whole).toHaveLength(SNIPPET_LENGTH);
     expect(highlighted(whole, [["needle"]])).toEqual({ snippet: whole, parts: ["needle"] });
     const long = `${whole}x`;
-    expect(highlighted(long, [["needle"]])).toEqual({ snippet: `…${long.slice(3, 203)}`, parts: ["needle"] });
+    // The match is near the start: the snippet is the content's beginning, cut at the end.
+    expect(highlighted(long, [["needle"]])).toEqual({ snippet: `${long.slice(0, SNIPPET_LENGTH)}…`, parts: ["needle"] });
   });
 
   it("shows the start when nothing is highlighted, and no leading ellipsis when the match is near the start", () => {
@@ -113,6 +114,18 @@ describe("snippetOf", () => {
     expect(cut(`${"a".repeat(91)} ${"b".repeat(28)}`).snippet).toMatch(/^…a{30} b{28}\.needle/);
     // A space before the lead is no word's beginning in it.
     expect(cut(`x ${"a".repeat(118)}`).snippet).toMatch(/^…a{59}\.needle/);
+    // A space after the match is none either.
+    expect(cut(`${"a".repeat(120)}`).snippet).toMatch(/^…a{59}\.needle/);
+  });
+
+  it("starts at the first word of the lead in ordinary text, not at the word before the match", () => {
+    // Words of 5 to 7 letters: the cut 60 characters before the match falls inside one.
+    const content = `${"alpha gamma delta kappas omegas ".repeat(6)}needle ${"tail ".repeat(60)}`;
+    const { snippet } = highlighted(content, [["needle"]]);
+    const from = content.indexOf(snippet.slice(1, -1));
+    expect(content[from - 1]).toBe(" ");
+    expect(content.indexOf("needle") - from).toBeGreaterThan(30);
+    expect(content.indexOf("needle") - from).toBeLessThanOrEqual(60);
   });
 
   it("never cuts a surrogate pair, keeping the character at either cut", () => {

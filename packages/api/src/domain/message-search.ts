@@ -162,9 +162,10 @@ export function snippetOf(content: string, parsed: Pick<ParsedSearch, "phrases" 
   if (content.length <= SNIPPET_LENGTH) return { snippet: content, highlights: ranges.map(([start, end]) => ({ start, end })) };
   const first = ranges[0]?.[0] ?? 0;
   let from = atCharacter(content, Math.max(0, first - SNIPPET_LEAD));
-  // Start at a word's beginning when one is near.
-  const space = content.lastIndexOf(" ", first);
-  if (space >= from && space - from < SNIPPET_LEAD / 2) from = space + 1;
+  // Start at a word's beginning when one is near: after the first space from the cut on (a cut just
+  // after a space is one already).
+  const space = from > 0 ? content.indexOf(" ", from - 1) : -1;
+  if (space !== -1 && space < first && space - from < SNIPPET_LEAD / 2) from = space + 1;
   const to = atCharacter(content, Math.min(content.length, from + SNIPPET_LENGTH));
   const lead = from > 0 ? "…" : "";
   const snippet = lead + content.slice(from, to) + (to < content.length ? "…" : "");
