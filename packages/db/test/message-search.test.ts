@@ -13,6 +13,20 @@ import { seedConversation, tempDir, testProviders } from "./support.js";
 
 const providers = testProviders("message search");
 
+/** A repeatable stream of numbers in [0, 1). */
+function seeded(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const pick = <T,>(random: () => number, from: readonly T[]): T => from[Math.floor(random() * from.length)] as T;
+
 async function openMigrated(url: string): Promise<Database> {
   const db = await openDatabase(url);
   onTestFinished(() => db.close());
@@ -93,6 +107,71 @@ describe.each(providers)("db.search on $name", (provider) => {
     await send(Array.from({ length: 600 }, (_, i) => `filler deploy ${i}`), "f");
     expect(await found([["deploy", "the"]], null)).toEqual(expected.phrase);
     expect(await found([], "toda")).toEqual(expected.prefix);
+  });
+
+  it.skipIf(provider.skip)("agrees with a plain reading of every message, page after page, wherever the matches lie: the newest messages, the windows after them and the index", async () => {
+    const url = await provider.url();
+    await migrate(url);
+    const db = await openMigrated(url);
+    const { userId: first, conversationId: a } = await seedConversation(db.prisma);
+    const second = (await db.prisma.user.create({ data: { username: `second-${Date.now()}`, passwordHash: "x" } })).id;
+    const b = (await db.prisma.conversation.create({ data: { title: "b", members: { create: [{ userId: first }, { userId: second }] } } })).id;
+    // A small vocabulary where a few short words are in most messages and others in few, with
+    // separators of every kind, accents (rows of other than ASCII text), digits inside words, and
+    // rare words placed at known depths: under, inside and across the windows' edges.
+    const random = seeded(14);
+    const common = ["the", "the", "the", "then", "there", "they", "a", "an", "and"];
+    const middling = ["meeting", "deploy", "thermal", "abc123", "x1", "café", "naïve", "theta"];
+    const separators = [" ", " ", " ", ", ", "-", "_", "'", ". ", "  "];
+    const total = 1_600;
+    const messages = Array.from({ length: total }, (_, i) => {
+      const words = Array.from({ length: 2 + Math.floor(random() * 6) }, () => (random() < 0.6 ? pick(random, common) : pick(random, middling)));
+      if (i % 97 === 3 || i === total - 2) words.push(random() < 0.5 ? "zebra" : "Zébu");
+      const text = words.map((w, k) => (k === 0 ? w : `${pick(random, separators)}${random() < 0.1 ? w.toUpperCase() : w}`)).join("");
+      return { conversationId: i % 3 === 0 ? b : a, senderId: i % 3 === 0 && i % 2 === 0 ? second : first, content: text, clientMessageId: `r-${i}` };
+    });
+    for (let at = 0; at < total; at += 400) await db.messages.insert(messages.slice(at, at + 400));
+    if (provider.name === "postgresql") {
+      // The statistics PostgreSQL keeps for the index (which words are common) decide what it is asked.
+      await db.prisma.$executeRawUnsafe(`ANALYZE "Message"`);
+      const stats = await db.prisma.$queryRawUnsafe<{ words: string[] }[]>(
+        `SELECT "most_common_elems"::text::text[] AS "words" FROM "pg_stats" WHERE "schemaname" = current_schema() AND "tablename" = 'Message_search_idx'`,
+      );
+      expect(stats[0]?.words).toContain("the");
+    }
+    const stored = await db.prisma.message.findMany({ select: { id: true, conversationId: true, senderId: true, content: true }, orderBy: { id: "desc" } });
+    const wordsOf = (text: string) => text.normalize("NFD").replace(/\p{M}/gu, "").toLowerCase().match(/[a-z0-9]+/g) ?? [];
+    const matches = (text: string, r: SearchRequest) => {
+      const words = wordsOf(text);
+      const has = (phrase: readonly string[]) => words.some((_, at) => phrase.every((w, k) => words[at + k] === wordsOf(w).join("")));
+      return r.phrases.every(has) && (r.prefix === null || words.some((w) => w.startsWith(wordsOf(r.prefix ?? "").join(""))));
+    };
+    const cases: { label: string; r: SearchRequest }[] = [
+      { label: "a common beginning", r: { ...request(a, ["the"]), conversationIds: [a, b] } },
+      { label: "a rarer word and a common short beginning", r: { ...request(a, ["meeting", "the"]), conversationIds: [a, b] } },
+      { label: "a common word and a rare short beginning", r: { ...request(a, ["the", "zeb"]), conversationIds: [a, b] } },
+      { label: "a phrase across separators", r: { ...request(a, []), phrases: [["deploy", "the"]], prefix: null, conversationIds: [a, b] } },
+      { label: "a sender's messages with a one-letter beginning", r: { ...request(b, ["t"]), senderId: second } },
+      { label: "accents folded", r: { ...request(a, ["cafe", "naive"]), conversationIds: [a, b] } },
+      { label: "a word with digits", r: request(a, ["abc123"]) },
+      { label: "one conversation of two", r: request(a, ["an", "the"]) },
+      { label: "a rare word, mostly below the newest messages", r: { ...request(a, ["zebra"]), conversationIds: [a, b] } },
+      { label: "a rare word and a one-letter beginning", r: { ...request(a, ["zebra", "t"]), conversationIds: [a, b] } },
+      { label: "a rare accented word", r: { ...request(a, ["zebu"]), conversationIds: [a, b] } },
+    ];
+    for (const { label, r } of cases) {
+      const expected = stored.filter((m) => r.conversationIds.includes(m.conversationId) && (r.senderId === null || m.senderId === r.senderId) && matches(m.content, r)).map((m) => m.id);
+      const got: bigint[] = [];
+      let beforeId: bigint | null = null;
+      for (let page = 0; page < 400; page += 1) {
+        const rows = await db.search.search({ ...r, limit: 23, beforeId });
+        got.push(...rows.map((m) => m.id));
+        if (rows.length < 23) break;
+        beforeId = rows.at(-1)?.id ?? null;
+      }
+      expect(expected.length, label).toBeGreaterThan(0);
+      expect(got, label).toEqual(expected);
+    }
   });
 
   it.skipIf(provider.skip)("follows edits and deletes, and a rolled-back edit changes nothing", async () => {
