@@ -37,8 +37,8 @@ describe("parseSearchQuery", () => {
   });
 
   it("needs a word, and at most SEARCH_WORDS_MAX of them, phrases and prefix included", () => {
-    for (const query of ["", "   ", "from:someone in:c1", "has:file", '"" ""', "!!! ???"]) {
-      expect(() => parseSearchQuery(query), query).toThrow("query has no words to search for (filters narrow a search, they are not one)");
+    for (const query of ["", "   ", "from:someone in:c1", '"" ""', "!!! ???", '"" from:a']) {
+      expect(() => parseSearchQuery(query), query).toThrow("query has no words to search for (from: and in: narrow a search, they are not one; has:file alone lists files)");
     }
     const words = (n: number) => Array.from({ length: n }, (_, i) => `w${i}`);
     expect(SEARCH_WORDS_MAX).toBe(32);

@@ -1,6 +1,7 @@
 // message.search on both databases, through the procedure: every word (the last as a prefix),
 // phrases, the filters, who may find what (members now only), deleted and edited messages,
 // accented, Cyrillic and CJK text, paging, snippets and bad input.
+import { Readable } from "node:stream";
 import { describe, expect, it } from "vitest";
 import { parseSearchQuery, snippetOf } from "../src/domain/message-search.js";
 import { describeEachProvider, suiteDatabase, trpcErrorOf } from "./helpers.js";
@@ -45,7 +46,7 @@ describeEachProvider("message.search", (provider) => {
     expect(await found(w, bob.id, '"report the')).toEqual(["report the quarterly numbers"]);
   });
 
-  it("from: keeps one sender's messages, in: and conversationId one conversation, has:file matches nothing yet", async () => {
+  it("from: keeps one sender's messages, in: and conversationId one conversation", async () => {
     const w = await world();
     const [ann, bob, cat] = await people(3);
     const first = await group(w, ann, [bob, cat]);
@@ -59,7 +60,32 @@ describeEachProvider("message.search", (provider) => {
     expect(await found(w, ann.id, `lantern in:${first}`)).toEqual(["lantern from bob", "lantern from ann"]);
     expect(await found(w, ann.id, "lantern", second)).toEqual(["lantern elsewhere"]);
     expect(await found(w, ann.id, `lantern in:${second} from:${bob.name}`, second)).toEqual(["lantern elsewhere"]);
-    expect(await found(w, ann.id, "lantern has:file")).toEqual([]);
+  });
+
+  it("has:file keeps the messages with files; alone, it lists them; a deleted message's files are not found", async () => {
+    const w = await world({}, { files: true });
+    const [ann, bob, eve] = await people(3);
+    const c = await group(w, ann, [bob]);
+    const upload = (userId: string, name: string) =>
+      w.services.files.upload({ userId, conversationId: c, name, declaredLength: null, body: Readable.from([Buffer.from(`bytes of ${name}`)]) });
+    const plan = await upload(ann.id, "plan.pdf");
+    const notes = await upload(bob.id, "notes.txt");
+    await w.as(ann.id).message.send({ conversationId: c, content: "lantern plan attached", clientMessageId: "f1", attachmentIds: [plan.id] });
+    await send(w, ann, c, "lantern without a file");
+    const withNotes = await w.as(bob.id).message.send({ conversationId: c, content: "", clientMessageId: "f2", attachmentIds: [notes.id] });
+    expect(await found(w, bob.id, "lantern has:file")).toEqual(["lantern plan attached"]);
+    expect(await found(w, bob.id, "lantern")).toEqual(["lantern without a file", "lantern plan attached"]);
+    // has:file alone: every message with files, newest first (a message of files only included), of a sender with from:.
+    expect(await found(w, bob.id, "has:file")).toEqual(["", "lantern plan attached"]);
+    const page = await w.as(ann.id).message.search({ query: "has:file" });
+    expect(page.items.map((m) => m.attachments.map((a) => a.name))).toEqual([["notes.txt"], ["plan.pdf"]]);
+    expect(await found(w, ann.id, `has:file from:${ann.name}`)).toEqual(["lantern plan attached"]);
+    expect(await found(w, ann.id, `HAS:FILE in:${c}`)).toEqual(["", "lantern plan attached"]);
+    // Not a member: nothing, and for the conversation named, FORBIDDEN.
+    expect(await found(w, eve.id, "has:file")).toEqual([]);
+    expect((await trpcErrorOf(w.as(eve.id).message.search({ query: "has:file", conversationId: c }))).code).toBe("FORBIDDEN");
+    await w.as(bob.id).message.delete({ messageId: withNotes.id });
+    expect(await found(w, ann.id, "has:file")).toEqual(["lantern plan attached"]);
   });
 
   it("finds only in the caller's conversations, and nothing more of one they were removed from", async () => {
@@ -185,7 +211,7 @@ describeEachProvider("message.search", (provider) => {
   it("refuses queries with nothing to search for, and bad limits", async () => {
     const w = await world();
     const [ann] = await people(1);
-    for (const query of ["", "   ", "from:someone", "has:file", `"" in:x`, "!!! ???"]) {
+    for (const query of ["", "   ", "from:someone", `"" in:x`, "!!! ???"]) {
       expect((await trpcErrorOf(w.as(ann.id).message.search({ query }))).code, query).toBe("BAD_REQUEST");
     }
     expect((await trpcErrorOf(w.as(ann.id).message.search({ query: "x has:image" }))).code).toBe("BAD_REQUEST");
@@ -204,6 +230,7 @@ describe("message.search's query and snippet", () => {
     expect(parseSearchQuery('from:Bob "big plan" e-mail IN:c1 draf')).toEqual({ phrases: [["big", "plan"], ["e"], ["mail"]], prefix: "draf", from: "bob", in: "c1", hasFile: false });
     expect(parseSearchQuery('draft "big plan"')).toMatchObject({ phrases: [["draft"], ["big", "plan"]], prefix: null });
     expect(parseSearchQuery("draft has:file")).toMatchObject({ phrases: [], prefix: "draft", hasFile: true });
+    expect(parseSearchQuery("has:file from:ann")).toEqual({ phrases: [], prefix: null, from: "ann", in: null, hasFile: true });
   });
 
   it("cuts a long content around the first match, never inside a character, and moves the highlights with it", () => {

@@ -2,9 +2,14 @@
 // with a fake clock and callers by user, users with usernames of their own (for mentions), a
 // member's stored read state, and the event log's rows after a point.
 import { randomUUID } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { onTestFinished } from "vitest";
 import { messageSelect } from "@parley/db";
 import { createContext, createServices, defaultApiConfig, type ApiConfig, type Services } from "../src/context.js";
 import { toMessageDto } from "../src/domain/selects.js";
+import { LocalFileStore } from "../src/files/file-store.js";
 import { InProcessEventBus } from "../src/live/event-bus.js";
 import { createCaller } from "../src/root.js";
 import type { MessageDto } from "../src/schemas.js";
@@ -35,11 +40,20 @@ export interface LoggedRow {
 export function scenes(suite: ReturnType<typeof suiteDatabase>) {
   const prisma = () => suite.database.db.prisma;
 
-  /** Services on the suite's database with these limits, closed after the test. */
-  async function world(limits: Partial<ApiConfig["limits"]> = {}): Promise<World> {
+  /**
+   * Services on the suite's database with these limits, closed after the test; with `files`, a
+   * file store in a temporary folder (removed after the test) for uploads.
+   */
+  async function world(limits: Partial<ApiConfig["limits"]> = {}, options: { files?: boolean } = {}): Promise<World> {
     const clock = fakeClock();
     const config = testConfig({ limits: { ...defaultApiConfig.limits, ...limits } });
-    const services = await createServices({ db: suite.database.db, bus: new InProcessEventBus(), config, clock });
+    let fileStore: LocalFileStore | undefined;
+    if (options.files) {
+      const dir = mkdtempSync(join(tmpdir(), "parley-files-"));
+      onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+      fileStore = new LocalFileStore(dir);
+    }
+    const services = await createServices({ db: suite.database.db, bus: new InProcessEventBus(), config, clock, fileStore });
     suite.opened.push(services);
     return { services, clock, as: (userId) => createCaller(createContext(services, services.tokens.issueAccess(userId, `session-of-${userId}`))) };
   }

@@ -25,6 +25,11 @@ export interface SearchRequest {
   senderId: string | null;
   /** Only messages with ids below this (a page's cursor); null for the newest. */
   beforeId: bigint | null;
+  /**
+   * Only messages with files attached (has:file), when true. Then `phrases` may be empty and
+   * `prefix` null: every message with files of the conversations (and sender) is a match.
+   */
+  withFiles?: boolean;
   limit: number;
 }
 
@@ -107,6 +112,11 @@ export function sqliteMatch(request: SearchRequest): { words: string; substrings
 export const SQLITE_RECENT_WINDOW = 500;
 /** How many windows of messages with a query's other words are looked at before its prefix is asked of the index. */
 const SQLITE_NARROWED_WINDOWS = 4;
+/**
+ * How many windows of messages with files (has:file) are looked at, newest first, before the
+ * index is asked: 10,000 messages with files in the asked conversations.
+ */
+export const FILE_WINDOWS = 20;
 
 /** The characters that put a message in "MessageSearchCjk" (as the migration's triggers have them). */
 const CJK_GLOB = "*[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\uff66-\uff9f]*";
@@ -124,8 +134,8 @@ CREATE VIRTUAL TABLE IF NOT EXISTS temp."SearchWindowCjk" USING fts5("content", 
 export function sqliteMessageSearch(client: BetterSqlite3.Database): MessageSearch {
   // Prepared on first use (the database may not be migrated when it is opened), one per shape.
   const statements = new Map<string, BetterSqlite3.Statement<unknown[], SqliteMessageRow>>();
-  const statement = (before: boolean, substrings: boolean) => {
-    const key = `${before}/${substrings}`;
+  const statement = (before: boolean, substrings: boolean, withFiles = false) => {
+    const key = `${before}/${substrings}/${withFiles}`;
     let prepared = statements.get(key);
     if (!prepared) {
       // The inner query walks the index newest first and stops at the limit; only the rows it
@@ -136,6 +146,7 @@ export function sqliteMessageSearch(client: BetterSqlite3.Database): MessageSear
         `SELECT "rowid" FROM "MessageSearch" WHERE "MessageSearch" MATCH @words` +
         (before ? ` AND "rowid" < @before` : "") +
         (substrings ? ` AND +"rowid" IN (SELECT "rowid" FROM "MessageSearchCjk" WHERE "MessageSearchCjk" MATCH @substrings)` : "") +
+        (withFiles ? ` AND +"rowid" IN (SELECT "messageId" FROM "Attachment" WHERE "conversationId" IN (SELECT "value" FROM json_each(@conversations)) AND "messageId" < @before)` : "") +
         ` ORDER BY "rowid" DESC LIMIT @limit`;
       prepared = client.prepare<unknown[], SqliteMessageRow>(`SELECT ${SQLITE_MESSAGE_COLUMNS} FROM "Message" WHERE "id" IN (${ids}) ORDER BY "id" DESC`);
       statements.set(key, prepared);
@@ -143,6 +154,7 @@ export function sqliteMessageSearch(client: BetterSqlite3.Database): MessageSear
     return prepared;
   };
   let window: ReturnType<typeof windowStatements> | null = null;
+  // (Declared before use by the closures below; prepared on first use.)
   const windowStatements = () => {
     client.exec(WINDOW_TABLES);
     const newest = (before: boolean) =>
@@ -155,8 +167,14 @@ export function sqliteMessageSearch(client: BetterSqlite3.Database): MessageSear
           (substrings ? ` AND +"rowid" IN (SELECT "rowid" FROM "SearchWindowCjk" WHERE "SearchWindowCjk" MATCH @substrings)` : "") +
           ` ORDER BY "rowid" DESC LIMIT @limit`,
       );
+    const withFiles = (before: boolean) =>
+      client.prepare<unknown[], { id: bigint }>(
+        `SELECT DISTINCT "messageId" AS "id" FROM "Attachment" WHERE "conversationId" IN (SELECT "value" FROM json_each(@conversations)) AND "messageId" IS NOT NULL` +
+          `${before ? ` AND "messageId" < @before` : ""} ORDER BY "messageId" DESC LIMIT ${SQLITE_RECENT_WINDOW}`,
+      );
     return {
       newest: { after: newest(false), before: newest(true) },
+      withFiles: { after: withFiles(false), before: withFiles(true) },
       fill: client.prepare(`INSERT INTO "SearchWindow" SELECT "id", "content", "conversationId", "senderId" FROM "Message" WHERE "id" IN (SELECT "value" FROM json_each(?)) AND "deletedAt" IS NULL`),
       index: client.prepare(`INSERT INTO "SearchWindowWords" ("rowid", "content", "conversationId", "senderId") SELECT "id", "content", "conversationId", "senderId" FROM "SearchWindow"`),
       indexCjk: client.prepare(`INSERT INTO "SearchWindowCjk" ("rowid", "content") SELECT "id", "content" FROM "SearchWindow" WHERE "content" GLOB '${CJK_GLOB}'`),
@@ -177,19 +195,39 @@ export function sqliteMessageSearch(client: BetterSqlite3.Database): MessageSear
    * begins before it returns a row: "the" took 38 ms with 1,000,000 messages). `complete` when
    * the window held every such message, so its matches are all there are.
    */
-  const look = (candidates: string, before: bigint | null, words: string, substrings: string | null, limit: number) => {
+  /**
+   * Matches `ids` (candidates, newest first) in the window's tables: the ones that match `words`
+   * and `substrings`, newest first, at most `limit`.
+   */
+  const match = (ids: readonly bigint[], words: string, substrings: string | null, limit: number): bigint[] => {
+    if (ids.length === 0) return [];
     window ??= windowStatements();
     const w = window;
     return client.transaction(() => {
-      const ids = before === null ? w.newest.after.all({ scope: candidates }) : w.newest.before.all({ scope: candidates, before });
-      if (ids.length === 0) return { matched: [], oldest: null, complete: true };
-      w.fill.run(JSON.stringify(ids.map((row) => Number(row.id))));
+      w.fill.run(JSON.stringify(ids.map(Number)));
       w.index.run();
       if (substrings !== null) w.indexCjk.run();
       const matched = substrings === null ? w.matches.words.all({ words, limit }) : w.matches.substrings.all({ words, substrings, limit });
       for (const clear of w.clear) clear.run();
-      return { matched: matched.map((row) => row.id), oldest: ids.at(-1)?.id ?? null, complete: ids.length < SQLITE_RECENT_WINDOW };
+      return matched.map((row) => row.id);
     })();
+  };
+  /**
+   * A look at a window of candidates: the newest messages (below `before`) that the index finds
+   * for `candidates` (read lazily, newest first), matched. `complete` when the window held every
+   * such message, so its matches are all there are.
+   */
+  const look = (candidates: string, before: bigint | null, words: string, substrings: string | null, limit: number) => {
+    window ??= windowStatements();
+    const ids = (before === null ? window.newest.after.all({ scope: candidates }) : window.newest.before.all({ scope: candidates, before })).map((row) => row.id);
+    return { matched: match(ids, words, substrings, limit), oldest: ids.at(-1) ?? null, complete: ids.length < SQLITE_RECENT_WINDOW };
+  };
+  /** The same over the messages with files of the asked conversations. */
+  const lookAtFiles = (request: SearchRequest, before: bigint | null, words: string, substrings: string | null, limit: number) => {
+    window ??= windowStatements();
+    const conversations = JSON.stringify(request.conversationIds);
+    const ids = (before === null ? window.withFiles.after.all({ conversations }) : window.withFiles.before.all({ conversations, before })).map((row) => row.id);
+    return { matched: match(ids, words, substrings, limit), oldest: ids.at(-1) ?? null, complete: ids.length < SQLITE_RECENT_WINDOW };
   };
   return {
     async search(request) {
@@ -198,6 +236,19 @@ export function sqliteMessageSearch(client: BetterSqlite3.Database): MessageSear
       const matched: bigint[] = [];
       const rows = () => (matched.length === 0 ? [] : (window?.rows.all(JSON.stringify(matched.map(Number))) ?? []).map(fromSqlite));
       let before = request.beforeId;
+      if (request.withFiles === true) {
+        // The messages with files, newest first, a window at a time: fewer than messages are.
+        for (let round = 0; round < FILE_WINDOWS; round += 1) {
+          const next = lookAtFiles(request, before, words, substrings, request.limit - matched.length);
+          matched.push(...next.matched);
+          if (matched.length === request.limit || next.complete || next.oldest === null) return rows();
+          before = next.oldest;
+        }
+        // Past them, the index, each match checked for files.
+        const params: Record<string, unknown> = { words, limit: request.limit - matched.length, before, conversations: JSON.stringify(request.conversationIds) };
+        if (substrings !== null) params.substrings = substrings;
+        return [...rows(), ...statement(true, substrings !== null, true).all(params).map(fromSqlite)];
+      }
       const first = look(scope, before, words, substrings, request.limit);
       matched.push(...first.matched);
       if (matched.length === request.limit || first.complete || first.oldest === null) return rows();
@@ -351,10 +402,50 @@ export function postgresMessageSearch(pool: pg.Pool): MessageSearch {
         return {
           query,
           checked: conditions.length === 0 ? `${VECTOR} @@ ${query}` : `CASE ${conditions.join(" ")} ELSE ${VECTOR} @@ ${query} END`,
-          limit: param(request.limit, "int"),
-          before: request.beforeId === null ? "" : ` AND "Message"."id" < ${param(request.beforeId.toString(), "bigint")}`,
+          // Parameters are numbered as they are asked for: these only when the statement uses them.
+          limit: () => param(request.limit, "int"),
+          before: () => (request.beforeId === null ? "" : ` AND "Message"."id" < ${param(request.beforeId.toString(), "bigint")}`),
         };
       };
+      if (request.withFiles === true) {
+        // The messages with files of the asked conversations, newest first from the attachments'
+        // (conversationId, messageId) index, a window at a time, each one checked.
+        const found: PostgresMessageRow[] = [];
+        let before = request.beforeId;
+        const check = async (candidates: (param: (value: unknown, type: string) => string) => string) =>
+          (
+            await statement((param) => {
+              // With no words, every message with files is a match (of the sender, when asked).
+              const condition = words === "" ? (request.senderId === null ? "TRUE" : `"senderId" = ${param(request.senderId, "text")}`) : parts(param, true).checked;
+              return (
+                `SELECT ${POSTGRES_MESSAGE_COLUMNS} FROM "Message" WHERE "Message"."id" IN (${candidates(param)}) AND "deletedAt" IS NULL AND ${condition} ` +
+                `ORDER BY "Message"."id" DESC LIMIT ${param(request.limit - found.length, "int")}`
+              );
+            })
+          ).rows;
+        for (let round = 0; round < FILE_WINDOWS; round += 1) {
+          const window = await pool.query<{ id: string }>(
+            `SELECT DISTINCT "messageId"::text AS "id", "messageId" FROM "Attachment" WHERE "conversationId" = ANY ($1::text[]) AND "messageId" IS NOT NULL` +
+              `${before === null ? "" : ` AND "messageId" < $2::bigint`} ORDER BY "messageId" DESC LIMIT ${POSTGRES_RECENT_WINDOW}`,
+            before === null ? [request.conversationIds] : [request.conversationIds, before.toString()],
+          );
+          const ids = window.rows.map((row) => row.id);
+          if (ids.length > 0) found.push(...(await check((param) => `SELECT unnest(${param(ids, "bigint[]")})`)));
+          const oldest = ids.at(-1);
+          if (found.length === request.limit || ids.length < POSTGRES_RECENT_WINDOW || oldest === undefined) return found.map(fromPostgres);
+          before = BigInt(oldest);
+        }
+        // Past them, every remaining one at once.
+        const below = before;
+        found.push(
+          ...(await check(
+            (param) =>
+              `SELECT "messageId" FROM "Attachment" WHERE "conversationId" = ANY (${param(request.conversationIds, "text[]")})` +
+              (below === null ? "" : ` AND "messageId" < ${param(below.toString(), "bigint")}`),
+          )),
+        );
+        return found.map(fromPostgres);
+      }
       // GIN gives matches in no order, so there are two ways to a page, and the planner, which
       // cannot tell how the words and the caller's conversations overlap, was seen to pick the
       // wrong one (a rare word in many conversations read the whole table newest first: 2 s at
@@ -365,7 +456,9 @@ export function postgresMessageSearch(pool: pg.Pool): MessageSearch {
       // of a caller's when there are many conversations: at 1,000, a common word missed the page
       // there and then sorted every match of the caller's, 300 ms and more.)
       const recent = await statement((param) => {
-        const { checked, limit, before } = parts(param, true);
+        const { checked, limit: limitParam, before: beforeParam } = parts(param, true);
+        const before = beforeParam();
+        const limit = limitParam();
         return (
           `SELECT ${POSTGRES_MESSAGE_COLUMNS} FROM (` +
           `SELECT c."id" AS "newestId" FROM unnest(${param(request.conversationIds, "text[]")}) AS "conversation"("id") CROSS JOIN LATERAL ` +
@@ -383,7 +476,9 @@ export function postgresMessageSearch(pool: pg.Pool): MessageSearch {
       const loose = withoutPrefix !== null && (await leavePrefixOut(request)) ? withoutPrefix : allLoose;
       const matched = await statement((param) => {
         const exact = loose === words;
-        const { query, checked, limit, before } = parts(param, !exact);
+        const { query, checked, limit: limitParam, before: beforeParam } = parts(param, !exact);
+        const before = beforeParam();
+        const limit = limitParam();
         const indexed = exact ? query : loose === "" ? param(filters, "tsquery") : `(to_tsquery('parley_search', ${param(loose, "text")}) && ${param(filters, "tsquery")})`;
         return (
           `SELECT ${POSTGRES_MESSAGE_COLUMNS} FROM "Message" WHERE ${VECTOR} @@ ${indexed} AND "deletedAt" IS NULL${before}${exact ? "" : ` AND ${checked}`} ` +

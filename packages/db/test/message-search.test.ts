@@ -174,6 +174,66 @@ describe.each(providers)("db.search on $name", (provider) => {
     }
   });
 
+  it.skipIf(provider.skip)("has:file: only messages with files, with words or alone, of a sender, page after page past the windows, none of a deleted message", async () => {
+    const url = await provider.url();
+    await migrate(url);
+    const db = await openMigrated(url);
+    const { userId: first, conversationId: a } = await seedConversation(db.prisma);
+    const second = (await db.prisma.user.create({ data: { username: `second-${Date.now()}`, passwordHash: "x" } })).id;
+    await db.prisma.conversationMember.create({ data: { conversationId: a, userId: second } });
+    const other = (await db.prisma.conversation.create({ data: { title: "other", members: { create: [{ userId: first }] } } })).id;
+    // 1,300 messages, every second one with a file (two files on some): more than the windows of
+    // messages with files read at a time; "report" in every third; a file in another conversation.
+    const total = 1_300;
+    const uploads = Array.from({ length: total }, (_, i) => (i % 2 === 0 ? [`f${i}`, ...(i % 10 === 0 ? [`g${i}`] : [])] : []));
+    const senderOf = (i: number) => (i % 4 === 0 ? second : first);
+    await db.prisma.attachment.createMany({
+      data: uploads.flatMap((ids, i) => ids.map((id) => ({ id, conversationId: a, uploaderId: senderOf(i), name: `${id}.pdf`, size: 10, contentType: "application/pdf", storageKey: `key-${id}` }))),
+    });
+    await db.prisma.attachment.create({ data: { id: "elsewhere", conversationId: other, uploaderId: first, name: "e.pdf", size: 1, contentType: "application/pdf", storageKey: "key-e" } });
+    const content = (i: number) => (i % 3 === 0 ? `quarterly report ${i}` : `note ${i}`);
+    for (let at = 0; at < total; at += 400) {
+      const batch = Array.from({ length: Math.min(400, total - at) }, (_, k) => at + k).map((i) => ({ conversationId: a, senderId: senderOf(i), content: content(i), clientMessageId: `h-${i}`, attachmentIds: uploads[i] ?? [] }));
+      const { results } = await db.messages.insert(batch);
+      expect(results.every((r) => r.status === "created")).toBe(true);
+    }
+    await db.messages.insert([{ conversationId: other, senderId: first, content: "quarterly report elsewhere", clientMessageId: "e", attachmentIds: ["elsewhere"] }]);
+    // A deleted message with a file, as message.delete leaves it: no attachment rows, content emptied.
+    const victim = await db.prisma.message.findFirstOrThrow({ where: { clientMessageId: "h-1296" } });
+    await db.prisma.attachment.deleteMany({ where: { messageId: victim.id } });
+    await db.prisma.message.update({ where: { id: victim.id }, data: { content: "", attachments: "[]", deletedAt: new Date() } });
+
+    const stored = await db.prisma.message.findMany({ where: { conversationId: a, deletedAt: null }, select: { id: true, senderId: true, content: true, attachments: true }, orderBy: { id: "desc" } });
+    const all = async (r: SearchRequest) => {
+      const got: bigint[] = [];
+      let beforeId: bigint | null = null;
+      for (let page = 0; page < 200; page += 1) {
+        const rows = await db.search.search({ ...r, limit: 40, beforeId });
+        got.push(...rows.map((m) => m.id));
+        if (rows.length < 40) break;
+        beforeId = rows.at(-1)?.id ?? null;
+      }
+      return got;
+    };
+    const withFiles = stored.filter((m) => m.attachments !== "[]");
+    expect(withFiles.length).toBe(total / 2 - 1);
+    expect(await all({ ...request(a, []), withFiles: true })).toEqual(withFiles.map((m) => m.id));
+    expect(await all({ ...request(a, ["report"]), withFiles: true })).toEqual(withFiles.filter((m) => m.content.includes("report")).map((m) => m.id));
+    expect(await all({ ...request(a, ["rep"]), withFiles: true, senderId: second })).toEqual(
+      withFiles.filter((m) => m.content.includes("report") && m.senderId === second).map((m) => m.id),
+    );
+    expect(await all({ ...request(a, []), phrases: [["quarterly", "report"]], prefix: null, withFiles: true })).toEqual(
+      withFiles.filter((m) => m.content.includes("quarterly report")).map((m) => m.id),
+    );
+    // Without has:file, the same words find the messages without files too.
+    expect((await all(request(a, ["report"]))).length).toBe(stored.filter((m) => m.content.includes("report")).length);
+    // Both conversations: the other one's file too; none of the deleted message.
+    const both = await all({ ...request(a, ["report"]), conversationIds: [a, other], withFiles: true });
+    expect(both[0]).toBe((await db.prisma.message.findFirstOrThrow({ where: { clientMessageId: "e" } })).id);
+    expect(both).not.toContain(victim.id);
+    expect(await all({ ...request(a, ["nothingsuch"]), withFiles: true })).toEqual([]);
+  });
+
   it.skipIf(provider.skip)("follows edits and deletes, and a rolled-back edit changes nothing", async () => {
     const url = await provider.url();
     await migrate(url);

@@ -68,7 +68,8 @@ export function parseSearchQuery(query: string): ParsedSearch {
   // The last word typed, outside quotes, may be unfinished: it matches the beginning of a word.
   if (last && !last.quoted && parsed.phrases.at(-1)?.length === 1) parsed.prefix = parsed.phrases.pop()?.[0] ?? null;
   const count = parsed.phrases.flat().length + (parsed.prefix === null ? 0 : 1);
-  if (count === 0) throw new DomainError("invalid", "query has no words to search for (filters narrow a search, they are not one)");
+  // has:file alone lists the messages with files (of from:, in: when given); other filters narrow words.
+  if (count === 0 && !parsed.hasFile) throw new DomainError("invalid", "query has no words to search for (from: and in: narrow a search, they are not one; has:file alone lists files)");
   if (count > SEARCH_WORDS_MAX) throw new DomainError("invalid", `query may have at most ${SEARCH_WORDS_MAX} words`);
   return parsed;
 }
@@ -96,9 +97,6 @@ export async function searchMessages(
     }
     conversationIds = [asked];
   }
-  // Files do not exist yet: has:file is accepted and matches nothing until the files part of
-  // issue 14 stores attachments (then it becomes a condition on them).
-  if (parsed.hasFile) return { items: [], nextCursor: null };
   let senderId: string | null = null;
   if (parsed.from !== null) {
     const sender = await db.prisma.user.findUnique({ where: { username: parsed.from }, select: { id: true } });
@@ -111,6 +109,7 @@ export async function searchMessages(
     conversationIds,
     senderId,
     beforeId: input.cursor ? BigInt(input.cursor) : null,
+    withFiles: parsed.hasFile,
     limit: input.limit + 1,
   });
   const page = rows.slice(0, input.limit);

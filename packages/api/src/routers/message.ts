@@ -36,7 +36,7 @@ export const messageRouter = router({
       description:
         "Finds the messages (replies included, never deleted ones) of the conversations the caller is a member of now that have every word of the query - the last as the beginning of a word, " +
         "case and accents ignored, Chinese, Japanese and Korean text as a substring - where the query may also hold \"a phrase\" (words adjacent, in order), from:username, " +
-        "in:conversationId (as conversationId) and has:file (no files exist yet: it matches nothing), newest first and paged like message.list (nextCursor continues below the oldest result); " +
+        "in:conversationId (as conversationId) and has:file (only messages with files; alone, with no words, it lists the messages with files, of from: and in: when given), newest first and paged like message.list (nextCursor continues below the oldest result); " +
         "each result is the message with `snippet`, plain text around the first match (… where cut), and `highlights`, the matched parts as UTF-16 offsets { start, end } (end excluded) " +
         "into it, so a client renders the snippet as text and wraps those slices in highlighting made from text nodes, never parsing it as HTML, and no message can inject markup.",
       errors: {
