@@ -36,6 +36,21 @@ export interface SearchRequest {
 export interface MessageSearch {
   /** Up to `limit` messages that are not deleted and match `request`, newest first. */
   search(request: SearchRequest): Promise<StoredMessage[]>;
+  /**
+   * Where `userId` may search, read now (one statement, prepared once: through Prisma, the query
+   * cost about 3 ms more on every search): the conversations they are a member of, and the id of
+   * the user named `username` (from:, lower case) or null when there is none.
+   */
+  scopeOf(userId: string, username: string | null): Promise<{ conversationIds: string[]; senderId: string | null }>;
+}
+
+/** The statement of scopeOf, with the provider's parameter markers. */
+const scopeStatement = (user: string, name: string) =>
+  `SELECT "conversationId" AS "id", 'c' AS "kind" FROM "ConversationMember" WHERE "userId" = ${user} ` +
+  `UNION ALL SELECT "id", 'u' AS "kind" FROM "User" WHERE "username" = ${name}`;
+
+function scopeFrom(rows: { id: string; kind: string }[]): { conversationIds: string[]; senderId: string | null } {
+  return { conversationIds: rows.filter((r) => r.kind === "c").map((r) => r.id), senderId: rows.find((r) => r.kind === "u")?.id ?? null };
 }
 
 /** Chinese, Japanese (kana) and Korean (Hangul) characters: written without spaces between words. */
@@ -229,7 +244,12 @@ export function sqliteMessageSearch(client: BetterSqlite3.Database): MessageSear
     const ids = (before === null ? window.withFiles.after.all({ conversations }) : window.withFiles.before.all({ conversations, before })).map((row) => row.id);
     return { matched: match(ids, words, substrings, limit), oldest: ids.at(-1) ?? null, complete: ids.length < SQLITE_RECENT_WINDOW };
   };
+  let scopeQuery: BetterSqlite3.Statement<[{ user: string; name: string | null }], { id: string; kind: string }> | null = null;
   return {
+    async scopeOf(userId, username) {
+      scopeQuery ??= client.prepare<[{ user: string; name: string | null }], { id: string; kind: string }>(scopeStatement("@user", "@name"));
+      return scopeFrom(scopeQuery.all({ user: userId, name: username }));
+    },
     async search(request) {
       if (request.conversationIds.length === 0) return [];
       const { words, substrings, scope, withoutPrefix } = sqliteMatch(request);
@@ -374,6 +394,10 @@ export function postgresMessageSearch(pool: pg.Pool): MessageSearch {
     return prefixShare >= COMMON_PREFIX_SHARE && rarest * RARER_BY <= prefixShare;
   };
   return {
+    async scopeOf(userId, username) {
+      const { rows } = await pool.query<{ id: string; kind: string }>({ name: "parley_search_scope", text: scopeStatement("$1::text", "$2::text"), values: [userId, username] });
+      return scopeFrom(rows);
+    },
     async search(request) {
       if (request.conversationIds.length === 0) return [];
       const { words, loose: allLoose, withoutPrefix, filters } = postgresQuery(request);

@@ -88,8 +88,8 @@ export async function searchMessages(
     throw new DomainError("invalid", "in: names another conversation than conversationId");
   }
   // Membership as it is now, read for this call: someone removed a moment ago finds nothing more there.
-  const memberships = await db.prisma.conversationMember.findMany({ where: { userId }, select: { conversationId: true } });
-  let conversationIds = memberships.map((m) => m.conversationId);
+  const scope = await db.search.scopeOf(userId, parsed.from);
+  let conversationIds = scope.conversationIds;
   if (asked) {
     if (!conversationIds.includes(asked)) {
       const exists = await db.prisma.conversation.findUnique({ where: { id: asked }, select: { id: true } });
@@ -97,12 +97,9 @@ export async function searchMessages(
     }
     conversationIds = [asked];
   }
-  let senderId: string | null = null;
-  if (parsed.from !== null) {
-    const sender = await db.prisma.user.findUnique({ where: { username: parsed.from }, select: { id: true } });
-    if (!sender) return { items: [], nextCursor: null };
-    senderId = sender.id;
-  }
+  // from: someone who does not exist: nothing of theirs to find.
+  if (parsed.from !== null && scope.senderId === null) return { items: [], nextCursor: null };
+  const senderId = scope.senderId;
   const rows = await db.search.search({
     phrases: parsed.phrases,
     prefix: parsed.prefix,
