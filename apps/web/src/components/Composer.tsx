@@ -105,7 +105,7 @@ export function Composer(props: ComposerProps) {
 
   const send = () => {
     if (!check.sendable) return;
-    sender.send(conversationId, tidy(text), threadId);
+    sender.send(conversationId, tidy(text), threadId ? { threadId } : {});
     typing.stopped(conversationId);
     change("");
     textarea.current?.focus();
