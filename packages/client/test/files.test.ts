@@ -301,3 +301,12 @@ describe("a message with files", () => {
     expect(store.getState().outbox[0]).toMatchObject({ status: "failed", error: "Not sent: one of its files is no longer available. Attach it again." });
   });
 });
+
+describe("files per message", () => {
+  it("takes at most ten per composer and says how many did not fit", () => {
+    const { uploads, files } = queue();
+    expect(uploads.add("c1", "c1", files(...Array.from({ length: 8 }, (_, i) => `f${i}`)))).toBe(0);
+    expect(uploads.add("c1", "c1", files("x", "y", "z"))).toBe(1);
+    expect(uploads.getAll()).toHaveLength(10);
+  });
+});

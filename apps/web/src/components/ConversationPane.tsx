@@ -1,10 +1,10 @@
-import { useCallback, useEffect, useId, useMemo, useRef, useState } from "react";
-import { useChat } from "../app/context";
+import { useCallback, useEffect, useId, useMemo, useRef, useState, type DragEvent } from "react";
+import { useChat, useRuntime } from "../app/context";
 import { conversationTitle, otherMembers } from "../lib/conversations";
 import { presenceLabel } from "../lib/presence";
 import { typingText } from "../lib/typing";
 import { Avatar } from "./Avatar";
-import { Composer } from "./Composer";
+import { Composer, attachFiles } from "./Composer";
 import { ConnectionBanner } from "./Connection";
 import { BackIcon, UsersIcon } from "./icons";
 import { MembersDialog } from "./MembersDialog";
@@ -96,6 +96,39 @@ export function ConversationPane(props: ConversationPaneProps) {
   const membersById = useMemo(() => new Map((conversation?.members ?? []).map((m) => [m.id, m])), [conversation?.members]);
   const typing = useMemo(() => typingText([...(typists?.keys() ?? [])], membersById), [typists, membersById]);
 
+  // Files dragged over the conversation: a drop target over it, and dropped files join the composer's.
+  const { uploads } = useRuntime();
+  const [dragging, setDragging] = useState(false);
+  const [dropNotice, setDropNotice] = useState<string | null>(null);
+  const dragDepth = useRef(0);
+  const carriesFiles = (event: DragEvent) => event.dataTransfer.types.includes("Files");
+  const dropHandlers = {
+    onDragEnter: (event: DragEvent) => {
+      if (!carriesFiles(event)) return;
+      event.preventDefault();
+      dragDepth.current += 1;
+      setDragging(true);
+    },
+    onDragOver: (event: DragEvent) => {
+      if (!carriesFiles(event)) return;
+      event.preventDefault();
+      event.dataTransfer.dropEffect = "copy";
+    },
+    // Leaving a child fires too: only leaving the pane itself ends the drag.
+    onDragLeave: (event: DragEvent) => {
+      if (!carriesFiles(event)) return;
+      dragDepth.current = Math.max(0, dragDepth.current - 1);
+      if (dragDepth.current === 0) setDragging(false);
+    },
+    onDrop: (event: DragEvent) => {
+      if (!carriesFiles(event)) return;
+      event.preventDefault();
+      dragDepth.current = 0;
+      setDragging(false);
+      setDropNotice(attachFiles(uploads, conversationId, null, [...event.dataTransfer.files]));
+    },
+  };
+
   useEffect(() => {
     if (!focusComposer) heading.current?.focus();
   }, [conversationId, focusComposer]);
@@ -142,7 +175,12 @@ export function ConversationPane(props: ConversationPaneProps) {
   const statusText = presenceLabel(otherStatus);
   return (
     <div className={`conversation-layout${threadId ? " conversation-layout--thread" : ""}`}>
-      <section className="conversation" aria-labelledby={headingId} data-conversation-id={conversation.id}>
+      <section className="conversation" aria-labelledby={headingId} data-conversation-id={conversation.id} {...dropHandlers}>
+        {dragging && (
+          <div className="drop-target" aria-hidden="true">
+            <p>Drop files to send to {title}</p>
+          </div>
+        )}
         <header className="conversation__header">
           <button type="button" className="icon-button conversation__back" onClick={onBack}>
             <BackIcon />
@@ -177,6 +215,11 @@ export function ConversationPane(props: ConversationPaneProps) {
           around={jump?.messageId ?? null}
           onShowNewest={onLeaveJump}
         />
+        {dropNotice && (
+          <p className="drop-notice" role="alert">
+            {dropNotice}
+          </p>
+        )}
         <Composer
           conversationId={conversation.id}
           recipient={title}

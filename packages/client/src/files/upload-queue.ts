@@ -33,6 +33,8 @@ export interface UploadQueueDeps {
   wait?(ms: number): Promise<void>;
 }
 
+/** Files one message carries (the server's MAX_ATTACHMENTS_PER_MESSAGE). */
+export const MAX_FILES_PER_MESSAGE = 10;
 /** Tries of one upload the server refused for being too many at once. */
 const RATE_LIMIT_TRIES = 5;
 
@@ -54,15 +56,17 @@ export class UploadQueue {
     return () => this.listeners.delete(listener);
   };
 
-  /** Adds files to a composer's uploads and starts them. */
-  add(composer: string, conversationId: string, files: readonly File[]): void {
-    const added = files.map((file): PendingUpload => {
+  /** Adds files to a composer's uploads and starts them, up to MAX_FILES_PER_MESSAGE; returns how many did not fit. */
+  add(composer: string, conversationId: string, files: readonly File[]): number {
+    const room = Math.max(0, MAX_FILES_PER_MESSAGE - this.entries.filter((e) => e.composer === composer).length);
+    const added = files.slice(0, room).map((file): PendingUpload => {
       const key = `upload-${this.next++}`;
       this.files.set(key, file);
       return { key, composer, conversationId, name: file.name || "pasted file", size: file.size, type: file.type, status: "queued", sent: 0, attachment: null, error: null };
     });
     this.set([...this.entries, ...added]);
     this.pump();
+    return files.length - added.length;
   }
 
   /** Cancels an upload under way, or takes a finished or failed one off the composer. */
