@@ -172,6 +172,9 @@ describe.skipIf(BROWSER_SKIP_REASON !== undefined)(`files${BROWSER_SKIP_NOTE}`, 
     await reader.getByRole("dialog", { name: "Picture lake.png" }).waitFor();
     await reader.emulateMedia({ colorScheme: "dark" });
     await screenshot(reader, "files-viewer-dark");
+    await reader.setViewportSize({ width: 390, height: 844 });
+    await screenshot(reader, "files-viewer-mobile-dark");
+    await reader.setViewportSize({ width: 1280, height: 800 });
     await reader.keyboard.press("Escape");
     await reader.getByRole("dialog", { name: /^Picture/ }).waitFor({ state: "hidden" });
     // Focus is back on the preview that opened it.
