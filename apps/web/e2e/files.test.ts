@@ -227,6 +227,36 @@ describe.skipIf(BROWSER_SKIP_REASON !== undefined)(`files${BROWSER_SKIP_NOTE}`, 
     await benTab.page.setViewportSize({ width: 1280, height: 800 });
   });
 
+  it("replies in a thread with a dropped picture; Escape closes the thread's picture viewer, not the thread", async () => {
+    const { page } = benTab;
+    await page.locator(".message-list .msg").filter({ hasText: "The schedule" }).getByRole("button", { name: "Reply in thread" }).click();
+    const thread = page.getByRole("complementary", { name: "Thread" });
+    await thread.waitFor();
+    await thread.evaluate(async (panel) => {
+      const canvas = document.createElement("canvas");
+      canvas.width = 200;
+      canvas.height = 100;
+      (canvas.getContext("2d") as CanvasRenderingContext2D).fillRect(0, 0, 200, 100);
+      const blob = await new Promise<Blob>((resolve) => canvas.toBlob((b) => resolve(b as Blob), "image/png"));
+      const data = new DataTransfer();
+      data.items.add(new File([blob], "map.png", { type: "image/png" }));
+      panel.dispatchEvent(new DragEvent("dragenter", { dataTransfer: data, bubbles: true, cancelable: true }));
+      panel.dispatchEvent(new DragEvent("drop", { dataTransfer: data, bubbles: true, cancelable: true }));
+    });
+    await expect.poll(() => chips(page).filter({ hasText: "map.png" }).getAttribute("data-upload-status")).toBe("done");
+    // Only the thread's composer has it.
+    expect(await page.locator(".conversation .uploads").count()).toBe(0);
+    await page.getByRole("textbox", { name: "Reply in thread" }).press("Enter");
+    const preview = thread.locator(".thread__replies .attachment-picture");
+    await preview.waitFor();
+    await preview.click();
+    await page.getByRole("dialog", { name: "Picture map.png" }).waitFor();
+    await page.keyboard.press("Escape");
+    await page.getByRole("dialog", { name: "Picture map.png" }).waitFor({ state: "hidden" });
+    expect(await thread.isVisible()).toBe(true);
+    await thread.getByRole("button", { name: "Close thread" }).click();
+  });
+
   it("finds the message with the picture by its words with Ctrl+K, and opens it with the picture", async () => {
     const { page } = benTab;
     await page.keyboard.press("Control+k");

@@ -126,6 +126,8 @@ function PictureViewer({ pictures, index, urlsOf, onIndex }: PictureViewerProps)
   const count = pictures.length;
   const step = (by: number) => index !== null && onIndex((index + by + count) % count);
   const onKeyDown = (event: KeyboardEvent) => {
+    // Escape is the dialog's own (it closes): not also the thread's around it.
+    if (event.key === "Escape") event.stopPropagation();
     if (count < 2) return;
     if (event.key === "ArrowRight") step(1);
     else if (event.key === "ArrowLeft") step(-1);

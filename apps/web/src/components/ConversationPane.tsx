@@ -1,5 +1,6 @@
-import { useCallback, useEffect, useId, useMemo, useRef, useState, type DragEvent } from "react";
+import { useCallback, useEffect, useId, useMemo, useRef, useState } from "react";
 import { useChat, useRuntime } from "../app/context";
+import { useFileDrop } from "../app/use-file-drop";
 import { conversationTitle, otherMembers } from "../lib/conversations";
 import { presenceLabel } from "../lib/presence";
 import { typingText } from "../lib/typing";
@@ -98,36 +99,8 @@ export function ConversationPane(props: ConversationPaneProps) {
 
   // Files dragged over the conversation: a drop target over it, and dropped files join the composer's.
   const { uploads } = useRuntime();
-  const [dragging, setDragging] = useState(false);
   const [dropNotice, setDropNotice] = useState<string | null>(null);
-  const dragDepth = useRef(0);
-  const carriesFiles = (event: DragEvent) => event.dataTransfer.types.includes("Files");
-  const dropHandlers = {
-    onDragEnter: (event: DragEvent) => {
-      if (!carriesFiles(event)) return;
-      event.preventDefault();
-      dragDepth.current += 1;
-      setDragging(true);
-    },
-    onDragOver: (event: DragEvent) => {
-      if (!carriesFiles(event)) return;
-      event.preventDefault();
-      event.dataTransfer.dropEffect = "copy";
-    },
-    // Leaving a child fires too: only leaving the pane itself ends the drag.
-    onDragLeave: (event: DragEvent) => {
-      if (!carriesFiles(event)) return;
-      dragDepth.current = Math.max(0, dragDepth.current - 1);
-      if (dragDepth.current === 0) setDragging(false);
-    },
-    onDrop: (event: DragEvent) => {
-      if (!carriesFiles(event)) return;
-      event.preventDefault();
-      dragDepth.current = 0;
-      setDragging(false);
-      setDropNotice(attachFiles(uploads, conversationId, null, [...event.dataTransfer.files]));
-    },
-  };
+  const drop = useFileDrop((files) => setDropNotice(attachFiles(uploads, conversationId, null, files)));
 
   useEffect(() => {
     if (!focusComposer) heading.current?.focus();
@@ -175,8 +148,8 @@ export function ConversationPane(props: ConversationPaneProps) {
   const statusText = presenceLabel(otherStatus);
   return (
     <div className={`conversation-layout${threadId ? " conversation-layout--thread" : ""}`}>
-      <section className="conversation" aria-labelledby={headingId} data-conversation-id={conversation.id} {...dropHandlers}>
-        {dragging && (
+      <section className="conversation" aria-labelledby={headingId} data-conversation-id={conversation.id} {...drop.handlers}>
+        {drop.dragging && (
           <div className="drop-target" aria-hidden="true">
             <p>Drop files to send to {title}</p>
           </div>
