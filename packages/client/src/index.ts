@@ -34,7 +34,7 @@ export { Sender, type SendInput, type SenderDeps, type SendOptions } from "./cha
 export { formatBytes } from "./files/format-bytes";
 export { DEFAULT_MAX_UPLOAD_BYTES, UploadError, describeUploadFailure, uploadFile, type UploadErrorKind, type UploadOptions, type UploadRequest } from "./files/upload";
 export { MAX_FILES_PER_MESSAGE, UploadQueue, type PendingUpload, type PendingUploadStatus, type UploadQueueDeps } from "./files/upload-queue";
-export { FileUrlCache, REFRESH_BEFORE_MS, type FileUrlCacheDeps } from "./files/file-url-cache";
+export { FileUrlCache, REFRESH_BEFORE_MS, RETRY_FAILED_MS, type FileUrlCacheDeps } from "./files/file-url-cache";
 export { isWaiting, type Outbox, type OutboxEntry, type OutboxStatus, type StoredEntry } from "./chat/outbox";
 export { memoryOutboxStorage, type OutboxStorage } from "./chat/outbox-storage";
 export { browserOutboxStorage, type BrowserOutboxOptions } from "./chat/browser-outbox-storage";

@@ -6,7 +6,7 @@ import { ChatStore } from "../src/chat/chat-store";
 import { toStored } from "../src/chat/outbox";
 import { Sender, type SendInput } from "../src/chat/sender";
 import { buildTimeline } from "../src/chat/timeline";
-import { FileUrlCache, REFRESH_BEFORE_MS } from "../src/files/file-url-cache";
+import { FileUrlCache, REFRESH_BEFORE_MS, RETRY_FAILED_MS } from "../src/files/file-url-cache";
 import { formatBytes } from "../src/files/format-bytes";
 import { UploadError, uploadFile, type UploadRequest } from "../src/files/upload";
 import { UploadQueue } from "../src/files/upload-queue";
@@ -247,6 +247,35 @@ describe("signed URLs", () => {
     expect(urlCache.get("a")?.expiresAt).not.toBe(first?.expiresAt);
     advance(21 * 60_000);
     expect(urlCache.get("a")).toBeUndefined();
+  });
+
+  it("waits before asking again after a failed call or for an id left out, instead of asking in a loop", async () => {
+    let now = 0;
+    let fail = true;
+    const calls: string[][] = [];
+    const urlCache = new FileUrlCache({
+      fetch: async (ids) => {
+        calls.push(ids);
+        if (fail) throw new TypeError("Failed to fetch");
+        return ids.filter((id) => id !== "hidden").map((id) => urls(id, now + 20 * 60_000));
+      },
+      now: () => now,
+    });
+    urlCache.request(["a", "hidden"]);
+    await flush();
+    urlCache.request(["a", "hidden"]);
+    await flush();
+    expect(calls).toHaveLength(1);
+    expect(urlCache.renewAt(["a"])).toBe(RETRY_FAILED_MS);
+    now = RETRY_FAILED_MS;
+    fail = false;
+    urlCache.request(["a", "hidden"]);
+    await flush();
+    expect(calls).toEqual([["a", "hidden"], ["a", "hidden"]]);
+    expect(urlCache.get("a")).toBeDefined();
+    urlCache.request(["hidden"]);
+    await flush();
+    expect(calls).toHaveLength(2);
   });
 
   it("splits more than the server's 100 ids into several calls", async () => {

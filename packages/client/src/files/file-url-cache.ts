@@ -6,6 +6,8 @@ import type { FileUrl } from "../types";
 
 /** Ask again this long before the URLs stop working. */
 export const REFRESH_BEFORE_MS = 3 * 60_000;
+/** After a failed call, or for an id the server left out (not visible to the reader, deleted), wait this long before asking again. */
+export const RETRY_FAILED_MS = 15_000;
 /** The most ids one file.urls call names (the server's FILE_URLS_MAX). */
 const BATCH = 100;
 
@@ -17,6 +19,8 @@ export interface FileUrlCacheDeps {
 export class FileUrlCache {
   private readonly known = new Map<string, FileUrl>();
   private readonly asking = new Set<string>();
+  /** Ids not to ask for again before then (local ms): their last call failed or left them out. */
+  private readonly notBefore = new Map<string, number>();
   private wanted = new Set<string>();
   private flushing = false;
   private readonly listeners = new Set<() => void>();
@@ -34,13 +38,13 @@ export class FileUrlCache {
     return () => this.listeners.delete(listener);
   };
 
-  /** When the URLs of any of these ids fall due for renewal (local ms), or null when none is known. */
+  /** When any of these ids is due to be asked for again (renewal, or a retry after a failure; local ms), or null when none is. */
   renewAt(ids: readonly string[]): number | null {
     let at: number | null = null;
     for (const id of ids) {
       const urls = this.known.get(id);
-      if (!urls) continue;
-      const due = Date.parse(urls.expiresAt) - REFRESH_BEFORE_MS;
+      const due = urls ? Date.parse(urls.expiresAt) - REFRESH_BEFORE_MS : this.notBefore.get(id);
+      if (due === undefined) continue;
       if (at === null || due < at) at = due;
     }
     return at;
@@ -51,7 +55,7 @@ export class FileUrlCache {
     const now = this.deps.now();
     for (const id of ids) {
       const urls = this.known.get(id);
-      if (this.asking.has(id) || (urls && Date.parse(urls.expiresAt) - REFRESH_BEFORE_MS > now)) continue;
+      if (this.asking.has(id) || (this.notBefore.get(id) ?? 0) > now || (urls && Date.parse(urls.expiresAt) - REFRESH_BEFORE_MS > now)) continue;
       this.wanted.add(id);
     }
     if (this.wanted.size === 0 || this.flushing) return;
@@ -74,8 +78,13 @@ export class FileUrlCache {
       try {
         const urls = await this.deps.fetch(batch);
         for (const entry of urls) this.known.set(entry.id, entry);
+        const answered = new Set(urls.map((entry) => entry.id));
+        for (const id of batch) if (answered.has(id)) this.notBefore.delete(id);
+        else this.notBefore.set(id, this.deps.now() + RETRY_FAILED_MS);
       } catch {
-        // Shown without a picture until the next request (a render, the renewal timer) asks again.
+        // Shown without a picture (or with the URLs still held) until asked again, a little later:
+        // a view re-rendering on each answer must not ask in a loop while offline.
+        for (const id of batch) this.notBefore.set(id, this.deps.now() + RETRY_FAILED_MS);
       } finally {
         for (const id of batch) this.asking.delete(id);
       }
