@@ -104,6 +104,9 @@ describe.skipIf(BROWSER_SKIP_REASON !== undefined)(`files${BROWSER_SKIP_NOTE}`, 
     await screenshot(page, "files-composer-uploading");
     await page.setViewportSize({ width: 390, height: 844 });
     await screenshot(page, "files-composer-uploading-mobile");
+    await page.emulateMedia({ colorScheme: "dark" });
+    await screenshot(page, "files-composer-uploading-mobile-dark");
+    await page.emulateMedia({ colorScheme: "light" });
     await page.setViewportSize({ width: 1280, height: 800 });
 
     // Enter while uploading: the message waits for the files, then goes with them.
