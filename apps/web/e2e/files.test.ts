@@ -142,6 +142,16 @@ describe.skipIf(BROWSER_SKIP_REASON !== undefined)(`files${BROWSER_SKIP_NOTE}`, 
     expect(await page.locator(".message-list .attachment-file").filter({ hasText: "huge-video.bin" }).count()).toBe(0);
   });
 
+  it("says plainly which file is over the 25 MB limit, and keeps it off the message", async () => {
+    const { page } = annTab;
+    await page.locator(".composer input[type=file]").setInputFiles([{ name: "raw-footage.mov", mimeType: "video/quicktime", buffer: Buffer.alloc(25 * 1024 * 1024 + 1, 1) }]);
+    const chip = chips(page).filter({ hasText: "raw-footage.mov" });
+    await expect.poll(() => chip.getAttribute("data-upload-status"), { timeout: 30_000 }).toBe("failed");
+    expect(await chip.getByRole("alert").textContent()).toBe("raw-footage.mov is larger than the 25 MB limit.");
+    await chip.getByRole("button", { name: "Remove raw-footage.mov" }).click();
+    await expect.poll(() => chip.count()).toBe(0);
+  });
+
   it("shows a pasted picture live to the other person as a preview of its size, which opens larger; arrows go between a message's pictures", async () => {
     const { page } = annTab;
     await pastePictures(page, [
