@@ -231,7 +231,14 @@ export function Composer(props: ComposerProps) {
       {files.length > 0 && (
         <ul className="uploads" aria-label="Files to send">
           {files.map((upload) => (
-            <UploadChip key={upload.key} upload={upload} onRemove={() => uploads.remove(upload.key)} />
+            <UploadChip
+              key={upload.key}
+              upload={upload}
+              onRemove={() => {
+                uploads.remove(upload.key);
+                setFileNotice(null);
+              }}
+            />
           ))}
         </ul>
       )}
