@@ -131,6 +131,11 @@ export interface SendFailure {
 export function describeSendError(error: unknown, maxLength: number): SendFailure {
   const failure = toApiFailure(error);
   if (isTransient(failure)) return { transient: true, message: "Not sent: no connection." };
+  // "No such upload", "Upload … is already attached": a file of the message is gone (swept after a day unsent).
+  const message = error instanceof Error ? error.message : "";
+  if ((failure.code === "NOT_FOUND" || failure.code === "BAD_REQUEST") && /\bupload\b/i.test(message)) {
+    return { transient: false, message: "Not sent: one of its files is no longer available. Attach it again." };
+  }
   switch (failure.code) {
     case "BAD_REQUEST": {
       const tooLong = failure.issues.some((i) => i.path === "content" && /\d/.test(i.message));

@@ -30,7 +30,11 @@ export { TYPING_REPORT_MS, TypingReporter, type TypingReporterDeps } from "./cha
 export { ACTIVITY_SHARE_MS, AWAY_AFTER_MS, AwayReporter, type AwayReporterDeps, type PresenceStatement } from "./presence/away-reporter";
 export { MemoryPresenceTabs, browserPresenceTabs, type PresenceTabs } from "./presence/presence-tabs";
 export { applyReceipt, readBy, type Receipts } from "./chat/receipts";
-export { Sender, type SendInput, type SenderDeps } from "./chat/sender";
+export { Sender, type SendInput, type SenderDeps, type SendOptions } from "./chat/sender";
+export { formatBytes } from "./files/format-bytes";
+export { DEFAULT_MAX_UPLOAD_BYTES, UploadError, describeUploadFailure, uploadFile, type UploadErrorKind, type UploadOptions, type UploadRequest } from "./files/upload";
+export { MAX_FILES_PER_MESSAGE, UploadQueue, type PendingUpload, type PendingUploadStatus, type UploadQueueDeps } from "./files/upload-queue";
+export { FileUrlCache, REFRESH_BEFORE_MS, RETRY_FAILED_MS, type FileUrlCacheDeps } from "./files/file-url-cache";
 export { isWaiting, type Outbox, type OutboxEntry, type OutboxStatus, type StoredEntry } from "./chat/outbox";
 export { memoryOutboxStorage, type OutboxStorage } from "./chat/outbox-storage";
 export { browserOutboxStorage, type BrowserOutboxOptions } from "./chat/browser-outbox-storage";
@@ -42,4 +46,4 @@ export { formatCount } from "./format-count";
 export { decodeJwtClaims, type JwtClaims } from "./jwt";
 export { MAX_REFRESH_LEAD_MS, REFRESH_LEAD_SHARE, isRefreshDue, refreshAt, refreshDelay, tokenTiming, type TokenTiming } from "./refresh-schedule";
 export * from "./validation";
-export type { Conversation, FeedEvent, Member, Message, PresenceStatus, Tokens, User, UserPresence } from "./types";
+export type { Attachment, Conversation, FeedEvent, FileUrl, Member, Message, PresenceStatus, Tokens, User, UserPresence } from "./types";

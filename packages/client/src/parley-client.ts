@@ -18,6 +18,9 @@ import { LiveStream } from "./live/live-stream";
 import { syncFeed } from "./live/sync-feed";
 import type { Session } from "./session/session";
 import { createApiClient, type WebSocketClass } from "./transport/api-client";
+import { FileUrlCache } from "./files/file-url-cache";
+import { uploadFile } from "./files/upload";
+import { UploadQueue } from "./files/upload-queue";
 import type { FeedEvent, Message } from "./types";
 
 export interface ParleyClientOptions {
@@ -56,6 +59,10 @@ export interface ParleyClient {
   /** Tells the others the reader is typing: call `typed` on every change of a composer, `stopped` on send. */
   typing: TypingReporter;
   live: LiveStream<FeedEvent>;
+  /** Files being uploaded for the messages being written, per composer. */
+  uploads: UploadQueue;
+  /** Download URLs of the attachments on screen, renewed before they expire. */
+  fileUrls: FileUrlCache;
   /** Starts the live feed and the sender (which sends what the storage kept); call once the hooks' targets are ready. */
   start(): void;
   /** Stops the feed, the sender and the socket. */
@@ -103,6 +110,11 @@ export function createParleyClient(options: ParleyClientOptions): ParleyClient {
     now: () => Date.now(),
     ...(options.outboxStorage ? { storage: options.outboxStorage } : {}),
   });
+  const uploads = new UploadQueue({
+    upload: ({ conversationId, file, name, signal, onProgress }) =>
+      uploadFile({ baseUrl: options.baseUrl, conversationId, file, name, signal, tokens: session, onProgress: (sent) => onProgress(sent) }),
+  });
+  const fileUrls = new FileUrlCache({ fetch: (attachmentIds) => api.file.urls.query({ attachmentIds }), now: () => Date.now() });
   const typing = new TypingReporter({ report: (conversationId) => api.typing.set.mutate({ conversationId }) });
   const stored = (event: FeedEvent, id: string | undefined) => {
     chat.applyEvent(event, id ?? null);
@@ -150,6 +162,8 @@ export function createParleyClient(options: ParleyClientOptions): ParleyClient {
     sender,
     typing,
     live,
+    uploads,
+    fileUrls,
     start() {
       live.start();
       void sender.start();
@@ -159,6 +173,7 @@ export function createParleyClient(options: ParleyClientOptions): ParleyClient {
       live.stop();
       chat.dispose();
       typing.dispose();
+      uploads.dispose();
       sender.stop();
       await connection.close();
     },

@@ -1,6 +1,8 @@
 // The wire shapes of docs/api.md, as the client sees them. Type-only: nothing of the server is bundled.
 export type {
+  AttachmentDto as Attachment,
   ConversationDto as Conversation,
+  FileUrlDto as FileUrl,
   FeedEvent,
   MemberDto as Member,
   MessageDto as Message,

@@ -16,9 +16,11 @@ import {
   retryDelayMs,
   type ChatStore,
   type Conversation,
+  type FileUrlCache,
   type Sender,
   type Session,
   type TypingReporter,
+  type UploadQueue,
 } from "@parley/client";
 import { CONVERSATION_LIST_INPUT, withConversation, withoutConversation } from "../lib/conversations";
 import { createDrafts, type Drafts } from "../lib/drafts";
@@ -32,6 +34,10 @@ export interface UserRuntime {
   sender: Sender;
   /** Tells the others the reader is typing (the composer calls it). */
   typing: TypingReporter;
+  /** Files being uploaded for the composers' next messages. */
+  uploads: UploadQueue;
+  /** Download URLs of the attachments on screen, renewed before they expire. */
+  fileUrls: FileUrlCache;
   /** Unsent text per conversation, kept across conversations and reloads. */
   drafts: Drafts;
   /** Tells this user's other tabs that the conversation list changed. */
@@ -177,6 +183,8 @@ export function createUserRuntime(session: Session, userId: string): UserRuntime
     chat,
     sender,
     typing: parley.typing,
+    uploads: parley.uploads,
+    fileUrls: parley.fileUrls,
     drafts,
     announceConversationsChanged: () => channel?.postMessage({ userId }),
     dispose() {

@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState } from "react";
 import { useChat } from "../app/context";
+import { plainTextWithFiles } from "../lib/attachments";
 import { conversationTitle, nameWithUsername } from "../lib/conversations";
 import { trpc } from "../trpc";
 import type { Conversation, User } from "@parley/client";
@@ -28,7 +29,7 @@ export function Announcer({ conversations, me, activeId }: AnnouncerProps) {
     const conversation = utils.conversation.get.getData({ conversationId: incoming.conversationId }) ?? conversations.find((c) => c.id === incoming.conversationId);
     const sender = conversation?.members.find((m) => m.id === incoming.senderId);
     const name = sender ? nameWithUsername(sender) : "Someone";
-    if (incoming.conversationId === activeId) setText(`${name}: ${incoming.content.slice(0, 300)}`);
+    if (incoming.conversationId === activeId) setText(`${name}: ${plainTextWithFiles(incoming.content, incoming.attachments).slice(0, 300)}`);
     else setText(conversation ? `New message from ${name} in ${conversationTitle(conversation, me.id)}` : `New message from ${name}`);
   }, [incoming]);
 

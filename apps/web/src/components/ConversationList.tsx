@@ -3,6 +3,7 @@ import { conversationTitle, lastActivity, matchesConversation, otherMembers } fr
 import { formatListTime } from "../lib/format";
 import { rovingIndex } from "../lib/keyboard";
 import { routeHash } from "../lib/route";
+import { plainTextWithFiles } from "../lib/attachments";
 import { markdownToPlainText } from "../lib/markdown";
 import { presenceLabel } from "../lib/presence";
 import { badgeText, describeUnread, unreadCounts } from "../lib/unread";
@@ -34,7 +35,7 @@ const LOAD_MORE_WITHIN_PX = 300;
 
 function previewText(conversation: Conversation, last: Message | null, me: User): string {
   if (!last) return conversation.isDirect ? "No messages yet" : `${conversation.memberCount} members`;
-  const text = last.deletedAt ? "Message deleted" : markdownToPlainText(last.content);
+  const text = last.deletedAt ? "Message deleted" : plainTextWithFiles(markdownToPlainText(last.content), last.attachments);
   if (last.senderId === me.id) return `You: ${text}`;
   if (conversation.isDirect) return text;
   const sender = conversation.members.find((m) => m.id === last.senderId);

@@ -1,10 +1,11 @@
 import { useCallback, useEffect, useId, useMemo, useRef, useState } from "react";
-import { useChat } from "../app/context";
+import { useChat, useRuntime } from "../app/context";
+import { useFileDrop } from "../app/use-file-drop";
 import { conversationTitle, otherMembers } from "../lib/conversations";
 import { presenceLabel } from "../lib/presence";
 import { typingText } from "../lib/typing";
 import { Avatar } from "./Avatar";
-import { Composer } from "./Composer";
+import { Composer, attachFiles } from "./Composer";
 import { ConnectionBanner } from "./Connection";
 import { BackIcon, UsersIcon } from "./icons";
 import { MembersDialog } from "./MembersDialog";
@@ -96,6 +97,11 @@ export function ConversationPane(props: ConversationPaneProps) {
   const membersById = useMemo(() => new Map((conversation?.members ?? []).map((m) => [m.id, m])), [conversation?.members]);
   const typing = useMemo(() => typingText([...(typists?.keys() ?? [])], membersById), [typists, membersById]);
 
+  // Files dragged over the conversation: a drop target over it, and dropped files join the composer's.
+  const { uploads } = useRuntime();
+  const [dropNotice, setDropNotice] = useState<string | null>(null);
+  const drop = useFileDrop((files) => setDropNotice(attachFiles(uploads, conversationId, null, files)));
+
   useEffect(() => {
     if (!focusComposer) heading.current?.focus();
   }, [conversationId, focusComposer]);
@@ -142,7 +148,12 @@ export function ConversationPane(props: ConversationPaneProps) {
   const statusText = presenceLabel(otherStatus);
   return (
     <div className={`conversation-layout${threadId ? " conversation-layout--thread" : ""}`}>
-      <section className="conversation" aria-labelledby={headingId} data-conversation-id={conversation.id}>
+      <section className="conversation" aria-labelledby={headingId} data-conversation-id={conversation.id} {...drop.handlers}>
+        {drop.dragging && (
+          <div className="drop-target" aria-hidden="true">
+            <p>Drop files to send to {title}</p>
+          </div>
+        )}
         <header className="conversation__header">
           <button type="button" className="icon-button conversation__back" onClick={onBack}>
             <BackIcon />
@@ -177,6 +188,11 @@ export function ConversationPane(props: ConversationPaneProps) {
           around={jump?.messageId ?? null}
           onShowNewest={onLeaveJump}
         />
+        {dropNotice && (
+          <p className="drop-notice" role="alert">
+            {dropNotice}
+          </p>
+        )}
         <Composer
           conversationId={conversation.id}
           recipient={title}

@@ -8,6 +8,7 @@ import { renderMarkdown } from "../lib/markdown";
 import { estimateRowHeight, firstUnreadKey, layOut, seenKey } from "../lib/message-groups";
 import { liveWithinHistory } from "../lib/history-window";
 import { useMessageHistory } from "../app/use-message-history";
+import { Attachments } from "./Attachments";
 import { Avatar } from "./Avatar";
 import { COMPOSER_ID } from "./Composer";
 import { DeleteMessageDialog, MessageEditor, useEditAndDelete } from "./MessageActions";
@@ -504,8 +505,10 @@ export const MessageRow = memo(function MessageRow(props: MessageRowProps) {
         ) : editing && stored ? (
           <MessageEditor message={stored} onDone={onEditDone} />
         ) : (
-          <MessageText content={item.content} highlight={mentionsMe ? myUsername : null} />
+          // A message of files alone has no text bubble.
+          (item.content !== "" || item.attachments.length === 0) && <MessageText content={item.content} highlight={mentionsMe ? myUsername : null} />
         )}
+        {!deleted && !editing && <Attachments attachments={item.attachments} />}
         {stored?.editedAt && !deleted && (
           <span className="msg__edited" title={`Edited ${formatFull(stored.editedAt)}`}>
             (edited)

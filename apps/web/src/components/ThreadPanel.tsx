@@ -5,10 +5,11 @@
 // reload, a link) loads its root first (lib/threads.ts).
 import { useCallback, useEffect, useId, useMemo, useRef, useState, type KeyboardEvent } from "react";
 import { useChat, useRuntime } from "../app/context";
+import { useFileDrop } from "../app/use-file-drop";
 import { useReadWhenSeen } from "../app/use-read-when-seen";
 import { threadRootInput } from "../lib/threads";
 import { trpc } from "../trpc";
-import { Composer } from "./Composer";
+import { Composer, attachFiles } from "./Composer";
 import { CloseIcon } from "./icons";
 import { DeleteMessageDialog, useEditAndDelete } from "./MessageActions";
 import { FORMER_MEMBER, FOUND_HIGHLIGHT_MS, MessageRow, UNKNOWN_YET, senderName } from "./MessageList";
@@ -45,6 +46,11 @@ export function ThreadPanel({ conversation, membersComplete, rootId, opened, fou
   const first = opened ?? rootQuery.data ?? null;
   const missing = rootInput === null || rootQuery.data === null || (rootQuery.isError && !isWorthRetrying(rootQuery.error));
 
+  // Files dropped on the thread go with the next reply.
+  const { uploads } = useRuntime();
+  const [dropNotice, setDropNotice] = useState<string | null>(null);
+  const drop = useFileDrop((files) => setDropNotice(attachFiles(uploads, conversation.id, rootId, files)));
+
   const onKeyDown = (event: KeyboardEvent<HTMLElement>) => {
     if (event.key === "Escape" && !event.defaultPrevented) {
       event.preventDefault();
@@ -53,7 +59,12 @@ export function ThreadPanel({ conversation, membersComplete, rootId, opened, fou
   };
 
   return (
-    <aside className="thread" aria-labelledby={headingId} onKeyDown={onKeyDown} data-thread-id={rootId}>
+    <aside className="thread" aria-labelledby={headingId} onKeyDown={onKeyDown} data-thread-id={rootId} {...drop.handlers}>
+      {drop.dragging && (
+        <div className="drop-target" aria-hidden="true">
+          <p>Drop files to reply with them</p>
+        </div>
+      )}
       <header className="thread__header">
         <h2 id={headingId}>Thread</h2>
         <button type="button" className="icon-button" onClick={onClose} title="Close thread (Escape)">
@@ -61,6 +72,11 @@ export function ThreadPanel({ conversation, membersComplete, rootId, opened, fou
           <span className="sr-only">Close thread</span>
         </button>
       </header>
+      {dropNotice && (
+        <p className="drop-notice" role="alert">
+          {dropNotice}
+        </p>
+      )}
       {first ? (
         <Thread conversation={conversation} membersComplete={membersComplete} root={latestVersion(first, changed)} me={me} foundReplyId={foundReplyId} />
       ) : (

@@ -1,7 +1,8 @@
 // How a timeline is laid out: a heading where the day changes, and the sender's name and time only
 // at the start of a run of messages from the same person close together in time.
 import { dayKey, type FormatOptions } from "./format";
-import { compareIds, type TimelineItem } from "@parley/client";
+import { isPicture, previewSize } from "./attachments";
+import { compareIds, type Attachment, type TimelineItem } from "@parley/client";
 
 /** Messages from one sender closer together than this share a header. */
 export const GROUP_GAP_MS = 5 * 60_000;
@@ -45,11 +46,18 @@ const ESTIMATED_CHARS_PER_LINE = 60;
  * for rows never shown): a day heading, a sender's header, and a line per newline or ~60
  * characters. A good guess keeps the scroll bar from jumping as rows are measured.
  */
+/** The previews' and file cards' height, as laid out (previews side by side when they fit). */
+function attachmentsHeight(attachments: readonly Attachment[]): number {
+  let height = 0;
+  for (const a of attachments) height += isPicture(a) ? previewSize(a.width, a.height).height + 6 : 62;
+  return height;
+}
+
 export function estimateRowHeight(row: LaidOutItem | undefined): number {
   if (!row) return 0;
   const lines = row.item.content.split("\n").reduce((sum, line) => sum + Math.max(1, Math.ceil(line.length / ESTIMATED_CHARS_PER_LINE)), 0);
   const bubble = 20 + 22 * Math.min(lines, 200);
-  return 3 + bubble + (row.startsGroup ? 34 : 0) + (row.startsDay ? 44 : 0) + (row.item.status === "sent" ? 0 : 22);
+  return 3 + bubble + attachmentsHeight(row.item.attachments) + (row.startsGroup ? 34 : 0) + (row.startsDay ? 44 : 0) + (row.item.status === "sent" ? 0 : 22);
 }
 
 /**

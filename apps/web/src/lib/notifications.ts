@@ -3,6 +3,7 @@
 // "mentions" - only mentions, in a direct conversation too; "none" - nothing. (Every message of a
 // busy group would be noise; the unread badge and the tab title count those.)
 import { conversationTitle, displayName } from "./conversations";
+import { plainTextWithFiles } from "./attachments";
 import { markdownToPlainText } from "./markdown";
 import type { Conversation, Message } from "@parley/client";
 
@@ -25,7 +26,7 @@ const BODY_MAX = 140;
 export function notificationContent(message: Message, conversation: Conversation, myId: string): { title: string; body: string } {
   const sender = conversation.members.find((m) => m.id === message.senderId);
   const name = sender ? displayName(sender) : "Someone";
-  const text = markdownToPlainText(message.content);
+  const text = plainTextWithFiles(markdownToPlainText(message.content), message.attachments);
   const body = text.length > BODY_MAX ? `${text.slice(0, BODY_MAX - 1)}…` : text;
   const title = conversation.isDirect ? name : `${name} in ${conversationTitle(conversation, myId)}`;
   return { title, body };

@@ -52,12 +52,13 @@ export function browserOutboxStorage(userId: string, options: BrowserOutboxOptio
     const orphans = rows.filter((row) => row.owner !== owner && !alive.has(tabLock(row.owner))).sort((a, b) => a.order - b.order);
     for (const row of orphans) store.put({ ...row, owner }, key(row.clientMessageId));
     await committed(tx);
-    return orphans.map(({ clientMessageId, conversationId, threadId, senderId, content, createdAt, error }) => ({
+    return orphans.map(({ clientMessageId, conversationId, threadId, senderId, content, attachments, createdAt, error }) => ({
       clientMessageId,
       conversationId,
       ...(typeof threadId === "string" ? { threadId } : {}),
       senderId,
       content,
+      ...(Array.isArray(attachments) && attachments.length > 0 ? { attachments } : {}),
       createdAt,
       error: typeof error === "string" ? error : null,
     }));

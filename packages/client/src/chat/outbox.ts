@@ -2,7 +2,7 @@
 // and retried with the same id after a transient failure - the server stores a (sender,
 // clientMessageId) pair once, so a retry can never make it appear twice. Pure functions over an
 // immutable list, in the order messages were written.
-import type { Message } from "../types";
+import type { Attachment, Message } from "../types";
 
 export type OutboxStatus = "pending" | "sent" | "failed";
 
@@ -13,6 +13,8 @@ export interface OutboxEntry {
   threadId?: string | null;
   senderId: string;
   content: string;
+  /** Files uploaded for it, sent as attachmentIds (a retry sends the same ones, with the same clientMessageId). */
+  attachments?: readonly Attachment[];
   /** Local time of writing, shown until the server's time is known. */
   createdAt: string;
   status: OutboxStatus;
@@ -36,6 +38,7 @@ export interface Draft {
   threadId?: string | null;
   senderId: string;
   content: string;
+  attachments?: readonly Attachment[];
   createdAt: string;
 }
 
@@ -45,8 +48,17 @@ export interface StoredEntry extends Draft {
 }
 
 export function toStored(entry: OutboxEntry): StoredEntry {
-  const { clientMessageId, conversationId, threadId, senderId, content, createdAt, error } = entry;
-  return { clientMessageId, conversationId, ...(threadId ? { threadId } : {}), senderId, content, createdAt, error: entry.status === "failed" ? error : null };
+  const { clientMessageId, conversationId, threadId, senderId, content, attachments, createdAt, error } = entry;
+  return {
+    clientMessageId,
+    conversationId,
+    ...(threadId ? { threadId } : {}),
+    senderId,
+    content,
+    ...(attachments && attachments.length > 0 ? { attachments } : {}),
+    createdAt,
+    error: entry.status === "failed" ? error : null,
+  };
 }
 
 /**

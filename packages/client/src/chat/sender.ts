@@ -5,7 +5,7 @@
 import { backoffDelay } from "../backoff";
 import { describeSendError, retryDelayMs } from "../errors";
 import * as outbox from "./outbox";
-import type { Message } from "../types";
+import type { Attachment, Message } from "../types";
 import { MAX_MESSAGE_LENGTH } from "../validation";
 import type { ChatStore } from "./chat-store";
 import { mirrorOutbox, type OutboxStorage } from "./outbox-storage";
@@ -15,6 +15,14 @@ export interface SendInput {
   content: string;
   clientMessageId: string;
   threadId?: string;
+  attachmentIds?: string[];
+}
+
+export interface SendOptions {
+  /** As a reply in the thread of this root message. */
+  threadId?: string;
+  /** Files uploaded for it (POST /files), in the order to show. */
+  attachments?: readonly Attachment[];
 }
 
 export interface SenderDeps {
@@ -41,9 +49,10 @@ export class Sender {
     await this.adoptLeftovers();
   }
 
-  /** Shows the message at once as pending and sends it (`threadId`: as a reply in that thread). */
-  send(conversationId: string, content: string, threadId?: string): void {
+  /** Shows the message at once as pending and sends it, as a reply in `threadId`'s thread and with `attachments` when given. */
+  send(conversationId: string, content: string, options: SendOptions = {}): void {
     const { store } = this.deps;
+    const { threadId, attachments = [] } = options;
     store.updateOutbox((o) =>
       outbox.enqueue(o, {
         clientMessageId: this.deps.newClientMessageId(),
@@ -51,6 +60,7 @@ export class Sender {
         ...(threadId ? { threadId } : {}),
         senderId: store.myId,
         content,
+        ...(attachments.length > 0 ? { attachments } : {}),
         createdAt: new Date(this.deps.now()).toISOString(),
       }),
     );
@@ -105,6 +115,7 @@ export class Sender {
         content: entry.content,
         clientMessageId: entry.clientMessageId,
         ...(entry.threadId ? { threadId: entry.threadId } : {}),
+        ...(entry.attachments && entry.attachments.length > 0 ? { attachmentIds: entry.attachments.map((a) => a.id) } : {}),
       });
       store.receive(message, { fromLive: false });
     } catch (error) {

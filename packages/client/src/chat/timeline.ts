@@ -3,7 +3,7 @@
 // in storage order); one's own are also matched by clientMessageId, so an optimistic entry and the
 // stored message it became are never shown side by side.
 import { isWaiting, type OutboxEntry } from "./outbox";
-import type { Message } from "../types";
+import type { Attachment, Message } from "../types";
 
 export type TimelineStatus = "sent" | "pending" | "failed";
 
@@ -14,6 +14,8 @@ export interface TimelineItem {
   id: string | null;
   senderId: string;
   content: string;
+  /** The stored message's files, or those an unsent one carries. */
+  attachments: readonly Attachment[];
   clientMessageId: string;
   createdAt: string;
   status: TimelineStatus;
@@ -86,6 +88,7 @@ export function buildTimeline({ pages, live, outbox, changed, threadId = null }:
     id: m.id,
     senderId: m.senderId,
     content: m.content,
+    attachments: m.attachments,
     clientMessageId: m.clientMessageId,
     createdAt: m.createdAt,
     status: "sent",
@@ -101,6 +104,7 @@ export function buildTimeline({ pages, live, outbox, changed, threadId = null }:
       id: null,
       senderId: e.senderId,
       content: e.content,
+      attachments: e.attachments ?? [],
       clientMessageId: e.clientMessageId,
       createdAt: e.createdAt,
       status: e.status,
