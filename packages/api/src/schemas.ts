@@ -343,7 +343,18 @@ export const sendMessageInput = z
     return { ...input, content: content.data };
   });
 
-export const editMessageInput = z.object({ messageId: messageIdSchema, content: messageContentSchema });
+/**
+ * The content of an edit: as messageContentSchema, except that it may be empty or blank, which only
+ * a message with files accepts (the domain checks it, knowing the message; stored as "").
+ */
+export const editContentSchema = z
+  .string()
+  .refine(isStorable, STORABLE)
+  .transform((s) => s.normalize("NFC"))
+  .pipe(z.string().max(MAX_MESSAGE_LENGTH, `message must be 1 to ${MAX_MESSAGE_LENGTH} characters`))
+  .meta({ description: `as message.send's content: 1 to ${MAX_MESSAGE_LENGTH} characters, not only white space; a message with files may be edited to empty or blank (stored as "")` });
+
+export const editMessageInput = z.object({ messageId: messageIdSchema, content: editContentSchema });
 export const deleteMessageInput = z.object({ messageId: messageIdSchema });
 
 /** Most different emoji one message can have. */

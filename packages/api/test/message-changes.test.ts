@@ -3,6 +3,7 @@
 // change appends to the log, and the changes' rate limit. The server's integration tests cover the
 // same rules over the wire; these are here so that mutation testing of the domain code sees them.
 import { randomUUID } from "node:crypto";
+import { Readable } from "node:stream";
 import { describe, expect, it, vi } from "vitest";
 import { deleteMessage, editMessage, reactToMessage, storeReply } from "../src/domain/message-changes.js";
 import { sendMessage } from "../src/domain/messages.js";
@@ -120,6 +121,25 @@ describeEachProvider("message changes", (provider) => {
       expect(await eventsAfter(mark)).toEqual([]);
       // The budget of one is still there.
       await expect(w.as(alice.id).message.edit({ messageId: sent.id, content: "changed" })).resolves.toMatchObject({ content: "changed" });
+    });
+    it("to empty or blank: refused for words alone, unchanged; a message with files keeps its files and no words", async () => {
+      const w = await world({}, { files: true });
+      const [alice, bob] = await people(2);
+      const conversationId = await group(w, alice, [bob]);
+      const words = await send(w, alice, conversationId, "just words");
+      for (const [content, message] of [
+        ["", "message must be 1 to 4000 characters"],
+        [" \u200b\n", "message must not be only white space"],
+      ] as const) {
+        const error = await trpcErrorOf(w.as(alice.id).message.edit({ messageId: words.id, content }));
+        expect([error.code, error.message]).toEqual(["BAD_REQUEST", message]);
+      }
+      expect(await storedMessage(words.id)).toEqual(words);
+      const upload = await w.services.files.upload({ userId: alice.id, conversationId, name: "plan.txt", declaredLength: null, body: Readable.from([Buffer.from("the plan")]) });
+      const withFile = await w.as(alice.id).message.send({ conversationId, content: "see the plan", clientMessageId: randomUUID(), attachmentIds: [upload.id] });
+      const edited = await w.as(alice.id).message.edit({ messageId: withFile.id, content: "  " });
+      expect(edited).toMatchObject({ content: "", editedAt: expect.any(String), attachments: [{ id: upload.id, name: "plan.txt" }] });
+      expect(await storedMessage(withFile.id)).toEqual(edited);
     });
   });
 

@@ -58,6 +58,9 @@ export function MessageEditor({ message, onDone }: MessageEditorProps) {
   const id = useId();
   const edit = trpc.message.edit.useMutation();
   const check = checkMessage(text);
+  // A message with files may lose its words (as it could be sent without any).
+  const hasFiles = message.attachments.length > 0;
+  const savable = check.sendable || (hasFiles && !check.tooLong);
 
   useEffect(() => {
     const el = textarea.current;
@@ -76,7 +79,7 @@ export function MessageEditor({ message, onDone }: MessageEditorProps) {
   const save = () => {
     const content = text.trim();
     if (content === message.content.trim()) return onDone();
-    if (!check.sendable || edit.isPending) return;
+    if (!savable || edit.isPending) return;
     edit.mutate({ messageId: message.id, content }, { onSuccess: onDone });
   };
 
@@ -114,7 +117,7 @@ export function MessageEditor({ message, onDone }: MessageEditorProps) {
         <button type="button" className="link-button link-button--muted" onClick={onDone}>
           Cancel
         </button>
-        <button type="button" className="link-button" onClick={save} disabled={!check.sendable || edit.isPending}>
+        <button type="button" className="link-button" onClick={save} disabled={!savable || edit.isPending}>
           {edit.isPending ? "Saving…" : "Save"}
         </button>
       </div>

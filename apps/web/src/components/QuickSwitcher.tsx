@@ -212,7 +212,7 @@ function SwitcherForm({ conversations, me, onChoose, onChooseMessage }: Omit<Qui
       </div>
       <SearchStatus id={`${id}-status`} typed={typed} searching={searching} query={query} search={search} count={results.length} settled={settled} conversationsShown={matches.length} />
       <p className="switcher__hint" id={`${id}-filters`}>
-        Narrow a message search with <code>from:username</code>, <code>in:conversation-id</code> or <code>"an exact phrase"</code>.
+        Narrow a message search with <code>from:username</code>, <code>in:conversation-id</code>, <code>has:file</code> (alone, it lists files) or <code>"an exact phrase"</code>.
       </p>
       <p className="switcher__hint" aria-hidden="true">
         <kbd>↑</kbd> <kbd>↓</kbd> to choose · <kbd>Enter</kbd> to open · <kbd>Esc</kbd> to close

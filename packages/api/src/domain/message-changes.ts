@@ -9,6 +9,7 @@
 import { attachmentEntry, attachmentProblem, messageSelect, type OrderedTransaction, type StoredMessage } from "@parley/db";
 import type { Services } from "../context.js";
 import { DomainError } from "../errors.js";
+import { isBlankText, MAX_MESSAGE_LENGTH } from "../limits.js";
 import type { RecountEventData } from "../live/feed.js";
 import { MAX_REACTIONS_PER_MESSAGE, type MessageDto, type ReadStateDto } from "../schemas.js";
 import { readStateOf } from "./conversation-views.js";
@@ -138,12 +139,18 @@ export async function editMessage(services: Services, callerId: string, input: {
         const { message } = await messageForChange(t.tx, id, callerId);
         if (message.senderId !== callerId) throw new DomainError("forbidden", "Only the sender can edit a message");
         if (message.deletedAt) throw new DomainError("invalid", "A deleted message cannot be edited");
-        if (message.content === input.content) return null;
-        const mentions = await resolveMentions(t.tx, message.conversationId, input.content);
+        // As at send: no words only beside files (then stored as "").
+        const blank = isBlankText(input.content);
+        if (blank && message.attachments === "[]") {
+          throw new DomainError("invalid", input.content === "" ? `message must be 1 to ${MAX_MESSAGE_LENGTH} characters` : "message must not be only white space");
+        }
+        const content = blank ? "" : input.content;
+        if (message.content === content) return null;
+        const mentions = await resolveMentions(t.tx, message.conversationId, content);
         const before = JSON.parse(message.mentions) as string[];
         const updated = await t.tx.message.update({
           where: { id },
-          data: { content: input.content, mentions: JSON.stringify(mentions), editedAt: services.clock.now() },
+          data: { content, mentions: JSON.stringify(mentions), editedAt: services.clock.now() },
           select: messageSelect,
         });
         const reads = await recount(t.tx, message, { unread: 0, mentionedBefore: before, mentionedAfter: mentions });
