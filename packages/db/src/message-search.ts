@@ -329,6 +329,9 @@ export function postgresQuery(request: SearchRequest): { words: string; loose: s
  * reads: enough for a page of a word common where the caller is.
  */
 export const POSTGRES_RECENT_WINDOW = 500;
+/** The most messages one look after the first reads, and all of them together (see postgresMessageSearch). */
+export const POSTGRES_SECOND_LOOK = 4_000;
+const POSTGRES_MORE_LOOKS = 8_000;
 
 /** Not a letter or digit of ASCII: what separates words in a text of ASCII characters. */
 const ASCII_GAP = "[^a-z0-9]";
@@ -426,9 +429,6 @@ export function postgresMessageSearch(pool: pg.Pool): MessageSearch {
         return {
           query,
           checked: conditions.length === 0 ? `${VECTOR} @@ ${query}` : `CASE ${conditions.join(" ")} ELSE ${VECTOR} @@ ${query} END`,
-          // Parameters are numbered as they are asked for: these only when the statement uses them.
-          limit: () => param(request.limit, "int"),
-          before: () => (request.beforeId === null ? "" : ` AND "Message"."id" < ${param(request.beforeId.toString(), "bigint")}`),
         };
       };
       if (request.withFiles === true) {
@@ -479,37 +479,73 @@ export function postgresMessageSearch(pool: pg.Pool): MessageSearch {
       // the caller is, a bounded cost otherwise. (The newest messages of the whole table hold few
       // of a caller's when there are many conversations: at 1,000, a common word missed the page
       // there and then sorted every match of the caller's, 300 ms and more.)
-      const recent = await statement((param) => {
-        const { checked, limit: limitParam, before: beforeParam } = parts(param, true);
-        const before = beforeParam();
-        const limit = limitParam();
-        return (
-          `SELECT ${POSTGRES_MESSAGE_COLUMNS} FROM (` +
-          `SELECT c."id" AS "newestId" FROM unnest(${param(request.conversationIds, "text[]")}) AS "conversation"("id") CROSS JOIN LATERAL ` +
-          `(SELECT "id" FROM "Message" WHERE "conversationId" = "conversation"."id"${before} ORDER BY "id" DESC LIMIT ${POSTGRES_RECENT_WINDOW}) AS c ` +
-          `ORDER BY c."id" DESC LIMIT ${POSTGRES_RECENT_WINDOW}) AS "newest" ` +
-          `CROSS JOIN LATERAL (SELECT * FROM "Message" WHERE "Message"."id" = "newest"."newestId") AS "Message" ` +
-          `WHERE "deletedAt" IS NULL AND ${checked} ORDER BY "newest"."newestId" DESC LIMIT ${limit}`
+      const found: PostgresMessageRow[] = [];
+      /** Adds the ones of `ids` (newest first) that match, up to the page. */
+      const checkIds = async (ids: string[]) => {
+        if (ids.length === 0) return;
+        const { rows } = await statement((param) => {
+          const { checked } = parts(param, true);
+          return (
+            `SELECT ${POSTGRES_MESSAGE_COLUMNS} FROM "Message" WHERE "Message"."id" = ANY (${param(ids, "bigint[]")}) AND "deletedAt" IS NULL AND ${checked} ` +
+            `ORDER BY "Message"."id" DESC LIMIT ${param(request.limit - found.length, "int")}`
+          );
+        });
+        found.push(...rows);
+      };
+      /** The newest ids of the asked conversations below `below` (and from `from` on), at most `count`: each conversation's from its index, merged. */
+      const newestIds = async (below: bigint | null, from: bigint | null, count: number) => {
+        const values: unknown[] = [request.conversationIds];
+        const range = [below === null ? "" : ` AND "id" < $${values.push(below.toString())}::bigint`, from === null ? "" : ` AND "id" >= $${values.push(from.toString())}::bigint`].join("");
+        const { rows } = await pool.query<{ id: string }>(
+          `SELECT c."id"::text AS "id" FROM unnest($1::text[]) AS "conversation"("id") CROSS JOIN LATERAL ` +
+            `(SELECT "id" FROM "Message" WHERE "conversationId" = "conversation"."id"${range} ORDER BY "id" DESC LIMIT ${count}) AS c ORDER BY c."id" DESC LIMIT ${count}`,
+          values,
         );
-      });
-      if (recent.rows.length === request.limit) return recent.rows.map(fromPostgres);
-      // Then the index: every match in the caller's conversations (fewer, as the first look
-      // found them sparse there), sorted. "+ 0" keeps the planner off the primary key's order.
-      // A phrase is asked of the index as its words (so it need not read the rows again), then
-      // checked on the rows it gives. Not a named statement: planned with the values each time.
+        return rows.map((row) => row.id);
+      };
+      const first = await newestIds(request.beforeId, null, POSTGRES_RECENT_WINDOW);
+      await checkIds(first);
+      const newest = first[0];
+      const oldest = first.at(-1);
+      if (found.length === request.limit || first.length < POSTGRES_RECENT_WINDOW || newest === undefined || oldest === undefined) return found.map(fromPostgres);
+      let boundary = BigInt(oldest);
+      // More looks when the first found the words common enough for the rest of the page within
+      // a few thousand messages more (a page of 50 of a word in one message in ten, say): the ids
+      // just below the last look's, as many as that takes at the density found so far (at least
+      // twice the first look's), up to POSTGRES_MORE_LOOKS messages in all. Checking a row costs
+      // microseconds; the index query for such words costs tens of milliseconds.
+      let examined = first.length;
+      const idsPerRow = Number(BigInt(newest) - boundary) / (first.length - 1);
+      while (found.length > 0) {
+        const wanted = Math.max(2 * POSTGRES_RECENT_WINDOW, Math.ceil(((request.limit - found.length) * examined * 1.5) / found.length));
+        if (wanted > POSTGRES_SECOND_LOOK || examined - first.length + wanted > POSTGRES_MORE_LOOKS) break;
+        const from = boundary - BigInt(Math.ceil(idsPerRow * wanted));
+        const more = await newestIds(boundary, from, POSTGRES_SECOND_LOOK);
+        await checkIds(more);
+        examined += more.length;
+        const last = more.at(-1);
+        if (found.length === request.limit) return found.map(fromPostgres);
+        // Every message from `from` on was looked at, or the look stopped at its size.
+        boundary = more.length === POSTGRES_SECOND_LOOK && last !== undefined ? BigInt(last) : from;
+        if (boundary <= 0n) return found.map(fromPostgres);
+      }
+      // Then the index, below what was looked at: every match there in the caller's
+      // conversations (fewer, as the looks found them sparse), sorted. "+ 0" keeps the planner
+      // off the primary key's order. A phrase is asked of the index as its words (so it need
+      // not read the rows again), then checked on the rows it gives. Not a named statement:
+      // planned with the values each time.
       const loose = withoutPrefix !== null && (await leavePrefixOut(request)) ? withoutPrefix : allLoose;
+      const below = boundary;
       const matched = await statement((param) => {
         const exact = loose === words;
-        const { query, checked, limit: limitParam, before: beforeParam } = parts(param, !exact);
-        const before = beforeParam();
-        const limit = limitParam();
+        const { query, checked } = parts(param, !exact);
         const indexed = exact ? query : loose === "" ? param(filters, "tsquery") : `(to_tsquery('parley_search', ${param(loose, "text")}) && ${param(filters, "tsquery")})`;
         return (
-          `SELECT ${POSTGRES_MESSAGE_COLUMNS} FROM "Message" WHERE ${VECTOR} @@ ${indexed} AND "deletedAt" IS NULL${before}${exact ? "" : ` AND ${checked}`} ` +
-          `ORDER BY "Message"."id" + 0 DESC LIMIT ${limit}`
+          `SELECT ${POSTGRES_MESSAGE_COLUMNS} FROM "Message" WHERE ${VECTOR} @@ ${indexed} AND "deletedAt" IS NULL AND "Message"."id" < ${param(below.toString(), "bigint")}` +
+          `${exact ? "" : ` AND ${checked}`} ORDER BY "Message"."id" + 0 DESC LIMIT ${param(request.limit - found.length, "int")}`
         );
       });
-      return matched.rows.map(fromPostgres);
+      return [...found, ...matched.rows].map(fromPostgres);
     },
   };
 }

@@ -174,6 +174,38 @@ describe.each(providers)("db.search on $name", (provider) => {
     }
   });
 
+  it.skipIf(provider.skip)("pages through a word dense among the newest messages and sparse below them, through every look and the index", async () => {
+    const url = await provider.url();
+    await migrate(url);
+    const db = await openMigrated(url);
+    const { userId, conversationId } = await seedConversation(db.prisma);
+    // 10,000 messages: "kiwi" in one in ten of the newest 1,500, one in a hundred below. PostgreSQL
+    // looks at the newest 500, then at more as the density found asks (up to 8,000), then asks
+    // the index below them: each boundary is crossed by the pages.
+    // Among the newest, each message is followed by four of another conversation: ids are five
+    // times sparser there than below, so a look sized by the first look's ids reaches its size.
+    const total = 10_000;
+    const kiwi = (i: number) => (i >= total - 1_500 ? i % 10 === 0 : i % 100 === 7);
+    const other = (await db.prisma.conversation.create({ data: { title: "other", members: { create: { userId } } } })).id;
+    const rows = Array.from({ length: total }, (_, i) => [
+      { conversationId, senderId: userId, content: kiwi(i) ? `kiwi ${i}` : `filler ${i}`, clientMessageId: `k-${i}` },
+      ...(i >= total - 1_500 ? Array.from({ length: 4 }, (_, k) => ({ conversationId: other, senderId: userId, content: `kiwi elsewhere ${i}`, clientMessageId: `o-${i}-${k}` })) : []),
+    ]).flat();
+    for (let at = 0; at < rows.length; at += 1_000) await db.messages.insert(rows.slice(at, at + 1_000));
+    const expected = Array.from({ length: total }, (_, i) => total - 1 - i).filter(kiwi).map((i) => `kiwi ${i}`);
+    for (const limit of [200, 37]) {
+      const got: string[] = [];
+      let beforeId: bigint | null = null;
+      for (let page = 0; page < 100; page += 1) {
+        const rows = await db.search.search(request(conversationId, ["kiwi"], { limit, beforeId }));
+        got.push(...rows.map((m) => m.content));
+        if (rows.length < limit) break;
+        beforeId = rows.at(-1)?.id ?? null;
+      }
+      expect(got, `pages of ${limit}`).toEqual(expected);
+    }
+  });
+
   it.skipIf(provider.skip)("has:file: only messages with files, with words or alone, of a sender, page after page past the windows, none of a deleted message", async () => {
     const url = await provider.url();
     await migrate(url);
