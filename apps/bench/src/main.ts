@@ -10,7 +10,7 @@ import type { RunContext } from "./context.js";
 import { dropRunDatabases } from "./databases.js";
 import { fullParams, quickParams, type Params } from "./params.js";
 import { benchDir, canPin, serverBundle, stopAllServers } from "./processes.js";
-import { profileTable, searchTable, summaryTable, writeReport, type BenchResults, type Machine } from "./report.js";
+import { profileTable, searchTable, summaryTable, uploadTable, writeReport, type BenchResults, type Machine } from "./report.js";
 import { runDelivery } from "./scenarios/delivery.js";
 import { runHistory } from "./scenarios/history.js";
 import { runIdle } from "./scenarios/idle.js";
@@ -18,8 +18,9 @@ import { runLiveState, type LiveStateId } from "./scenarios/live-state.js";
 import { runLogins } from "./scenarios/logins.js";
 import { runPgOrder } from "./scenarios/pg-order.js";
 import { runSearch } from "./scenarios/search.js";
+import { runUpload } from "./scenarios/upload.js";
 
-// s1sync (scenario 1 with every client on sync.events), pg-order and search run only when named in --only.
+// s1sync (scenario 1 with every client on sync.events), pg-order, search and upload run only when named in --only.
 const SCENARIOS = ["s1", "s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9"] as const;
 
 // `pnpm bench -- --full` hands the "--" on to the script: drop it.
@@ -50,7 +51,7 @@ const { values: args } = parseArgs({
 });
 
 if (args.help) {
-  console.log(`usage: pnpm bench [-- --full] [--only s1,s2,s3,s4,s5,s6,s7,s8,s9,s1sync,pg-order,search] [--postgres URL] [--redis URL] [--profile] [--no-pin] [--write] [--max-minutes N]
+  console.log(`usage: pnpm bench [-- --full] [--only s1,s2,s3,s4,s5,s6,s7,s8,s9,s1sync,pg-order,search,upload] [--postgres URL] [--redis URL] [--profile] [--no-pin] [--write] [--max-minutes N]
 
   (default)   quick: about three minutes, SQLite only, smaller sizes; prints the table
   --full      every scenario at full size, also on PostgreSQL and on two instances with Redis;
@@ -69,6 +70,8 @@ if (args.help) {
   pg-order    events committed per second into one order on PostgreSQL, 1, 2 and 4 writer processes
   search      message.search over 1,000,000 messages in 1,000 conversations, SQLite and PostgreSQL
               (--no-postgres: SQLite only); give it --max-minutes 40 when PostgreSQL is seeded
+  upload      ten parallel 25 MB uploads (random bytes), then ten 4000x3000 JPEGs, through POST /files
+              (SQLite), against a bare Node server that streams the body to a file; MB/s, RSS, CPU
   --report    re-render the .md and .svg of a results .json, measuring nothing`);
   process.exit(0);
 }
@@ -144,6 +147,7 @@ const results: BenchResults = {
   live: [],
   pgOrder: null,
   search: [],
+  upload: null,
   failures: [],
 };
 
@@ -204,6 +208,7 @@ try {
       if (run) (results.search ??= []).push(run);
     }
   }
+  if (only.has("upload")) results.upload = await attempt("upload (SQLite)", () => runUpload(context), "upload");
   if (postgresUrl) {
     results.s1Postgres = await attempt("s1 (PostgreSQL)", () => runDelivery(context, { id: "s1", provider: "postgresql", instances: 1, withBaseline: false, profile: false }));
     results.s3Postgres = await attempt("s3 (PostgreSQL)", () => runDelivery(context, { id: "s3", provider: "postgresql", instances: 1, withBaseline: false, profile: false }));
@@ -227,6 +232,7 @@ try {
 console.log(`\nParley bench (${params.mode}), ${results.startedAt}, ${results.durationSeconds} s\n`);
 console.log(summaryTable(results));
 if (results.search?.length) console.log(`\nmessage.search, one call at a time over HTTP (ms):\n${searchTable(results.search)}`);
+if (results.upload) console.log(`\nUploads, ${results.upload.clients} at once, Parley against a bare Node server streaming to disk:\n${uploadTable(results.upload)}`);
 if (results.s1?.profile) console.log(`\nServer CPU profile near the knee (scenario 1):\n${profileTable(results.s1.profile)}`);
 process.exit(results.failures.length > 0 ? 1 : 0);
 

@@ -8,6 +8,7 @@ import { fileURLToPath } from "node:url";
 export const benchDir = fileURLToPath(new URL("..", import.meta.url));
 export const serverBundle = fileURLToPath(new URL("../../server/dist/main.js", import.meta.url));
 const baselineEntry = fileURLToPath(new URL("./baseline-server.ts", import.meta.url));
+const uploadBaselineEntry = fileURLToPath(new URL("./upload-baseline-server.ts", import.meta.url));
 
 const START_TIMEOUT_MS = 30_000;
 const STOP_TIMEOUT_MS = 15_000;
@@ -287,6 +288,8 @@ export async function startParley(options: ParleyLaunch, name = "parley"): Promi
       SIGNUP_RATE_LIMIT_TOTAL: "9999999/1s",
       // Every simulated client connects from 127.0.0.1: up to 5,000 connections from one address.
       WS_MAX_CONNECTIONS_PER_ADDRESS: "1000000",
+      // The upload scenario's users upload in round after round.
+      UPLOAD_RATE_LIMIT: "9999999/1s",
       ...(options.redisUrl ? { REDIS_URL: options.redisUrl, REDIS_CHANNEL: options.redisChannel ?? "parley:bench" } : {}),
     },
   });
@@ -300,5 +303,16 @@ export function startBaseline(cpu: number | null): Promise<ServerProcess> {
     cpu,
     readiness: { logLine: true },
     env: { PORT: "0", HOST: "127.0.0.1" },
+  });
+}
+
+/** The upload scenario's baseline: streams each POST /upload body into a file under `dir`. */
+export function startUploadBaseline(cpu: number | null, dir: string): Promise<ServerProcess> {
+  return ServerProcess.start({
+    name: "upload baseline",
+    args: ["--import", "tsx", uploadBaselineEntry],
+    cpu,
+    readiness: { logLine: true },
+    env: { PORT: "0", HOST: "127.0.0.1", UPLOAD_DIR: dir },
   });
 }

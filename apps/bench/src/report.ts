@@ -13,6 +13,7 @@ import type { LiveStateResult } from "./scenarios/live-state.js";
 import type { LoginsResult } from "./scenarios/logins.js";
 import type { PgOrderResult } from "./scenarios/pg-order.js";
 import { SEARCH_P99_LIMIT_MS, type SearchRun } from "./scenarios/search.js";
+import type { UploadResult } from "./scenarios/upload.js";
 import { ratio } from "./stats.js";
 
 export interface Machine {
@@ -49,6 +50,7 @@ export interface BenchResults {
   live?: LiveStateResult[];
   pgOrder?: PgOrderResult | null;
   search?: SearchRun[];
+  upload?: UploadResult | null;
   /** Scenarios that could not run, and why. */
   failures: { scenario: string; error: string }[];
 }
@@ -65,6 +67,7 @@ export interface Row {
 const fmt = (value: number, digits = 0) => (Number.isFinite(value) ? value.toFixed(digits) : "-");
 const ms = (value: number) => (value >= 100 ? fmt(value) : value >= 10 ? fmt(value, 1) : fmt(value, 2));
 const kb = (bytes: number) => `${fmt(bytes / 1024, 1)} KB`;
+const mib = (bytes: number) => `${fmt(bytes / 2 ** 20)} MiB`;
 const times = (value: number | null, digits = 2) => (value === null ? "-" : `${value.toFixed(digits)}x`);
 
 function kneeText(knee: KneeResult, roomSize: number): string {
@@ -278,6 +281,26 @@ export function summaryRows(results: BenchResults): Row[] {
       });
     }
   }
+  for (const c of results.upload?.cases ?? []) {
+    const { parley, baseline } = c;
+    const scenario = `upload: ${c.description}, at once`;
+    rows.push({
+      scenario,
+      metric: "MB/s (median round); upload p50 / p99 ms",
+      parley: `${fmt(parley.mbPerSecond.median)}; ${fmt(parley.uploadMs.p50)} / ${fmt(parley.uploadMs.p99)}`,
+      baseline: `${fmt(baseline.mbPerSecond.median)}; ${fmt(baseline.uploadMs.p50)} / ${fmt(baseline.uploadMs.p99)}`,
+      ratio: times(ratio(parley.mbPerSecond.median, baseline.mbPerSecond.median)),
+      target: "",
+    });
+    rows.push({
+      scenario,
+      metric: "server RSS before -> peak (growth); CPU, ms per MB",
+      parley: `${mib(parley.rssBeforeBytes)} -> ${mib(parley.rssPeakBytes)} (+${mib(parley.rssGrowthBytes)}); ${fmt(parley.serverCpu * 100)}%, ${fmt(parley.cpuMsPerMb, 2)}`,
+      baseline: `${mib(baseline.rssBeforeBytes)} -> ${mib(baseline.rssPeakBytes)} (+${mib(baseline.rssGrowthBytes)}); ${fmt(baseline.serverCpu * 100)}%, ${fmt(baseline.cpuMsPerMb, 2)}`,
+      ratio: `CPU/MB ${times(ratio(parley.cpuMsPerMb, baseline.cpuMsPerMb), 1)}`,
+      target: "",
+    });
+  }
   for (const failure of results.failures) rows.push({ scenario: failure.scenario, metric: "could not run", parley: failure.error.slice(0, 160), baseline: "", ratio: "", target: "" });
   return rows;
 }
@@ -389,6 +412,7 @@ export function markdownReport(results: BenchResults, chartFile: string | null):
     if (result.baseline) sections.push(`## ${title}: ${result.baseline.label}\n\n${stepTable(result.baseline)}`);
     if (result.serverLog.length > 0) sections.push(`Server warnings:\n\n${result.serverLog.map((l) => `    ${l}`).join("\n")}`);
   }
+  if (results.upload) sections.push(`## Uploads\n\n${uploadTable(results.upload)}`);
   if (results.s1?.profile) sections.push(`## Server CPU profile near the knee (scenario 1, SQLite)\n\n${profileTable(results.s1.profile)}`);
   return `${sections.join("\n\n")}\n`;
 }
@@ -414,4 +438,41 @@ export function searchTable(runs: readonly SearchRun[]): string {
     (run) => `${label[run.provider]}: ${run.messages.toLocaleString("en-US")} messages in ${run.conversations.toLocaleString("en-US")} conversations, ${run.seedSeconds === null ? "seeded file from the cache" : `seeded in ${run.seedSeconds.toFixed(0)} s`}, ${run.errors} failed calls`,
   );
   return `${renderTable(["database", "query", "queries", "no result", "p50", "p95", "p99", "max", `p99 < ${SEARCH_P99_LIMIT_MS} ms`], rows)}\n${notes.join("\n")}`;
+}
+
+/** Each upload case, Parley's row and the baseline's, and every measured round of both. */
+export function uploadTable(result: UploadResult): string {
+  const rows = result.cases.flatMap((c) =>
+    [c.parley, c.baseline].map((t) => [
+      c.description,
+      t.label,
+      String(t.rounds.length),
+      `${fmt(t.mbPerSecond.median)} (${fmt(t.mbPerSecond.min)}-${fmt(t.mbPerSecond.max)})`,
+      t === c.parley ? times(ratio(c.parley.mbPerSecond.median, c.baseline.mbPerSecond.median)) : "",
+      `${fmt(t.uploadMs.p50)} / ${fmt(t.uploadMs.p99)}`,
+      `${mib(t.rssBeforeBytes)} -> ${mib(t.rssPeakBytes)} (+${mib(t.rssGrowthBytes)})`,
+      `${fmt(t.serverCpu * 100)}%; ${fmt(t.cpuMsPerMb, 2)}`,
+      `${fmt(t.generatorCpu * 100)}%`,
+      `${fmt(t.otherCpu * 100)}%`,
+    ]),
+  );
+  const table = renderTable(
+    ["case", "server", "rounds", "MB/s median (range)", "Parley/baseline", "upload p50 / p99 ms", "server RSS before -> peak (largest growth)", "server CPU; ms per MB", "generator CPU", "other processes' CPU"],
+    rows,
+  );
+  const rounds = result.cases.flatMap((c) =>
+    [c.parley, c.baseline].flatMap((t) =>
+      t.rounds.map((r, i) => [
+        c.kind,
+        t.label,
+        String(i + 1),
+        fmt(r.bytes / 1e6 / (r.wallMs / 1000)),
+        fmt(r.wallMs),
+        fmt(Math.max(...r.uploadMs)),
+        `${mib(r.rssBeforeBytes)} -> ${mib(r.rssPeakBytes)} -> ${mib(r.rssAfterBytes)}`,
+        `${fmt((r.serverCpuSeconds / r.wallMs) * 1e5)}%`,
+      ]),
+    ),
+  );
+  return `${table}\n\n${renderTable(["case", "server", "round", "MB/s", "wall ms", "slowest upload ms", "RSS before -> peak -> 1 s after", "server CPU"], rounds)}`;
 }
