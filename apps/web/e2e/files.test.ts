@@ -283,4 +283,25 @@ describe.skipIf(BROWSER_SKIP_REASON !== undefined)(`files${BROWSER_SKIP_NOTE}`, 
     const message = messageWith(page, "Sunset over the zebrafjord");
     await expect.poll(() => message.locator(".attachment-picture img").count()).toBe(2);
   });
+
+  it("lists the conversation's messages with files from its header's Files button (has:file alone)", async () => {
+    const { page } = benTab;
+    await composer(page).fill("Just words here");
+    await page.keyboard.press("Enter");
+    await messageWith(page, "Just words here").waitFor();
+    await page.getByRole("button", { name: "Files in this conversation" }).click();
+    const switcher = page.getByRole("dialog", { name: "Search conversations and messages" });
+    await switcher.waitFor();
+    expect(await switcher.getByRole("combobox").inputValue()).toMatch(/^has:file in:\S+$/);
+    // Messages with files only: the picture message and the cards' message are there (one page of
+    // results, shown at once), the message of words alone is not.
+    await switcher.getByRole("option").filter({ hasText: "zebrafjord" }).waitFor();
+    expect(await switcher.getByRole("option").filter({ hasText: "Plans for the trip" }).count()).toBe(1);
+    expect(await switcher.getByRole("option").filter({ hasText: "Just words here" }).count()).toBe(0);
+    // Each result names its files, so a message of files alone is not a blank line.
+    expect(await switcher.getByRole("option").filter({ hasText: "Plans for the trip" }).locator(".found__files").textContent()).toContain("itinerary.pdf");
+    await screenshot(page, "files-listed");
+    await page.keyboard.press("Escape");
+    await switcher.waitFor({ state: "hidden" });
+  });
 });

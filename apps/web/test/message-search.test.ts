@@ -14,6 +14,13 @@ describe("messageSearchQuery", () => {
     expect(messageSearchQuery(" ab ")).toBe("ab");
     expect(messageSearchQuery("from:ann hello")).toBe("from:ann hello");
   });
+
+  it("asks for has:file with no words (it lists files), but not for other filters alone", () => {
+    expect(messageSearchQuery(" has:file in:c1 ")).toBe("has:file in:c1");
+    expect(messageSearchQuery("HAS:FILE")).toBe("HAS:FILE");
+    expect(messageSearchQuery("from:ann in:c1")).toBeNull();
+    expect(messageSearchQuery("has:files")).toBeNull();
+  });
 });
 
 describe("snippetParts", () => {

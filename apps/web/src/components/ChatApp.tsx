@@ -43,6 +43,12 @@ function ChatLayout({ onSignOut }: { onSignOut(): void }) {
   const [route, navigate, returnTo] = useRoute();
   const [dialogOpen, setDialogOpen] = useState(false);
   const [switcherOpen, setSwitcherOpen] = useState(false);
+  // What the switcher opens with: nothing, or a conversation's files ("Files" in its header).
+  const [switcherQuery, setSwitcherQuery] = useState("");
+  const openSwitcher = useCallback((query = "") => {
+    setSwitcherQuery(query);
+    setSwitcherOpen(true);
+  }, []);
   // The conversation whose composer takes focus when it is on screen: one just created or jumped to.
   const [composerFocusFor, setComposerFocusFor] = useState<string | null>(null);
   const composerFocused = useCallback(() => setComposerFocusFor(null), []);
@@ -150,7 +156,7 @@ function ChatLayout({ onSignOut }: { onSignOut(): void }) {
     const onKeyDown = (event: KeyboardEvent) => {
       if (!isQuickSwitcherShortcut(event)) return;
       event.preventDefault();
-      if (!dialogOpen) setSwitcherOpen(true);
+      if (!dialogOpen) openSwitcher();
     };
     window.addEventListener("keydown", onKeyDown);
     return () => window.removeEventListener("keydown", onKeyDown);
@@ -159,7 +165,7 @@ function ChatLayout({ onSignOut }: { onSignOut(): void }) {
   return (
     <div className="shell" data-view={activeId ? "conversation" : "list"}>
       <SkipLinks conversationOpen={activeId !== null} />
-      <Sidebar me={me} onNewConversation={() => setDialogOpen(true)} onSearch={() => setSwitcherOpen(true)} onSignOut={onSignOut}>
+      <Sidebar me={me} onNewConversation={() => setDialogOpen(true)} onSearch={() => openSwitcher()} onSignOut={onSignOut}>
         <ConversationList
           conversations={sorted}
           loading={conversationsQuery.isPending}
@@ -194,6 +200,7 @@ function ChatLayout({ onSignOut }: { onSignOut(): void }) {
             onCloseThread={closeThread}
             jump={jump?.conversationId === activeId ? jump : null}
             onLeaveJump={leaveJump}
+            onShowFiles={() => openSwitcher(`has:file in:${activeId}`)}
           />
         ) : (
           <EmptyPane hasConversations={conversations.length > 0 || !pages} onNewConversation={() => setDialogOpen(true)} notice={notice} />
@@ -202,6 +209,7 @@ function ChatLayout({ onSignOut }: { onSignOut(): void }) {
       <NewConversationDialog open={dialogOpen} me={me} onClose={() => setDialogOpen(false)} onOpened={openConversation} />
       <QuickSwitcher
         open={switcherOpen}
+        initialQuery={switcherQuery}
         conversations={sorted}
         me={me}
         onClose={() => setSwitcherOpen(false)}

@@ -7,7 +7,7 @@ import { typingText } from "../lib/typing";
 import { Avatar } from "./Avatar";
 import { Composer, attachFiles } from "./Composer";
 import { ConnectionBanner } from "./Connection";
-import { BackIcon, UsersIcon } from "./icons";
+import { BackIcon, PaperclipIcon, UsersIcon } from "./icons";
 import { MembersDialog } from "./MembersDialog";
 import { NotifyMenu } from "./NotifyMenu";
 import { MessageList, type Jump } from "./MessageList";
@@ -17,6 +17,8 @@ import { describeError, isWorthRetrying, type Conversation, type Message, type U
 
 interface ConversationPaneProps {
   conversationId: string;
+  /** Opens the search listing this conversation's messages with files ("has:file in:<id>"). */
+  onShowFiles(): void;
   /** Its entry in the loaded list (only the first members of a group), shown until the full one loads. */
   listed: Conversation | null;
   me: User;
@@ -53,7 +55,7 @@ function subtitle(conversation: Conversation, me: User): string {
 }
 
 export function ConversationPane(props: ConversationPaneProps) {
-  const { conversationId, listed, me, onBack, focusComposer: focusRequested, onComposerFocused, onLeave, leaving, threadId, onOpenThread, onCloseThread, jump, onLeaveJump } = props;
+  const { conversationId, listed, me, onBack, focusComposer: focusRequested, onComposerFocused, onLeave, leaving, threadId, onOpenThread, onCloseThread, jump, onLeaveJump, onShowFiles } = props;
   const headingId = useId();
   const heading = useRef<HTMLHeadingElement>(null);
   const focusComposer = finePointer();
@@ -169,6 +171,10 @@ export function ConversationPane(props: ConversationPaneProps) {
               {statusText && <span className={`conversation__presence conversation__presence--${otherStatus}`}> · {statusText}</span>}
             </p>
           </div>
+          <button type="button" className="button button--quiet conversation__files" aria-haspopup="dialog" onClick={onShowFiles} title="Files in this conversation">
+            <PaperclipIcon />
+            <span className="sr-only">Files in this conversation</span>
+          </button>
           <NotifyMenu conversationId={conversation.id} level={notifyLevel ?? conversation.notify} />
           <button type="button" className="button button--quiet conversation__members" aria-haspopup="dialog" onClick={() => setMembersOpen(true)} title="Members">
             <UsersIcon />

@@ -8,7 +8,7 @@ import { listboxIndex } from "../lib/keyboard";
 import { describeSearchError, groupByConversation, messageSearchQuery, snippetParts, type ResultGroup, type SearchResult } from "../lib/message-search";
 import { trpc } from "../trpc";
 import { Avatar } from "./Avatar";
-import { SearchIcon } from "./icons";
+import { PaperclipIcon, SearchIcon } from "./icons";
 import type { Conversation, User } from "@parley/client";
 
 interface QuickSwitcherProps {
@@ -20,6 +20,8 @@ interface QuickSwitcherProps {
   onChoose(conversation: Conversation): void;
   /** Opens a found message in its conversation. */
   onChooseMessage(result: SearchResult): void;
+  /** What the text box holds when it opens (a conversation's "Files": `has:file in:<id>`). */
+  initialQuery?: string;
 }
 
 /** Conversations shown with nothing typed: typing narrows them. */
@@ -80,8 +82,8 @@ function useMessageSearch(typed: string) {
   return { query, search, results, settled };
 }
 
-function SwitcherForm({ conversations, me, onChoose, onChooseMessage }: Omit<QuickSwitcherProps, "open" | "onClose">) {
-  const [typed, setTyped] = useState("");
+function SwitcherForm({ conversations, me, onChoose, onChooseMessage, initialQuery = "" }: Omit<QuickSwitcherProps, "open" | "onClose">) {
+  const [typed, setTyped] = useState(initialQuery);
   const [active, setActive] = useState(0);
   const id = useId();
   const { query, search, results, settled } = useMessageSearch(typed);
@@ -295,9 +297,18 @@ function FoundGroup(props: {
                 {formatListTime(result.createdAt, now)}
               </time>
             </span>
-            <span className="found__snippet">
-              {snippetParts(result.snippet, result.highlights).map((part, p) => (part.highlighted ? <mark key={p}>{part.text}</mark> : part.text))}
-            </span>
+            {result.snippet !== "" && (
+              <span className="found__snippet">
+                {snippetParts(result.snippet, result.highlights).map((part, p) => (part.highlighted ? <mark key={p}>{part.text}</mark> : part.text))}
+              </span>
+            )}
+            {result.attachments.length > 0 && (
+              <span className="found__files">
+                <PaperclipIcon />
+                <span className="sr-only">Files: </span>
+                {result.attachments.map((a) => a.name).join(", ")}
+              </span>
+            )}
           </>,
         );
       })}

@@ -12,8 +12,10 @@ export const SEARCH_MIN_CHARS = 2;
 /** The text to search for, or null when what was typed is too short to search messages. */
 export function messageSearchQuery(typed: string): string | null {
   const query = typed.trim();
-  const words = query.replace(/\b(from|in|has):\S*/g, "").replace(/["\s]/g, "");
-  return words.length >= SEARCH_MIN_CHARS ? query : null;
+  const words = query.replace(/\b(from|in|has):\S*/gi, "").replace(/["\s]/g, "");
+  if (words.length >= SEARCH_MIN_CHARS) return query;
+  // has:file needs no words: alone it lists the messages with files (of in:/from: when given).
+  return /(^|\s)has:file(\s|$)/i.test(query) ? query : null;
 }
 
 export interface SnippetPart {
