@@ -34,7 +34,7 @@ export function template(context: RunContext, provider: Provider): Promise<Datab
     const { knee, fanout, idle, live, step } = context.params;
     // PostgreSQL runs scenarios 1, 3 and 4 only: no idle connections there.
     const needs = [
-      ["s1", "s5", "s6", "s8", "s9"].some((s) => context.scenarios.has(s)) ? knee.clients : 2,
+      ["s1", "s1sync", "cpu", "s5", "s6", "s8", "s9"].some((s) => context.scenarios.has(s)) ? knee.clients : 2,
       // Scenario 7's churning users connect once each per step.
       context.scenarios.has("s7") ? knee.clients + Math.ceil((live.churnPerSecond * (step.warmupMs + step.measureMs)) / 1000) : 2,
       context.scenarios.has("s3") ? fanout.members : 2,

@@ -10,7 +10,8 @@ import type { RunContext } from "./context.js";
 import { dropRunDatabases } from "./databases.js";
 import { fullParams, quickParams, type Params } from "./params.js";
 import { benchDir, canPin, serverBundle, stopAllServers } from "./processes.js";
-import { profileTable, searchTable, summaryTable, uploadTable, writeReport, type BenchResults, type Machine } from "./report.js";
+import { cpuTable, profileTable, searchTable, summaryTable, uploadTable, writeReport, type BenchResults, type Machine } from "./report.js";
+import { runCpu } from "./scenarios/cpu.js";
 import { runDelivery } from "./scenarios/delivery.js";
 import { runHistory } from "./scenarios/history.js";
 import { runIdle } from "./scenarios/idle.js";
@@ -20,7 +21,7 @@ import { runPgOrder } from "./scenarios/pg-order.js";
 import { runSearch } from "./scenarios/search.js";
 import { runUpload } from "./scenarios/upload.js";
 
-// s1sync (scenario 1 with every client on sync.events), pg-order, search and upload run only when named in --only.
+// s1sync (scenario 1 with every client on sync.events), cpu, pg-order, search and upload run only when named in --only.
 const SCENARIOS = ["s1", "s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9"] as const;
 
 // `pnpm bench -- --full` hands the "--" on to the script: drop it.
@@ -44,6 +45,10 @@ const { values: args } = parseArgs({
     "node-flags": { type: "string" },
     server: { type: "string" },
     label: { type: "string" },
+    against: { type: "string" },
+    "against-label": { type: "string" },
+    rates: { type: "string" },
+    rounds: { type: "string" },
     "live-rate": { type: "string" },
     report: { type: "string" },
     help: { type: "boolean", default: false },
@@ -51,7 +56,7 @@ const { values: args } = parseArgs({
 });
 
 if (args.help) {
-  console.log(`usage: pnpm bench [-- --full] [--only s1,s2,s3,s4,s5,s6,s7,s8,s9,s1sync,pg-order,search,upload] [--postgres URL] [--redis URL] [--profile] [--no-pin] [--write] [--max-minutes N]
+  console.log(`usage: pnpm bench [-- --full] [--only s1,s2,s3,s4,s5,s6,s7,s8,s9,s1sync,cpu,pg-order,search,upload] [--postgres URL] [--redis URL] [--profile] [--no-pin] [--write] [--max-minutes N]
 
   (default)   quick: about three minutes, SQLite only, smaller sizes; prints the table
   --full      every scenario at full size, also on PostgreSQL and on two instances with Redis;
@@ -67,6 +72,9 @@ if (args.help) {
   --label     a name for it in the results (e.g. the commit it was built from)
   --live-rate N  send rate of scenarios 6-8 when scenario 1 is not in the run (default: half its knee)
   s1sync      scenario 1 with every Parley client on sync.events instead of message.live
+  cpu         server CPU per delivery at fixed rates (--rates 770,1200,2000), scenario 1's rooms, Parley
+              and the baseline (and --against <other build's dist/main.js> --against-label <name>)
+              connected at once, their steps interleaved for --rounds N (default 3); medians
   pg-order    events committed per second into one order on PostgreSQL, 1, 2 and 4 writer processes
   search      message.search over 1,000,000 messages in 1,000 conversations, SQLite and PostgreSQL
               (--no-postgres: SQLite only); give it --max-minutes 40 when PostgreSQL is seeded
@@ -148,6 +156,7 @@ const results: BenchResults = {
   pgOrder: null,
   search: [],
   upload: null,
+  cpu: null,
   failures: [],
 };
 
@@ -199,6 +208,13 @@ try {
     const result = await attempt(`${id} (SQLite, ${liveRate} sends/s)`, () => runLiveState(context, id, liveRate));
     if (result) (results.live ??= []).push(result);
   }
+  if (only.has("cpu")) {
+    const rates = (args.rates ?? "770,1200,2000").split(",").map(Number);
+    if (rates.some((r) => !Number.isFinite(r) || r <= 0)) throw new Error(`--rates: positive numbers separated by commas, not ${args.rates}`);
+    const against = args.against ? { bundle: resolve(args.against), label: args["against-label"] ?? basename(dirname(dirname(dirname(resolve(args.against))))) } : null;
+    if (against && !existsSync(against.bundle)) throw new Error(`--against: ${against.bundle} does not exist`);
+    results.cpu = await attempt("cpu (SQLite)", () => runCpu(context, { rates, rounds: Number(args.rounds ?? 3), label: results.server.label, against }), "cpu");
+  }
   if (scenarioPostgresUrl && only.has("pg-order")) {
     results.pgOrder = await attempt("pg-order", () => runPgOrder(context, scenarioPostgresUrl), "pg-order");
   }
@@ -232,6 +248,7 @@ try {
 console.log(`\nParley bench (${params.mode}), ${results.startedAt}, ${results.durationSeconds} s\n`);
 console.log(summaryTable(results));
 if (results.search?.length) console.log(`\nmessage.search, one call at a time over HTTP (ms):\n${searchTable(results.search)}`);
+if (results.cpu) console.log(`\nServer CPU per delivery at fixed rates (scenario 1's rooms, steps interleaved):\n${cpuTable(results.cpu)}`);
 if (results.upload) console.log(`\nUploads, ${results.upload.clients} at once, Parley against a bare Node server streaming to disk:\n${uploadTable(results.upload)}`);
 if (results.s1?.profile) console.log(`\nServer CPU profile near the knee (scenario 1):\n${profileTable(results.s1.profile)}`);
 process.exit(results.failures.length > 0 ? 1 : 0);

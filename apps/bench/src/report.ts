@@ -6,6 +6,7 @@ import { latencyChart, type ChartSeries } from "./chart.js";
 import type { KneeResult, TaggedStep } from "./knee.js";
 import type { Params } from "./params.js";
 import type { ProfileSummary } from "./profile.js";
+import { median, type CpuResult } from "./scenarios/cpu.js";
 import type { DeliveryResult } from "./scenarios/delivery.js";
 import type { HistoryResult } from "./scenarios/history.js";
 import type { IdleResult } from "./scenarios/idle.js";
@@ -51,6 +52,8 @@ export interface BenchResults {
   pgOrder?: PgOrderResult | null;
   search?: SearchRun[];
   upload?: UploadResult | null;
+  /** Server CPU per delivery at fixed rates (--only cpu). */
+  cpu?: CpuResult | null;
   /** Scenarios that could not run, and why. */
   failures: { scenario: string; error: string }[];
 }
@@ -412,6 +415,7 @@ export function markdownReport(results: BenchResults, chartFile: string | null):
     if (result.baseline) sections.push(`## ${title}: ${result.baseline.label}\n\n${stepTable(result.baseline)}`);
     if (result.serverLog.length > 0) sections.push(`Server warnings:\n\n${result.serverLog.map((l) => `    ${l}`).join("\n")}`);
   }
+  if (results.cpu) sections.push(`## Server CPU per delivery at fixed rates\n\n${cpuTable(results.cpu)}`);
   if (results.upload) sections.push(`## Uploads\n\n${uploadTable(results.upload)}`);
   if (results.s1?.profile) sections.push(`## Server CPU profile near the knee (scenario 1, SQLite)\n\n${profileTable(results.s1.profile)}`);
   return `${sections.join("\n\n")}\n`;
@@ -475,4 +479,26 @@ export function uploadTable(result: UploadResult): string {
     ),
   );
   return `${table}\n\n${renderTable(["case", "server", "round", "MB/s", "wall ms", "slowest upload ms", "RSS before -> peak -> 1 s after", "server CPU"], rounds)}`;
+}
+
+/** Per rate: each target's median CPU per delivery (range over the rounds), its ratio to the baseline's median, p99. */
+export function cpuTable(result: CpuResult): string {
+  const baseline = result.targets.find((t) => t.baseline);
+  const rows = result.targets.flatMap((t) =>
+    t.cells.map((cell, i) => {
+      const us = median(cell.usPerDelivery);
+      const base = baseline ? median(baseline.cells[i]?.usPerDelivery ?? []) : Number.NaN;
+      return [
+        String(cell.rate),
+        t.label,
+        `${fmt(us, 1)} (${fmt(Math.min(...cell.usPerDelivery), 1)}-${fmt(Math.max(...cell.usPerDelivery), 1)})`,
+        t.baseline ? "" : times(ratio(us, base)),
+        `${fmt(median(cell.p99Ms), 1)} (${fmt(Math.max(...cell.p99Ms), 1)})`,
+        `${cell.lost} / ${cell.duplicates}`,
+        `${fmt(cell.otherCpuMax * 100)}%`,
+      ];
+    }),
+  );
+  rows.sort((a, b) => Number(a[0]) - Number(b[0]));
+  return `${renderTable(["sends/s", "server", "CPU us per delivery, median (range)", "/ baseline", "p99 ms, median (max)", "lost / dup", "other processes, max"], rows)}\n${result.clients} clients in rooms of ${result.roomSize}, ${result.senders} sending; ${result.rounds} rounds`;
 }

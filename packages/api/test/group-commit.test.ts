@@ -30,3 +30,26 @@ it("stores one batch at a time, gathering what arrives meanwhile into the next",
   expect(batches).toEqual([[1], [2, 3]]);
   expect(mostAtOnce).toBe(1);
 });
+
+it("starts a batch no sooner than the interval after the one before, gathering what arrives meanwhile", async () => {
+  const batches: { items: number[]; at: number }[] = [];
+  const commits = new GroupCommit<number, number>(
+    (batch) => {
+      batches.push({ items: [...batch], at: performance.now() });
+      return Promise.resolve(batch.map((n) => n + 1));
+    },
+    100,
+    40,
+  );
+  // Quiet: the first request is stored at once, alone.
+  expect(await commits.submit(1)).toBe(2);
+  // Busy: these arrive within the interval, in different turns of the event loop.
+  const second = commits.submit(2);
+  await new Promise((resolve) => setTimeout(resolve, 10));
+  const third = commits.submit(3);
+  expect(await Promise.all([second, third])).toEqual([3, 4]);
+  expect(batches.map((b) => b.items)).toEqual([[1], [2, 3]]);
+  const [first, next] = batches.map((b) => b.at);
+  // setTimeout may fire up to a millisecond early by performance.now()'s reckoning.
+  expect((next ?? 0) - (first ?? 0)).toBeGreaterThanOrEqual(39);
+});

@@ -1,7 +1,7 @@
 import type { AttachmentProblem, Database, NewMessage } from "@parley/db";
 import type { EventBus } from "../live/event-bus.js";
 import type { MessageDto } from "../schemas.js";
-import { GroupCommit } from "./group-commit.js";
+import { COMMIT_INTERVAL_MS, GroupCommit } from "./group-commit.js";
 import { toMessageDto } from "./selects.js";
 
 export type Written =
@@ -37,7 +37,7 @@ export class MessageWriter {
     private readonly bus: EventBus,
     private readonly onPublishError: (error: unknown) => void = () => undefined,
   ) {
-    this.batches = new GroupCommit((batch) => this.storeBatch(batch), MAX_BATCH);
+    this.batches = new GroupCommit((batch) => this.storeBatch(batch), MAX_BATCH, COMMIT_INTERVAL_MS);
   }
 
   /** Stores the message (or finds the one already stored under its clientMessageId) and publishes a new one. */

@@ -1,7 +1,7 @@
 import type { Database, ReactOutcome, ReactRequest } from "@parley/db";
 import type { EventBus } from "../live/event-bus.js";
 import { MAX_REACTIONS_PER_MESSAGE, type MessageDto } from "../schemas.js";
-import { GroupCommit } from "./group-commit.js";
+import { COMMIT_INTERVAL_MS, GroupCommit } from "./group-commit.js";
 import { toMessageDto } from "./selects.js";
 
 /** Reactions turned on or off in one transaction at most. */
@@ -28,7 +28,7 @@ export class ReactionWriter {
     private readonly bus: EventBus,
     private readonly onPublishError: (error: unknown) => void = () => undefined,
   ) {
-    this.batches = new GroupCommit((batch) => this.storeBatch(batch), MAX_BATCH);
+    this.batches = new GroupCommit((batch) => this.storeBatch(batch), MAX_BATCH, COMMIT_INTERVAL_MS);
   }
 
   react(request: ReactRequest): Promise<Reacted> {

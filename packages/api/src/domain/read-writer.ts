@@ -1,7 +1,7 @@
 import type { Database, ReadOutcome, ReadRequest, StoredReadState } from "@parley/db";
 import type { EventBus } from "../live/event-bus.js";
 import type { ReadStateDto } from "../schemas.js";
-import { GroupCommit } from "./group-commit.js";
+import { COMMIT_INTERVAL_MS, GroupCommit } from "./group-commit.js";
 
 /** Read pointers moved in one transaction at most. */
 const MAX_BATCH = 200;
@@ -26,7 +26,7 @@ export class ReadWriter {
     private readonly bus: EventBus,
     private readonly onPublishError: (error: unknown) => void = () => undefined,
   ) {
-    this.batches = new GroupCommit((batch) => this.storeBatch(batch), MAX_BATCH);
+    this.batches = new GroupCommit((batch) => this.storeBatch(batch), MAX_BATCH, COMMIT_INTERVAL_MS);
   }
 
   mark(request: ReadRequest): Promise<ReadOutcome> {

@@ -1,0 +1,116 @@
+// Scenario "cpu": server CPU per delivery at fixed rates, scenario 1's rooms, for Parley, the bare
+// `ws` baseline and (with --against) another Parley build, their steps interleaved: every target is
+// connected at once and each round runs every rate on every target in turn (rotating who goes
+// first), so a machine whose speed drifts, or that other work disturbs now and then, disturbs all
+// of them alike. The answer is a median over the rounds, with its range.
+import { baselineOf, parleyOn, prepareDatabase, type PreparedDatabase, type RunContext } from "../context.js";
+import { describeStep } from "../knee.js";
+import type { StepResult } from "../load.js";
+import { Session } from "../session.js";
+import { loadPlan, parleyTarget, topology, type Target } from "../targets.js";
+
+export interface CpuSpec {
+  rates: readonly number[];
+  rounds: number;
+  /** What the build under test is called in the results. */
+  label: string;
+  /** Another Parley server bundle to measure in the same run (the build before a change). */
+  against: { bundle: string; label: string } | null;
+}
+
+export interface CpuCell {
+  rate: number;
+  /** Server CPU per delivery, microseconds, one value per round. */
+  usPerDelivery: number[];
+  /** p99 end-to-end latency, ms, one value per round. */
+  p99Ms: number[];
+  /** Lost or duplicated deliveries, all rounds. */
+  lost: number;
+  duplicates: number;
+  /** Other processes' CPU (cores), the largest of the rounds. */
+  otherCpuMax: number;
+}
+
+export interface CpuTargetResult {
+  label: string;
+  baseline: boolean;
+  cells: CpuCell[];
+}
+
+export interface CpuResult {
+  clients: number;
+  roomSize: number;
+  senders: number;
+  rounds: number;
+  targets: CpuTargetResult[];
+}
+
+export async function runCpu(context: RunContext, spec: CpuSpec): Promise<CpuResult> {
+  const { params, log } = context;
+  const { knee } = params;
+  const layout = topology(knee.clients, knee.roomSize, knee.senders);
+  const clients = layout.rooms.reduce((n, r) => n + r.length, 0);
+  // Each Parley build gets a database of its own: two servers must not share one SQLite file.
+  const databases: PreparedDatabase[] = [];
+  const sessions: { session: Session; result: CpuTargetResult }[] = [];
+  try {
+    const open = async (target: Target, database: PreparedDatabase, baseline: boolean) => {
+      const session = await Session.open({
+        target,
+        plan: async (deployment) => loadPlan(target, deployment, layout, { users: await database.freshUsers(deployment.endpoints[0] ?? ""), conversationIds: database.conversationIds }),
+        warmUp: { rate: spec.rates[0] ?? 100, ms: params.step.warmupMs * 2 },
+      });
+      sessions.push({ session, result: { label: target.label, baseline, cells: spec.rates.map((rate) => ({ rate, usPerDelivery: [], p99Ms: [], lost: 0, duplicates: 0, otherCpuMax: 0 })) } });
+    };
+    const own = await prepareDatabase(context, "sqlite", "cpu-sqlite", clients, layout.rooms);
+    databases.push(own);
+    const ownTarget = parleyOn(context, own);
+    await open({ ...ownTarget, label: `${ownTarget.label}, ${spec.label}` }, own, false);
+    if (spec.against) {
+      const other = await prepareDatabase(context, "sqlite", "cpu-sqlite-against", clients, layout.rooms);
+      databases.push(other);
+      const target = parleyTarget({
+        label: `Parley (SQLite), ${spec.against.label}`,
+        bundle: spec.against.bundle,
+        nodeFlags: context.serverNodeFlags,
+        databaseUrl: other.url,
+        workDir: context.workDir,
+        jwtSecret: context.jwtSecret,
+        cpu: context.serverCpu,
+        instances: 1,
+        feed: "message.live",
+      });
+      await open(target, other, false);
+    }
+    await open(baselineOf(context), own, true);
+
+    for (let round = 0; round < spec.rounds; round++) {
+      for (const [r, rate] of spec.rates.entries()) {
+        for (let k = 0; k < sessions.length; k++) {
+          const { session, result } = sessions[(round + k) % sessions.length] as (typeof sessions)[number];
+          // At most a few seconds: other work is recorded with the step, and the rounds' median absorbs it.
+          await session.waitForQuiet(undefined, 3_000);
+          const step: StepResult = await session.step({ rate, ...params.step });
+          log(describeStep(`${result.label} [round ${round + 1}]`, step));
+          const cell = result.cells[r] as CpuCell;
+          cell.usPerDelivery.push(step.deliveredPerSecond > 0 ? (step.serverCpu * 1e6) / step.deliveredPerSecond : Number.NaN);
+          cell.p99Ms.push(step.latency.p99);
+          cell.lost += step.lost;
+          cell.duplicates += step.duplicates;
+          cell.otherCpuMax = Math.max(cell.otherCpuMax, step.otherCpu);
+        }
+      }
+    }
+    return { clients, roomSize: knee.roomSize, senders: layout.senders.length, rounds: spec.rounds, targets: sessions.map((s) => s.result) };
+  } finally {
+    for (const { session } of sessions) await session.close();
+    for (const database of databases) await database.drop();
+  }
+}
+
+export function median(values: readonly number[]): number {
+  const sorted = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
+  if (sorted.length === 0) return Number.NaN;
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
