@@ -159,9 +159,12 @@ export async function readArchive(
         await out.write(chunk);
         left -= chunk.length;
       }
-    } finally {
-      await out.close();
+    } catch (error) {
+      // What the sink makes of a part of an entry does not matter: the reason it is a part does.
+      await out.close().catch(() => undefined);
+      throw error;
     }
+    await out.close();
     await read(padding(entry.size));
     entries.push({ name: entry.name, size: entry.size, sha256: hash.digest("hex") });
   }
