@@ -81,6 +81,6 @@ async function runCli(args: readonly string[], env: NodeJS.ProcessEnv, out: Prin
 process.exitCode = await runCli(
   process.argv.slice(2),
   process.env,
-  (line) => console.log(line),
-  (line) => console.error(line),
+  (line) => process.stdout.write(`${line}\n`),
+  (line) => process.stderr.write(`${line}\n`),
 );
