@@ -136,7 +136,10 @@ async function prepareDatabase(path: string): Promise<bigint> {
     check.close();
   }
   const url = `file:${path}`;
-  await migrate(url);
+  await migrate(url).catch((error: unknown) => {
+    // A backup made by a newer Parley, say: a restore into this build cannot go on.
+    throw new BackupError(`cannot bring the backup's database to this build's schema (${error instanceof Error ? error.message : String(error)})`);
+  });
   const db = await openDatabase(url);
   let restoredAtId: bigint;
   try {
