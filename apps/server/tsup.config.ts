@@ -1,11 +1,13 @@
 import { defineConfig } from "tsup";
 
-// One ESM file for production. The workspace packages (TypeScript source, including the generated
+// One ESM file per entry for production: the server (main) and the operator's commands (cli), each
+// whole (no shared chunks). The workspace packages (TypeScript source, including the generated
 // Prisma clients) are bundled; native addons and the Prisma runtime stay external and are
 // therefore dependencies of this package.
 export default defineConfig({
-  entry: { main: "src/main.ts" },
+  entry: { main: "src/main.ts", cli: "src/cli.ts" },
   format: ["esm"],
+  splitting: false,
   platform: "node",
   target: "node20",
   sourcemap: true,

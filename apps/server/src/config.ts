@@ -157,6 +157,42 @@ const envSchema = z.object({
   NODE_ENV: z.string().optional(),
 });
 
+/** Where a deployment keeps what a backup holds (see backup/). */
+export interface StoragePaths {
+  dataDir: string;
+  /** As the server uses it: a `file:` URL with an absolute path, or a PostgreSQL URL. */
+  databaseUrl: string;
+  filesDir: string;
+  /** The generated secret's file; used only when JWT_SECRET is not set. */
+  jwtSecretFile: string;
+  /** JWT_SECRET is set: the secret lives with the operator, not in DATA_DIR. */
+  jwtSecretFromEnv: boolean;
+}
+
+const storageSchema = envSchema.pick({ DATA_DIR: true, DATABASE_URL: true, FILES_DIR: true, JWT_SECRET: true });
+
+function storageOf(e: z.infer<typeof storageSchema>, cwd: string): StoragePaths {
+  const dataDir = resolve(cwd, e.DATA_DIR ?? "data");
+  const databaseUrl = e.DATABASE_URL ?? `file:${join(dataDir, "parley.db")}`;
+  return {
+    dataDir,
+    databaseUrl: databaseUrl.startsWith("file:") ? `file:${resolve(cwd, databaseUrl.slice(5))}` : databaseUrl,
+    filesDir: e.FILES_DIR ? resolve(cwd, e.FILES_DIR) : join(dataDir, "files"),
+    jwtSecretFile: join(dataDir, "jwt-secret"),
+    jwtSecretFromEnv: e.JWT_SECRET !== undefined && e.JWT_SECRET !== "",
+  };
+}
+
+/** The storage part of the configuration, read and validated without touching the disk (loadConfig creates the secret). */
+export function loadStoragePaths(env: NodeJS.ProcessEnv = process.env, cwd = env.INIT_CWD ?? process.cwd()): StoragePaths {
+  const parsed = storageSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
+    throw new ConfigError(`Invalid configuration: ${problems}`);
+  }
+  return storageOf(parsed.data, cwd);
+}
+
 export interface LoadedConfig {
   config: ServerConfig;
   /** Things worth telling the operator at start-up. */
@@ -176,12 +212,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = env.INIT_
   }
   const e = parsed.data;
   const warnings: string[] = [];
-  const dataDir = resolve(cwd, e.DATA_DIR ?? "data");
-  const databaseUrl = e.DATABASE_URL ?? `file:${join(dataDir, "parley.db")}`;
+  const storage = storageOf(e, cwd);
   let jwtSecret = overrides.jwtSecret ?? e.JWT_SECRET;
   if (jwtSecret === undefined || jwtSecret === "") {
-    jwtSecret = readOrCreateSecret(join(dataDir, "jwt-secret"));
-    warnings.push(`JWT_SECRET is not set: using the generated secret in ${join(dataDir, "jwt-secret")}. Set JWT_SECRET when running more than one instance.`);
+    jwtSecret = readOrCreateSecret(storage.jwtSecretFile);
+    warnings.push(`JWT_SECRET is not set: using the generated secret in ${storage.jwtSecretFile}. Set JWT_SECRET when running more than one instance.`);
   } else if (Buffer.byteLength(jwtSecret) < 32) {
     throw new ConfigError("JWT_SECRET must be at least 32 bytes long (e.g. `openssl rand -base64 48`)");
   }
@@ -197,8 +232,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = env.INIT_
     config: {
       port: e.PORT,
       host: e.HOST,
-      dataDir,
-      databaseUrl: databaseUrl.startsWith("file:") ? `file:${resolve(cwd, databaseUrl.slice(5))}` : databaseUrl,
+      dataDir: storage.dataDir,
+      databaseUrl: storage.databaseUrl,
       redisUrl: e.REDIS_URL ? e.REDIS_URL : null,
       redisChannel: e.REDIS_CHANNEL,
       jwtSecret,
@@ -221,7 +256,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = env.INIT_
       subscriptionsPerConnection: e.WS_MAX_SUBSCRIPTIONS_PER_CONNECTION,
       signupRateLimit: { perAddress: e.SIGNUP_RATE_LIMIT, overall: e.SIGNUP_RATE_LIMIT_TOTAL },
       files: {
-        dir: e.FILES_DIR ? resolve(cwd, e.FILES_DIR) : join(dataDir, "files"),
+        dir: storage.filesDir,
         maxUploadBytes: e.MAX_UPLOAD_BYTES,
         uploadRateLimit: e.UPLOAD_RATE_LIMIT,
         unattachedTtlSeconds: e.UNATTACHED_UPLOAD_TTL_SECONDS,

@@ -146,6 +146,22 @@ describeEachProvider("message.live", (provider) => {
     expect(resumed.ids).toEqual(resumed.messages.map((m) => m.id));
   });
 
+  it("resuming from an id beyond the newest message (another database's) is PRECONDITION_FAILED, not a silent wait", async () => {
+    const [alice, bob] = await Promise.all([signUpAndLogIn(server), signUpAndLogIn(server)]);
+    const { id } = await alice.api.conversation.create.mutate({ memberIds: [bob.id] });
+    const newest = await send(alice, id, "newest");
+    const resumed = collectLive(live(bob), (BigInt(newest.id) + 1000n).toString());
+    await vi.waitFor(() => expect(resumed.errors).toHaveLength(1), { timeout: 5_000, interval: 10 });
+    expect((resumed.errors[0] as { data?: { code?: string } }).data?.code).toBe("PRECONDITION_FAILED");
+    expect(resumed.messages).toEqual([]);
+    // The newest id itself resumes as always.
+    const before = server.services.hub.subscriptionCount;
+    const current = collectLive(live(bob), newest.id);
+    await waitForSubscribers(server, before + 1);
+    const next = await send(alice, id, "next");
+    expect((await current.waitFor(1)).map((m) => m.id)).toEqual([next.id]);
+  });
+
   it("resuming from far back pages through the whole backlog (more than one backfill page)", async () => {
     const [alice, bob] = await Promise.all([signUpAndLogIn(server), signUpAndLogIn(server)]);
     const { id } = await alice.api.conversation.create.mutate({ memberIds: [bob.id] });

@@ -18,7 +18,7 @@ export { MAX_CALLS_PER_BATCH } from "./limits.js";
 export { OWASP_MINIMUM, type PasswordCost } from "./auth/passwords.js";
 // The wire shapes - zod schemas, their limits and the DTO types - are not re-exported here: import
 // them from `@parley/api/schemas`, which imports nothing but zod (so a browser bundle may take values from it).
-export { LocalFileStore, type FileStore, type StoredFileEntry } from "./files/file-store.js";
+export { isStoredName, isUnfinishedWrite, LocalFileStore, type FileStore, type StoredFileEntry } from "./files/file-store.js";
 export { defaultFilesConfig, type Download, type FilesConfig, type UploadRequest } from "./files/file-service.js";
 export { contentDisposition } from "./files/file-names.js";
 export { FILE_VARIANTS, FileUrlSigner, type FileVariant } from "./files/signed-urls.js";

@@ -7,7 +7,8 @@ import type { PrismaClient } from "../generated/sqlite/client.js";
 import { EVENT_ORDER_LOCK } from "./message-store.js";
 import type { Provider } from "./provider.js";
 
-export type EventKind = "message.created" | "message.updated" | "conversation.updated" | "read.updated";
+/** "log.restored" is the mark a restore leaves (markRestored): it belongs to no conversation and is delivered to no one. */
+export type EventKind = "message.created" | "message.updated" | "conversation.updated" | "read.updated" | "log.restored";
 
 /** A stored event as the log holds it: what changed is read from the rows it names. */
 export interface LoggedEvent {
@@ -41,6 +42,28 @@ export interface MembershipSpan {
   toEventId: bigint | null;
 }
 
+/** The positions the log can no longer resume from (model EventLogFloor). */
+export interface LogFloor {
+  /** The newest event id removed by retention (0: none). Resuming from below it would skip events. */
+  prunedThroughId: bigint;
+  /** The "log.restored" event of the last restore (0: none). Positions below it predate the restore. */
+  restoredAtId: bigint;
+}
+
+/**
+ * How far a restore moves the log on: at least this many ids past the newest event of the backup,
+ * to a multiple of it. The deployment the backup was taken from may have gone on handing out ids
+ * after it; to reach the restored log's ids it would have to store 10^12 events more (at the
+ * measured ceiling of a few thousand a second, thousands of years), so an id a client holds from
+ * that deployment is never reused for a different event. 2^63 leaves room for millions of restores.
+ */
+export const RESTORE_ID_STEP = 1_000_000_000_000n;
+
+/** Where a restored log continues: the first multiple of RESTORE_ID_STEP at least RESTORE_ID_STEP past `latestId`. */
+export function restoredLogStart(latestId: bigint): bigint {
+  return ((latestId + 2n * RESTORE_ID_STEP - 1n) / RESTORE_ID_STEP) * RESTORE_ID_STEP;
+}
+
 export interface EventLog {
   /**
    * Runs `work` in one transaction, after every event committed before it and before every event
@@ -58,8 +81,15 @@ export interface EventLog {
   forUser(userId: string, afterId: bigint, limit: number): Promise<LoggedEvent[]>;
   /** Every membership span of these conversations that covers an event above `afterId`. */
   spans(conversationIds: readonly string[], afterId: bigint): Promise<MembershipSpan[]>;
-  /** The newest event id removed by retention (0: none). Resuming from below it would skip events. */
-  floor(): Promise<bigint>;
+  /** Where resuming stops being possible: below what retention removed, and before the last restore. */
+  floor(): Promise<LogFloor>;
+  /**
+   * After a restore, before any instance starts on the database: appends a "log.restored" event at
+   * restoredLogStart(newest id) and records it as the floor's `restoredAtId`, so the next event
+   * follows it (ids the backup's deployment may have handed out after the backup are never reused)
+   * and every position from before the restore is refused. Returns the newest id before and the mark.
+   */
+  markRestored(): Promise<{ backupLatestId: bigint; restoredAtId: bigint }>;
   /** Removes the events stored before `before` (retention; the newest event always stays) and returns the new floor. */
   prune(before: Date): Promise<bigint>;
 }
@@ -85,7 +115,7 @@ function fromRow(row: RawEvent): LoggedEvent {
 
 export function eventLog(prisma: PrismaClient, provider: Provider): EventLog {
   const param = (n: number) => (provider === "postgresql" ? `$${n}` : "?");
-  return {
+  const log: EventLog = {
     async inEventOrder(work) {
       return prisma.$transaction(
         async (tx) => {
@@ -147,8 +177,23 @@ export function eventLog(prisma: PrismaClient, provider: Provider): EventLog {
     },
 
     async floor() {
-      const row = await prisma.eventLogFloor.findUnique({ where: { id: 1 } });
-      return row?.prunedThroughId ?? 0n;
+      const row = await prisma.eventLogFloor.findUnique({ where: { id: 1 }, select: { prunedThroughId: true, restoredAtId: true } });
+      return { prunedThroughId: row?.prunedThroughId ?? 0n, restoredAtId: row?.restoredAtId ?? 0n };
+    },
+
+    async markRestored() {
+      const { result } = await log.inEventOrder(async ({ tx }) => {
+        const newest = await tx.event.findFirst({ orderBy: { id: "desc" }, select: { id: true } });
+        const backupLatestId = newest?.id ?? 0n;
+        const restoredAtId = restoredLogStart(backupLatestId);
+        await tx.event.create({
+          data: { id: restoredAtId, kind: "log.restored", conversationId: "", data: JSON.stringify({ backupLatestId: backupLatestId.toString() }) },
+          select: { id: true },
+        });
+        await tx.eventLogFloor.upsert({ where: { id: 1 }, create: { id: 1, restoredAtId }, update: { restoredAtId } });
+        return { backupLatestId, restoredAtId };
+      });
+      return result;
     },
 
     async prune(before) {
@@ -170,4 +215,5 @@ export function eventLog(prisma: PrismaClient, provider: Provider): EventLog {
       });
     },
   };
+  return log;
 }

@@ -23,6 +23,6 @@ export {
   type StoredReadState,
 } from "./message-store.js";
 export { isCjkWord, searchWords, searchWordsAt, type MessageSearch, type SearchRequest } from "./message-search.js";
-export type { EventKind, EventLog, LoggedEvent, MembershipSpan, NewEvent, OrderedTransaction } from "./event-log.js";
+export { restoredLogStart, RESTORE_ID_STEP, type EventKind, type EventLog, type LogFloor, type LoggedEvent, type MembershipSpan, type NewEvent, type OrderedTransaction } from "./event-log.js";
 export { messageSelect, type NewMessageRow, type StoredMessage } from "./message-columns.js";
 export type { Prisma, User, Conversation, ConversationMember, Message, Session, RefreshToken, Event, Attachment } from "../generated/sqlite/client.js";

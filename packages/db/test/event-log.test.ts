@@ -2,6 +2,7 @@
 // every other change, replay by membership span, and retention that never lets ids start over.
 import { describe, expect, it, onTestFinished } from "vitest";
 import { openDatabase, type Database } from "../src/client.js";
+import { RESTORE_ID_STEP, restoredLogStart } from "../src/event-log.js";
 import { migrate } from "../src/migrate.js";
 import { newSqliteUrl, testProviders, type TestProvider } from "./support.js";
 
@@ -97,13 +98,13 @@ describe.each(providers)("db.events on $name", (provider) => {
   it.skipIf(provider.skip)("prune removes old events and raises the floor, but keeps the newest, so ids never start over", async () => {
     const db = await open(provider);
     const { ann, conversationId } = await seed(db);
-    expect(await db.events.floor()).toBe(0n);
+    expect(await db.events.floor()).toEqual({ prunedThroughId: 0n, restoredAtId: 0n });
     // Nothing is old enough yet.
     expect(await db.events.prune(new Date(Date.now() - 60_000))).toBe(0n);
     const first = await sendAs(db, conversationId, ann, "first");
     const second = await sendAs(db, conversationId, ann, "second");
     expect(await db.events.prune(new Date(Date.now() + 60_000))).toBe(first);
-    expect(await db.events.floor()).toBe(first);
+    expect((await db.events.floor()).prunedThroughId).toBe(first);
     expect((await db.events.after(0n, 10)).map((e) => e.id)).toEqual([second]);
     // Again: the newest stays, the floor does not move back.
     expect(await db.events.prune(new Date(Date.now() + 60_000))).toBe(first);
@@ -111,6 +112,24 @@ describe.each(providers)("db.events on $name", (provider) => {
     expect(third).toBe(second + 1n);
     // Messages are kept.
     expect(await db.prisma.message.count()).toBe(3);
+  });
+
+  it.skipIf(provider.skip)("markRestored moves the log 10^12 ids on, so the next event never reuses an id handed out after the backup, and records where", async () => {
+    const db = await open(provider);
+    const { ann, bob, conversationId } = await seed(db);
+    const before = await sendAs(db, conversationId, ann, "before the backup");
+    const mark = await db.events.markRestored();
+    expect(mark).toEqual({ backupLatestId: before, restoredAtId: RESTORE_ID_STEP * 2n });
+    expect(await db.events.floor()).toEqual({ prunedThroughId: 0n, restoredAtId: mark.restoredAtId });
+    // Both writers follow the mark: the message store's group commit and ordered transactions.
+    const sent = await sendAs(db, conversationId, bob, "after the restore");
+    expect(sent).toBe(mark.restoredAtId + 1n);
+    const { events } = await db.events.inEventOrder(({ append }) => append({ kind: "conversation.updated", conversationId, userId: ann }));
+    expect(events.map((e) => e.id)).toEqual([mark.restoredAtId + 2n]);
+    // The mark belongs to no conversation: nobody's replay holds it.
+    expect((await db.events.forUser(ann, before, 10)).map((e) => e.id)).toEqual([sent, sent + 1n]);
+    // A second restore moves on again.
+    expect((await db.events.markRestored()).restoredAtId).toBe(RESTORE_ID_STEP * 4n);
   });
 });
 
@@ -140,5 +159,15 @@ describe("SQLite: queries outside a transaction wait for the open one", () => {
     expect(outside).toBeInstanceOf(Promise);
     await outside;
     expect((await db.prisma.user.findMany({ orderBy: { username: "asc" } })).map((u) => [u.username, u.passwordHash])).toEqual([["independent", "new"]]);
+  });
+});
+
+describe("restoredLogStart", () => {
+  it("is the first multiple of 10^12 at least 10^12 past the newest id", () => {
+    expect(restoredLogStart(0n)).toBe(RESTORE_ID_STEP);
+    expect(restoredLogStart(1n)).toBe(2n * RESTORE_ID_STEP);
+    expect(restoredLogStart(RESTORE_ID_STEP - 1n)).toBe(2n * RESTORE_ID_STEP);
+    expect(restoredLogStart(RESTORE_ID_STEP)).toBe(2n * RESTORE_ID_STEP);
+    expect(restoredLogStart(2n * RESTORE_ID_STEP + 5n)).toBe(4n * RESTORE_ID_STEP);
   });
 });

@@ -36,6 +36,16 @@ function checked(key: string): string {
   return key;
 }
 
+/** Whether a name is one the store could hold (a key or a key's variant): restore accepts nothing else. */
+export function isStoredName(name: string): boolean {
+  return KEY.test(name);
+}
+
+/** An unfinished write (`<key>.part-<random>`, see LocalFileStore.put): not a stored file (yet). */
+export function isUnfinishedWrite(storedName: string): boolean {
+  return /\.part-[a-z0-9]+$/.test(storedName);
+}
+
 /** The part of a stored name that identifies its upload: `<key>` of `<key>.thumb` or of an unfinished `<key>.part-…`. */
 export function uploadKeyOf(storedName: string): string {
   return storedName.split(".")[0] ?? storedName;

@@ -13,7 +13,7 @@ import { openLiveSubscription } from "./live-subscription.js";
 export const REPLAY_PAGE = 500;
 
 export const RESYNC_REQUIRED =
-  "lastEventId is older than the events this server keeps, or not one of its events: reload your state and subscribe without lastEventId";
+  "lastEventId is older than the events this server keeps, or not one of its events (another database, or from before a restore): reload your state and subscribe without lastEventId";
 
 export interface FeedStreamOptions<T, E = never> {
   lastEventId: bigint | null;
@@ -67,8 +67,20 @@ export async function* feedStream<T, E = never>(
   }
 }
 
-/** Refuses a resume position the log cannot serve: below what retention removed, or beyond the newest event. */
-export async function assertResumable(services: Services, lastEventId: bigint): Promise<void> {
+/**
+ * Where a resume position stands. Refused (PRECONDITION_FAILED) when the log never had it: beyond
+ * the newest event (another database, or the deployment a backup was taken from, after the backup),
+ * or from before the last restore (its ids and what the client holds may be of the lost events).
+ * Otherwise "log" when the log still holds everything after it, "pruned" when retention removed
+ * some (sync.events refuses that too; message.live replays from the messages themselves).
+ */
+export async function resumePosition(services: Services, lastEventId: bigint): Promise<"log" | "pruned"> {
   const [floor, latest] = await Promise.all([services.db.events.floor(), services.db.messages.latestId()]);
-  if (lastEventId < floor || lastEventId > latest) throw new TRPCError({ code: "PRECONDITION_FAILED", message: RESYNC_REQUIRED });
+  if (lastEventId < floor.restoredAtId || lastEventId > latest) throw new TRPCError({ code: "PRECONDITION_FAILED", message: RESYNC_REQUIRED });
+  return lastEventId < floor.prunedThroughId ? "pruned" : "log";
+}
+
+/** sync.events' rule: only a position whose every later event the log still holds. */
+export async function assertResumable(services: Services, lastEventId: bigint): Promise<void> {
+  if ((await resumePosition(services, lastEventId)) === "pruned") throw new TRPCError({ code: "PRECONDITION_FAILED", message: RESYNC_REQUIRED });
 }

@@ -117,5 +117,8 @@ export function entryOf(event: LoggedEvent, referents: Referents): FeedEntry | n
       const read = JSON.parse(event.data ?? "null") as ReadEventData | null;
       return { kind: "read.updated", id, conversationId: event.conversationId, userId: event.userId, read: read ?? NO_READ };
     }
+    case "log.restored":
+      // Where a restored log continues (db.events.markRestored): nothing happened to anyone.
+      return null;
   }
 }

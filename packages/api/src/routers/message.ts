@@ -1,6 +1,6 @@
 import { listMessages, messagesForUserAfter, sendMessage } from "../domain/messages.js";
 import { eventsForUser } from "../live/feed-log.js";
-import { feedStream, REPLAY_PAGE } from "../live/feed-stream.js";
+import { feedStream, REPLAY_PAGE, resumePosition } from "../live/feed-stream.js";
 import { deleteMessage, editMessage, reactToMessage } from "../domain/message-changes.js";
 import { searchMessages } from "../domain/message-search.js";
 import {
@@ -104,6 +104,8 @@ export const messageRouter = router({
     .meta({
       description: "Streams every new message of the caller's conversations as events whose id is the message id, first replaying those after lastEventId.",
       errors: {
+        PRECONDITION_FAILED:
+          "lastEventId is not one of the server's message ids (another database, or from before a restore): reload messages and subscribe without it",
         TOO_MANY_REQUESTS: "the connection already has as many live subscriptions as allowed",
         UNAUTHORIZED: "sent as the stream's end when the caller's session ends or the token expires",
       },
@@ -113,7 +115,7 @@ export const messageRouter = router({
     .subscription(async function* ({ ctx, input, signal }) {
       const lastEventId = input?.lastEventId ? BigInt(input.lastEventId) : null;
       // Older than the log keeps: v1 clients still get every message of their conversations (by membership now).
-      const fromLog = lastEventId === null || lastEventId >= (await ctx.services.db.events.floor());
+      const fromLog = lastEventId === null || (await resumePosition(ctx.services, lastEventId)) === "log";
       yield* feedStream(ctx, signal, {
         lastEventId,
         replay: (afterId) => (fromLog ? eventsForUser(ctx.services.db, ctx.userId, afterId, REPLAY_PAGE) : messagesForUserAfter(ctx.services, ctx.userId, afterId)),

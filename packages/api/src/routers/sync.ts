@@ -15,7 +15,8 @@ export const syncRouter = router({
       description:
         "Streams every change to the caller's conversations - messages, conversations (created, renamed, members), read pointers - as events whose id resumes the stream, first replaying those after lastEventId, with typing and presence in between (untracked).",
       errors: {
-        PRECONDITION_FAILED: "lastEventId is older than the events the server keeps (7 days) or not one of its events: reload state and subscribe without it",
+        PRECONDITION_FAILED:
+          "lastEventId is older than the events the server keeps (7 days) or not one of its events (another database, or from before a restore): reload state and subscribe without it",
         TOO_MANY_REQUESTS: "the connection already has as many live subscriptions as allowed",
         UNAUTHORIZED: "sent as the stream's end when the caller's session ends or the token expires",
       },
