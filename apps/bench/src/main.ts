@@ -73,8 +73,10 @@ if (args.help) {
   --live-rate N  send rate of scenarios 6-8 when scenario 1 is not in the run (default: half its knee)
   s1sync      scenario 1 with every Parley client on sync.events instead of message.live
   cpu         server CPU per delivery at fixed rates (--rates 770,1200,2000), scenario 1's rooms, Parley
-              and the baseline (and --against <other build's dist/main.js> --against-label <name>)
-              connected at once, their steps interleaved for --rounds N (default 3); medians
+              and the baseline (and --against <other build's dist/main.js> --against-label <name>, or
+              --against no-search-index: this build on a database without the search index) connected
+              at once, their steps interleaved for --rounds N (default 3); medians. SQLite, or
+              PostgreSQL with --postgres (whose own processes' CPU is shown apart)
   pg-order    events committed per second into one order on PostgreSQL, 1, 2 and 4 writer processes
   search      message.search over 1,000,000 messages in 1,000 conversations, SQLite and PostgreSQL
               (--no-postgres: SQLite only); give it --max-minutes 40 when PostgreSQL is seeded
@@ -211,9 +213,15 @@ try {
   if (only.has("cpu")) {
     const rates = (args.rates ?? "770,1200,2000").split(",").map(Number);
     if (rates.some((r) => !Number.isFinite(r) || r <= 0)) throw new Error(`--rates: positive numbers separated by commas, not ${args.rates}`);
-    const against = args.against ? { bundle: resolve(args.against), label: args["against-label"] ?? basename(dirname(dirname(dirname(resolve(args.against))))) } : null;
-    if (against && !existsSync(against.bundle)) throw new Error(`--against: ${against.bundle} does not exist`);
-    results.cpu = await attempt("cpu (SQLite)", () => runCpu(context, { rates, rounds: Number(args.rounds ?? 3), label: results.server.label, against }), "cpu");
+    const against =
+      args.against === "no-search-index"
+        ? ({ kind: "no-search-index" } as const)
+        : args.against
+          ? ({ kind: "build", bundle: resolve(args.against), label: args["against-label"] ?? basename(dirname(dirname(dirname(resolve(args.against))))) } as const)
+          : null;
+    if (against?.kind === "build" && !existsSync(against.bundle)) throw new Error(`--against: ${against.bundle} does not exist`);
+    const provider = postgresUrl ? "postgresql" : "sqlite";
+    results.cpu = await attempt(`cpu (${provider})`, () => runCpu(context, { rates, rounds: Number(args.rounds ?? 3), label: results.server.label, provider, against }), "cpu");
   }
   if (scenarioPostgresUrl && only.has("pg-order")) {
     results.pgOrder = await attempt("pg-order", () => runPgOrder(context, scenarioPostgresUrl), "pg-order");

@@ -493,6 +493,7 @@ export function cpuTable(result: CpuResult): string {
         t.label,
         `${fmt(us, 1)} (${fmt(Math.min(...cell.usPerDelivery), 1)}-${fmt(Math.max(...cell.usPerDelivery), 1)})`,
         t.baseline ? "" : times(ratio(us, base)),
+        result.provider === "postgresql" ? fmt(median(cell.servicesUsPerDelivery), 1) : "",
         `${fmt(median(cell.p99Ms), 1)} (${fmt(Math.max(...cell.p99Ms), 1)})`,
         `${cell.lost} / ${cell.duplicates}`,
         `${fmt(cell.otherCpuMax * 100)}%`,
@@ -500,5 +501,5 @@ export function cpuTable(result: CpuResult): string {
     }),
   );
   rows.sort((a, b) => Number(a[0]) - Number(b[0]));
-  return `${renderTable(["sends/s", "server", "CPU us per delivery, median (range)", "/ baseline", "p99 ms, median (max)", "lost / dup", "other processes, max"], rows)}\n${result.clients} clients in rooms of ${result.roomSize}, ${result.senders} sending; ${result.rounds} rounds`;
+  return `${renderTable(["sends/s", "server", "CPU us per delivery, median (range)", "/ baseline", "PostgreSQL + Redis CPU us per delivery", "p99 ms, median (max)", "lost / dup", "other processes, max"], rows)}\n${result.provider === "postgresql" ? "PostgreSQL" : "SQLite"}; ${result.clients} clients in rooms of ${result.roomSize}, ${result.senders} sending; ${result.rounds} rounds`;
 }

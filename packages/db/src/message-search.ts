@@ -396,6 +396,26 @@ export function postgresMessageSearch(pool: pg.Pool): MessageSearch {
     const rarest = request.senderId !== null ? 0 : Math.min(...request.phrases.flat().flatMap((w) => (isCjkWord(w) ? [...w] : [w])).map(shareOf));
     return prefixShare >= COMMON_PREFIX_SHARE && rarest * RARER_BY <= prefixShare;
   };
+  /**
+   * The share of messages expected to match the query's words, from the same statistics, taking
+   * the words as independent (a phrase's words as merely present): a word they do not list is in
+   * fewer messages than the least common one they do, so at most that. null when it cannot be told
+   * (a sender, CJK, has:file).
+   */
+  const expectedShare = async (request: SearchRequest): Promise<number | null> => {
+    const all = [...request.phrases.flat(), ...(request.prefix === null ? [] : [request.prefix])];
+    if (request.senderId !== null || request.withFiles === true || all.length === 0 || all.some(isCjkWord)) return null;
+    const { words, shares } = await read();
+    if (words.length === 0) return null;
+    const unlisted = Math.min(...shares);
+    const shareOf = (word: string) => {
+      const i = words.indexOf(folded(word));
+      return i < 0 ? unlisted : (shares[i] ?? unlisted);
+    };
+    const beginning = request.prefix === null ? null : folded(request.prefix);
+    const prefixShare = beginning === null ? 1 : Math.min(1, words.reduce((sum, word, i) => (word.startsWith(beginning) ? sum + (shares[i] ?? 0) : sum), 0) || unlisted);
+    return request.phrases.flat().reduce((share, word) => share * shareOf(word), prefixShare);
+  };
   return {
     async scopeOf(userId, username) {
       const { rows } = await pool.query<{ id: string; kind: string }>({ name: "parley_search_scope", text: scopeStatement("$1::text", "$2::text"), values: [userId, username] });
@@ -503,6 +523,33 @@ export function postgresMessageSearch(pool: pg.Pool): MessageSearch {
         );
         return rows.map((row) => row.id);
       };
+      /**
+       * The index, below what was looked at: every match there in the caller's conversations
+       * (few, as the looks found them sparse), sorted. "+ 0" keeps the planner off the primary
+       * key's order. A phrase is asked of the index as its words (so it need not read the rows
+       * again), then checked on the rows it gives. Not a named statement: planned with the
+       * values each time.
+       */
+      const fromIndex = async (below: bigint | null): Promise<PostgresMessageRow[]> => {
+        const loose = withoutPrefix !== null && (await leavePrefixOut(request)) ? withoutPrefix : allLoose;
+        const matched = await statement((param) => {
+          const exact = loose === words;
+          const { query, checked } = parts(param, !exact);
+          const indexed = exact ? query : loose === "" ? param(filters, "tsquery") : `(to_tsquery('parley_search', ${param(loose, "text")}) && ${param(filters, "tsquery")})`;
+          return (
+            `SELECT ${POSTGRES_MESSAGE_COLUMNS} FROM "Message" WHERE ${VECTOR} @@ ${indexed} AND "deletedAt" IS NULL` +
+            `${below === null ? "" : ` AND "Message"."id" < ${param(below.toString(), "bigint")}`}` +
+            `${exact ? "" : ` AND ${checked}`} ORDER BY "Message"."id" + 0 DESC LIMIT ${param(request.limit - found.length, "int")}`
+          );
+        });
+        return matched.rows;
+      };
+      // Unless the statistics say a look of POSTGRES_SECOND_LOOK messages would not hold a page:
+      // words each common but seldom together ("of that": one message in ten each, one in a
+      // hundred both), or a rare word. The looks below would stop at that density too, after the
+      // first, so they would only add their cost to the index's.
+      const share = await expectedShare(request);
+      if (share !== null && share * POSTGRES_SECOND_LOOK < request.limit) return (await fromIndex(request.beforeId)).map(fromPostgres);
       const first = await newestIds(request.beforeId, null, POSTGRES_RECENT_WINDOW);
       await checkIds(first);
       const newest = first[0];
@@ -529,23 +576,7 @@ export function postgresMessageSearch(pool: pg.Pool): MessageSearch {
         boundary = more.length === POSTGRES_SECOND_LOOK && last !== undefined ? BigInt(last) : from;
         if (boundary <= 0n) return found.map(fromPostgres);
       }
-      // Then the index, below what was looked at: every match there in the caller's
-      // conversations (fewer, as the looks found them sparse), sorted. "+ 0" keeps the planner
-      // off the primary key's order. A phrase is asked of the index as its words (so it need
-      // not read the rows again), then checked on the rows it gives. Not a named statement:
-      // planned with the values each time.
-      const loose = withoutPrefix !== null && (await leavePrefixOut(request)) ? withoutPrefix : allLoose;
-      const below = boundary;
-      const matched = await statement((param) => {
-        const exact = loose === words;
-        const { query, checked } = parts(param, !exact);
-        const indexed = exact ? query : loose === "" ? param(filters, "tsquery") : `(to_tsquery('parley_search', ${param(loose, "text")}) && ${param(filters, "tsquery")})`;
-        return (
-          `SELECT ${POSTGRES_MESSAGE_COLUMNS} FROM "Message" WHERE ${VECTOR} @@ ${indexed} AND "deletedAt" IS NULL AND "Message"."id" < ${param(below.toString(), "bigint")}` +
-          `${exact ? "" : ` AND ${checked}`} ORDER BY "Message"."id" + 0 DESC LIMIT ${param(request.limit - found.length, "int")}`
-        );
-      });
-      return [...found, ...matched.rows].map(fromPostgres);
+      return [...found, ...(await fromIndex(boundary))].map(fromPostgres);
     },
   };
 }

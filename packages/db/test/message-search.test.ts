@@ -174,6 +174,38 @@ describe.each(providers)("db.search on $name", (provider) => {
     }
   });
 
+  it.skipIf(provider.skip)("finds words common apart and rare together, from the newest and below a cursor, whether the index is asked at once or after the looks", async () => {
+    const url = await provider.url();
+    await migrate(url);
+    const db = await openMigrated(url);
+    const { userId, conversationId } = await seedConversation(db.prisma);
+    // "alpha" in one message in ten, "beta" in about one in six; both in one in 130. PostgreSQL's
+    // statistics (ANALYZE) put the pair at about 1.7%: a page of 100 is not expected within a
+    // look, so the index is asked at once; a page of 3 is, so the newest messages are looked at.
+    const total = 3_000;
+    const words = (i: number) => [...(i % 10 === 0 ? ["alpha"] : []), ...(i % 10 === 5 || i % 13 === 0 ? ["beta"] : [])];
+    const rows = Array.from({ length: total }, (_, i) => ({ conversationId, senderId: userId, content: ["note", ...words(i), String(i)].join(" "), clientMessageId: `ab-${i}` }));
+    for (let at = 0; at < rows.length; at += 1_000) await db.messages.insert(rows.slice(at, at + 1_000));
+    const both = Array.from({ length: total }, (_, i) => total - 1 - i).filter((i) => words(i).length === 2);
+    const ids = new Map((await db.prisma.message.findMany({ select: { id: true, content: true } })).map((m) => [m.content, m.id]));
+    const contentOf = (i: number) => ["note", ...words(i), String(i)].join(" ");
+    const cursorAt = both[Math.floor(both.length / 2)] ?? 0;
+    const beforeId = ids.get(contentOf(cursorAt)) ?? null;
+    const search = async (before: bigint | null) => (await db.search.search(request(conversationId, ["alpha", "beta"], { limit: 100, beforeId: before }))).map((m) => m.content);
+    if (provider.name === "postgresql") {
+      await db.prisma.$executeRawUnsafe(`ANALYZE "Message"`);
+      const stats = await db.prisma.$queryRawUnsafe<{ words: string[] }[]>(
+        `SELECT "most_common_elems"::text::text[] AS "words" FROM "pg_stats" WHERE "schemaname" = current_schema() AND "tablename" = 'Message_search_idx'`,
+      );
+      expect(stats[0]?.words).toEqual(expect.arrayContaining(["alpha", "beta"]));
+    }
+    expect(await search(null)).toEqual(both.map(contentOf));
+    expect(await search(beforeId)).toEqual(both.filter((i) => i < cursorAt).map(contentOf));
+    // A page the looks can fill: the first look (500 messages) holds more than 3.
+    const few = await db.search.search(request(conversationId, ["alpha", "beta"], { limit: 3 }));
+    expect(few.map((m) => m.content)).toEqual(both.slice(0, 3).map(contentOf));
+  });
+
   it.skipIf(provider.skip)("pages through a word dense among the newest messages and sparse below them, through every look and the index", async () => {
     const url = await provider.url();
     await migrate(url);

@@ -3,9 +3,11 @@
 // connected at once and each round runs every rate on every target in turn (rotating who goes
 // first), so a machine whose speed drifts, or that other work disturbs now and then, disturbs all
 // of them alike. The answer is a median over the rounds, with its range.
+import { openDatabase } from "@parley/db";
 import { baselineOf, parleyOn, prepareDatabase, type PreparedDatabase, type RunContext } from "../context.js";
 import { describeStep } from "../knee.js";
 import type { StepResult } from "../load.js";
+import type { Provider } from "../databases.js";
 import { Session } from "../session.js";
 import { loadPlan, parleyTarget, topology, type Target } from "../targets.js";
 
@@ -14,14 +16,26 @@ export interface CpuSpec {
   rounds: number;
   /** What the build under test is called in the results. */
   label: string;
-  /** Another Parley server bundle to measure in the same run (the build before a change). */
-  against: { bundle: string; label: string } | null;
+  provider: Provider;
+  /**
+   * What to measure against in the same run: another Parley server bundle (the build before a
+   * change), or this build on a database without its search index (the index's cost alone).
+   */
+  against: { kind: "build"; bundle: string; label: string } | { kind: "no-search-index" } | null;
 }
+
+/** What takes the search index out of a database: the triggers that feed FTS5 (SQLite), the GIN index (PostgreSQL). */
+const DROP_SEARCH_INDEX: Record<Provider, string[]> = {
+  sqlite: ['DROP TRIGGER "Message_search_insert"', 'DROP TRIGGER "Message_search_update"', 'DROP TRIGGER "Message_search_delete"'],
+  postgresql: ['DROP INDEX "Message_search_idx"'],
+};
 
 export interface CpuCell {
   rate: number;
   /** Server CPU per delivery, microseconds, one value per round. */
   usPerDelivery: number[];
+  /** PostgreSQL's and Redis' processes' CPU per delivery, microseconds, one value per round. */
+  servicesUsPerDelivery: number[];
   /** p99 end-to-end latency, ms, one value per round. */
   p99Ms: number[];
   /** Lost or duplicated deliveries, all rounds. */
@@ -38,6 +52,7 @@ export interface CpuTargetResult {
 }
 
 export interface CpuResult {
+  provider: Provider;
   clients: number;
   roomSize: number;
   senders: number;
@@ -60,18 +75,26 @@ export async function runCpu(context: RunContext, spec: CpuSpec): Promise<CpuRes
         plan: async (deployment) => loadPlan(target, deployment, layout, { users: await database.freshUsers(deployment.endpoints[0] ?? ""), conversationIds: database.conversationIds }),
         warmUp: { rate: spec.rates[0] ?? 100, ms: params.step.warmupMs * 2 },
       });
-      sessions.push({ session, result: { label: target.label, baseline, cells: spec.rates.map((rate) => ({ rate, usPerDelivery: [], p99Ms: [], lost: 0, duplicates: 0, otherCpuMax: 0 })) } });
+      sessions.push({ session, result: { label: target.label, baseline, cells: spec.rates.map((rate) => ({ rate, usPerDelivery: [], servicesUsPerDelivery: [], p99Ms: [], lost: 0, duplicates: 0, otherCpuMax: 0 })) } });
     };
-    const own = await prepareDatabase(context, "sqlite", "cpu-sqlite", clients, layout.rooms);
+    const own = await prepareDatabase(context, spec.provider, `cpu-${spec.provider}`, clients, layout.rooms);
     databases.push(own);
     const ownTarget = parleyOn(context, own);
     await open({ ...ownTarget, label: `${ownTarget.label}, ${spec.label}` }, own, false);
     if (spec.against) {
-      const other = await prepareDatabase(context, "sqlite", "cpu-sqlite-against", clients, layout.rooms);
+      const other = await prepareDatabase(context, spec.provider, `cpu-${spec.provider}-against`, clients, layout.rooms);
       databases.push(other);
+      if (spec.against.kind === "no-search-index") {
+        const db = await openDatabase(other.url);
+        try {
+          for (const statement of DROP_SEARCH_INDEX[spec.provider]) await db.prisma.$executeRawUnsafe(statement);
+        } finally {
+          await db.close();
+        }
+      }
       const target = parleyTarget({
-        label: `Parley (SQLite), ${spec.against.label}`,
-        bundle: spec.against.bundle,
+        label: spec.against.kind === "build" ? `${ownTarget.label}, ${spec.against.label}` : `${ownTarget.label}, ${spec.label} without the search index`,
+        bundle: spec.against.kind === "build" ? spec.against.bundle : context.serverBundle,
         nodeFlags: context.serverNodeFlags,
         databaseUrl: other.url,
         workDir: context.workDir,
@@ -94,6 +117,7 @@ export async function runCpu(context: RunContext, spec: CpuSpec): Promise<CpuRes
           log(describeStep(`${result.label} [round ${round + 1}]`, step));
           const cell = result.cells[r] as CpuCell;
           cell.usPerDelivery.push(step.deliveredPerSecond > 0 ? (step.serverCpu * 1e6) / step.deliveredPerSecond : Number.NaN);
+          cell.servicesUsPerDelivery.push(step.deliveredPerSecond > 0 ? (step.servicesCpu * 1e6) / step.deliveredPerSecond : Number.NaN);
           cell.p99Ms.push(step.latency.p99);
           cell.lost += step.lost;
           cell.duplicates += step.duplicates;
@@ -101,7 +125,7 @@ export async function runCpu(context: RunContext, spec: CpuSpec): Promise<CpuRes
         }
       }
     }
-    return { clients, roomSize: knee.roomSize, senders: layout.senders.length, rounds: spec.rounds, targets: sessions.map((s) => s.result) };
+    return { provider: spec.provider, clients, roomSize: knee.roomSize, senders: layout.senders.length, rounds: spec.rounds, targets: sessions.map((s) => s.result) };
   } finally {
     for (const { session } of sessions) await session.close();
     for (const database of databases) await database.drop();
