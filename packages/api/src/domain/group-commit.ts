@@ -12,6 +12,8 @@ export class GroupCommit<Request, Result> {
     /** Stores one batch and answers each request, in order. */
     private readonly commit: (batch: readonly Request[]) => Promise<Result[]>,
     private readonly maxBatch = 100,
+    /** Told each batch's size before it is stored (metrics). */
+    private readonly onBatch: (size: number) => void = () => undefined,
   ) {}
 
   submit(request: Request): Promise<Result> {
@@ -29,6 +31,7 @@ export class GroupCommit<Request, Result> {
   private async flush(): Promise<void> {
     while (this.pending.length > 0) {
       const batch = this.pending.splice(0, this.maxBatch);
+      this.onBatch(batch.length);
       try {
         const results = await this.commit(batch.map((p) => p.request));
         for (const [i, p] of batch.entries()) p.resolve(results[i] as Result);
