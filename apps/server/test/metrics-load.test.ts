@@ -1,13 +1,18 @@
 // /metrics under load: real WebSocket clients send and receive, and the counters move by exactly
 // what happened - counts, never timings.
-import { expect, it, vi } from "vitest";
+import { randomUUID } from "node:crypto";
+import { describe, expect, it, vi } from "vitest";
 import {
   clientMessageId,
   collectSync,
+  createTestDatabase,
   describeEachProvider,
   errorCodeOf,
+  postgresUrl,
   rawSocket,
+  redisUrl,
   signUpAndLogIn,
+  startTestServer,
   suiteServer,
   testLimits,
   waitForSubscribers,
@@ -109,5 +114,44 @@ describeEachProvider("metrics under load", (provider) => {
     expect((await socket.closed).code).toBe(1008);
     const grew = growth(before, await scrape(server()));
     expect(grew('parley_rate_limited_total{kind="ws-frames"}')).toBe(1);
+  });
+});
+
+const missing = [!postgresUrl && "TEST_DATABASE_URL", !redisUrl && "TEST_REDIS_URL"].filter(Boolean);
+const reason = missing.length > 0 ? ` (skipped: ${missing.join(" and ")} not set)` : "";
+
+describe.skipIf(missing.length > 0)(`metrics of two instances on PostgreSQL and Redis${reason}`, () => {
+  it("each instance counts what it stored and what it delivered, its lag measured from the other's commit", async () => {
+    const database = await createTestDatabase("postgresql");
+    const redisChannel = `parley:test:${randomUUID()}`;
+    const sending = await startTestServer("postgresql", { database, redisUrl, redisChannel, api: testLimits() });
+    const receiving = await startTestServer("postgresql", { database, redisUrl, redisChannel, api: testLimits() });
+    try {
+      const alice = await signUpAndLogIn(sending);
+      const bob = await signUpAndLogIn(sending);
+      const { id: conversationId } = await alice.api.conversation.create.mutate({ memberIds: [bob.id] });
+      const live = wsClient(receiving, bob.accessToken);
+      const feed = collectSync(live);
+      await waitForSubscribers(receiving, 1);
+      const [sentBefore, receivedBefore] = await Promise.all([scrape(sending), scrape(receiving)]);
+      for (const i of range(SENDS_EACH)) await alice.api.message.send.mutate({ conversationId, content: `across ${i}`, clientMessageId: clientMessageId() });
+      await feed.waitFor(SENDS_EACH);
+      const [sentAfter, receivedAfter] = await Promise.all([scrape(sending), scrape(receiving)]);
+      const sent = growth(sentBefore, sentAfter);
+      const received = growth(receivedBefore, receivedAfter);
+
+      expect(sent("parley_messages_stored_total")).toBe(SENDS_EACH);
+      expect(received("parley_messages_stored_total")).toBe(0);
+      expect(sent("parley_deliveries_total")).toBe(0);
+      expect(received("parley_deliveries_total")).toBe(SENDS_EACH);
+      expect(received("parley_delivery_lag_seconds_count")).toBe(SENDS_EACH);
+      expect(valueOf(receivedAfter, "parley_redis_up")).toBe(1);
+      expect(valueOf(receivedAfter, "parley_ws_connections")).toBe(1);
+      expect(valueOf(sentAfter, "parley_ws_connections")).toBe(0);
+      await live.close();
+    } finally {
+      await Promise.all([sending.close(), receiving.close()]);
+      await database.drop();
+    }
   });
 });
