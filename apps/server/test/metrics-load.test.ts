@@ -94,6 +94,21 @@ describeEachProvider("metrics under load", (provider) => {
     );
   });
 
+  it("a read pointer and a reaction go through their writers' batches, one event each", async () => {
+    const { people, conversationId } = await group(2);
+    const [alice, bob] = people as [SignedIn, SignedIn];
+    const before = await scrape(server());
+    const message = await alice.api.message.send.mutate({ conversationId, content: "read me", clientMessageId: clientMessageId() });
+    await bob.api.conversation.markRead.mutate({ conversationId, messageId: message.id });
+    await bob.api.message.react.mutate({ messageId: message.id, emoji: "👍", on: true });
+    const grew = growth(before, await scrape(server()));
+    expect(grew('parley_writer_batch_size_sum{writer="reads"}')).toBe(1);
+    expect(grew('parley_writer_batch_size_sum{writer="reactions"}')).toBe(1);
+    expect(grew('parley_db_operation_seconds_count{operation="messages.markRead"}')).toBe(1);
+    expect(grew('parley_db_operation_seconds_count{operation="messages.react"}')).toBe(1);
+    expect(grew("parley_events_committed_total")).toBe(3);
+  });
+
   it("a send over the limit adds one to the messages-user refusals and stores nothing", async () => {
     const { people, conversationId } = await group(2);
     const sender = people[0] as SignedIn;

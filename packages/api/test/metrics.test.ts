@@ -89,6 +89,18 @@ it("the services count refusals under each limit's name, and failed-login lockou
   expect(refused).toEqual(["searches-user", "login-failures-account-address"]);
 });
 
+it.each([
+  ["login-failures-address", { loginFailuresPerAddress: { max: 1, windowSeconds: 60 } }, ["first", "192.0.2.1"], ["second", "192.0.2.1"]],
+  ["login-failures-account", { loginFailuresPerAccount: { max: 1, windowSeconds: 60 } }, ["shared", "192.0.2.1"], ["shared", "192.0.2.2"]],
+] as const)("a login refused by %s is counted under it", async (kind, limits, [firstName, firstAddress], [secondName, secondAddress]) => {
+  const { metrics, refused } = recorder();
+  const services = await createServices({ db: suite.database.db, bus: new InProcessEventBus(), config: testConfig({ limits: { ...testConfig().limits, ...limits } }), metrics });
+  suite.opened.push(services);
+  await expect(logIn(services, { username: firstName, password: "wrong password" }, firstAddress)).rejects.toThrow();
+  await expect(logIn(services, { username: secondName, password: "wrong password" }, secondAddress)).rejects.toThrow(/Too many failed logins/);
+  expect(refused).toEqual([kind]);
+});
+
 it("tells each batch's size before storing it", async () => {
   const sizes: number[] = [];
   const commits = new GroupCommit<number, number>(async (batch) => batch.map((n) => n), 2, (size) => sizes.push(size));

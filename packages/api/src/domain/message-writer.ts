@@ -62,7 +62,7 @@ export class MessageWriter {
       }
       return { status: result.status, message };
     });
-    if (published.length > 0) this.metrics.eventsCommitted(published.length);
+    this.metrics.eventsCommitted(published.length);
     // Stored means sent, even if publishing failed: receivers fill the gap from the database.
     await Promise.all(published);
     return written;

@@ -55,7 +55,7 @@ export class ReactionWriter {
       }
       return { status: outcome.status, message };
     });
-    if (published.length > 0) this.metrics.eventsCommitted(published.length);
+    this.metrics.eventsCommitted(published.length);
     // Stored means done, even if publishing failed: hubs read the gap from the log.
     await Promise.all(published);
     return reacted;

@@ -50,7 +50,7 @@ export class ReadWriter {
       published.push(this.bus.publish({ type: "entry", entry, recipientIds: outcome.recipientIds, prevId: previous.toString(), committedAt }).catch(this.onPublishError));
       previous = outcome.eventId;
     }
-    if (published.length > 0) this.metrics.eventsCommitted(published.length);
+    this.metrics.eventsCommitted(published.length);
     await Promise.all(published);
     return results;
   }
