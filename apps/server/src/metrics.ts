@@ -182,7 +182,8 @@ export class PrometheusMetrics implements Metrics {
   }
 
   delivered(lagSeconds: number): void {
-    this.lag.observe(lagSeconds);
+    // Across instances the two ends are two machines' clocks: a skew must not make a sum go down.
+    this.lag.observe(lagSeconds > 0 ? lagSeconds : 0);
   }
 
   sendCompleted(seconds: number): void {
