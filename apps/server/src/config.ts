@@ -50,6 +50,11 @@ export interface ServerConfig {
   signupRateLimit: { perAddress: { max: number; windowSeconds: number }; overall: { max: number; windowSeconds: number } };
   /** Uploads: where they are kept (instances of one deployment share the folder), how large, how many, and when unattached ones go. */
   files: { dir: string; maxUploadBytes: number; uploadRateLimit: { max: number; windowSeconds: number }; unattachedTtlSeconds: number; sweepIntervalSeconds: number };
+  /**
+   * GET /metrics (Prometheus): off records nothing and answers 404. On, it answers loopback
+   * callers that came through no proxy, and anyone presenting `token` as a bearer token.
+   */
+  metrics: { enabled: boolean; token: string | null };
 }
 
 /**
@@ -152,6 +157,8 @@ const envSchema = z.object({
   UPLOAD_RATE_LIMIT: windowLimit("100/600s", "uploads per user per seconds", { max: 9_999_999, windowSeconds: 9_999_999 }).prefault("100/600s"),
   UNATTACHED_UPLOAD_TTL_SECONDS: z.coerce.number().int().min(60).max(365 * 24 * 60 * 60).default(24 * 60 * 60),
   FILE_SWEEP_INTERVAL_SECONDS: z.coerce.number().int().min(10).max(7 * 24 * 60 * 60).default(60 * 60),
+  METRICS: z.enum(["on", "off", "true", "false"], { message: "must be on or off" }).default("on"),
+  METRICS_TOKEN: z.string().optional(),
   TLS_CERT_FILE: z.string().optional(),
   TLS_KEY_FILE: z.string().optional(),
   NODE_ENV: z.string().optional(),
@@ -227,6 +234,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = env.INIT_
   for (const file of tls ? [tls.certFile, tls.keyFile] : []) {
     if (!existsSync(file)) throw new ConfigError(`TLS file not found: ${file}`);
   }
+  const metricsToken = e.METRICS_TOKEN ? e.METRICS_TOKEN : null;
+  if (metricsToken !== null && (metricsToken.length < 32 || !/^[\x21-\x7e]+$/.test(metricsToken))) {
+    throw new ConfigError("METRICS_TOKEN must be at least 32 printable characters without spaces (e.g. `openssl rand -hex 32`)");
+  }
   const webDistDir = e.WEB_DIST_DIR !== undefined ? (e.WEB_DIST_DIR === "" ? null : resolve(cwd, e.WEB_DIST_DIR)) : defaultWebDist;
   return {
     config: {
@@ -262,6 +273,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = env.INIT_
         unattachedTtlSeconds: e.UNATTACHED_UPLOAD_TTL_SECONDS,
         sweepIntervalSeconds: e.FILE_SWEEP_INTERVAL_SECONDS,
       },
+      metrics: { enabled: e.METRICS === "on" || e.METRICS === "true", token: metricsToken },
       ...overrides,
     },
     warnings,

@@ -1,5 +1,5 @@
-// Everything that arrives over plain HTTP: /healthz, /trpc, and the web app, with CORS and the
-// headers every response carries.
+// Everything that arrives over plain HTTP: /healthz, /metrics, /trpc, and the web app, with CORS
+// and the headers every response carries.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
 import { appRouter, createContext, MAX_CALLS_PER_BATCH, type EventBus, type Services } from "@parley/api";
@@ -9,6 +9,8 @@ import type { Logger } from "./log.js";
 import { createStaticHandler } from "./static-files.js";
 import { clientAddressOf, reportInternalError, requestIdOf } from "./request-info.js";
 import { bearerToken, handleFileRoute, isFileRoute } from "./file-routes.js";
+import { handleMetrics } from "./metrics-route.js";
+import type { PrometheusMetrics } from "./metrics.js";
 
 const MAX_BODY_BYTES = 100 * 1024;
 
@@ -35,8 +37,10 @@ export function createHttpHandler(deps: {
   db: Database;
   bus: EventBus;
   log: Logger;
+  /** null when metrics are off. */
+  metrics: PrometheusMetrics | null;
 }): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
-  const { config, services, db, bus, log } = deps;
+  const { config, services, db, bus, log, metrics } = deps;
   // Each request's own logger (its id bound), for the tRPC context to carry into procedures.
   const requestLogs = new WeakMap<IncomingMessage, Logger>();
   const trpcHandler = createHTTPHandler({
@@ -73,6 +77,8 @@ export function createHttpHandler(deps: {
       const body = { ok, database: ok ? "up" : "down", ...(busStatus ? { [busStatus.name]: busStatus.up ? "up" : "down" } : {}) };
       res.writeHead(ok ? 200 : 503, { "Content-Type": "application/json", "Cache-Control": "no-store" });
       res.end(JSON.stringify(body));
+    } else if (pathname === "/metrics") {
+      await handleMetrics(req, res, config, metrics);
     } else if (isFileRoute(pathname)) {
       await handleFileRoute(req, res, new URL(req.url ?? "/", "http://local"), services, requestLog);
     } else if (pathname === "/trpc" || pathname.startsWith("/trpc/")) {

@@ -9,6 +9,7 @@ import { loadConfig, type ServerConfig } from "./config.js";
 import { secureDataFiles } from "./data-files.js";
 import { createHttpHandler } from "./http-handler.js";
 import { createLogger, type Logger } from "./log.js";
+import { PrometheusMetrics } from "./metrics.js";
 import { attachWebSocket, type KeepAlive } from "./websocket.js";
 import { defaultWsLimits, type WsLimits } from "./ws-guard.js";
 
@@ -47,6 +48,8 @@ export async function startServer(overrides: Partial<ServerConfig> = {}, options
   const db = await openDatabase(config.databaseUrl);
   const ownsBus = !options.bus;
   const bus = options.bus ?? (await createBus(config, log));
+  // Per instance, never prom-client's global registry: two servers in one process keep their own.
+  const metrics = config.metrics.enabled ? new PrometheusMetrics() : null;
   const services = await createServices({
     db,
     bus,
@@ -74,6 +77,7 @@ export async function startServer(overrides: Partial<ServerConfig> = {}, options
     // Limits are shared where events are: one Redis, keys kept apart per deployment by the channel.
     limitsRedis: config.redisUrl ? { url: config.redisUrl, keyPrefix: `${config.redisChannel}:limits` } : null,
     fileStore: new LocalFileStore(config.files.dir),
+    ...(metrics ? { metrics } : {}),
   });
   const catchUpTimer = setInterval(() => void services.hub.catchUp(), CATCH_UP_INTERVAL_MS);
   catchUpTimer.unref();
@@ -81,7 +85,7 @@ export async function startServer(overrides: Partial<ServerConfig> = {}, options
   const presenceTimer = setInterval(() => services.presence.tick(), PRESENCE_TICK_MS);
   presenceTimer.unref();
 
-  const handle = createHttpHandler({ config, services, db, bus, log });
+  const handle = createHttpHandler({ config, services, db, bus, log, metrics });
   const onRequest: Parameters<typeof createHttpServer>[1] = (req, res) => {
     handle(req, res).catch((error: unknown) => {
       log.error({ err: error, requestId: res.getHeader("X-Request-Id") }, "request failed");
@@ -98,6 +102,11 @@ export async function startServer(overrides: Partial<ServerConfig> = {}, options
     log,
     limits: { ...defaultWsLimits, ...config.wsFrameRate, ...config.wsConnections, ...options.wsLimits },
     keepAlive: { pingMs: 30_000, pongWaitMs: 5_000, ...options.keepAlive },
+  });
+  metrics?.watch({
+    connections: () => websocket.connectionCount(),
+    subscriptions: () => services.hub.subscriptionCount,
+    redisUp: () => bus.status()?.up ?? null,
   });
 
   await new Promise<void>((resolve, reject) => {
@@ -124,6 +133,7 @@ export async function startServer(overrides: Partial<ServerConfig> = {}, options
       clearTimeout(timeout);
       clearInterval(catchUpTimer);
       clearInterval(presenceTimer);
+      metrics?.close();
       services.close();
       if (ownsBus) await bus.close();
       await db.close();

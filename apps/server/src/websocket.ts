@@ -10,7 +10,7 @@ import type { ServerConfig } from "./config.js";
 import { repeatFilter, type Logger } from "./log.js";
 import { clientAddressOf, reportInternalError } from "./request-info.js";
 import { fanOutEncoder } from "./ws-encoder.js";
-import { CloseCode, guardSocket, isOriginAllowed, type WsLimits } from "./ws-guard.js";
+import { CloseCode, FRAME_RATE_EXCEEDED, guardSocket, isOriginAllowed, type WsLimits } from "./ws-guard.js";
 
 const MAX_FRAME_BYTES = 64 * 1024;
 
@@ -23,6 +23,8 @@ export interface KeepAlive {
 }
 
 export interface WebSocketEndpoint {
+  /** Open connections: from the upgrade until the TCP socket closes (metrics). */
+  connectionCount(): number;
   /** Tells every client to reconnect, waits a little, then closes what is left. */
   close(): Promise<void>;
 }
@@ -32,6 +34,7 @@ export function attachWebSocket(
   deps: { config: ServerConfig; services: Services; log: Logger; limits: WsLimits; keepAlive: KeepAlive },
 ): WebSocketEndpoint {
   const { config, services, log, limits, keepAlive } = deps;
+  const { metrics } = services;
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
   const socketsBySession = new Map<string, Set<WebSocket>>();
 
@@ -77,6 +80,7 @@ export function attachWebSocket(
       socketsByUser.set(userId, sockets);
     }
     if (sockets.size >= limits.maxConnectionsPerUser) {
+      metrics.rateLimited("ws-connections-user");
       logRefused("too many connections for one user");
       socket.close(CloseCode.tooManyConnections, "too many connections");
       return false;
@@ -127,12 +131,14 @@ export function attachWebSocket(
     const address = clientAddressOf(req, config.trustProxy);
     // Before descriptors run out: HTTP, the database and /healthz keep what is left.
     if (openConnections >= limits.maxConnections) {
+      metrics.rateLimited("ws-connections");
       logRefused("server at its connection limit");
       refuseUpgrade(socket, "503 Service Unavailable");
       return;
     }
     const fromAddress = connectionsByAddress.get(address) ?? 0;
     if (fromAddress >= limits.maxConnectionsPerAddress) {
+      metrics.rateLimited("ws-connections-address");
       logRefused("too many connections from one address", { address });
       refuseUpgrade(socket, "429 Too Many Requests");
       return;
@@ -158,12 +164,16 @@ export function attachWebSocket(
         clearTimeout(authDeadline);
         connectionLog.info({ code }, "ws close");
       });
-      guardSocket(ws, req, limits, (reason) => connectionLog.warn({ reason }, "ws limit"));
+      guardSocket(ws, req, limits, (reason) => {
+        if (reason === FRAME_RATE_EXCEEDED) metrics.rateLimited("ws-frames");
+        connectionLog.warn({ reason }, "ws limit");
+      });
       wss.emit("connection", ws, req);
     });
   });
 
   return {
+    connectionCount: () => openConnections,
     async close() {
       unsubscribe();
       handler.broadcastReconnectNotification();

@@ -48,6 +48,9 @@ export const CloseCode = {
   tooManyConnections: 4008,
 } as const;
 
+/** The violation of a connection over its frame rate (a rate limit; the others are misuse). */
+export const FRAME_RATE_EXCEEDED = "too many messages";
+
 type Emit = (event: string | symbol, ...args: unknown[]) => boolean;
 type Send = WebSocket["send"];
 
@@ -87,7 +90,7 @@ export function guardSocket(socket: WebSocket, req: IncomingMessage, limits: WsL
     tokens = Math.min(limits.frameBurst, tokens + ((now - refilledAt) / 1000) * limits.framesPerSecond);
     refilledAt = now;
     if (tokens < 1) {
-      violate("too many messages");
+      violate(FRAME_RATE_EXCEEDED);
       return false;
     }
     tokens -= 1;
@@ -105,7 +108,7 @@ export function guardSocket(socket: WebSocket, req: IncomingMessage, limits: WsL
     }
     // The rate is of calls: a batch costs one per call (the frame paid for the first).
     if (calls > 1 && tokens < calls - 1) {
-      violate("too many messages");
+      violate(FRAME_RATE_EXCEEDED);
       return false;
     }
     tokens -= Math.max(0, calls - 1);

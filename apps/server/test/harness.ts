@@ -83,6 +83,8 @@ export interface TestServerOptions extends StartOptions {
   databaseUrl?: string;
   /** How X-Forwarded-For is read (TRUST_PROXY); by default it is ignored. */
   trustProxy?: ServerConfig["trustProxy"];
+  /** METRICS and METRICS_TOKEN; by default on, without a token. */
+  metrics?: ServerConfig["metrics"];
   /** A built web app to serve at / (by default none: the placeholder page). */
   webDistDir?: string | null;
   /** The uploads' folder (FILES_DIR) and file settings; by default a fresh folder under the system's temp dir, kept across restart(). */
@@ -108,6 +110,7 @@ export async function startTestServer(provider: Provider, options: TestServerOpt
       signupRateLimit: { perAddress: GENEROUS, overall: GENEROUS },
       files,
       ...(options.trustProxy !== undefined ? { trustProxy: options.trustProxy } : {}),
+      ...(options.metrics !== undefined ? { metrics: options.metrics } : {}),
     },
     options,
   );

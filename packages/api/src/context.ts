@@ -4,7 +4,7 @@
 import type { Database } from "@parley/db";
 import { defaultHashingLimits, PasswordHasher, type HashingLimits, type PasswordCost } from "./auth/passwords.js";
 import { TokenService, type AccessClaims } from "./auth/tokens.js";
-import { MemoryLimiterStore, RedisLimiterStore, type Limiter, type LimiterStore, type WindowLimit } from "./auth/rate-limit.js";
+import { countingRefusals, MemoryLimiterStore, RedisLimiterStore, type Limiter, type LimiterStore, type WindowLimit } from "./auth/rate-limit.js";
 import { RevokedSessions } from "./auth/revoked-sessions.js";
 import type { EventBus } from "./live/event-bus.js";
 import { LiveHub } from "./live/live-hub.js";
@@ -24,6 +24,8 @@ import { startRetention } from "./live/retention.js";
 import { defaultFilesConfig, FileService, type FilesConfig } from "./files/file-service.js";
 import { noFileStore, type FileStore } from "./files/file-store.js";
 import { startFileSweep } from "./files/sweep.js";
+import { noMetrics, type Metrics, type RateLimitKind } from "./metrics.js";
+import { timedDatabase } from "./timed-database.js";
 
 export interface ApiConfig {
   jwtSecret: string | Buffer;
@@ -131,14 +133,18 @@ export interface ApiDeps {
   deliverEphemeral?: DeliverEphemeral;
   /** Where uploads are kept (apps/server: a folder under DATA_DIR). Without one, uploads fail and nothing is swept. */
   fileStore?: FileStore;
+  /** What to record messages, deliveries, database time and refusals in (apps/server: Prometheus); by default nothing. */
+  metrics?: Metrics;
 }
 
 export interface Services {
+  /** The database, its stores timed when metrics are recorded. */
   db: Database;
   bus: EventBus;
   config: ApiConfig;
   clock: Clock;
   log: Logger;
+  metrics: Metrics;
   tokens: TokenService;
   passwords: PasswordHasher;
   hub: LiveHub;
@@ -172,8 +178,21 @@ export interface Services {
   close(): void;
 }
 
-export async function createServices({ db, bus, config, clock = systemClock, log = silentLogger, limitsRedis, deliverEphemeral: deliverTo, fileStore }: ApiDeps): Promise<Services> {
+export async function createServices({
+  db: database,
+  bus,
+  config,
+  clock = systemClock,
+  log = silentLogger,
+  limitsRedis,
+  deliverEphemeral: deliverTo,
+  fileStore,
+  metrics = noMetrics,
+}: ApiDeps): Promise<Services> {
+  const db = metrics === noMetrics ? database : timedDatabase(database, metrics);
   const limiterStore = await createLimiterStore(limitsRedis, clock, log);
+  // Each limit is its store's limiter under its kind's name, with its refusals counted.
+  const limiter = (kind: RateLimitKind, limit: WindowLimit) => countingRefusals(limiterStore.limiter(kind, limit), () => metrics.rateLimited(kind));
   const { limits } = config;
   const revokedSessions = new RevokedSessions(bus, clock);
   await revokedSessions.loadRecent(db.prisma, config.accessTtlSeconds);
@@ -211,7 +230,7 @@ export async function createServices({ db, bus, config, clock = systemClock, log
     memberships,
     clock,
     log,
-    uploadsByUser: limiterStore.limiter("uploads-user", limits.uploadsPerUser),
+    uploadsByUser: limiter("uploads-user", limits.uploadsPerUser),
     config: config.files,
     jwtSecret: config.jwtSecret,
   });
@@ -222,31 +241,33 @@ export async function createServices({ db, bus, config, clock = systemClock, log
     config,
     clock,
     log,
+    metrics,
     files,
     tokens: new TokenService({ ...config, secret: config.jwtSecret }, clock),
     passwords: new PasswordHasher(config.passwordCost, config.hashing),
     hub,
     memberships,
     revokedSessions,
-    writer: new MessageWriter(db, bus, onPublishError),
-    reads: new ReadWriter(db, bus, onPublishError),
-    reactions: new ReactionWriter(db, bus, onPublishError),
+    writer: new MessageWriter(db, bus, onPublishError, metrics),
+    reads: new ReadWriter(db, bus, onPublishError, metrics),
+    reactions: new ReactionWriter(db, bus, onPublishError, metrics),
     onPublishError,
     typing,
     presence,
+    // Failed logins are recorded, not taken: logIn counts its refusals itself.
     loginFailuresByAccountAndAddress: limiterStore.limiter("login-failures-account-address", limits.loginFailuresPerAccountAndAddress),
     loginFailuresByAccount: limiterStore.limiter("login-failures-account", limits.loginFailuresPerAccount),
     loginFailuresByAddress: limiterStore.limiter("login-failures-address", limits.loginFailuresPerAddress),
     // Long-lived: in memory, forget the oldest pairs beyond this many rather than grow for a month.
     knownLoginAddresses: limiterStore.limiter("login-known-address", { max: 1, windowSeconds: limits.knownLoginAddressSeconds }, { maxKeys: 100_000 }),
-    signupsByAddress: limiterStore.limiter("signups-address", limits.signupsPerAddress),
-    signupsOverall: limiterStore.limiter("signups-overall", limits.signupsOverall),
-    messagesByUser: limiterStore.limiter("messages-user", limits.messagesPerUser),
-    messageChangesByUser: limiterStore.limiter("message-changes-user", limits.messageChangesPerUser),
-    conversationsByUser: limiterStore.limiter("conversations-user", limits.conversationsPerUser),
-    conversationMembersByUser: limiterStore.limiter("conversation-members-user", limits.conversationMembersPerUser),
-    presenceChangesByUser: limiterStore.limiter("presence-changes-user", limits.presenceChangesPerUser),
-    searchesByUser: limiterStore.limiter("searches-user", limits.searchesPerUser),
+    signupsByAddress: limiter("signups-address", limits.signupsPerAddress),
+    signupsOverall: limiter("signups-overall", limits.signupsOverall),
+    messagesByUser: limiter("messages-user", limits.messagesPerUser),
+    messageChangesByUser: limiter("message-changes-user", limits.messageChangesPerUser),
+    conversationsByUser: limiter("conversations-user", limits.conversationsPerUser),
+    conversationMembersByUser: limiter("conversation-members-user", limits.conversationMembersPerUser),
+    presenceChangesByUser: limiter("presence-changes-user", limits.presenceChangesPerUser),
+    searchesByUser: limiter("searches-user", limits.searchesPerUser),
     close() {
       retention.stop();
       fileSweep?.stop();

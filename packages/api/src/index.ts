@@ -23,3 +23,14 @@ export { defaultFilesConfig, type Download, type FilesConfig, type UploadRequest
 export { contentDisposition } from "./files/file-names.js";
 export { FILE_VARIANTS, FileUrlSigner, type FileVariant } from "./files/signed-urls.js";
 export { DomainError, type DomainErrorKind } from "./errors.js";
+export {
+  metricsSnapshotSchema,
+  noMetrics,
+  RATE_LIMIT_KINDS,
+  WRITERS,
+  type Metrics,
+  type MetricsSnapshot,
+  type RateLimitKind,
+  type WriterName,
+} from "./metrics.js";
+export { DATABASE_OPERATIONS } from "./timed-database.js";

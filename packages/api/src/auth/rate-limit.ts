@@ -28,6 +28,18 @@ export interface Limiter {
   clear(key: string): Promise<void>;
 }
 
+/** The same limiter, calling `onRefused` each time take() refuses (metrics count refusals by limit). */
+export function countingRefusals(limiter: Limiter, onRefused: () => void): Limiter {
+  return {
+    ...limiter,
+    async take(key, points) {
+      const wait = await limiter.take(key, points);
+      if (wait > 0) onRefused();
+      return wait;
+    },
+  };
+}
+
 /** Makes the limiters of one process; `name` keeps limits with different purposes apart. */
 export interface LimiterStore {
   limiter(name: string, limit: WindowLimit, options?: { maxKeys?: number }): Limiter;

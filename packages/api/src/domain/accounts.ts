@@ -75,6 +75,7 @@ export async function logIn(
   ]);
   const wait = Math.max(byPair, byAddress, known > 0 ? 0 : byAccount);
   if (wait > 0) {
+    services.metrics.rateLimited(byPair > 0 ? "login-failures-account-address" : byAddress > 0 ? "login-failures-address" : "login-failures-account");
     throw new DomainError("rate_limited", `Too many failed logins. Try again in ${wait} seconds.`, wait);
   }
   const user = await db.prisma.user.findUnique({ where: { username: input.username }, select: { id: true, passwordHash: true } });

@@ -24,6 +24,8 @@ export class GroupCommit<Request, Result> {
     private readonly commit: (batch: readonly Request[]) => Promise<Result[]>,
     private readonly maxBatch = 100,
     private readonly minIntervalMs = 0,
+    /** Told each batch's size before it is stored (metrics). */
+    private readonly onBatch: (size: number) => void = () => undefined,
   ) {}
 
   submit(request: Request): Promise<Result> {
@@ -45,6 +47,7 @@ export class GroupCommit<Request, Result> {
 
   private async flush(): Promise<void> {
     const batch = this.pending.splice(0, this.maxBatch);
+    this.onBatch(batch.length);
     this.lastStart = performance.now();
     try {
       const results = await this.commit(batch.map((p) => p.request));

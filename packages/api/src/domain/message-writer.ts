@@ -1,5 +1,6 @@
 import type { AttachmentProblem, Database, NewMessage } from "@parley/db";
 import type { EventBus } from "../live/event-bus.js";
+import { noMetrics, type Metrics } from "../metrics.js";
 import type { MessageDto } from "../schemas.js";
 import { COMMIT_INTERVAL_MS, GroupCommit } from "./group-commit.js";
 import { toMessageDto } from "./selects.js";
@@ -36,8 +37,9 @@ export class MessageWriter {
     private readonly db: Database,
     private readonly bus: EventBus,
     private readonly onPublishError: (error: unknown) => void = () => undefined,
+    private readonly metrics: Metrics = noMetrics,
   ) {
-    this.batches = new GroupCommit((batch) => this.storeBatch(batch), MAX_BATCH, COMMIT_INTERVAL_MS);
+    this.batches = new GroupCommit((batch) => this.storeBatch(batch), MAX_BATCH, COMMIT_INTERVAL_MS, metrics.batchSizes("messages"));
   }
 
   /** Stores the message (or finds the one already stored under its clientMessageId) and publishes a new one. */
@@ -47,6 +49,7 @@ export class MessageWriter {
 
   private async storeBatch(batch: readonly NewMessage[]): Promise<Written[]> {
     const { results, prevId: before } = await this.db.messages.insert(batch);
+    const committedAt = Date.now();
     let prevId = before;
     const published: Promise<void>[] = [];
     const written = results.map((result): Written => {
@@ -54,11 +57,12 @@ export class MessageWriter {
       const message = toMessageDto(result.message);
       if (result.status === "created") {
         const entry = { kind: "message.created" as const, id: message.id, message };
-        published.push(this.bus.publish({ type: "entry", entry, recipientIds: result.recipientIds, prevId: prevId.toString() }).catch(this.onPublishError));
+        published.push(this.bus.publish({ type: "entry", entry, recipientIds: result.recipientIds, prevId: prevId.toString(), committedAt }).catch(this.onPublishError));
         prevId = result.message.id;
       }
       return { status: result.status, message };
     });
+    this.metrics.eventsCommitted(published.length);
     // Stored means sent, even if publishing failed: receivers fill the gap from the database.
     await Promise.all(published);
     return written;

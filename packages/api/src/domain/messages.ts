@@ -10,11 +10,17 @@ import { storeReply, type ReplyOutcome } from "./message-changes.js";
 import type { Written } from "./message-writer.js";
 import { attachmentError } from "./attachment-errors.js";
 
-export async function sendMessage(
-  services: Services,
-  senderId: string,
-  input: { conversationId: string; content: string; clientMessageId: string; threadId?: string | null | undefined; attachmentIds?: readonly string[] | undefined },
-): Promise<MessageDto> {
+type SendInput = { conversationId: string; content: string; clientMessageId: string; threadId?: string | null | undefined; attachmentIds?: readonly string[] | undefined };
+
+/** Stores and publishes a message (message.send); its latency is recorded when it answers with one. */
+export async function sendMessage(services: Services, senderId: string, input: SendInput): Promise<MessageDto> {
+  const started = performance.now();
+  const message = await storeMessage(services, senderId, input);
+  services.metrics.sendCompleted((performance.now() - started) / 1000);
+  return message;
+}
+
+async function storeMessage(services: Services, senderId: string, input: SendInput): Promise<MessageDto> {
   const { db, writer, messagesByUser } = services;
   const wait = await messagesByUser.take(senderId);
   if (wait > 0) {
@@ -38,7 +44,8 @@ export async function sendMessage(
     throw error;
   }
   // A retry stores nothing, so it does not count against the sender.
-  if (written.status !== "created") await messagesByUser.refund(senderId);
+  if (written.status === "created") services.metrics.messagesStored(1);
+  else await messagesByUser.refund(senderId);
   // Removed between the membership check and the write (on this or another instance).
   if (written.status === "not_member") throw new DomainError("forbidden", "You are not a member of this conversation");
   if (written.status === "bad_attachment") throw attachmentError(written.attachmentId, written.problem);

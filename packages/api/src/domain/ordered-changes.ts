@@ -13,12 +13,14 @@ import { entriesOf } from "../live/feed-log.js";
  */
 export async function commitInOrder<T>(services: Services, work: (t: OrderedTransaction) => Promise<T>): Promise<T> {
   const { result, events, prevId } = await services.db.events.inEventOrder(work);
-  if (events.length > 0) await publishLogged(services, events, prevId);
+  const committedAt = Date.now();
+  services.metrics.eventsCommitted(events.length);
+  if (events.length > 0) await publishLogged(services, events, prevId, committedAt);
   return result;
 }
 
-/** Publishes logged events as entries with their recipients (the members at each event). */
-export async function publishLogged(services: Services, events: readonly LoggedEvent[], prevId: bigint): Promise<void> {
+/** Publishes logged events as entries with their recipients (the members at each event); `committedAt`: when their transaction committed (ms since the epoch). */
+export async function publishLogged(services: Services, events: readonly LoggedEvent[], prevId: bigint, committedAt: number): Promise<void> {
   const { bus, onPublishError } = services;
   let previous = prevId;
   try {
@@ -29,7 +31,7 @@ export async function publishLogged(services: Services, events: readonly LoggedE
       const found = byId.get(event.id.toString());
       // An event with nothing left to deliver (its conversation already gone) is not published; the
       // next one then names an id no hub receives, and hubs read the gap from the log.
-      if (found) published.push(bus.publish({ type: "entry", entry: found.entry, recipientIds: found.recipientIds, prevId: previous.toString() }).catch(onPublishError));
+      if (found) published.push(bus.publish({ type: "entry", entry: found.entry, recipientIds: found.recipientIds, prevId: previous.toString(), committedAt }).catch(onPublishError));
       previous = event.id;
     }
     await Promise.all(published);

@@ -1,5 +1,6 @@
 import type { Database, ReadOutcome, ReadRequest, StoredReadState } from "@parley/db";
 import type { EventBus } from "../live/event-bus.js";
+import { noMetrics, type Metrics } from "../metrics.js";
 import type { ReadStateDto } from "../schemas.js";
 import { COMMIT_INTERVAL_MS, GroupCommit } from "./group-commit.js";
 
@@ -25,8 +26,9 @@ export class ReadWriter {
     private readonly db: Database,
     private readonly bus: EventBus,
     private readonly onPublishError: (error: unknown) => void = () => undefined,
+    private readonly metrics: Metrics = noMetrics,
   ) {
-    this.batches = new GroupCommit((batch) => this.storeBatch(batch), MAX_BATCH, COMMIT_INTERVAL_MS);
+    this.batches = new GroupCommit((batch) => this.storeBatch(batch), MAX_BATCH, COMMIT_INTERVAL_MS, metrics.batchSizes("reads"));
   }
 
   mark(request: ReadRequest): Promise<ReadOutcome> {
@@ -35,6 +37,7 @@ export class ReadWriter {
 
   private async storeBatch(batch: readonly ReadRequest[]): Promise<ReadOutcome[]> {
     const { results, prevId } = await this.db.messages.markRead(batch);
+    const committedAt = Date.now();
     // Requests of one member and conversation share an outcome: publish each event once, in id order.
     const moved = new Map<bigint, { request: ReadRequest; outcome: Extract<ReadOutcome, { status: "moved" }> }>();
     results.forEach((outcome, i) => {
@@ -44,9 +47,10 @@ export class ReadWriter {
     const published: Promise<void>[] = [];
     for (const { request, outcome } of [...moved.values()].sort((a, b) => (a.outcome.eventId < b.outcome.eventId ? -1 : 1))) {
       const entry = { kind: "read.updated" as const, id: outcome.eventId.toString(), conversationId: request.conversationId, userId: request.userId, read: readStateDto(outcome.state) };
-      published.push(this.bus.publish({ type: "entry", entry, recipientIds: outcome.recipientIds, prevId: previous.toString() }).catch(this.onPublishError));
+      published.push(this.bus.publish({ type: "entry", entry, recipientIds: outcome.recipientIds, prevId: previous.toString(), committedAt }).catch(this.onPublishError));
       previous = outcome.eventId;
     }
+    this.metrics.eventsCommitted(published.length);
     await Promise.all(published);
     return results;
   }

@@ -12,6 +12,12 @@ export interface FeedEntryEvent {
    * receiver notice and fill the gap from the database.
    */
   prevId: string;
+  /**
+   * When the transaction that stored it committed, in milliseconds since the epoch on the clock of
+   * the instance that committed it: live delivery lag is measured from here (metrics). Absent from
+   * events of instances that did not send it; the receiving hub then counts from their arrival.
+   */
+  committedAt?: number;
 }
 
 /** Something every instance must hear about. */

@@ -54,7 +54,10 @@ export function feedLogOf(db: Database): FeedLog {
     latestId: () => db.messages.latestId(),
     async after(afterId, limit) {
       const events = await db.events.after(afterId, limit);
-      return { entries: await entriesOf(db, events), lastId: events.at(-1)?.id ?? afterId, rows: events.length };
+      // An event the bus did not bring is delivered late: its lag counts from its row's time.
+      const committedAt = new Map(events.map((event) => [event.id.toString(), event.createdAt.getTime()]));
+      const entries = (await entriesOf(db, events)).map((found) => ({ ...found, committedAt: committedAt.get(found.entry.id) }));
+      return { entries, lastId: events.at(-1)?.id ?? afterId, rows: events.length };
     },
   };
 }

@@ -46,10 +46,16 @@ export async function* feedStream<T, E = never>(
         if (page.rows < REPLAY_PAGE) break;
       }
     }
+    const { metrics } = ctx.services;
     while (!queue.isClosed) {
       const entries = await queue.take();
       live.assertLive();
+      // The batch is written to the socket in this turn of the event loop: one clock read for all.
+      const committedAt = queue.takenCommittedAt;
+      const writtenAt = Date.now();
+      let index = -1;
       for (const entry of entries) {
+        index += 1;
         if (entry.kind === "ephemeral") {
           if (options.ephemeral) yield options.ephemeral(entry.event);
           continue;
@@ -58,7 +64,10 @@ export async function* feedStream<T, E = never>(
         if (lastId !== null && id <= lastId) continue;
         lastId = id;
         const view = options.view(entry);
-        if (view !== null) yield tracked(entry.id, view);
+        if (view !== null) {
+          yield tracked(entry.id, view);
+          metrics.delivered((writtenAt - (committedAt[index] ?? writtenAt)) / 1000);
+        }
       }
     }
     live.assertLive();

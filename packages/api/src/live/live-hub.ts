@@ -12,7 +12,7 @@ export interface FeedLog {
    * each event). At most `limit` log rows are read; `lastId` is the newest of them, so a caller
    * pages on from there even when some rows had nothing left to deliver.
    */
-  after(afterId: bigint, limit: number): Promise<{ entries: { entry: FeedEntry; recipientIds: string[] }[]; lastId: bigint; rows: number }>;
+  after(afterId: bigint, limit: number): Promise<{ entries: { entry: FeedEntry; recipientIds: string[]; committedAt?: number }[]; lastId: bigint; rows: number }>;
 }
 
 const CATCH_UP_PAGE = 500;
@@ -91,9 +91,9 @@ export class LiveHub {
    * release()d, so one per running message.live or sync.events. It rises once the subscription's procedure has
    * run (a message stored from then on reaches it) and falls when the subscription is given back,
    * however it ended: unsubscribed, socket closed, session revoked, token expired; close() sets it
-   * to 0. Only tests read it (no endpoint shows it): to wait until a subscription is in place
-   * (test/harness.ts waitForSubscribers) and to check that every one was released; a subscription
-   * refused before open() (too many per connection, bad token) never counts.
+   * to 0. Metrics show it (read when scraped: it walks the users); tests read it to wait until a
+   * subscription is in place (test/harness.ts waitForSubscribers) and to check that every one was
+   * released. A subscription refused before open() (too many per connection, bad token) never counts.
    */
   get subscriptionCount(): number {
     let count = 0;
@@ -132,7 +132,7 @@ export class LiveHub {
     if (event.type !== "entry") return;
     if (BigInt(event.entry.id) <= this.lastId) return;
     if (this.catchingUp === null && event.prevId === this.lastId.toString()) {
-      this.deliver(event.entry, event.recipientIds);
+      this.deliver(event.entry, event.recipientIds, event.committedAt);
       this.deliverWaiting();
       return;
     }
@@ -140,12 +140,13 @@ export class LiveHub {
     this.scheduleGapFill();
   }
 
-  private deliver(entry: FeedEntry, recipientIds: readonly string[]): void {
+  /** `committedAt`: when its transaction committed (ms since the epoch); unknown, from now. */
+  private deliver(entry: FeedEntry, recipientIds: readonly string[], committedAt = Date.now()): void {
     this.lastId = BigInt(entry.id);
     this.onEntry(entry);
     for (const userId of recipientIds) {
       const queues = this.queuesByUser.get(userId);
-      if (queues) for (const queue of queues) queue.push(entry);
+      if (queues) for (const queue of queues) queue.push(entry, committedAt);
     }
   }
 
@@ -153,7 +154,7 @@ export class LiveHub {
   private deliverWaiting(): void {
     for (let next = this.waiting.get(this.lastId.toString()); next; next = this.waiting.get(this.lastId.toString())) {
       this.waiting.delete(next.prevId);
-      this.deliver(next.entry, next.recipientIds);
+      this.deliver(next.entry, next.recipientIds, next.committedAt);
     }
     for (const [prevId, event] of this.waiting) {
       if (BigInt(event.entry.id) <= this.lastId) this.waiting.delete(prevId);
@@ -174,8 +175,8 @@ export class LiveHub {
     try {
       for (;;) {
         const page = await this.log.after(this.lastId, CATCH_UP_PAGE);
-        for (const { entry, recipientIds } of page.entries) {
-          if (BigInt(entry.id) > this.lastId) this.deliver(entry, recipientIds);
+        for (const { entry, recipientIds, committedAt } of page.entries) {
+          if (BigInt(entry.id) > this.lastId) this.deliver(entry, recipientIds, committedAt);
         }
         // Rows with nothing left to deliver (a message deleted since) still count as passed.
         if (page.lastId > this.lastId) this.lastId = page.lastId;

@@ -14,13 +14,22 @@ export class MessageQueue {
   constructor(readonly ephemeral: boolean) {}
 
   private items: QueueItem[] = [];
+  /** When each item's event committed (ms since the epoch; 0 for typing and presence), by position. */
+  private committedAt: number[] = [];
+  private taken: number[] = [];
   private wake: (() => void) | null = null;
   private closed = false;
 
-  push(entry: QueueItem): void {
+  push(entry: QueueItem, committedAt = 0): void {
     if (this.closed) return;
     this.items.push(entry);
+    this.committedAt.push(committedAt);
     this.wake?.();
+  }
+
+  /** When the events of the last take() committed, by their position in it (delivery lag, metrics). */
+  get takenCommittedAt(): readonly number[] {
+    return this.taken;
   }
 
   close(): void {
@@ -55,6 +64,8 @@ export class MessageQueue {
     }
     const taken = this.items;
     this.items = [];
+    this.taken = this.committedAt;
+    this.committedAt = [];
     return taken;
   }
 }
