@@ -112,11 +112,12 @@ export const messageRouter = router({
       events: messageSchema,
     })
     .input(liveInput)
-    .subscription(async function* ({ ctx, input, signal }) {
+    // Returns the stream rather than delegating to it (yield*): one async generator per delivery, not two.
+    .subscription(async ({ ctx, input, signal }) => {
       const lastEventId = input?.lastEventId ? BigInt(input.lastEventId) : null;
       // Older than the log keeps: v1 clients still get every message of their conversations (by membership now).
       const fromLog = lastEventId === null || (await resumePosition(ctx.services, lastEventId)) === "log";
-      yield* feedStream(ctx, signal, {
+      return feedStream(ctx, signal, {
         lastEventId,
         replay: (afterId) => (fromLog ? eventsForUser(ctx.services.db, ctx.userId, afterId, REPLAY_PAGE) : messagesForUserAfter(ctx.services, ctx.userId, afterId)),
         view: (entry) => (entry.kind === "message.created" ? entry.message : null),

@@ -23,10 +23,11 @@ export const syncRouter = router({
       events: feedEventSchema,
     })
     .input(syncInput)
-    .subscription(async function* ({ ctx, input, signal }) {
+    // Returns the stream rather than delegating to it (yield*): one async generator per delivery, not two.
+    .subscription(async ({ ctx, input, signal }) => {
       const lastEventId = input?.lastEventId ? BigInt(input.lastEventId) : null;
       if (lastEventId !== null) await assertResumable(ctx.services, lastEventId);
-      yield* feedStream(ctx, signal, {
+      return feedStream(ctx, signal, {
         lastEventId,
         replay: (afterId) => eventsForUser(ctx.services.db, ctx.userId, afterId, REPLAY_PAGE),
         view: (entry): FeedEvent | null => viewFor(entry, ctx.userId),
