@@ -24,6 +24,8 @@ export interface RunContext {
   redisUrl: string | null;
   log: (line: string) => void;
   templates: Map<Provider, Promise<DatabaseTemplate>>;
+  /** The name of this context's database templates (default "template"; see scenarios/cpu.ts). */
+  templateName?: string;
   /** The scenarios this run includes ("s1" ... "s5"): the templates get as many users as they need. */
   scenarios: ReadonlySet<string>;
 }
@@ -49,6 +51,7 @@ export function template(context: RunContext, provider: Provider): Promise<Datab
       bundle: context.serverBundle,
       runId: context.runId,
       log: context.log,
+      ...(context.templateName ? { templateName: context.templateName } : {}),
     });
     context.templates.set(provider, pending);
   }

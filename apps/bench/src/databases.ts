@@ -38,11 +38,14 @@ export interface TemplateOptions {
   /** Names databases and users of this run apart from any other. */
   runId: string;
   log: (line: string) => void;
+  /** Its name among the run's templates (default "template"): two builds' templates side by side. */
+  templateName?: string;
 }
 
 export async function createTemplate(options: TemplateOptions): Promise<DatabaseTemplate> {
   const { provider, workDir, runId } = options;
-  const base = provider === "sqlite" ? sqliteTemplate(workDir) : postgresTemplate(requireAdminUrl(options), runId);
+  const name = options.templateName ?? "template";
+  const base = provider === "sqlite" ? sqliteTemplate(workDir, name) : postgresTemplate(requireAdminUrl(options), runId, name);
   const database = await base.createTemplate();
   const started = performance.now();
   // Unpinned: sign-up is setup, and argon2 gets both cores.
@@ -68,8 +71,8 @@ interface TemplateStore {
   dropTemplate(): Promise<void>;
 }
 
-function sqliteTemplate(workDir: string): TemplateStore {
-  const templatePath = join(workDir, "template.db");
+function sqliteTemplate(workDir: string, templateName: string): TemplateStore {
+  const templatePath = join(workDir, `${templateName}.db`);
   const files = (path: string) => [path, `${path}-wal`, `${path}-shm`];
   const remove = (path: string) => {
     for (const file of files(path)) rmSync(file, { force: true });
@@ -88,8 +91,8 @@ function sqliteTemplate(workDir: string): TemplateStore {
   };
 }
 
-function postgresTemplate(adminUrl: string, runId: string): TemplateStore {
-  const template = `parley_bench_${runId}_template`;
+function postgresTemplate(adminUrl: string, runId: string, templateName: string): TemplateStore {
+  const template = `parley_bench_${runId}_${templateName}`.toLowerCase();
   const urlOf = (name: string) => {
     const url = new URL(adminUrl);
     url.pathname = `/${name}`;

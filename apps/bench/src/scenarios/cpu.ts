@@ -82,7 +82,10 @@ export async function runCpu(context: RunContext, spec: CpuSpec): Promise<CpuRes
     const ownTarget = parleyOn(context, own);
     await open({ ...ownTarget, label: `${ownTarget.label}, ${spec.label}` }, own, false);
     if (spec.against) {
-      const other = await prepareDatabase(context, spec.provider, `cpu-${spec.provider}-against`, clients, layout.rooms);
+      // Another build may not know this one's newest migrations (it refuses to start on them): its
+      // database is made from a template of its own, by it.
+      const otherContext = spec.against.kind === "build" ? { ...context, serverBundle: spec.against.bundle, templates: new Map(), templateName: "template-against" } : context;
+      const other = await prepareDatabase(otherContext, spec.provider, `cpu-${spec.provider}-against`, clients, layout.rooms);
       databases.push(other);
       if (spec.against.kind === "no-search-index") {
         const db = await openDatabase(other.url);
