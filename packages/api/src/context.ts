@@ -24,6 +24,8 @@ import { startRetention } from "./live/retention.js";
 import { defaultFilesConfig, FileService, type FilesConfig } from "./files/file-service.js";
 import { noFileStore, type FileStore } from "./files/file-store.js";
 import { startFileSweep } from "./files/sweep.js";
+import { AuditLog } from "./admin/audit.js";
+import { defaultAdminConfig, prepareDeployment, type AdminConfig } from "./admin/settings.js";
 
 export interface ApiConfig {
   jwtSecret: string | Buffer;
@@ -74,6 +76,8 @@ export interface ApiConfig {
   eventRetentionDays: number;
   /** Grace period, heartbeat and expiry of presence across instances (live/presence.ts). */
   presence: PresenceTimes;
+  /** The first admin, the signup mode at start-up, and the audit log's retention (admin/settings.ts). */
+  admin: AdminConfig;
 }
 
 export const defaultApiConfig: Omit<ApiConfig, "jwtSecret"> = {
@@ -110,6 +114,7 @@ export const defaultApiConfig: Omit<ApiConfig, "jwtSecret"> = {
   subscriptionsPerConnection: 10,
   eventRetentionDays: 8,
   presence: defaultPresenceTimes,
+  admin: defaultAdminConfig,
 };
 
 export interface ApiDeps {
@@ -169,14 +174,20 @@ export interface Services {
   searchesByUser: Limiter;
   /** Uploads, download URLs, removal of a deleted message's files and the sweep. */
   files: FileService;
+  /** Admin actions and security events (admin/audit.ts). */
+  audit: AuditLog;
   close(): void;
 }
 
 export async function createServices({ db, bus, config, clock = systemClock, log = silentLogger, limitsRedis, deliverEphemeral: deliverTo, fileStore }: ApiDeps): Promise<Services> {
   const limiterStore = await createLimiterStore(limitsRedis, clock, log);
   const { limits } = config;
+  const audit = new AuditLog(db.prisma, clock, { retentionDays: config.admin.auditRetentionDays, countedRowsPerHour: config.admin.auditCountedRowsPerHour }, log);
+  // First: ADMIN_USERNAME may reactivate its account, which the revoked sessions then do not hold.
+  await prepareDeployment({ prisma: db.prisma, audit, clock }, config.admin);
   const revokedSessions = new RevokedSessions(bus, clock);
   await revokedSessions.loadRecent(db.prisma, config.accessTtlSeconds);
+  const auditRetention = audit.startRetention();
   const memberships = new MembershipCache(db.prisma);
   const hub = new LiveHub(
     bus,
@@ -223,6 +234,7 @@ export async function createServices({ db, bus, config, clock = systemClock, log
     clock,
     log,
     files,
+    audit,
     tokens: new TokenService({ ...config, secret: config.jwtSecret }, clock),
     passwords: new PasswordHasher(config.passwordCost, config.hashing),
     hub,
@@ -249,6 +261,7 @@ export async function createServices({ db, bus, config, clock = systemClock, log
     searchesByUser: limiterStore.limiter("searches-user", limits.searchesPerUser),
     close() {
       retention.stop();
+      auditRetention.stop();
       fileSweep?.stop();
       hub.close();
       typing.close();
@@ -304,9 +317,10 @@ export function createContext(services: Services, accessToken: string | null | u
   return { services, auth, clientAddress, connection: new ConnectionResources(services.config.subscriptionsPerConnection), log };
 }
 
-/** Whether verified claims are still good: unexpired, and their session not revoked. */
+/** Whether verified claims are still good: unexpired, their session not revoked, their user not deactivated. */
 export function isCurrentAccess(services: Services, auth: AccessClaims): boolean {
-  return auth.expiresAt * 1000 > services.clock.now().getTime() && !services.revokedSessions.has(auth.sessionId);
+  const { revokedSessions } = services;
+  return auth.expiresAt * 1000 > services.clock.now().getTime() && !revokedSessions.has(auth.sessionId) && !revokedSessions.isDeactivated(auth.userId);
 }
 
 /** The user a bearer token speaks for, by the rules of protectedProcedure; null for none. For HTTP routes outside tRPC (uploads). */
