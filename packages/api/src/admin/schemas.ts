@@ -1,5 +1,5 @@
-// The wire shapes of the admin router (users, invites, the signup mode, the audit log). Imports only
-// zod and the shared schemas, so clients may take it as `@parley/api/admin-schemas`.
+// The wire shapes of the admin router (users, invites, the signup mode, the audit log). Clients take
+// their types from AppRouter (inferRouterOutputs), as the web app's admin page does.
 import { z } from "zod";
 import { idSchema, inviteStateSchema, signupModeSchema } from "../schemas.js";
 

@@ -42,8 +42,9 @@ export async function listAdminUsers(
   if (input.query) {
     const found = await searchUsers(services.db, { query: input.query, limit: input.limit });
     const rows = await prisma.user.findMany({ where: { id: { in: found.map((u) => u.id) } }, select: adminUserSelect });
-    const byId = new Map(rows.map((row) => [row.id, row]));
-    return { items: found.flatMap((u) => { const row = byId.get(u.id); return row ? [toAdminUser(row)] : []; }), nextCursor: null };
+    const byId = new Map(rows.map((row) => [row.id, toAdminUser(row)]));
+    // In the search's order (the exact username first).
+    return { items: found.flatMap((u) => byId.get(u.id) ?? []), nextCursor: null };
   }
   const rows = await prisma.user.findMany({
     where: input.cursor ? { username: { gt: input.cursor } } : {},
