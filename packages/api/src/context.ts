@@ -185,7 +185,7 @@ export async function createServices({ db, bus, config, clock = systemClock, log
   const audit = new AuditLog(db.prisma, clock, { retentionDays: config.admin.auditRetentionDays, countedRowsPerHour: config.admin.auditCountedRowsPerHour }, log);
   // First: ADMIN_USERNAME may reactivate its account, which the revoked sessions then do not hold.
   await prepareDeployment({ prisma: db.prisma, audit, clock }, config.admin);
-  const revokedSessions = new RevokedSessions(bus, clock);
+  const revokedSessions = new RevokedSessions(bus, clock, (error) => log.warn({ err: error }, "revoked sessions not reloaded"));
   await revokedSessions.loadRecent(db.prisma, config.accessTtlSeconds);
   const auditRetention = audit.startRetention();
   const memberships = new MembershipCache(db.prisma);

@@ -353,6 +353,35 @@ describeEachProvider("admin", (provider: Provider) => {
       expect((await trpcErrorOf(callerWith(later, bob.tokens.accessToken).auth.me())).code).toBe("UNAUTHORIZED");
     });
 
+    it("reaches an instance that missed the bus message once its link is back (resync), and so does a reactivation", async () => {
+      const d = await deployment();
+      // An instance on a bus of its own: it hears nothing of what the first one announces.
+      const lonelyBus = new InProcessEventBus();
+      const there = await createServices({ db: d.database.db, bus: lonelyBus, config: testConfig(), clock: d.clock });
+      onTestFinished(() => there.close());
+      const ann = await d.signUp("ann");
+      const bob = await d.signUp("bob");
+      const controller = new AbortController();
+      onTestFinished(() => controller.abort());
+      const next = (await createCaller(createContext(there, bob.tokens.accessToken), { signal: controller.signal }).sync.events())[Symbol.asyncIterator]().next();
+      // Watched from now on: the stream ends (rejects) before the test looks.
+      const ended = trpcErrorOf(next);
+      await vi.waitFor(() => expect(there.hub.subscriptionCount).toBe(1), { timeout: 2_000 });
+      await ann.api.admin.deactivate({ userId: bob.id });
+      await expect(callerWith(there, bob.tokens.accessToken).auth.me()).resolves.toHaveProperty("id", bob.id);
+      await lonelyBus.publish({ type: "resync" });
+      await vi.waitFor(async () => expect((await trpcErrorOf(callerWith(there, bob.tokens.accessToken).auth.me())).code).toBe("UNAUTHORIZED"), { timeout: 2_000 });
+      expect((await ended).code).toBe("UNAUTHORIZED");
+
+      await ann.api.admin.reactivate({ userId: bob.id });
+      const back = await d.logIn("bob");
+      expect((await trpcErrorOf(callerWith(there, back.tokens.accessToken).auth.me())).code).toBe("UNAUTHORIZED");
+      await lonelyBus.publish({ type: "resync" });
+      await vi.waitFor(() => expect(callerWith(there, back.tokens.accessToken).auth.me()).resolves.toHaveProperty("id", bob.id), { timeout: 2_000 });
+      // The sessions the deactivation ended stay ended there too.
+      expect((await trpcErrorOf(callerWith(there, bob.tokens.accessToken).auth.me())).code).toBe("UNAUTHORIZED");
+    });
+
     it("of oneself is refused and changes nothing; of nobody is NOT_FOUND", async () => {
       const d = await deployment();
       const ann = await d.signUp("ann");

@@ -21,20 +21,29 @@ export class RevokedSessions {
   /** Live subscriptions that end with their session (key `s:<id>`) or user (`u:<id>`): one bus listener for all of them. */
   private readonly watchers = new Map<string, Set<() => void>>();
   private readonly unsubscribe: () => void;
+  /** Reads the database again (set by loadRecent): after the bus may have lost messages. */
+  private reload: (() => Promise<void>) | null = null;
 
   constructor(
     bus: EventBus,
     private readonly clock: Clock,
+    private readonly onReloadError: (error: unknown) => void = () => undefined,
   ) {
     this.unsubscribe = bus.subscribe((event) => {
       if (event.type === "session-revoked") this.add(event.sessionId, event.expiresAt);
       else if (event.type === "user-deactivated") this.deactivate(event.userId, event.sessionIds, event.expiresAt);
       else if (event.type === "user-reactivated") this.reactivate(event.userId);
+      // The bus's link came back: revocations and deactivations announced meanwhile were lost.
+      else if (event.type === "resync") this.reload?.().catch(this.onReloadError);
     });
   }
 
-  /** At start-up: the sessions revoked recently enough that their access tokens may still be live. */
+  /**
+   * At start-up, and again whenever the bus may have lost messages: the sessions revoked and the
+   * users deactivated recently enough that their access tokens may still be live.
+   */
   async loadRecent(db: PrismaClient, accessTtlSeconds: number): Promise<void> {
+    this.reload = () => this.loadRecent(db, accessTtlSeconds);
     const since = new Date(this.clock.now().getTime() - accessTtlSeconds * 1000);
     // Stryker disable next-line ObjectLiteral: without the filter every session is read, those never revoked are skipped below and has() drops the expired - slower, not different
     const rows = await db.session.findMany({
@@ -46,8 +55,13 @@ export class RevokedSessions {
       if (row.revokedAt) this.add(row.id, row.revokedAt.getTime() + accessTtlSeconds * 1000);
     }
     const users = await db.user.findMany({ where: { deactivatedAt: { gte: new Date(since.getTime() - DEACTIVATION_MARGIN_MS) } }, select: { id: true, deactivatedAt: true } });
+    const deactivated = new Set(users.map((user) => user.id));
+    // Reactivated since (a message this instance missed): their new sessions' tokens are good.
+    for (const userId of this.deactivatedUntil.keys()) if (!deactivated.has(userId)) this.deactivatedUntil.delete(userId);
     for (const user of users) {
-      if (user.deactivatedAt) this.deactivatedUntil.set(user.id, user.deactivatedAt.getTime() + accessTtlSeconds * 1000 + DEACTIVATION_MARGIN_MS);
+      if (!user.deactivatedAt) continue;
+      this.deactivatedUntil.set(user.id, user.deactivatedAt.getTime() + accessTtlSeconds * 1000 + DEACTIVATION_MARGIN_MS);
+      this.fire(`u:${user.id}`);
     }
   }
 
