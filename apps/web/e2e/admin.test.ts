@@ -3,7 +3,8 @@
 // returns to the login screen at once, saying why, and refuses to log them in again.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Browser, BrowserContext, Page } from "playwright-core";
-import { PASSWORD, logIn } from "./support/app";
+import { apiUser } from "./support/api";
+import { PASSWORD, logIn, messageBubble, openConversation } from "./support/app";
 import { BROWSER_SKIP_NOTE, BROWSER_SKIP_REASON, launchBrowser, openPerson, screenshot } from "./support/browser";
 import { startTestServer, type TestServer } from "./support/server";
 
@@ -70,6 +71,11 @@ describe.skipIf(BROWSER_SKIP_REASON !== undefined)(`admins${BROWSER_SKIP_NOTE}`,
 
   it("deactivating someone whose app is open sends it back to the login screen at once, saying why; they cannot log in again", async () => {
     const admin = ann.page;
+    // Something of Bob's to keep: a message to Ann.
+    const bobApi = await apiUser(server.url, "bob", PASSWORD, "", true);
+    const annId = (await bobApi.api.user.search.query({ query: "ann" }))[0]!.id;
+    const { id: conversationId } = await bobApi.api.conversation.create.mutate({ memberIds: [annId] });
+    await bobApi.api.message.send.mutate({ conversationId, content: "Handing over my notes", clientMessageId: crypto.randomUUID() });
     const people = admin.getByRole("list", { name: "People" });
     await people.locator('[data-username="bob"]').waitFor();
     const row = people.locator('[data-username="bob"]');
@@ -87,6 +93,13 @@ describe.skipIf(BROWSER_SKIP_REASON !== undefined)(`admins${BROWSER_SKIP_NOTE}`,
     await log.getByText("@ann deactivated @bob").waitFor();
     await log.getByText("@bob signed up with an invite").waitFor();
     await screenshot(admin, "admin-page");
+
+    // Bob's message stays, shown as a deactivated person's.
+    await admin.reload();
+    await openConversation(admin, "Bob Invited");
+    await messageBubble(admin, "Handing over my notes").waitFor();
+    await admin.locator(".msg__meta", { hasText: "Bob Invited" }).getByText("deactivated").waitFor();
+    await admin.getByRole("button", { name: "Admin" }).click();
 
     // Reactivated, the same person logs in again.
     await row.getByRole("button", { name: "Reactivate" }).click();
