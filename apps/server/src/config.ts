@@ -8,6 +8,8 @@ import { fileURLToPath } from "node:url";
 import { z } from "zod";
 
 export const LOG_LEVELS = ["debug", "info", "warn", "error", "silent"] as const;
+const SIGNUP_MODES = ["open", "invite", "closed"] as const;
+type SignupMode = (typeof SIGNUP_MODES)[number];
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export interface ServerConfig {
@@ -48,6 +50,8 @@ export interface ServerConfig {
   subscriptionsPerConnection: number;
   /** auth.signup attempts per client address, and across the deployment. */
   signupRateLimit: { perAddress: { max: number; windowSeconds: number }; overall: { max: number; windowSeconds: number } };
+  /** ADMIN_USERNAME, SIGNUP_MODE (null: keep what admins chose) and AUDIT_RETENTION_DAYS. */
+  admin: { adminUsername: string | null; signupMode: SignupMode | null; auditRetentionDays: number };
   /** Uploads: where they are kept (instances of one deployment share the folder), how large, how many, and when unattached ones go. */
   files: { dir: string; maxUploadBytes: number; uploadRateLimit: { max: number; windowSeconds: number }; unattachedTtlSeconds: number; sweepIntervalSeconds: number };
   /**
@@ -159,6 +163,17 @@ const envSchema = z.object({
   FILE_SWEEP_INTERVAL_SECONDS: z.coerce.number().int().min(10).max(7 * 24 * 60 * 60).default(60 * 60),
   METRICS: z.enum(["on", "off", "true", "false"], { message: "must be on or off" }).default("on"),
   METRICS_TOKEN: z.string().optional(),
+  // The first admin (also made admin again at every start), the signup mode applied at start, and the audit log's retention.
+  ADMIN_USERNAME: z
+    .string()
+    .default("")
+    .refine((name) => name === "" || /^[a-zA-Z0-9_.-]{3,32}$/.test(name), "must be a username: 3 to 32 characters of a-z A-Z 0-9 _ . -")
+    .transform((name) => name.toLowerCase()),
+  SIGNUP_MODE: z
+    .string()
+    .default("")
+    .refine((mode): mode is "" | SignupMode => mode === "" || (SIGNUP_MODES as readonly string[]).includes(mode), 'must be "open", "invite" or "closed"'),
+  AUDIT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
   TLS_CERT_FILE: z.string().optional(),
   TLS_KEY_FILE: z.string().optional(),
   NODE_ENV: z.string().optional(),
@@ -266,6 +281,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = env.INIT_
       },
       subscriptionsPerConnection: e.WS_MAX_SUBSCRIPTIONS_PER_CONNECTION,
       signupRateLimit: { perAddress: e.SIGNUP_RATE_LIMIT, overall: e.SIGNUP_RATE_LIMIT_TOTAL },
+      admin: { adminUsername: e.ADMIN_USERNAME || null, signupMode: e.SIGNUP_MODE || null, auditRetentionDays: e.AUDIT_RETENTION_DAYS },
       files: {
         dir: storage.filesDir,
         maxUploadBytes: e.MAX_UPLOAD_BYTES,

@@ -70,6 +70,7 @@ export async function startServer(overrides: Partial<ServerConfig> = {}, options
         sweepIntervalSeconds: config.files.sweepIntervalSeconds,
       },
       subscriptionsPerConnection: config.subscriptionsPerConnection,
+      admin: { ...defaultApiConfig.admin, ...config.admin },
       ...options.api,
       jwtSecret: config.jwtSecret,
     },

@@ -37,6 +37,7 @@ export function attachWebSocket(
   const { metrics } = services;
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
   const socketsBySession = new Map<string, Set<WebSocket>>();
+  const socketsByUser = new Map<string, Set<WebSocket>>();
 
   // A connection lives no longer than the token it authenticated with, nor its session.
   const bindToSession = (socket: WebSocket, sessionId: string, expiresAt: number) => {
@@ -54,13 +55,15 @@ export function attachWebSocket(
     });
   };
   const unsubscribe = services.bus.subscribe((event) => {
-    if (event.type !== "session-revoked") return;
-    for (const socket of socketsBySession.get(event.sessionId) ?? []) socket.close(CloseCode.sessionEnded, "session ended");
+    if (event.type === "session-revoked") {
+      for (const socket of socketsBySession.get(event.sessionId) ?? []) socket.close(CloseCode.sessionEnded, "session ended");
+    } else if (event.type === "user-deactivated") {
+      for (const socket of socketsByUser.get(event.userId) ?? []) socket.close(CloseCode.accountDeactivated, "account deactivated");
+    }
   });
 
   // Open connections by client address (counted from the upgrade) and by user (from authentication).
   const connectionsByAddress = new Map<string, number>();
-  const socketsByUser = new Map<string, Set<WebSocket>>();
   let openConnections = 0;
   const authenticated = new WeakSet<WebSocket>();
   // Each connection's own logger (its id bound), for the tRPC context to carry into procedures.

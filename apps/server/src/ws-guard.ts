@@ -44,6 +44,8 @@ export const CloseCode = {
   policy: 1008,
   tokenExpired: 4001,
   sessionEnded: 4003,
+  /** An admin deactivated the account: the client should not reconnect with this session. */
+  accountDeactivated: 4004,
   /** The user already has as many connections open as allowed. */
   tooManyConnections: 4008,
 } as const;

@@ -46,6 +46,17 @@ describe("configuration", () => {
     expect(() => loadConfig({ JWT_SECRET: "s".repeat(32), MAX_UPLOAD_BYTES: String(2 ** 31) }, cwd)).toThrow(/MAX_UPLOAD_BYTES/);
   });
 
+  it("reads the first admin, the signup mode at start and the audit log's retention, with the documented defaults", () => {
+    expect(loadConfig({ JWT_SECRET: "s".repeat(32) }, dir()).config.admin).toEqual({ adminUsername: null, signupMode: null, auditRetentionDays: 90 });
+    const set = loadConfig({ JWT_SECRET: "s".repeat(32), ADMIN_USERNAME: "Ann.Admin", SIGNUP_MODE: "invite", AUDIT_RETENTION_DAYS: "30" }, dir()).config;
+    // Usernames are stored in lower case, so the name is compared that way.
+    expect(set.admin).toEqual({ adminUsername: "ann.admin", signupMode: "invite", auditRetentionDays: 30 });
+    expect(loadConfig({ JWT_SECRET: "s".repeat(32), ADMIN_USERNAME: "", SIGNUP_MODE: "" }, dir()).config.admin).toMatchObject({ adminUsername: null, signupMode: null });
+    expect(() => loadConfig({ JWT_SECRET: "s".repeat(32), SIGNUP_MODE: "invite-only" }, dir())).toThrow(/SIGNUP_MODE: must be "open", "invite" or "closed"/);
+    expect(() => loadConfig({ JWT_SECRET: "s".repeat(32), ADMIN_USERNAME: "no spaces" }, dir())).toThrow(/ADMIN_USERNAME: must be a username/);
+    expect(() => loadConfig({ JWT_SECRET: "s".repeat(32), AUDIT_RETENTION_DAYS: "0" }, dir())).toThrow(/AUDIT_RETENTION_DAYS/);
+  });
+
   it("refuses a JWT_SECRET shorter than 32 bytes with a clear message", () => {
     expect(() => loadConfig({ JWT_SECRET: "too-short" }, dir())).toThrow(ConfigError);
     expect(() => loadConfig({ JWT_SECRET: "too-short" }, dir())).toThrow(/at least 32 bytes/);

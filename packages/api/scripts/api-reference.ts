@@ -247,6 +247,8 @@ export function renderMarkdown(reference: ApiReference): string {
     "",
     fenced(errorExamples.rateLimited),
     "",
+    "A refusal a client must tell apart from others of its code carries `data.reason`: `\"account_deactivated\"` (UNAUTHORIZED from `auth.login` or `auth.refresh`: an admin deactivated the account), `\"signup_not_allowed\"` and `\"invite_invalid\"` (FORBIDDEN from `auth.signup`). A WebSocket of a deactivated user is closed with 4004.",
+    "",
     "## Procedures",
     "",
     "| procedure | kind | auth | description |",

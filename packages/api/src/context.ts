@@ -26,6 +26,8 @@ import { noFileStore, type FileStore } from "./files/file-store.js";
 import { startFileSweep } from "./files/sweep.js";
 import { noMetrics, type Metrics, type RateLimitKind } from "./metrics.js";
 import { timedDatabase } from "./timed-database.js";
+import { AuditLog } from "./admin/audit.js";
+import { defaultAdminConfig, prepareDeployment, type AdminConfig } from "./admin/settings.js";
 
 export interface ApiConfig {
   jwtSecret: string | Buffer;
@@ -76,6 +78,8 @@ export interface ApiConfig {
   eventRetentionDays: number;
   /** Grace period, heartbeat and expiry of presence across instances (live/presence.ts). */
   presence: PresenceTimes;
+  /** The first admin, the signup mode at start-up, and the audit log's retention (admin/settings.ts). */
+  admin: AdminConfig;
 }
 
 export const defaultApiConfig: Omit<ApiConfig, "jwtSecret"> = {
@@ -112,6 +116,7 @@ export const defaultApiConfig: Omit<ApiConfig, "jwtSecret"> = {
   subscriptionsPerConnection: 10,
   eventRetentionDays: 8,
   presence: defaultPresenceTimes,
+  admin: defaultAdminConfig,
 };
 
 export interface ApiDeps {
@@ -175,6 +180,8 @@ export interface Services {
   searchesByUser: Limiter;
   /** Uploads, download URLs, removal of a deleted message's files and the sweep. */
   files: FileService;
+  /** Admin actions and security events (admin/audit.ts). */
+  audit: AuditLog;
   close(): void;
 }
 
@@ -194,8 +201,12 @@ export async function createServices({
   // Each limit is its store's limiter under its kind's name, with its refusals counted.
   const limiter = (kind: RateLimitKind, limit: WindowLimit) => countingRefusals(limiterStore.limiter(kind, limit), () => metrics.rateLimited(kind));
   const { limits } = config;
-  const revokedSessions = new RevokedSessions(bus, clock);
+  const audit = new AuditLog(db.prisma, clock, { retentionDays: config.admin.auditRetentionDays, countedRowsPerHour: config.admin.auditCountedRowsPerHour }, log);
+  // First: ADMIN_USERNAME may reactivate its account, which the revoked sessions then do not hold.
+  await prepareDeployment({ prisma: db.prisma, audit, clock }, config.admin);
+  const revokedSessions = new RevokedSessions(bus, clock, (error) => log.warn({ err: error }, "revoked sessions not reloaded"));
   await revokedSessions.loadRecent(db.prisma, config.accessTtlSeconds);
+  const auditRetention = audit.startRetention();
   const memberships = new MembershipCache(db.prisma);
   const hub = new LiveHub(
     bus,
@@ -243,6 +254,7 @@ export async function createServices({
     log,
     metrics,
     files,
+    audit,
     tokens: new TokenService({ ...config, secret: config.jwtSecret }, clock),
     passwords: new PasswordHasher(config.passwordCost, config.hashing),
     hub,
@@ -270,6 +282,7 @@ export async function createServices({
     searchesByUser: limiter("searches-user", limits.searchesPerUser),
     close() {
       retention.stop();
+      auditRetention.stop();
       fileSweep?.stop();
       hub.close();
       typing.close();
@@ -325,9 +338,10 @@ export function createContext(services: Services, accessToken: string | null | u
   return { services, auth, clientAddress, connection: new ConnectionResources(services.config.subscriptionsPerConnection), log };
 }
 
-/** Whether verified claims are still good: unexpired, and their session not revoked. */
+/** Whether verified claims are still good: unexpired, their session not revoked, their user not deactivated. */
 export function isCurrentAccess(services: Services, auth: AccessClaims): boolean {
-  return auth.expiresAt * 1000 > services.clock.now().getTime() && !services.revokedSessions.has(auth.sessionId);
+  const { revokedSessions } = services;
+  return auth.expiresAt * 1000 > services.clock.now().getTime() && !revokedSessions.has(auth.sessionId) && !revokedSessions.isDeactivated(auth.userId);
 }
 
 /** The user a bearer token speaks for, by the rules of protectedProcedure; null for none. For HTTP routes outside tRPC (uploads). */

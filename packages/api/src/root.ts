@@ -1,3 +1,4 @@
+import { adminRouter } from "./routers/admin.js";
 import { authRouter } from "./routers/auth.js";
 import { conversationRouter } from "./routers/conversation.js";
 import { fileRouter } from "./routers/file.js";
@@ -17,6 +18,7 @@ export const appRouter = router({
   sync: syncRouter,
   typing: typingRouter,
   presence: presenceRouter,
+  admin: adminRouter,
 });
 
 export type AppRouter = typeof appRouter;

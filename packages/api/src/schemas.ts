@@ -90,7 +90,12 @@ export const userSchema = z.object({
   id: z.string(),
   username: z.string(),
   fullName: z.string(),
+  /** Present (true) only for an account an admin deactivated: show its messages as a deactivated user's. */
+  deactivated: z.literal(true).optional(),
 });
+
+/** auth.role: whether the caller administers the deployment (auth.me keeps v1's User). */
+export const roleSchema = z.object({ isAdmin: z.boolean() });
 
 export const tokensSchema = z.object({
   accessToken: z.string(),
@@ -231,10 +236,38 @@ export const searchPageSchema = z.object({
   nextCursor: z.string().nullable(),
 });
 
+/** An invite link's secret: the part after /invite/. */
+export const inviteTokenSchema = z
+  .string()
+  .min(1, "inviteToken must be 1 to 200 characters")
+  .max(200, "inviteToken must be 1 to 200 characters")
+  .refine(isStorable, STORABLE);
+
 export const signupInput = z.object({
   username: usernameSchema,
   password: passwordSchema,
   fullName: fullNameSchema.default(""),
+  /** An invite link's token: needed when the signup mode is "invite"; checked and used whenever given. */
+  inviteToken: inviteTokenSchema.optional(),
+});
+
+/** "open": anyone may sign up; "invite": only with an invite link; "closed": nobody. */
+export const SIGNUP_MODES = ["open", "invite", "closed"] as const;
+export const signupModeSchema = z.enum(SIGNUP_MODES);
+
+/** Strict: a public procedure that needs no field still refuses input it does not know. */
+export const signupInfoInput = z.strictObject({ inviteToken: inviteTokenSchema.optional() }).optional();
+
+/** What an invite link is worth now: "valid", or why not. */
+export const INVITE_STATES = ["valid", "unknown", "expired", "revoked", "used_up"] as const;
+export const inviteStateSchema = z.enum(INVITE_STATES);
+
+export const signupInfoSchema = z.object({
+  mode: signupModeSchema,
+  /** No admin has been chosen yet: the first account to sign up becomes the admin, whatever the mode (unless the server names its admin with ADMIN_USERNAME). */
+  firstAccount: z.boolean(),
+  /** The given inviteToken's state; null when none was given. */
+  invite: inviteStateSchema.nullable(),
 });
 
 export const loginInput = z.object({
@@ -433,6 +466,10 @@ export const typingEventSchema = z.object({ type: z.literal("typing"), conversat
 export const presenceEventSchema = z.object({ type: z.literal("presence"), userId: z.string(), status: presenceStatusSchema });
 
 export type UserDto = z.infer<typeof userSchema>;
+export type RoleDto = z.infer<typeof roleSchema>;
+export type SignupMode = z.infer<typeof signupModeSchema>;
+export type InviteState = z.infer<typeof inviteStateSchema>;
+export type SignupInfoDto = z.infer<typeof signupInfoSchema>;
 export type ConversationDto = z.infer<typeof conversationSchema>;
 export type MessageDto = z.infer<typeof messageSchema>;
 export type SearchResultDto = z.infer<typeof searchResultSchema>;

@@ -3,6 +3,7 @@
 import { initTRPC, TRPCError, type TRPC_ERROR_CODE_KEY } from "@trpc/server";
 import { ZodError, z } from "zod";
 import { isCurrentAccess, type Context } from "./context.js";
+import { isActiveAdmin } from "./admin/users.js";
 import { BAD_TOKEN, DomainError, type DomainErrorKind } from "./errors.js";
 import { idSchema, messageIdSchema } from "./schemas.js";
 
@@ -55,6 +56,7 @@ const t = initTRPC.context<Context>().meta<ApiMeta>().create({
         path: shape.data.path,
         ...(issues ? { issues } : {}),
         ...(cause instanceof DomainError && cause.retryAfterSeconds ? { retryAfterSeconds: cause.retryAfterSeconds } : {}),
+        ...(cause instanceof DomainError && cause.reason ? { reason: cause.reason } : {}),
       },
     };
   },
@@ -83,6 +85,16 @@ export const protectedProcedure = publicProcedure.use(({ ctx, next }) => {
     throw new TRPCError({ code: "UNAUTHORIZED", message: BAD_TOKEN });
   }
   return next({ ctx: { auth, userId: auth.userId } });
+});
+
+/**
+ * For the admin router: the caller must be an active admin now (read from the database on each
+ * call, so a demotion counts at once on every instance); anyone else gets FORBIDDEN before the
+ * input is even read.
+ */
+export const adminProcedure = protectedProcedure.use(async ({ ctx, next }) => {
+  if (!(await isActiveAdmin(ctx.services, ctx.userId))) throw new TRPCError({ code: "FORBIDDEN", message: "Only admins may do this" });
+  return next();
 });
 
 /**

@@ -13,18 +13,21 @@ export interface ApiFailure {
   code: string | null;
   issues: Issue[];
   retryAfterSeconds: number | null;
+  /** Why, for refusals a client tells apart: "account_deactivated", "signup_not_allowed", "invite_invalid". */
+  reason: string | null;
 }
 
 export function toApiFailure(error: unknown): ApiFailure {
   const data = typeof error === "object" && error !== null ? (error as { data?: unknown }).data : undefined;
-  if (typeof data !== "object" || data === null) return { code: null, issues: [], retryAfterSeconds: null };
-  const { code, issues, retryAfterSeconds } = data as Record<string, unknown>;
+  if (typeof data !== "object" || data === null) return { code: null, issues: [], retryAfterSeconds: null, reason: null };
+  const { code, issues, retryAfterSeconds, reason } = data as Record<string, unknown>;
   return {
     code: typeof code === "string" ? code : null,
     issues: Array.isArray(issues)
       ? issues.filter((i): i is Issue => typeof i === "object" && i !== null && typeof i.path === "string" && typeof i.message === "string")
       : [],
     retryAfterSeconds: typeof retryAfterSeconds === "number" ? retryAfterSeconds : null,
+    reason: typeof reason === "string" ? reason : null,
   };
 }
 
@@ -87,6 +90,12 @@ function tryAgainLater(failure: ApiFailure): string {
 export const OFFLINE_MESSAGE = "Can't reach Parley right now. Check your connection and try again.";
 export const UNEXPECTED_MESSAGE = "Something went wrong on our side. Please try again.";
 export const SESSION_ENDED_MESSAGE = "Your session has ended. Please log in again.";
+export const ACCOUNT_DEACTIVATED_MESSAGE = "Your account has been deactivated. Ask an admin of this server if you need it back.";
+
+/** What to tell someone whose session the server refused: why, when it said. */
+export function sessionEndedNotice(failure: ApiFailure): string {
+  return failure.reason === "account_deactivated" ? ACCOUNT_DEACTIVATED_MESSAGE : SESSION_ENDED_MESSAGE;
+}
 
 export type AuthField = "username" | "password" | "fullName";
 
@@ -102,7 +111,11 @@ export function describeAuthError(error: unknown, mode: "login" | "signup"): For
     case "CONFLICT":
       return { form: null, fields: { username: "That username is taken. Try another one." } };
     case "UNAUTHORIZED":
+      if (failure.reason === "account_deactivated") return { form: ACCOUNT_DEACTIVATED_MESSAGE, fields: {} };
       return { form: mode === "login" ? "Wrong username or password." : UNEXPECTED_MESSAGE, fields: {} };
+    case "FORBIDDEN":
+      // A signup the server's mode or the invite does not allow: its message says which, in words.
+      return { form: failure.reason && error instanceof Error ? sentence(error.message) : UNEXPECTED_MESSAGE, fields: {} };
     case "TOO_MANY_REQUESTS":
       return { form: `Too many attempts. ${tryAgainLater(failure)}`, fields: {} };
     case "BAD_REQUEST": {

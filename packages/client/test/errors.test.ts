@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { OFFLINE_MESSAGE, describeAuthError, describeError, describeSendError, formatWait, isWorthRetrying, retryDelayMs, toApiFailure } from "../src/errors";
+import { ACCOUNT_DEACTIVATED_MESSAGE, OFFLINE_MESSAGE, describeAuthError, describeError, describeSendError, formatWait, isWorthRetrying, retryDelayMs, toApiFailure } from "../src/errors";
 
 const apiError = (data: Record<string, unknown>) => Object.assign(new Error("x"), { data });
 
@@ -9,7 +9,13 @@ describe("toApiFailure", () => {
       code: "TOO_MANY_REQUESTS",
       issues: [],
       retryAfterSeconds: 30,
+      reason: null,
     });
+  });
+
+  it("reads why the server refused, when it says", () => {
+    expect(toApiFailure(apiError({ code: "UNAUTHORIZED", reason: "account_deactivated" })).reason).toBe("account_deactivated");
+    expect(toApiFailure(apiError({ code: "UNAUTHORIZED", reason: 7 })).reason).toBeNull();
   });
 
   it("treats an error without data as no answer from the server", () => {
@@ -24,6 +30,15 @@ describe("describeAuthError", () => {
 
   it("says wrong username or password without saying which", () => {
     expect(describeAuthError(apiError({ code: "UNAUTHORIZED" }), "login").form).toBe("Wrong username or password.");
+  });
+
+  it("says an account was deactivated, not that the password was wrong", () => {
+    expect(describeAuthError(apiError({ code: "UNAUTHORIZED", reason: "account_deactivated" }), "login").form).toBe(ACCOUNT_DEACTIVATED_MESSAGE);
+  });
+
+  it("passes on the server's words for a signup the mode or the invite does not allow", () => {
+    const refused = Object.assign(new Error("This invite link has expired. Ask an admin for a new one."), { data: { code: "FORBIDDEN", reason: "invite_invalid" } });
+    expect(describeAuthError(refused, "signup").form).toBe("This invite link has expired. Ask an admin for a new one.");
   });
 
   it("says when to try again after too many attempts", () => {

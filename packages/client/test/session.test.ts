@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from "vitest";
-import { SESSION_ENDED_MESSAGE } from "../src/errors";
+import { ACCOUNT_DEACTIVATED_MESSAGE, SESSION_ENDED_MESSAGE } from "../src/errors";
 import type { Tokens } from "../src/types";
 import type { SessionMessage } from "../src/session/coordination";
 import { Session, type RefreshOutcome, type SessionDeps } from "../src/session/session";
@@ -54,6 +54,8 @@ function tokens(userId = "u1", lifetime = 1800): Tokens {
 class FakeAuthServer {
   private valid = new Set<string>();
   revoked = false;
+  /** What the server's refusal says (an account deactivated), if anything. */
+  refusalNotice: string | undefined;
   calls: string[] = [];
   reachable = true;
 
@@ -69,7 +71,7 @@ class FakeAuthServer {
     if (!this.reachable) return { ok: false, rejected: false };
     if (this.revoked || !this.valid.has(refreshToken)) {
       this.revoked = true;
-      return { ok: false, rejected: true };
+      return this.refusalNotice ? { ok: false, rejected: true, notice: this.refusalNotice } : { ok: false, rejected: true };
     }
     this.valid.delete(refreshToken);
     return { ok: true, tokens: this.issue() };
@@ -169,6 +171,19 @@ describe("Session", () => {
     expect(a.getState()).toEqual({ status: "signedOut", notice: SESSION_ENDED_MESSAGE });
     expect(browser.stored).toBeNull();
     await vi.waitFor(() => expect(b.getState()).toEqual({ status: "signedOut", notice: SESSION_ENDED_MESSAGE }));
+  });
+
+  it("tells every tab why the server ended the session, when it said (a deactivated account)", async () => {
+    const browser = new FakeBrowser();
+    const server = new FakeAuthServer();
+    const a = await openTab(browser, server);
+    await a.signIn(server.issue());
+    const b = await openTab(browser, server);
+    server.revoked = true;
+    server.refusalNotice = ACCOUNT_DEACTIVATED_MESSAGE;
+    expect(await a.refresh(a.currentAccessToken())).toBeNull();
+    expect(a.getState()).toEqual({ status: "signedOut", notice: ACCOUNT_DEACTIVATED_MESSAGE });
+    await vi.waitFor(() => expect(b.getState()).toEqual({ status: "signedOut", notice: ACCOUNT_DEACTIVATED_MESSAGE }));
   });
 
   it("keeps the session when the server cannot be reached, and says so to the caller", async () => {

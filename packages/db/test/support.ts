@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { randomBytes } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -90,11 +90,14 @@ export async function runScript(path: string, args: string[] = [], env: Record<s
 
 /** A user in a conversation, for tests that write messages. */
 export async function seedConversation(prisma: PrismaClient): Promise<{ userId: string; conversationId: string }> {
-  const user = await prisma.user.create({ data: { username: `user-${Date.now()}`, passwordHash: "x" } });
-  const conversation = await prisma.conversation.create({
-    data: { title: "test", members: { create: { userId: user.id } } },
-  });
-  return { userId: user.id, conversationId: conversation.id };
+  // In SQL, naming only the columns the first migration made: tests run it against older schemas,
+  // where the client's own inserts would name columns that later migrations add.
+  const userId = `user-${randomUUID()}`;
+  const conversationId = `conversation-${randomUUID()}`;
+  await prisma.$executeRaw`INSERT INTO "User" ("id", "username", "passwordHash") VALUES (${userId}, ${userId}, ${"x"})`;
+  await prisma.$executeRaw`INSERT INTO "Conversation" ("id", "title") VALUES (${conversationId}, ${"test"})`;
+  await prisma.$executeRaw`INSERT INTO "ConversationMember" ("conversationId", "userId") VALUES (${conversationId}, ${userId})`;
+  return { userId, conversationId };
 }
 
 /** Writes `count` messages at once and returns their ids. */

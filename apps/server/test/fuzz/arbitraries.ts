@@ -231,6 +231,8 @@ export const GENERATORS: Record<ProcedurePath, InputGenerator> = {
   "auth.refresh": { public: true, fields: (world) => ({ refreshToken: refreshTokenLike(world) }) },
   "auth.logout": { public: true, fields: (world) => ({ refreshToken: refreshTokenLike(world) }) },
   "auth.me": { public: false, fields: null },
+  "auth.role": { public: false, fields: null },
+  "auth.signupInfo": { public: true, fields: () => ({ inviteToken: fc.oneof(fc.stringMatching(/^[A-Za-z0-9_-]{43}$/), hostileString) }) },
   "user.list": { public: false, fields: (world) => ({ cursor: fc.oneof(usernameLike(world), hostileLeaf), limit: pageLimit }) },
   "user.search": { public: false, fields: (world) => ({ query: fc.oneof(usernameLike(world), hostileString), limit: pageLimit }) },
   "conversation.list": { public: false, fields: (world) => ({ cursor: fc.oneof(conversationIdLike(world), hostileLeaf), limit: pageLimit }) },
@@ -308,6 +310,28 @@ export const GENERATORS: Record<ProcedurePath, InputGenerator> = {
         { weight: 1, arbitrary: fc.array(hostileLeaf, { maxLength: 5 }) },
         { weight: 1, arbitrary: fc.constantFrom(100, 101).chain((n) => fc.array(fc.constant("cabc"), { minLength: n, maxLength: n })) },
       ),
+    }),
+  },
+  // alice, the first account, is an admin: her calls are made harmless in neutralize.ts.
+  "admin.users": { public: false, fields: (world) => ({ query: fc.oneof(usernameLike(world), hostileString), cursor: fc.oneof(usernameLike(world), hostileLeaf), limit: pageLimit }) },
+  "admin.setAdmin": { public: false, fields: (world) => ({ userId: memberIdLike(world), admin: fc.oneof(fc.boolean(), hostileLeaf) }) },
+  "admin.deactivate": { public: false, fields: (world) => ({ userId: memberIdLike(world) }) },
+  "admin.reactivate": { public: false, fields: (world) => ({ userId: memberIdLike(world) }) },
+  "admin.createInvite": {
+    public: false,
+    fields: () => ({ maxUses: fc.oneof(fc.constantFrom(0, 1, 1000, 1001, -1, 1.5), hostileLeaf), expiresInHours: fc.oneof(fc.constantFrom(0, 1, 720, 721, 2 ** 53), hostileLeaf) }),
+  },
+  "admin.invites": { public: false, fields: (world) => ({ cursor: fc.oneof(conversationIdLike(world), hostileLeaf), limit: pageLimit }) },
+  "admin.revokeInvite": { public: false, fields: (world) => ({ inviteId: fc.oneof(fc.constantFrom(...world.ghostIds), hostileString) }) },
+  "admin.settings": { public: false, fields: null },
+  "admin.setSignupMode": { public: false, fields: () => ({ mode: fc.oneof(fc.constantFrom("open", "invite", "closed", "OPEN", ""), hostileLeaf) }) },
+  "admin.auditLog": {
+    public: false,
+    fields: (world) => ({
+      kind: fc.oneof(fc.constantFrom("login.failed", "user.deactivated", "nope"), hostileLeaf),
+      userId: memberIdLike(world),
+      cursor: fc.oneof(fc.constantFrom("1", "0", "99999999999", "-1"), hostileLeaf),
+      limit: pageLimit,
     }),
   },
   "user.presence": {

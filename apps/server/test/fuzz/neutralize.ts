@@ -77,6 +77,16 @@ export function neutralize(world: FuzzWorld, path: unknown, input: Json | undefi
       const conversation = world.conversations.find((c) => c.id === input.conversationId);
       return conversation && caller && conversation.memberIds.includes(caller.id) ? withField(input, "conversationId", "no-such-conversation") : input;
     }
+    // alice is the deployment's admin: changes to users, invites and the signup mode that would
+    // succeed name nobody, or set what is already set.
+    case "admin.setAdmin":
+    case "admin.deactivate":
+    case "admin.reactivate":
+      return withField(input, "userId", "no-such-user");
+    case "admin.revokeInvite":
+      return withField(input, "inviteId", "no-such-invite");
+    case "admin.setSignupMode":
+      return withField(input, "mode", "open");
     default:
       return input;
   }

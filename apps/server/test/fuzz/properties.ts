@@ -82,8 +82,27 @@ function unauthorizedCall(world: FuzzWorld, u: Unauthorized): { token: string | 
       return { token, input: { userIds: users }, expected };
     case "file.urls":
       return { token, input: { attachmentIds: ["c0000000000000000000000000"] }, expected };
+    // Admin procedures: a bad token, or a valid one of a user who is not an admin (bob, carol: alice,
+    // the first account, is the admin) - refused before the input is read.
+    case "admin.users":
+    case "admin.setAdmin":
+    case "admin.deactivate":
+    case "admin.reactivate":
+    case "admin.createInvite":
+    case "admin.invites":
+    case "admin.revokeInvite":
+    case "admin.settings":
+    case "admin.setSignupMode":
+    case "admin.auditLog": {
+      const nonAdmin = u.outsider === null ? undefined : world.users.slice(1)[u.outsider % (world.users.length - 1)];
+      let input: Json | undefined;
+      if (u.path === "admin.deactivate" || u.path === "admin.reactivate") input = { userId: users[0] ?? "" };
+      else if (u.path === "admin.setSignupMode") input = { mode: "closed" };
+      return nonAdmin ? { token: nonAdmin.accessToken, input, expected: ["FORBIDDEN"] } : { token: bad?.token, input, expected: ["UNAUTHORIZED"] };
+    }
     // Procedures without input (or with only optional paging): only the token is wrong.
     case "auth.me":
+    case "auth.role":
     case "conversation.list":
     case "message.live":
     case "sync.events":
@@ -92,6 +111,7 @@ function unauthorizedCall(world: FuzzWorld, u: Unauthorized): { token: string | 
     // Public: never drawn here (UNAUTHORIZED_PATHS leaves them out), listed so a new path is a type error.
     case "auth.signup":
     case "auth.login":
+    case "auth.signupInfo":
       return { token, input: undefined, expected };
   }
 }

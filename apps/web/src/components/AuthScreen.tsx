@@ -1,5 +1,6 @@
 import { useEffect, useId, useRef, useState, type ChangeEvent, type FormEvent, type InputHTMLAttributes, type ReactNode } from "react";
 import { AlertIcon, LogoMark } from "./icons";
+import { inviteTokenFrom, signupScreen, type SignupInfo } from "../lib/signup";
 import { type PublicClient, describeAuthError, type AuthField, type FormErrors, type Tokens, fullNameProblem, passwordProblem, usernameProblem } from "@parley/client";
 
 type Mode = "login" | "signup";
@@ -30,7 +31,10 @@ function checkInput(mode: Mode, values: Record<AuthField, string>): FormErrors {
 }
 
 export function AuthScreen({ api, notice, onSignedIn }: AuthScreenProps) {
-  const [mode, setMode] = useState<Mode>("login");
+  // An invite link (/invite/<token>) opens the signup form with its token.
+  const [inviteToken, setInviteToken] = useState(() => inviteTokenFrom(window.location));
+  const [mode, setMode] = useState<Mode>(inviteToken ? "signup" : "login");
+  const [signupInfo, setSignupInfo] = useState<SignupInfo | null>(null);
   const [values, setValues] = useState<Record<AuthField, string>>({ username: "", password: "", fullName: "" });
   const [errors, setErrors] = useState<FormErrors>(NO_ERRORS);
   const [busy, setBusy] = useState(false);
@@ -41,7 +45,21 @@ export function AuthScreen({ api, notice, onSignedIn }: AuthScreenProps) {
 
   useEffect(() => {
     formRef.current?.querySelector<HTMLInputElement>("input")?.focus();
-  }, [mode]);
+  }, [mode, signupInfo]);
+
+  // Which signup screen to show: asked when the signup side opens (the mode may have changed).
+  useEffect(() => {
+    if (mode !== "signup") return;
+    let current = true;
+    api.auth.signupInfo
+      .query(inviteToken ? { inviteToken } : undefined)
+      .then((info) => current && setSignupInfo(info))
+      // Not known: the form, and the server says no if it must.
+      .catch(() => current && setSignupInfo(null));
+    return () => {
+      current = false;
+    };
+  }, [api, mode, inviteToken]);
 
   useEffect(() => {
     // Take the person to the first problem.
@@ -74,7 +92,14 @@ export function AuthScreen({ api, notice, onSignedIn }: AuthScreenProps) {
     setErrors(NO_ERRORS);
     try {
       if (mode === "signup") {
-        await api.auth.signup.mutate({ username: values.username, password: values.password, fullName: values.fullName.trim() });
+        // A spoilt link in open mode is left out (the server refuses any invite it cannot use).
+        const invite = inviteToken && (signupInfo === null || signupInfo.invite === "valid") ? { inviteToken } : {};
+        await api.auth.signup.mutate({ username: values.username, password: values.password, fullName: values.fullName.trim(), ...invite });
+        if (inviteToken) {
+          // The link is used: a reload or the next person here starts from the app's own address.
+          window.history.replaceState(null, "", "/");
+          setInviteToken(null);
+        }
       }
       const tokens = await api.auth.login.mutate({ username: values.username, password: values.password });
       await onSignedIn(tokens);
@@ -118,6 +143,8 @@ export function AuthScreen({ api, notice, onSignedIn }: AuthScreenProps) {
   };
 
   const signup = mode === "signup";
+  const screen = signup ? signupScreen(signupInfo) : null;
+  const noForm = screen && !screen.form ? screen : null;
   return (
     <div className="auth">
       <main className="auth__card" aria-labelledby={`${id}-title`}>
@@ -126,9 +153,16 @@ export function AuthScreen({ api, notice, onSignedIn }: AuthScreenProps) {
           <span className="auth__name">Parley</span>
         </div>
         <h1 id={`${id}-title`} className="auth__title">
-          {signup ? "Create your account" : "Welcome back"}
+          {noForm ? noForm.title : signup ? "Create your account" : "Welcome back"}
         </h1>
-        <p className="auth__subtitle">{signup ? "Pick a username your colleagues will recognise." : "Log in to pick up where you left off."}</p>
+        <p className="auth__subtitle">
+          {noForm ? noForm.message : signup ? "Pick a username your colleagues will recognise." : "Log in to pick up where you left off."}
+        </p>
+        {screen?.form && screen.note && (
+          <p className="auth__note" role="status">
+            {screen.note}
+          </p>
+        )}
 
         {notice && !errors.form && (
           <div className="notice" role="status">
@@ -143,28 +177,30 @@ export function AuthScreen({ api, notice, onSignedIn }: AuthScreenProps) {
           </div>
         )}
 
-        <form ref={formRef} onSubmit={(event) => void submit(event)} noValidate className="auth__form">
-          {signup && field("fullName", "Full name", { autoComplete: "name", maxLength: 100 }, "Optional. Shown next to your messages.")}
-          {field(
-            "username",
-            "Username",
-            { autoComplete: "username", autoCapitalize: "none", autoCorrect: "off", spellCheck: false, required: true },
-            signup ? "3–32 letters, digits, _ . or -" : undefined,
-          )}
-          {field(
-            "password",
-            "Password",
-            { type: showPassword ? "text" : "password", autoComplete: signup ? "new-password" : "current-password", required: true },
-            signup ? "At least 8 characters." : undefined,
-            <button type="button" className="field__toggle" onClick={() => setShowPassword((s) => !s)} aria-pressed={showPassword}>
-              {showPassword ? "Hide" : "Show"}
-              <span className="sr-only"> password</span>
-            </button>,
-          )}
-          <button type="submit" className="button button--primary button--block" disabled={busy}>
-            {busy ? (signup ? "Creating account…" : "Logging in…") : signup ? "Create account" : "Log in"}
-          </button>
-        </form>
+        {!noForm && (
+          <form ref={formRef} onSubmit={(event) => void submit(event)} noValidate className="auth__form">
+            {signup && field("fullName", "Full name", { autoComplete: "name", maxLength: 100 }, "Optional. Shown next to your messages.")}
+            {field(
+              "username",
+              "Username",
+              { autoComplete: "username", autoCapitalize: "none", autoCorrect: "off", spellCheck: false, required: true },
+              signup ? "3–32 letters, digits, _ . or -" : undefined,
+            )}
+            {field(
+              "password",
+              "Password",
+              { type: showPassword ? "text" : "password", autoComplete: signup ? "new-password" : "current-password", required: true },
+              signup ? "At least 8 characters." : undefined,
+              <button type="button" className="field__toggle" onClick={() => setShowPassword((s) => !s)} aria-pressed={showPassword}>
+                {showPassword ? "Hide" : "Show"}
+                <span className="sr-only"> password</span>
+              </button>,
+            )}
+            <button type="submit" className="button button--primary button--block" disabled={busy}>
+              {busy ? (signup ? "Creating account…" : "Logging in…") : signup ? "Create account" : "Log in"}
+            </button>
+          </form>
+        )}
 
         <p className="auth__switch">
           {signup ? "Already have an account?" : "New to Parley?"}{" "}

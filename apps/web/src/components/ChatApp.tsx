@@ -6,6 +6,7 @@ import { useBrowserNotifications } from "../app/use-browser-notifications";
 import { useRoute } from "../app/use-route";
 import { CONVERSATION_LIST_INPUT, flattenConversationPages, nextConversationCursor, sortByActivity } from "../lib/conversations";
 import { trpc } from "../trpc";
+import { AdminPage } from "./admin/AdminPage";
 import { Announcer } from "./Announcer";
 import { ConversationPane } from "./ConversationPane";
 import { ConversationList } from "./ConversationList";
@@ -78,6 +79,9 @@ function ChatLayout({ onSignOut }: { onSignOut(): void }) {
   }, [view]);
 
   const meQuery = trpc.auth.me.useQuery(undefined, { staleTime: Infinity });
+  // Whether to offer the admin page; the server checks again on every admin call.
+  const isAdmin = trpc.auth.role.useQuery(undefined, { staleTime: 60_000 }).data?.isAdmin ?? false;
+  const adminOpen = route.view === "admin" && isAdmin;
   // Page by page, each conversation with its last message: one call per page, whatever the count.
   const conversationsQuery = trpc.conversation.list.useInfiniteQuery(CONVERSATION_LIST_INPUT, {
     getNextPageParam: nextConversationCursor,
@@ -163,9 +167,15 @@ function ChatLayout({ onSignOut }: { onSignOut(): void }) {
   }, [dialogOpen]);
 
   return (
-    <div className="shell" data-view={activeId ? "conversation" : "list"}>
+    <div className="shell" data-view={activeId || adminOpen ? "conversation" : "list"}>
       <SkipLinks conversationOpen={activeId !== null} />
-      <Sidebar me={me} onNewConversation={() => setDialogOpen(true)} onSearch={() => openSwitcher()} onSignOut={onSignOut}>
+      <Sidebar
+        me={me}
+        onNewConversation={() => setDialogOpen(true)}
+        onSearch={() => openSwitcher()}
+        onSignOut={onSignOut}
+        onAdmin={isAdmin ? () => navigate({ view: "admin" }) : undefined}
+      >
         <ConversationList
           conversations={sorted}
           loading={conversationsQuery.isPending}
@@ -184,7 +194,9 @@ function ChatLayout({ onSignOut }: { onSignOut(): void }) {
         />
       </Sidebar>
       <main className="pane">
-        {activeId ? (
+        {adminOpen ? (
+          <AdminPage me={me} onBack={() => navigate({ view: "home" })} />
+        ) : activeId ? (
           <ConversationPane
             key={activeId}
             conversationId={activeId}

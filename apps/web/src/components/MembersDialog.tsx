@@ -209,6 +209,7 @@ function MembersPanel({ headingId, conversation, membersComplete, me, onClose, o
                     {statusText && <span className={`member__status member__status--${status}`}> · {statusText}</span>}
                   </span>
                 </span>
+                {member.deactivated && <span className="tag tag--deactivated">Deactivated</span>}
                 {isGroup && member.role === "owner" && <span className="role-badge">Owner</span>}
                 {canRemove && (
                   <button type="button" className="button button--quiet member__remove" disabled={remove.isPending} onClick={() => removeMember(member)}>
@@ -303,6 +304,7 @@ function AddPeople({ members, busy, onAdd }: AddPeopleProps) {
                     <span className="member__name">{displayName(user)}</span>
                     <span className="member__username">@{user.username}</span>
                   </span>
+                  {user.deactivated && <span className="tag tag--deactivated">Deactivated</span>}
                   <button type="button" className="button button--quiet member__add" disabled={busy} onClick={() => onAdd(user, added)}>
                     Add<span className="sr-only"> {nameWithUsername(user)}</span>
                   </button>

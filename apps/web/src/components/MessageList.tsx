@@ -490,6 +490,7 @@ export const MessageRow = memo(function MessageRow(props: MessageRowProps) {
           <div className="msg__meta">
             <span className={mine ? "sr-only" : "msg__sender"}>{name}</span>
             {username && <span className="msg__username">{username}</span>}
+            {person?.deactivated && <span className="tag tag--deactivated">deactivated</span>}
             <time dateTime={item.createdAt} title={formatFull(item.createdAt)}>
               {time}
             </time>

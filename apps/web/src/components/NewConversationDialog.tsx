@@ -132,7 +132,10 @@ function NewConversationForm({ me, onCancel, onOpened }: { me: User; onCancel():
                       <Avatar id={user.id} name={displayName(user)} size="sm" />
                       <span className="person__names">
                         <span className="person__name">{displayName(user)}</span>
-                        <span className="person__username">@{user.username}</span>
+                        <span className="person__username">
+                          @{user.username}
+                          {user.deactivated && " · deactivated"}
+                        </span>
                       </span>
                       <span className="person__tick" aria-hidden="true">
                         <CheckIcon />

@@ -3,7 +3,7 @@ import { displayName } from "../lib/conversations";
 import { Avatar } from "./Avatar";
 import { ConnectionPill } from "./Connection";
 import { quickSwitcherKeys } from "../lib/keyboard";
-import { LogOutIcon, LogoMark, PlusIcon, SearchIcon } from "./icons";
+import { LogOutIcon, LogoMark, PlusIcon, SearchIcon, ShieldIcon } from "./icons";
 import type { User } from "@parley/client";
 
 interface SidebarProps {
@@ -12,10 +12,12 @@ interface SidebarProps {
   /** Opens the quick switcher: conversations by name and messages by their words. */
   onSearch(): void;
   onSignOut(): void;
+  /** Opens the admin page; only given to admins. */
+  onAdmin?: () => void;
   children: ReactNode;
 }
 
-export function Sidebar({ me, onNewConversation, onSearch, onSignOut, children }: SidebarProps) {
+export function Sidebar({ me, onNewConversation, onSearch, onSignOut, onAdmin, children }: SidebarProps) {
   const shortcut = quickSwitcherKeys(navigator.userAgent);
   return (
     <aside className="sidebar">
@@ -44,6 +46,12 @@ export function Sidebar({ me, onNewConversation, onSearch, onSignOut, children }
           <span className="me__name">{displayName(me) || "\u00a0"}</span>
           {me.username && <span className="me__username">@{me.username}</span>}
         </div>
+        {onAdmin && (
+          <button type="button" className="icon-button" onClick={onAdmin} title="Admin">
+            <ShieldIcon />
+            <span className="sr-only">Admin</span>
+          </button>
+        )}
         <button type="button" className="icon-button" onClick={onSignOut} title="Log out">
           <LogOutIcon />
           <span className="sr-only">Log out</span>

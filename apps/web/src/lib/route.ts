@@ -1,9 +1,10 @@
 // The one piece of navigation state, kept in the URL hash so that a reload and the back button work
 // and any static host can serve the app. An open thread is part of it (#/c/<conversation>/t/<root>),
 // so a reload keeps it open, Back closes it and a link to it opens it.
-export type Route = { view: "home" } | { view: "conversation"; conversationId: string; threadId?: string };
+export type Route = { view: "home" } | { view: "admin" } | { view: "conversation"; conversationId: string; threadId?: string };
 
 export function parseRoute(hash: string): Route {
+  if (hash === "#/admin") return { view: "admin" };
   const match = /^#\/c\/([^/?#]+)(?:\/t\/([^/?#]+))?$/.exec(hash);
   if (match?.[1]) {
     try {
@@ -18,6 +19,7 @@ export function parseRoute(hash: string): Route {
 
 export function routeHash(route: Route): string {
   if (route.view === "home") return "#/";
+  if (route.view === "admin") return "#/admin";
   const conversation = `#/c/${encodeURIComponent(route.conversationId)}`;
   return route.threadId ? `${conversation}/t/${encodeURIComponent(route.threadId)}` : conversation;
 }

@@ -3,7 +3,7 @@
 import { messageSelect, type Database } from "@parley/db";
 import type { SharedConversation } from "../live/feed.js";
 import { MEMBERS_IN_LIST, NOTIFY_LEVELS, type MemberDto, type MessageDto, type NotifyLevel, type ReadStateDto, type Role } from "../schemas.js";
-import { columnsOf, publicUserSelect, conversationSelect, toMessageDto, type ConversationRow, type PublicUserRow } from "./selects.js";
+import { columnsOf, publicUserSelect, conversationSelect, toMessageDto, toUserDto, type ConversationRow, type PublicUserRow } from "./selects.js";
 import { placeholders } from "./sql.js";
 
 export function toShared(row: ConversationRow, members: MemberDto[], memberCount: number, lastMessage: MessageDto | null): SharedConversation {
@@ -36,7 +36,7 @@ export function notifyLevelsOf(members: readonly { userId: string; notify: strin
 
 export const memberOrder = [{ joinedAt: "asc" as const }, { userId: "asc" as const }];
 export const toMember = (m: { role: string; lastReadMessageId: bigint | number | null; user: PublicUserRow }): MemberDto => ({
-  ...m.user,
+  ...toUserDto(m.user),
   role: m.role as Role,
   lastReadMessageId: m.lastReadMessageId === null ? null : m.lastReadMessageId.toString(),
 });

@@ -2,10 +2,18 @@
 // password hash can never reach a response by accident. The row types are derived from them
 // (Prisma's payload types); a message's columns are listed once, in packages/db.
 import type { Prisma, StoredMessage } from "@parley/db";
-import type { AttachmentDto, MessageDto, ReactionDto } from "../schemas.js";
+import type { AttachmentDto, MessageDto, ReactionDto, UserDto } from "../schemas.js";
 
-export const publicUserSelect = { id: true, username: true, fullName: true } as const;
-export type PublicUserRow = Prisma.UserGetPayload<{ select: typeof publicUserSelect }>;
+export const publicUserSelect = { id: true, username: true, fullName: true, deactivatedAt: true } as const;
+/** A raw SQL read of these columns may give `deactivatedAt` as another type than Date: only whether it is null counts. */
+export type PublicUserRow = Omit<Prisma.UserGetPayload<{ select: typeof publicUserSelect }>, "deactivatedAt"> & { deactivatedAt: unknown };
+
+/** The wire shape of a user: `deactivated` only when they are. */
+export function toUserDto(row: PublicUserRow): UserDto {
+  const user: UserDto = { id: row.id, username: row.username, fullName: row.fullName };
+  if (row.deactivatedAt !== null && row.deactivatedAt !== undefined) user.deactivated = true;
+  return user;
+}
 
 export const conversationSelect = { id: true, title: true, isDirect: true, createdAt: true } as const;
 export type ConversationRow = Prisma.ConversationGetPayload<{ select: typeof conversationSelect }>;

@@ -1,16 +1,17 @@
 import type { Database, Provider } from "@parley/db";
 import type { Services } from "../context.js";
 import type { UserDto } from "../schemas.js";
-import { columnsOf, publicUserSelect, type PublicUserRow } from "./selects.js";
+import { columnsOf, publicUserSelect, toUserDto, type PublicUserRow } from "./selects.js";
 
 /** One page of users by username; `cursor` is the last username of the previous page. */
-export function listUsers(services: Services, input: { cursor?: string | null | undefined; limit: number }): Promise<UserDto[]> {
-  return services.db.prisma.user.findMany({
+export async function listUsers(services: Services, input: { cursor?: string | null | undefined; limit: number }): Promise<UserDto[]> {
+  const rows = await services.db.prisma.user.findMany({
     where: input.cursor ? { username: { gt: input.cursor } } : {},
     select: publicUserSelect,
     orderBy: { username: "asc" },
     take: input.limit,
   });
+  return rows.map(toUserDto);
 }
 
 /** `%`, `_` and the escape character itself match literally. */
@@ -101,5 +102,5 @@ export function userSearchStatement(
  */
 export async function searchUsers(db: Database, input: { query: string; limit: number }): Promise<UserDto[]> {
   const { sql, params } = userSearchStatement(db.provider, await sortsByCodePoint(db), input);
-  return db.prisma.$queryRawUnsafe<PublicUserRow[]>(sql, ...params);
+  return (await db.prisma.$queryRawUnsafe<PublicUserRow[]>(sql, ...params)).map(toUserDto);
 }

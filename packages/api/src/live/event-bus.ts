@@ -25,6 +25,13 @@ export type ParleyEvent =
   | FeedEntryEvent
   /** A login session was ended (logout or refresh-token reuse): its access tokens stop working. */
   | { type: "session-revoked"; sessionId: string; expiresAt: number }
+  /**
+   * An admin deactivated a user: their access tokens stop working (those of `sessionIds` even after a
+   * reactivation) until `expiresAt`, when every token that could have been live has expired.
+   */
+  | { type: "user-deactivated"; userId: string; sessionIds: string[]; expiresAt: number }
+  /** An admin reactivated a user: tokens of the sessions they log in to from now on work again. */
+  | { type: "user-reactivated"; userId: string }
   /** Ephemeral live state (live/typing.ts, live/presence.ts): never stored, lost with the link. */
   | TypingBusEvent
   | PresenceBusEvent

@@ -1,5 +1,5 @@
 // The rules every live subscription obeys, whatever transport carries it: a few per connection,
-// and it ends when the caller's session is revoked or the access token it started with expires -
+// and it ends when the caller's session is revoked, the caller is deactivated, or the access token it started with expires -
 // by itself, not only because the WebSocket layer happens to close the socket.
 import { TRPCError } from "@trpc/server";
 import type { AccessClaims } from "../auth/tokens.js";
@@ -39,11 +39,11 @@ export function openLiveSubscription(
     ended = true;
     queue.close();
   };
-  const stopWatching = services.revokedSessions.watch(auth.sessionId, end);
+  const stopWatching = services.revokedSessions.watch(auth.sessionId, end, userId);
   const expiry = setTimeout(end, Math.min(MAX_TIMER_MS, Math.max(0, auth.expiresAt * 1000 + EXPIRY_GRACE_MS - services.clock.now().getTime())));
   expiry.unref();
-  // Revoked between the procedure's check and the watch above.
-  if (services.revokedSessions.has(auth.sessionId)) end();
+  // Revoked (or the user deactivated) between the procedure's check and the watch above.
+  if (services.revokedSessions.has(auth.sessionId) || services.revokedSessions.isDeactivated(userId)) end();
   return {
     queue,
     assertLive() {

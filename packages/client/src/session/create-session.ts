@@ -1,5 +1,5 @@
 // A Session wired to a Parley server: refresh and logout through its public API, real timers.
-import { toApiFailure } from "../errors";
+import { sessionEndedNotice, toApiFailure } from "../errors";
 import { createPublicClient, type PublicClient } from "../transport/public-client";
 import { singleProcess, type SessionCoordination } from "./coordination";
 import { Session } from "./session";
@@ -21,8 +21,8 @@ export function createSession({ api, store, coordination = singleProcess() }: Cr
         return { ok: true, tokens: await api.auth.refresh.mutate({ refreshToken }) };
       } catch (error) {
         // Only a refusal ends the session; no answer (offline, restarting) is tried again later.
-        const { code } = toApiFailure(error);
-        return { ok: false, rejected: code === "UNAUTHORIZED" || code === "BAD_REQUEST" };
+        const failure = toApiFailure(error);
+        return { ok: false, rejected: failure.code === "UNAUTHORIZED" || failure.code === "BAD_REQUEST", notice: sessionEndedNotice(failure) };
       }
     },
     async logout(refreshToken) {

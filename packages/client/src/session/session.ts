@@ -21,7 +21,8 @@ export type SessionState =
   | { status: "signedOut"; notice: string | null }
   | { status: "signedIn"; userId: string; accessToken: string };
 
-export type RefreshOutcome = { ok: true; tokens: Tokens } | { ok: false; rejected: boolean };
+/** `notice`: what to tell the person when the refusal ends the session (SESSION_ENDED_MESSAGE when absent). */
+export type RefreshOutcome = { ok: true; tokens: Tokens } | { ok: false; rejected: boolean; notice?: string };
 
 export interface SessionDeps {
   store: SessionStore;
@@ -138,8 +139,9 @@ export class Session {
       if (!outcome.rejected) throw new Error("The server could not be reached to refresh the session");
       // Still ours to remove: no other tab can write while this one holds the lock.
       await this.deps.store.clear();
-      this.deps.channel.post({ type: "changed", notice: SESSION_ENDED_MESSAGE });
-      this.setSignedOut(SESSION_ENDED_MESSAGE);
+      const notice = outcome.notice ?? SESSION_ENDED_MESSAGE;
+      this.deps.channel.post({ type: "changed", notice });
+      this.setSignedOut(notice);
       return null;
     }
     await this.store(outcome.tokens);
