@@ -135,6 +135,49 @@ describeEachProvider("metrics under load", (provider) => {
 const missing = [!postgresUrl && "TEST_DATABASE_URL", !redisUrl && "TEST_REDIS_URL"].filter(Boolean);
 const reason = missing.length > 0 ? ` (skipped: ${missing.join(" and ")} not set)` : "";
 
+describe("the admin page's health", () => {
+  it("shows an admin this instance's numbers, the same as /metrics, and refuses everyone else", async () => {
+    const server = await startTestServer("sqlite", { api: testLimits() });
+    try {
+      // The first account is the deployment's admin.
+      const admin = await signUpAndLogIn(server);
+      const member = await signUpAndLogIn(server);
+      const { id: conversationId } = await admin.api.conversation.create.mutate({ memberIds: [member.id] });
+      const clients = [admin, member].map((person) => wsClient(server, person.accessToken));
+      const feeds = clients.map((client) => collectSync(client));
+      await waitForSubscribers(server, 2);
+      for (const i of range(3)) await member.api.message.send.mutate({ conversationId, content: `health ${i}`, clientMessageId: clientMessageId() });
+      await Promise.all(feeds.map((feed) => feed.waitFor(3)));
+      const health = await admin.api.admin.health.query();
+      const scraped = await scrape(server);
+      expect(health).toMatchObject({
+        connections: valueOf(scraped, "parley_ws_connections"),
+        subscriptions: valueOf(scraped, "parley_live_subscriptions"),
+        redis: null,
+        totals: { messages: valueOf(scraped, "parley_messages_stored_total"), deliveries: valueOf(scraped, "parley_deliveries_total") },
+      });
+      expect(health).toMatchObject({ connections: 2, subscriptions: 2, totals: { messages: 3, deliveries: 6 } });
+      expect(await errorCodeOf(member.api.admin.health.query())).toBe("FORBIDDEN");
+      for (const feed of feeds) feed.unsubscribe();
+      await Promise.all(clients.map((client) => client.close()));
+    } finally {
+      await server.close();
+      await server.database.drop();
+    }
+  });
+
+  it("is null when metrics are off", async () => {
+    const server = await startTestServer("sqlite", { api: testLimits(), metrics: { enabled: false, token: null } });
+    try {
+      const admin = await signUpAndLogIn(server);
+      expect(await admin.api.admin.health.query()).toBeNull();
+    } finally {
+      await server.close();
+      await server.database.drop();
+    }
+  });
+});
+
 describe.skipIf(missing.length > 0)(`metrics of two instances on PostgreSQL and Redis${reason}`, () => {
   it("each instance counts what it stored and what it delivered, its lag measured from the other's commit", async () => {
     const database = await createTestDatabase("postgresql");

@@ -40,7 +40,13 @@ describe.skipIf(BROWSER_SKIP_REASON !== undefined)(`admins${BROWSER_SKIP_NOTE}`,
     await fillSignup(ann.page, "ann", "Ann Admin");
     await ann.page.getByRole("button", { name: "Admin" }).click();
     await ann.page.getByRole("heading", { name: "Admin", level: 2 }).waitFor();
-    await ann.page.locator('[data-integration="server-health"]').waitFor();
+    // Server health: this instance's numbers, Ann's own open app among the connections.
+    const health = ann.page.locator('[data-panel="server-health"]');
+    const connections = health.locator('[data-figure="Connections"] dd');
+    await connections.waitFor();
+    expect(Number(await connections.textContent())).toBeGreaterThanOrEqual(1);
+    await health.locator('[data-figure="Redis"] dd').getByText("not used").waitFor();
+    await screenshot(ann.page, "admin-health");
   });
 
   it("an invited person signs up through the link while signups are invite only; without it they are told to ask an admin", async () => {

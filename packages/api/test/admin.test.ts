@@ -411,6 +411,7 @@ describeEachProvider("admin", (provider: Provider) => {
         settings: () => bob.api.admin.settings(),
         setSignupMode: () => bob.api.admin.setSignupMode({ mode: "closed" }),
         auditLog: () => bob.api.admin.auditLog(),
+        health: () => bob.api.admin.health(),
       };
       // Every procedure of the router is tried: one added later without a line here fails this test.
       expect(Object.keys(calls).sort()).toEqual(Object.keys(appRouter._def.record.admin).sort());

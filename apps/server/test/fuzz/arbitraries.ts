@@ -324,6 +324,7 @@ export const GENERATORS: Record<ProcedurePath, InputGenerator> = {
   "admin.invites": { public: false, fields: (world) => ({ cursor: fc.oneof(conversationIdLike(world), hostileLeaf), limit: pageLimit }) },
   "admin.revokeInvite": { public: false, fields: (world) => ({ inviteId: fc.oneof(fc.constantFrom(...world.ghostIds), hostileString) }) },
   "admin.settings": { public: false, fields: null },
+  "admin.health": { public: false, fields: null },
   "admin.setSignupMode": { public: false, fields: () => ({ mode: fc.oneof(fc.constantFrom("open", "invite", "closed", "OPEN", ""), hostileLeaf) }) },
   "admin.auditLog": {
     public: false,

@@ -92,6 +92,7 @@ function unauthorizedCall(world: FuzzWorld, u: Unauthorized): { token: string | 
     case "admin.invites":
     case "admin.revokeInvite":
     case "admin.settings":
+    case "admin.health":
     case "admin.setSignupMode":
     case "admin.auditLog": {
       const nonAdmin = u.outsider === null ? undefined : world.users.slice(1)[u.outsider % (world.users.length - 1)];

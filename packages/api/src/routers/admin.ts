@@ -18,6 +18,7 @@ import {
 } from "../admin/schemas.js";
 import { readSettings, setSignupMode } from "../admin/settings.js";
 import { deactivateUser, listAdminUsers, reactivateUser, setAdmin } from "../admin/users.js";
+import { metricsSnapshotSchema } from "../metrics.js";
 import { adminProcedure, router } from "../trpc.js";
 
 /** Every procedure here: adminProcedure refuses anyone else before reading the input. */
@@ -72,6 +73,14 @@ export const adminRouter = router({
     .input(setSignupModeInput)
     .output(settingsSchema)
     .mutation(({ ctx, input }) => setSignupMode({ prisma: ctx.services.db.prisma, audit: ctx.services.audit }, ctx.userId, input.mode)),
+  health: adminProcedure
+    .meta({
+      description:
+        "Returns this instance's health at a glance - connections, live subscriptions, messages, events and deliveries a second over the last minute, delivery lag, send latency, event-loop delay, Redis, memory - the numbers /metrics serves; null when metrics are off (METRICS=off).",
+      errors: adminOnly,
+    })
+    .output(metricsSnapshotSchema.nullable())
+    .query(({ ctx }) => ctx.services.metrics.snapshot()),
   auditLog: adminProcedure
     .meta({ description: "Returns one page of the audit log, newest first, optionally of one kind and/or about one user (who did it or to whom).", errors: adminOnly })
     .input(auditInput)
