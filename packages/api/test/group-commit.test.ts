@@ -50,6 +50,7 @@ it("starts a batch no sooner than the interval after the one before, gathering w
   expect(await Promise.all([second, third])).toEqual([3, 4]);
   expect(batches.map((b) => b.items)).toEqual([[1], [2, 3]]);
   const [first, next] = batches.map((b) => b.at);
-  // setTimeout may fire up to a millisecond early by performance.now()'s reckoning.
-  expect((next ?? 0) - (first ?? 0)).toBeGreaterThanOrEqual(39);
+  // Timers count from the event loop's clock, read when the turn began, so one may fire a few
+  // milliseconds early by performance.now()'s reckoning; without the interval it would be ~0.
+  expect((next ?? 0) - (first ?? 0)).toBeGreaterThanOrEqual(30);
 });
