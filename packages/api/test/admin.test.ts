@@ -323,6 +323,28 @@ describeEachProvider("admin", (provider: Provider) => {
       expect((await trpcErrorOf(d.anon().auth.refresh({ refreshToken: bob.tokens.refreshToken }))).code).toBe("UNAUTHORIZED");
     });
 
+    it("keeps the user out of new conversations and groups, and still opens the direct conversation that exists", async () => {
+      const d = await deployment();
+      const ann = await d.signUp("ann");
+      const bob = await d.signUp("bob");
+      const carol = await d.signUp("carol");
+      const direct = await ann.api.conversation.create({ memberIds: [bob.id] });
+      const group = await ann.api.conversation.create({ title: "team", memberIds: [carol.id] });
+      await ann.api.admin.deactivate({ userId: bob.id });
+      const before = await d.services.db.prisma.conversationMember.count();
+      const refusal = async (call: Promise<unknown>) => {
+        const error = await trpcErrorOf(call);
+        return [error.code, error.message];
+      };
+      expect(await refusal(carol.api.conversation.create({ memberIds: [bob.id] }))).toEqual(["BAD_REQUEST", "memberIds names a deactivated user"]);
+      expect(await refusal(carol.api.conversation.create({ title: "with bob", memberIds: [ann.id, bob.id] }))).toEqual(["BAD_REQUEST", "memberIds names a deactivated user"]);
+      expect(await refusal(ann.api.conversation.addMembers({ conversationId: group.id, userIds: [bob.id] }))).toEqual(["BAD_REQUEST", "userIds names a deactivated user"]);
+      expect(await d.services.db.prisma.conversationMember.count()).toBe(before);
+      expect((await ann.api.conversation.create({ memberIds: [bob.id] })).id).toBe(direct.id);
+      await ann.api.admin.reactivate({ userId: bob.id });
+      expect((await ann.api.conversation.addMembers({ conversationId: group.id, userIds: [bob.id] })).members.map((m) => m.id)).toContain(bob.id);
+    });
+
     it("ends the user's live stream", async () => {
       const d = await deployment();
       const ann = await d.signUp("ann");

@@ -43,14 +43,21 @@ export async function getConversation(services: Services, callerId: string, conv
   return conversation;
 }
 
-/** The users among `ids` that exist, looked up in chunks so that no statement has too many parameters. */
-async function existingUserIds(services: Services, ids: string[]): Promise<Set<string>> {
-  const found = new Set<string>();
+/**
+ * Refuses ids of users that do not exist, or are deactivated (a deactivated person joins nothing
+ * new; their memberships stay, with their messages). Looked up in chunks so that no statement has
+ * too many parameters.
+ */
+export async function requireJoinableUsers(services: Services, ids: readonly string[], field: "memberIds" | "userIds"): Promise<void> {
+  let found = 0;
+  let deactivated = false;
   for (const chunk of chunked(ids, IDS_PER_STATEMENT)) {
-    const rows = await services.db.prisma.user.findMany({ where: { id: { in: chunk } }, select: { id: true } });
-    for (const row of rows) found.add(row.id);
+    const rows = await services.db.prisma.user.findMany({ where: { id: { in: chunk } }, select: { deactivatedAt: true } });
+    found += rows.length;
+    deactivated ||= rows.some((row) => row.deactivatedAt !== null);
   }
-  return found;
+  if (found !== ids.length) throw new DomainError("invalid", `${field} names a user that does not exist`);
+  if (deactivated) throw new DomainError("invalid", `${field} names a deactivated user`);
 }
 
 export async function createConversation(
@@ -92,8 +99,7 @@ export async function createConversation(
   };
 
   try {
-    const found = await existingUserIds(services, others);
-    if (found.size !== others.length) throw new DomainError("invalid", "memberIds names a user that does not exist");
+    await requireJoinableUsers(services, others, "memberIds");
 
     const memberIds = [callerId, ...others];
     const joinedAt = services.clock.now();

@@ -8,7 +8,7 @@ import type { Services } from "../context.js";
 import { DomainError } from "../errors.js";
 import type { ConversationEventData } from "../live/feed.js";
 import type { ConversationDto, NotifyLevel } from "../schemas.js";
-import { getConversation, readStateOf } from "./conversations.js";
+import { getConversation, readStateOf, requireJoinableUsers } from "./conversations.js";
 import { notifyLevelsOf } from "./conversation-views.js";
 import { commitInOrder } from "./ordered-changes.js";
 import { chunked } from "./sql.js";
@@ -50,13 +50,9 @@ function eventData(members: Members, change: { added?: string[]; removed?: strin
 }
 
 export async function addMembers(services: Services, callerId: string, input: { conversationId: string; userIds: string[] }): Promise<ConversationDto> {
-  const { db, config, conversationMembersByUser } = services;
+  const { config, conversationMembersByUser } = services;
   const wanted = [...new Set(input.userIds)];
-  const found = new Set<string>();
-  for (const chunk of chunked(wanted, IDS_PER_STATEMENT)) {
-    for (const row of await db.prisma.user.findMany({ where: { id: { in: chunk } }, select: { id: true } })) found.add(row.id);
-  }
-  if (found.size !== wanted.length) throw new DomainError("invalid", "userIds names a user that does not exist");
+  await requireJoinableUsers(services, wanted, "userIds");
   const budget = config.limits.conversationMembersPerUser.max;
   if (wanted.length > budget) throw new DomainError("invalid", `At most ${budget} members can be added at once`);
   const wait = await conversationMembersByUser.take(callerId, wanted.length);

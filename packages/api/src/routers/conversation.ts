@@ -37,7 +37,7 @@ export const conversationRouter = router({
     .meta({
       description: "Creates a conversation of the caller with the named users, or returns the existing direct conversation when it names one other user and no title.",
       errors: {
-        BAD_REQUEST: "memberIds names no other user, a user that does not exist, or more members than allowed",
+        BAD_REQUEST: "memberIds names no other user, a user that does not exist or is deactivated, or more members than allowed",
         TOO_MANY_REQUESTS: "the caller created too many conversations, or added too many members, recently",
       },
     })
@@ -48,7 +48,7 @@ export const conversationRouter = router({
     .meta({
       description: "Adds users to a group (any member may; users already in it are ignored), and each new member receives the conversation and every later event.",
       errors: {
-        BAD_REQUEST: "the conversation is direct, or userIds names a user that does not exist",
+        BAD_REQUEST: "the conversation is direct, or userIds names a user that does not exist or is deactivated",
         TOO_MANY_REQUESTS: "the caller added too many members recently",
       },
     })
