@@ -13,7 +13,12 @@ export function SignupModePanel() {
   const utils = trpc.useUtils();
   const settings = trpc.admin.settings.useQuery();
   const [error, setError] = useState<string | null>(null);
+  // The mode just clicked, shown at once: the radios are controlled, and the mutation's pending
+  // state reaches React a moment after the click, so without this the first render after the
+  // click would put the old mode back for a frame.
+  const [chosen, setChosen] = useState<SignupMode | null>(null);
   const setMode = trpc.admin.setSignupMode.useMutation({
+    onSettled: () => setChosen(null),
     onSuccess: (next) => {
       utils.admin.settings.setData(undefined, next);
       void utils.admin.auditLog.invalidate();
@@ -21,7 +26,7 @@ export function SignupModePanel() {
     },
     onError: (e) => setError(adminErrorText(e)),
   });
-  const current = setMode.isPending ? setMode.variables.mode : settings.data?.signupMode;
+  const current = chosen ?? settings.data?.signupMode;
   return (
     <section className="admin__panel" aria-labelledby="admin-signups-title">
       <h3 id="admin-signups-title">Signups</h3>
@@ -30,7 +35,10 @@ export function SignupModePanel() {
         <legend className="sr-only">Who may sign up</legend>
         {MODES.map(({ mode, label, description }) => (
           <label key={mode} className="admin__mode">
-            <input type="radio" name="signup-mode" value={mode} checked={current === mode} onChange={() => setMode.mutate({ mode })} />
+            <input type="radio" name="signup-mode" value={mode} checked={current === mode} onChange={() => {
+                setChosen(mode);
+                setMode.mutate({ mode });
+              }} />
             <span>
               <strong>{label}</strong>
               <span className="admin__muted">{description}</span>
