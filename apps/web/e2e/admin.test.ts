@@ -47,6 +47,12 @@ describe.skipIf(BROWSER_SKIP_REASON !== undefined)(`admins${BROWSER_SKIP_NOTE}`,
     expect(Number(await connections.textContent())).toBeGreaterThanOrEqual(1);
     await health.locator('[data-figure="Redis"] dd').getByText("not used").waitFor();
     await screenshot(ann.page, "admin-health");
+    await ann.page.emulateMedia({ colorScheme: "dark" });
+    await screenshot(ann.page, "admin-health-dark");
+    await ann.page.emulateMedia({ colorScheme: "light" });
+    await ann.page.setViewportSize({ width: 390, height: 844 });
+    await screenshot(ann.page, "admin-phone");
+    await ann.page.setViewportSize({ width: 1280, height: 800 });
   });
 
   it("an invited person signs up through the link while signups are invite only; without it they are told to ask an admin", async () => {
