@@ -1,11 +1,11 @@
-// Serializes each live message once per fan-out instead of once per recipient. tRPC hands every
-// subscription's frame to the encoder separately, but the message inside is the same object for
-// all recipients, so its JSON is kept (weakly) and spliced into each frame.
+// Serializes each live event once per fan-out instead of once per recipient. tRPC hands every
+// subscription's frame to the encoder separately, but the event inside is the same object for
+// all recipients, so its JSON is kept (weakly) and spliced into each frame. (The stored-event
+// streams write their live frames themselves, the same way: packages/api/src/live/ws-frames.ts.)
 // Incoming frames are decoded from the parse ws-guard.ts already made (and checked).
 import type { Encoder } from "@trpc/server/adapters/ws";
+import { frameHead, jsonOnce, trackedFrame } from "@parley/api";
 import { decodeFrame } from "./ws-guard.js";
-
-const jsonOf = new WeakMap<object, string>();
 
 interface DataFrame {
   id: string | number;
@@ -35,15 +35,7 @@ function isTrackedDataFrame(frame: unknown): frame is DataFrame {
 export const fanOutEncoder: Encoder = {
   encode(frame) {
     if (!isTrackedDataFrame(frame)) return JSON.stringify(frame);
-    const payload = frame.result.data.data;
-    let json = jsonOf.get(payload);
-    if (json === undefined) {
-      json = JSON.stringify(payload);
-      jsonOf.set(payload, json);
-    }
-    const eventId = JSON.stringify(frame.result.id);
-    const head = frame.jsonrpc === undefined ? `{"id":${JSON.stringify(frame.id)},` : `{"id":${JSON.stringify(frame.id)},"jsonrpc":"2.0",`;
-    return `${head}"result":{"type":"data","id":${eventId},"data":{"id":${eventId},"data":${json}}}}`;
+    return trackedFrame(frameHead(frame.id, frame.jsonrpc), frame.result.id, jsonOnce(frame.result.data.data));
   },
   decode: decodeFrame,
 };

@@ -15,6 +15,7 @@ export { InProcessEventBus, type EventBus, type ParleyEvent, type EventListener,
 export { viewFor, type FeedEntry, type SharedConversation } from "./live/feed.js";
 export { RedisEventBus, type RedisBusOptions } from "./live/redis-bus.js";
 export { MAX_CALLS_PER_BATCH } from "./limits.js";
+export { frameHead, jsonOnce, trackedFrame, untrackedFrame, SENDS_OWN_FRAMES, type FrameSink } from "./live/ws-frames.js";
 export { OWASP_MINIMUM, type PasswordCost } from "./auth/passwords.js";
 // The wire shapes - zod schemas, their limits and the DTO types - are not re-exported here: import
 // them from `@parley/api/schemas`, which imports nothing but zod (so a browser bundle may take values from it).

@@ -108,3 +108,52 @@ describe("MessageQueue.closeOn", () => {
     expect(queue.isClosed).toBe(false);
   });
 });
+
+describe("MessageQueue.consumeWith", () => {
+  it("hands over what was queued, in order with its commit times, then each push at once, in the pusher's turn", async () => {
+    const queue = new MessageQueue(false);
+    queue.push(messageEntry(1), 1_000);
+    queue.push(messageEntry(2), 2_000);
+    const seen: string[] = [];
+    const consumed = queue.consumeWith((item, committedAt) => seen.push(`${itemId(item)}@${committedAt}`));
+    expect(seen).toEqual(["1@1000", "2@2000"]);
+    queue.push(messageEntry(3), 3_000);
+    expect(seen).toEqual(["1@1000", "2@2000", "3@3000"]);
+    expect(await settlesSoon(consumed)).toBe(false);
+    queue.close();
+    await consumed;
+    queue.push(messageEntry(4), 4_000);
+    expect(seen).toHaveLength(3);
+  });
+
+  it("ends when the queue is closed by its signal", async () => {
+    const queue = new MessageQueue(false);
+    const abort = new AbortController();
+    queue.closeOn(abort.signal);
+    const consumed = queue.consumeWith(() => undefined);
+    expect(await settlesSoon(consumed)).toBe(false);
+    abort.abort();
+    await consumed;
+    expect(queue.isClosed).toBe(true);
+  });
+
+  it("a consumer that throws closes its own queue and ends with the error; the pusher goes on", async () => {
+    const broken = new MessageQueue(false);
+    const healthy = new MessageQueue(false);
+    const seen: string[] = [];
+    const failure = new Error("socket gone");
+    const brokenConsumed = broken.consumeWith(() => {
+      throw failure;
+    });
+    const healthyConsumed = healthy.consumeWith((item) => seen.push(itemId(item)));
+    // What a publisher does: push to every recipient's queue in turn.
+    for (const queue of [broken, healthy]) queue.push(messageEntry(1));
+    expect(seen).toEqual(["1"]);
+    expect(broken.isClosed).toBe(true);
+    await expect(brokenConsumed).rejects.toBe(failure);
+    healthy.push(messageEntry(2));
+    expect(seen).toEqual(["1", "2"]);
+    healthy.close();
+    await healthyConsumed;
+  });
+});

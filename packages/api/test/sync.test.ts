@@ -5,7 +5,7 @@
 // resume refuses, and typing between stored events. The server's tests cover the same over
 // WebSockets and Redis; these are here so that mutation testing of the live code sees them.
 import { randomUUID } from "node:crypto";
-import { afterEach, expect, it, vi } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { createContext } from "../src/context.js";
 import { createCaller } from "../src/root.js";
 import { feedLogOf } from "../src/live/feed-log.js";
@@ -13,6 +13,7 @@ import { REPLAY_PAGE, RESYNC_REQUIRED } from "../src/live/feed-stream.js";
 import type { FeedEvent } from "../src/schemas.js";
 import { describeEachProvider, settlesSoon, suiteDatabase, trpcErrorOf } from "./helpers.js";
 import { scenes, type Person, type World } from "./scenes.js";
+import { STREAM_MODES, throughOwnFrames, type StreamMode } from "./own-frames.js";
 
 type Stream = AsyncIterator<unknown>;
 
@@ -21,6 +22,7 @@ describeEachProvider("sync.events", (provider) => {
   const { world, people, send, insert, group, latestEventId } = scenes(suite);
   const streams: Stream[] = [];
   const controllers: AbortController[] = [];
+  let mode: StreamMode = "yielded";
 
   afterEach(async () => {
     // A stream waiting for events ends when its signal aborts (a socket closing); one suspended at a
@@ -40,7 +42,9 @@ describeEachProvider("sync.events", (provider) => {
   /** The caller's stream (the call itself happens on the first next(), as over a socket). */
   function open(w: World, user: Person, lastEventId?: bigint): Stream {
     const input = lastEventId === undefined ? undefined : { lastEventId: lastEventId.toString() };
-    const inner = callerOf(w, user).sync.events(input).then((iterable) => iterable[Symbol.asyncIterator]());
+    const inner = callerOf(w, user)
+      .sync.events(input)
+      .then((iterable) => (mode === "own frames" ? throughOwnFrames(iterable) : iterable[Symbol.asyncIterator]()));
     const stream: Stream = {
       next: async () => (await inner).next(),
       return: async () => (await inner.catch(() => null))?.return?.() ?? { done: true, value: undefined },
@@ -178,172 +182,184 @@ describeEachProvider("sync.events", (provider) => {
     "updated (deleted)",
   ];
 
-  it("resumed after an event id, replays what each member could see at each event, and nothing of the time between a removal and a return", async () => {
-    const w = await world();
-    const [alice, bob, carol] = await people(3);
-    const team = await group(w, alice, [bob]);
-    const mark = await latestEventId();
-    const messages = await history(w, [alice, bob, carol], team);
-    const names = namesOf([alice, bob, carol], messages);
-    expect(await take(open(w, carol, mark), 8, names)).toEqual(carolHears(alice, bob, carol, true));
-    expect(await take(open(w, bob, mark), 10, names)).toEqual(bobHears(alice, bob, carol, true));
-    expect(await take(open(w, alice, mark), 8, names)).toEqual(aliceHears(alice, bob, carol, true));
-  });
+  // Every test twice: the stream yielding its events (any transport), and writing its live frames itself (WebSockets).
+  const tests = () => {
+    it("resumed after an event id, replays what each member could see at each event, and nothing of the time between a removal and a return", async () => {
+      const w = await world();
+      const [alice, bob, carol] = await people(3);
+      const team = await group(w, alice, [bob]);
+      const mark = await latestEventId();
+      const messages = await history(w, [alice, bob, carol], team);
+      const names = namesOf([alice, bob, carol], messages);
+      expect(await take(open(w, carol, mark), 8, names)).toEqual(carolHears(alice, bob, carol, true));
+      expect(await take(open(w, bob, mark), 10, names)).toEqual(bobHears(alice, bob, carol, true));
+      expect(await take(open(w, alice, mark), 8, names)).toEqual(aliceHears(alice, bob, carol, true));
+    });
 
-  it("live, delivers the same events as they happen on this instance, each once", async () => {
-    const w = await world();
-    const [alice, bob, carol] = await people(3);
-    const team = await group(w, alice, [bob]);
-    const carols = open(w, carol);
-    const bobs = open(w, bob);
-    const alices = open(w, alice);
-    const { first: carolFirst } = await started(w, carols, 1);
-    const { first: bobFirst } = await started(w, bobs, 2);
-    const { first: aliceFirst } = await started(w, alices, 3);
-    const messages = await history(w, [alice, bob, carol], team);
-    const names = namesOf([alice, bob, carol], messages);
-    expect(await take(carols, 8, names, carolFirst)).toEqual(carolHears(alice, bob, carol, false));
-    expect(await take(bobs, 10, names, bobFirst)).toEqual(bobHears(alice, bob, carol, false));
-    expect(await take(alices, 8, names, aliceFirst)).toEqual(aliceHears(alice, bob, carol, false));
-    // Nothing more for anyone: the next thing each hears is a new message.
-    const after = await send(w, alice, team, "five");
-    names.set(after.id, "five");
-    for (const stream of [carols, bobs, alices]) expect(await take(stream, 1, names)).toEqual([`created five by ${alice.name}`]);
-  });
+    it("live, delivers the same events as they happen on this instance, each once", async () => {
+      const w = await world();
+      const [alice, bob, carol] = await people(3);
+      const team = await group(w, alice, [bob]);
+      const carols = open(w, carol);
+      const bobs = open(w, bob);
+      const alices = open(w, alice);
+      const { first: carolFirst } = await started(w, carols, 1);
+      const { first: bobFirst } = await started(w, bobs, 2);
+      const { first: aliceFirst } = await started(w, alices, 3);
+      const messages = await history(w, [alice, bob, carol], team);
+      const names = namesOf([alice, bob, carol], messages);
+      expect(await take(carols, 8, names, carolFirst)).toEqual(carolHears(alice, bob, carol, false));
+      expect(await take(bobs, 10, names, bobFirst)).toEqual(bobHears(alice, bob, carol, false));
+      expect(await take(alices, 8, names, aliceFirst)).toEqual(aliceHears(alice, bob, carol, false));
+      // Nothing more for anyone: the next thing each hears is a new message.
+      const after = await send(w, alice, team, "five");
+      names.set(after.id, "five");
+      for (const stream of [carols, bobs, alices]) expect(await take(stream, 1, names)).toEqual([`created five by ${alice.name}`]);
+    });
 
-  it("live, delivers the same events when another instance stored them and this one reads them from the log", async () => {
-    const here = await world();
-    // Another instance on the same database whose bus does not reach this one: only the log tells.
-    const elsewhere = await world();
-    const [alice, bob, carol] = await people(3);
-    const team = await group(elsewhere, alice, [bob]);
-    await here.services.hub.catchUp();
-    const carols = open(here, carol);
-    const bobs = open(here, bob);
-    const alices = open(here, alice);
-    const { first: carolFirst } = await started(here, carols, 1);
-    const { first: bobFirst } = await started(here, bobs, 2);
-    const { first: aliceFirst } = await started(here, alices, 3);
-    const messages = await history(elsewhere, [alice, bob, carol], team);
-    const names = namesOf([alice, bob, carol], messages);
-    expect(await settlesSoon(carolFirst)).toBe(false);
-    await here.services.hub.catchUp();
-    expect(here.services.hub.lastDeliveredId).toBe(await latestEventId());
-    expect(await take(carols, 8, names, carolFirst)).toEqual(carolHears(alice, bob, carol, true));
-    expect(await take(bobs, 10, names, bobFirst)).toEqual(bobHears(alice, bob, carol, true));
-    expect(await take(alices, 8, names, aliceFirst)).toEqual(aliceHears(alice, bob, carol, true));
-  });
+    it("live, delivers the same events when another instance stored them and this one reads them from the log", async () => {
+      const here = await world();
+      // Another instance on the same database whose bus does not reach this one: only the log tells.
+      const elsewhere = await world();
+      const [alice, bob, carol] = await people(3);
+      const team = await group(elsewhere, alice, [bob]);
+      await here.services.hub.catchUp();
+      const carols = open(here, carol);
+      const bobs = open(here, bob);
+      const alices = open(here, alice);
+      const { first: carolFirst } = await started(here, carols, 1);
+      const { first: bobFirst } = await started(here, bobs, 2);
+      const { first: aliceFirst } = await started(here, alices, 3);
+      const messages = await history(elsewhere, [alice, bob, carol], team);
+      const names = namesOf([alice, bob, carol], messages);
+      expect(await settlesSoon(carolFirst)).toBe(false);
+      await here.services.hub.catchUp();
+      expect(here.services.hub.lastDeliveredId).toBe(await latestEventId());
+      expect(await take(carols, 8, names, carolFirst)).toEqual(carolHears(alice, bob, carol, true));
+      expect(await take(bobs, 10, names, bobFirst)).toEqual(bobHears(alice, bob, carol, true));
+      expect(await take(alices, 8, names, aliceFirst)).toEqual(aliceHears(alice, bob, carol, true));
+    });
 
-  it("replays more than a page of events, in order, then goes on live without a repeat", async () => {
-    const w = await world();
-    const [alice, bob] = await people(2);
-    const team = await group(w, alice, [bob]);
-    const mark = await latestEventId();
-    // Two full pages and a part, stored directly (their events unpublished).
-    const stored: { id: string; content: string }[] = [];
-    for (let i = 0; i < 2 * REPLAY_PAGE + 3; i++) stored.push({ ...(await insert(team, alice, `bulk ${i}`)), content: `bulk ${i}` });
-    const stream = open(w, bob, mark);
-    const names = namesOf([alice, bob], stored);
-    const replayed = await take(stream, stored.length, names);
-    expect(replayed).toEqual(stored.map((m) => `created ${m.content} by ${alice.name}`));
-    const next = stream.next();
-    await vi.waitFor(() => expect(w.services.hub.subscriptionCount).toBe(1), { timeout: 2_000 });
-    const live = await send(w, alice, team, "live");
-    names.set(live.id, "live");
-    expect(await take(stream, 1, names, next)).toEqual([`created live by ${alice.name}`]);
-  });
+    it("replays more than a page of events, in order, then goes on live without a repeat", async () => {
+      const w = await world();
+      const [alice, bob] = await people(2);
+      const team = await group(w, alice, [bob]);
+      const mark = await latestEventId();
+      // Two full pages and a part, stored directly (their events unpublished).
+      const stored: { id: string; content: string }[] = [];
+      for (let i = 0; i < 2 * REPLAY_PAGE + 3; i++) stored.push({ ...(await insert(team, alice, `bulk ${i}`)), content: `bulk ${i}` });
+      const stream = open(w, bob, mark);
+      const names = namesOf([alice, bob], stored);
+      const replayed = await take(stream, stored.length, names);
+      expect(replayed).toEqual(stored.map((m) => `created ${m.content} by ${alice.name}`));
+      const next = stream.next();
+      await vi.waitFor(() => expect(w.services.hub.subscriptionCount).toBe(1), { timeout: 2_000 });
+      const live = await send(w, alice, team, "live");
+      names.set(live.id, "live");
+      expect(await take(stream, 1, names, next)).toEqual([`created live by ${alice.name}`]);
+    });
 
-  it("resumes from the newest event with nothing to replay, and refuses an id beyond it or below what retention removed", async () => {
-    const w = await world();
-    const [alice, bob] = await people(2);
-    const team = await group(w, alice, [bob]);
-    const old = await send(w, alice, team, "old");
-    await send(w, alice, team, "older than the floor");
-    const latest = await latestEventId();
+    it("resumes from the newest event with nothing to replay, and refuses an id beyond it or below what retention removed", async () => {
+      const w = await world();
+      const [alice, bob] = await people(2);
+      const team = await group(w, alice, [bob]);
+      const old = await send(w, alice, team, "old");
+      await send(w, alice, team, "older than the floor");
+      const latest = await latestEventId();
 
-    const beyond = await trpcErrorOf(open(w, bob, latest + 1n).next());
-    expect(beyond.code).toBe("PRECONDITION_FAILED");
-    expect(beyond.message).toBe(RESYNC_REQUIRED);
+      const beyond = await trpcErrorOf(open(w, bob, latest + 1n).next());
+      expect(beyond.code).toBe("PRECONDITION_FAILED");
+      expect(beyond.message).toBe(RESYNC_REQUIRED);
 
-    const upToDate = open(w, bob, latest);
-    const { first: first } = await started(w, upToDate, 1);
-    const fresh = await send(w, alice, team, "fresh");
-    expect(await take(upToDate, 1, namesOf([alice, bob], [fresh]), first)).toEqual([`created fresh by ${alice.name}`]);
+      const upToDate = open(w, bob, latest);
+      const { first: first } = await started(w, upToDate, 1);
+      const fresh = await send(w, alice, team, "fresh");
+      expect(await take(upToDate, 1, namesOf([alice, bob], [fresh]), first)).toEqual([`created fresh by ${alice.name}`]);
 
-    // Retention removes everything but the newest event ("fresh").
-    const floor = await suite.database.db.events.prune(new Date(Date.now() + 60_000));
-    expect(floor).toBeGreaterThan(BigInt(old.id));
-    expect(floor).toBeLessThan(BigInt(fresh.id));
-    const belowFloor = await trpcErrorOf(open(w, bob, floor - 1n).next());
-    expect(belowFloor.code).toBe("PRECONDITION_FAILED");
-    const atFloor = open(w, bob, floor);
-    const { first: next } = await started(w, atFloor, 2);
-    const last = await send(w, alice, team, "last");
-    expect(await take(atFloor, 2, namesOf([alice, bob], [fresh, last]), next)).toEqual([`created fresh by ${alice.name}`, `created last by ${alice.name}`]);
-  });
+      // Retention removes everything but the newest event ("fresh").
+      const floor = await suite.database.db.events.prune(new Date(Date.now() + 60_000));
+      expect(floor).toBeGreaterThan(BigInt(old.id));
+      expect(floor).toBeLessThan(BigInt(fresh.id));
+      const belowFloor = await trpcErrorOf(open(w, bob, floor - 1n).next());
+      expect(belowFloor.code).toBe("PRECONDITION_FAILED");
+      const atFloor = open(w, bob, floor);
+      const { first: next } = await started(w, atFloor, 2);
+      const last = await send(w, alice, team, "last");
+      expect(await take(atFloor, 2, namesOf([alice, bob], [fresh, last]), next)).toEqual([`created fresh by ${alice.name}`, `created last by ${alice.name}`]);
+    });
 
-  it("carries typing between stored events, untracked, while message.live carries neither typing nor other changes", async () => {
-    const w = await world();
-    const [alice, bob] = await people(2);
-    const team = await group(w, alice, [bob]);
-    const syncing = open(w, bob);
-    const { first: syncFirst } = await started(w, syncing, 1);
-    const v1 = (await callerOf(w, bob).message.live())[Symbol.asyncIterator]();
-    streams.push(v1);
-    const { first: v1First } = await started(w, v1, 2);
-    await w.as(alice.id).typing.set({ conversationId: team });
-    await w.as(alice.id).conversation.rename({ conversationId: team, title: "renamed" });
-    const message = await send(w, alice, team, "hello");
-    const names = namesOf([alice, bob], [message]);
-    expect(await take(syncing, 3, names, syncFirst)).toEqual([
-      `typing ${alice.name}`,
-      `conversation renamed [${alice.name},${bob.name}] unread 0 mentions 0 notify all`,
-      `created hello by ${alice.name}`,
-    ]);
-    // The typing and the rename came first; message.live's first item is the message.
-    expect((await v1First).value).toEqual([message.id, message, expect.anything()]);
-  });
+    it("carries typing between stored events, untracked, while message.live carries neither typing nor other changes", async () => {
+      const w = await world();
+      const [alice, bob] = await people(2);
+      const team = await group(w, alice, [bob]);
+      const syncing = open(w, bob);
+      const { first: syncFirst } = await started(w, syncing, 1);
+      const v1Stream = await callerOf(w, bob).message.live();
+      const v1 = mode === "own frames" ? throughOwnFrames(v1Stream) : v1Stream[Symbol.asyncIterator]();
+      streams.push(v1);
+      const { first: v1First } = await started(w, v1, 2);
+      await w.as(alice.id).typing.set({ conversationId: team });
+      await w.as(alice.id).conversation.rename({ conversationId: team, title: "renamed" });
+      const message = await send(w, alice, team, "hello");
+      const names = namesOf([alice, bob], [message]);
+      expect(await take(syncing, 3, names, syncFirst)).toEqual([
+        `typing ${alice.name}`,
+        `conversation renamed [${alice.name},${bob.name}] unread 0 mentions 0 notify all`,
+        `created hello by ${alice.name}`,
+      ]);
+      // The typing and the rename came first; message.live's first item is the message.
+      expect((await v1First).value).toEqual(mode === "own frames" ? [message.id, message] : [message.id, message, expect.anything()]);
+    });
 
-  it("reads the log for an instance with each event's recipients: the members at it, narrowed to whom it concerns", async () => {
-    const w = await world();
-    const [alice, bob, carol] = await people(3);
-    const team = await group(w, alice, [bob]);
-    const mark = await latestEventId();
-    const messages = await history(w, [alice, bob, carol], team);
-    const names = namesOf([alice, bob, carol], messages);
-    const page = await feedLogOf(suite.database.db).after(mark, 100);
-    expect(page.rows).toBe(10);
-    expect(page.lastId).toBe(await latestEventId());
-    const who = (ids: string[]) => ids.map((id) => names.get(id)).sort().join(",");
-    const [a, b, c] = [alice.name, bob.name, carol.name];
-    const everyone = [a, b, c].sort().join(",");
-    const pair = [a, b].sort().join(",");
-    expect(page.entries.map(({ entry, recipientIds }) => `${entry.kind} -> ${who(recipientIds)}`)).toEqual([
-      `conversation.updated -> ${everyone}`, // carol added
-      `message.created -> ${everyone}`, // one
-      `conversation.updated -> ${everyone}`, // carol removed: she hears it, and nothing after
-      `message.created -> ${pair}`, // two
-      `conversation.updated -> ${everyone}`, // carol added again
-      `message.created -> ${everyone}`, // three
-      `conversation.updated -> ${b}`, // bob's own notification level
-      `message.created -> ${everyone}`, // four
-      `message.updated -> ${everyone}`, // four deleted
-      `read.recounted -> ${[b, c].sort().join(",")}`, // their counts recounted; alice's did not change
-    ]);
+    it("reads the log for an instance with each event's recipients: the members at it, narrowed to whom it concerns", async () => {
+      const w = await world();
+      const [alice, bob, carol] = await people(3);
+      const team = await group(w, alice, [bob]);
+      const mark = await latestEventId();
+      const messages = await history(w, [alice, bob, carol], team);
+      const names = namesOf([alice, bob, carol], messages);
+      const page = await feedLogOf(suite.database.db).after(mark, 100);
+      expect(page.rows).toBe(10);
+      expect(page.lastId).toBe(await latestEventId());
+      const who = (ids: string[]) => ids.map((id) => names.get(id)).sort().join(",");
+      const [a, b, c] = [alice.name, bob.name, carol.name];
+      const everyone = [a, b, c].sort().join(",");
+      const pair = [a, b].sort().join(",");
+      expect(page.entries.map(({ entry, recipientIds }) => `${entry.kind} -> ${who(recipientIds)}`)).toEqual([
+        `conversation.updated -> ${everyone}`, // carol added
+        `message.created -> ${everyone}`, // one
+        `conversation.updated -> ${everyone}`, // carol removed: she hears it, and nothing after
+        `message.created -> ${pair}`, // two
+        `conversation.updated -> ${everyone}`, // carol added again
+        `message.created -> ${everyone}`, // three
+        `conversation.updated -> ${b}`, // bob's own notification level
+        `message.created -> ${everyone}`, // four
+        `message.updated -> ${everyone}`, // four deleted
+        `read.recounted -> ${[b, c].sort().join(",")}`, // their counts recounted; alice's did not change
+      ]);
 
-    // Nothing after the newest event: an empty page that stays where it was.
-    const latest = await latestEventId();
-    expect(await feedLogOf(suite.database.db).after(latest, 100)).toEqual({ entries: [], lastId: latest, rows: 0 });
+      // Nothing after the newest event: an empty page that stays where it was.
+      const latest = await latestEventId();
+      expect(await feedLogOf(suite.database.db).after(latest, 100)).toEqual({ entries: [], lastId: latest, rows: 0 });
 
-    // A group everyone left is gone with its messages: its rows are read and passed over, but its
-    // message has nothing left to tell anyone.
-    const brief = await group(w, alice, [bob], "brief");
-    await send(w, alice, brief, "gone");
-    await w.as(alice.id).conversation.leave({ conversationId: brief });
-    await w.as(bob.id).conversation.leave({ conversationId: brief });
-    const gone = await feedLogOf(suite.database.db).after(latest, 100);
-    expect(gone.lastId).toBe(await latestEventId());
-    expect(gone.entries.map(({ entry }) => entry.kind)).not.toContain("message.created");
-    expect(gone.rows).toBe(gone.entries.length + 1);
-  });
+      // A group everyone left is gone with its messages: its rows are read and passed over, but its
+      // message has nothing left to tell anyone.
+      const brief = await group(w, alice, [bob], "brief");
+      await send(w, alice, brief, "gone");
+      await w.as(alice.id).conversation.leave({ conversationId: brief });
+      await w.as(bob.id).conversation.leave({ conversationId: brief });
+      const gone = await feedLogOf(suite.database.db).after(latest, 100);
+      expect(gone.lastId).toBe(await latestEventId());
+      expect(gone.entries.map(({ entry }) => entry.kind)).not.toContain("message.created");
+      expect(gone.rows).toBe(gone.entries.length + 1);
+    });
+  };
+  for (const streamMode of STREAM_MODES) {
+    describe(streamMode, () => {
+      beforeEach(() => {
+        mode = streamMode;
+      });
+      tests();
+    });
+  }
 });

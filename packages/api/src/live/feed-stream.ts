@@ -8,6 +8,7 @@ import type { ConnectionResources } from "./connection-resources.js";
 import type { EphemeralEvent } from "./ephemeral.js";
 import type { FeedEntry } from "./feed.js";
 import { openLiveSubscription } from "./live-subscription.js";
+import { frameHead, jsonOnce, SENDS_OWN_FRAMES, trackedFrame, untrackedFrame, type FrameSink } from "./ws-frames.js";
 
 /** Log rows read per replay page. */
 export const REPLAY_PAGE = 500;
@@ -25,10 +26,31 @@ export interface FeedStreamOptions<T, E = never> {
   ephemeral?: (event: EphemeralEvent) => E;
 }
 
-export async function* feedStream<T, E = never>(
-  ctx: { services: Services; auth: AccessClaims; userId: string; connection: ConnectionResources },
+type StreamContext = { services: Services; auth: AccessClaims; userId: string; connection: ConnectionResources };
+
+/** A stored-event stream: iterated by any transport, and able to write its own WebSocket frames. */
+export type FeedStream<T, E> = AsyncGenerator<TrackedEnvelope<T> | E, void, unknown> & { [SENDS_OWN_FRAMES](sink: FrameSink): void };
+
+/**
+ * The stream. Over tRPC's WebSocket adapter, once the replay is done the stream writes each live
+ * event's frame itself as the hub hands the event over (the event's JSON made once per fan-out and
+ * spliced into each subscription's frame): no generator step, promise or response object per
+ * delivery. Other transports (and callers in tests) iterate it and get the same events, yielded.
+ */
+export function feedStream<T extends object, E extends object = never>(ctx: StreamContext, signal: AbortSignal | undefined, options: FeedStreamOptions<T, E>): FeedStream<T, E> {
+  const target: { sink: FrameSink | null } = { sink: null };
+  return Object.assign(streamEvents(ctx, signal, options, target), {
+    [SENDS_OWN_FRAMES](sink: FrameSink) {
+      target.sink = sink;
+    },
+  });
+}
+
+async function* streamEvents<T extends object, E extends object>(
+  ctx: StreamContext,
   signal: AbortSignal | undefined,
   options: FeedStreamOptions<T, E>,
+  target: { sink: FrameSink | null },
 ): AsyncGenerator<TrackedEnvelope<T> | E, void, unknown> {
   const live = openLiveSubscription(ctx, signal, { ephemeral: options.ephemeral !== undefined });
   const { queue } = live;
@@ -47,6 +69,27 @@ export async function* feedStream<T, E = never>(
       }
     }
     const { metrics } = ctx.services;
+    const { sink } = target;
+    if (sink !== null) {
+      // The adapter sends "started" right after the stream's first step: frames go after it.
+      await Promise.resolve();
+      const head = frameHead(sink.id, sink.jsonrpc);
+      const { ephemeral, view } = options;
+      await queue.consumeWith((entry, committedAt) => {
+        if (entry.kind === "ephemeral") {
+          if (ephemeral) sink.send(untrackedFrame(head, jsonOnce(ephemeral(entry.event))));
+          return;
+        }
+        const id = BigInt(entry.id);
+        if (lastId !== null && id <= lastId) return;
+        lastId = id;
+        const shown = view(entry);
+        if (shown === null) return;
+        sink.send(trackedFrame(head, entry.id, jsonOnce(shown)));
+        const writtenAt = Date.now();
+        metrics.delivered((writtenAt - (committedAt || writtenAt)) / 1000);
+      });
+    }
     while (!queue.isClosed) {
       const entries = await queue.take();
       live.assertLive();

@@ -54,12 +54,21 @@ export interface RecountEventData {
 
 const NO_READ: ReadStateDto = { lastReadMessageId: null, unreadCount: 0, mentionCount: 0 };
 
+/** A message event's view, the same for every recipient: one object per entry, so its JSON is made once per fan-out. */
+const messageViews = new WeakMap<FeedEntry, StoredEventDto>();
+
+function remember(entry: FeedEntry, view: StoredEventDto): StoredEventDto {
+  messageViews.set(entry, view);
+  return view;
+}
+
 /** The event as `userId` (a recipient) receives it, or null when it has nothing for them. */
 export function viewFor(entry: FeedEntry, userId: string): StoredEventDto | null {
   switch (entry.kind) {
     case "message.created":
+      return messageViews.get(entry) ?? remember(entry, { type: "message.created", message: entry.message });
     case "message.updated":
-      return { type: entry.kind, message: entry.message };
+      return messageViews.get(entry) ?? remember(entry, { type: "message.updated", message: entry.message });
     case "conversation.updated":
       if (entry.removed.includes(userId)) return { type: "conversation.removed", conversationId: entry.conversationId };
       if (!entry.conversation) return null;

@@ -4,10 +4,15 @@ import type { FeedEntry } from "./feed.js";
 /** What a live subscription receives: stored events, and (if it asked) typing and presence. */
 export type QueueItem = FeedEntry | { kind: "ephemeral"; event: EphemeralEvent };
 
+/** Receives a subscription's items as they are pushed, once it has taken the queue over (`consumeWith`). */
+export type QueueConsumer = (item: QueueItem, committedAt: number) => void;
+
 /**
  * The events waiting for one live subscription. Entries are pushed as they are published and
  * taken by the subscription's generator; a plain array and one pending promise keep it small
- * (Node's events.on() iterator cost about 36 KB per subscription).
+ * (Node's events.on() iterator cost about 36 KB per subscription). A subscription that writes its
+ * own frames takes the queue over instead (`consumeWith`): from then on each push is handed to it
+ * at once, in the publisher's turn, with no promise or generator step per event.
  */
 export class MessageQueue {
   /** @param ephemeral whether typing and presence events are wanted (sync.events) or not (message.live). */
@@ -19,9 +24,21 @@ export class MessageQueue {
   private taken: number[] = [];
   private wake: (() => void) | null = null;
   private closed = false;
+  private consumer: QueueConsumer | null = null;
+  private consumerError: unknown = undefined;
 
   push(entry: QueueItem, committedAt = 0): void {
     if (this.closed) return;
+    if (this.consumer !== null) {
+      try {
+        this.consumer(entry, committedAt);
+      } catch (error) {
+        // The publisher goes on to the other recipients; this subscription ends with the error.
+        this.consumerError = error;
+        this.close();
+      }
+      return;
+    }
     this.items.push(entry);
     this.committedAt.push(committedAt);
     this.wake?.();
@@ -46,6 +63,22 @@ export class MessageQueue {
 
   get isClosed(): boolean {
     return this.closed;
+  }
+
+  /**
+   * Hands everything queued so far to `consumer`, then every later push as it happens, until the
+   * queue closes; resolves then, or rejects with what the consumer threw. take() is not used after.
+   */
+  async consumeWith(consumer: QueueConsumer, signal?: AbortSignal): Promise<void> {
+    const items = this.items;
+    const committedAt = this.committedAt;
+    this.items = [];
+    this.committedAt = [];
+    this.consumer = consumer;
+    items.forEach((item, index) => this.push(item, committedAt[index]));
+    while (!this.closed && !signal?.aborted) await this.take(signal);
+    this.consumer = null;
+    if (this.consumerError !== undefined) throw this.consumerError;
   }
 
   /** Everything queued so far, or - if nothing is - waits for the next push, the close or the abort. */
