@@ -6,8 +6,9 @@
 // shape the message store writes them: each message with its "message.created" event, its id the
 // event's.
 //
-// The search index is built as the product builds it. SQLite: through the migration's triggers, in
-// the insert's transaction, as every send fills it. PostgreSQL: the GIN index is dropped and made
+// The search index is built as the product builds it. SQLite: by the server's search indexer
+// (packages/db/src/search-indexer.ts), behind the inserts as behind every send, and the rest when
+// the server closes. PostgreSQL: the GIN index is dropped and made
 // again after the rows are in, from its own definition (pg_get_indexdef), as the search
 // migration's CREATE INDEX built it over the messages stored before it: entry by entry through
 // the pending list, a million rows would take several times longer, and the result is the same

@@ -26,7 +26,7 @@ const EVENT_LOG: Record<keyof EventLog, true> = {
   prune: true,
   markRestored: true,
 };
-const SEARCH: Record<keyof MessageSearch, true> = { search: true, scopeOf: true };
+const SEARCH: Record<keyof MessageSearch, true> = { search: true, scopeOf: true, catchUp: true };
 
 /** The names database time is recorded under: a fixed set, known before any call. */
 export const DATABASE_OPERATIONS: readonly string[] = [

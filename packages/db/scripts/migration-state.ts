@@ -116,13 +116,16 @@ function pullSchema(provider: Provider, url: string): string {
   }
 }
 
+/** The search index's own plain table, written by hand with it (src/search-indexer.ts). */
+const SEARCH_TABLES = ["MessageSearchState"];
+
 /** The tables SQLite's FTS5 keeps for each virtual table (its index and settings). */
 const FTS5_SHADOW_TABLES = ["config", "content", "data", "docsize", "idx"];
 
 /**
  * Drops the models of virtual tables (the full-text indexes of message search, written by hand in
- * their migration) and of the tables each keeps for itself: Prisma introspects them as plain
- * tables, which the schema does not and cannot have.
+ * their migration), of the tables each keeps for itself and of the indexer's state: Prisma
+ * introspects them as plain tables, which the schema does not and cannot have.
  */
 function withoutVirtualTableShadows(pulled: string, url: string): string {
   const db = new Database(sqlitePath(url), { readonly: true });
@@ -132,7 +135,7 @@ function withoutVirtualTableShadows(pulled: string, url: string): string {
   } finally {
     db.close();
   }
-  const hidden = new Set(virtual.flatMap((name) => [name, ...FTS5_SHADOW_TABLES.map((suffix) => `${name}_${suffix}`)]));
+  const hidden = new Set([...virtual.flatMap((name) => [name, ...FTS5_SHADOW_TABLES.map((suffix) => `${name}_${suffix}`)]), ...SEARCH_TABLES]);
   return pulled.replace(/^model (\w+) \{[^}]*\}\n*/gm, (model, name: string) => (hidden.has(name) ? "" : model));
 }
 

@@ -5,6 +5,7 @@ import pg from "pg";
 import { PrismaClient as SqliteClient } from "../generated/sqlite/client.js";
 import { PrismaClient as PostgresClient } from "../generated/postgresql/client.js";
 import { startCheckpointer } from "./checkpointer.js";
+import { startSearchIndexer } from "./search-indexer.js";
 import { eventLog, type EventLog } from "./event-log.js";
 import { postgresMessageSearch, sqliteMessageSearch, type MessageSearch } from "./message-search.js";
 import { postgresMessageStore, sqliteMessageStore, type MessageStore } from "./message-store.js";
@@ -43,6 +44,8 @@ export interface DatabaseOptions {
   busyTimeoutMs?: number;
   /** PostgreSQL: connections in the pool. */
   poolSize?: number;
+  /** SQLite: how often new messages are added to the search index (ms; a search adds them first anyway). */
+  searchIndexIntervalMs?: number;
 }
 
 export async function openDatabase(url: string, options: DatabaseOptions = {}): Promise<Database> {
@@ -65,9 +68,13 @@ export async function openDatabase(url: string, options: DatabaseOptions = {}): 
     await prisma.$queryRawUnsafe("PRAGMA secure_delete = ON");
     // The queries above made Prisma connect.
     messages = sqliteMessageStore(adapter.connection());
-    search = sqliteMessageSearch(adapter.connection());
+    const indexer = startSearchIndexer(adapter.connection(), options.searchIndexIntervalMs);
+    search = sqliteMessageSearch(adapter.connection(), () => indexer.indexPending());
     const checkpointer = startCheckpointer(adapter.connection(), sqlitePath(url));
-    stopBackgroundWork = () => checkpointer.stop();
+    stopBackgroundWork = async () => {
+      await indexer.stop();
+      await checkpointer.stop();
+    };
     scrub = () => checkpointer.truncate();
   } else {
     const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 10 });

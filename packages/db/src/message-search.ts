@@ -42,6 +42,11 @@ export interface MessageSearch {
    * the user named `username` (from:, lower case) or null when there is none.
    */
   scopeOf(userId: string, username: string | null): Promise<{ conversationIds: string[]; senderId: string | null }>;
+  /**
+   * Brings the index up to date with every message stored so far (search does it first by
+   * itself). SQLite indexes what its indexer has not yet; PostgreSQL's index is always up to date.
+   */
+  catchUp(): Promise<void>;
 }
 
 /** The statement of scopeOf, with the provider's parameter markers. */
@@ -134,7 +139,7 @@ const SQLITE_NARROWED_WINDOWS = 4;
 export const FILE_WINDOWS = 20;
 
 /** The characters that put a message in "MessageSearchCjk" (as the migration's triggers have them). */
-const CJK_GLOB = "*[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\uff66-\uff9f]*";
+export const CJK_GLOB = "*[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\uff66-\uff9f]*";
 
 /**
  * The first look's tables, per connection: the window's messages, and full-text tables over
@@ -146,7 +151,8 @@ CREATE VIRTUAL TABLE IF NOT EXISTS temp."SearchWindowWords" USING fts5("content"
 CREATE VIRTUAL TABLE IF NOT EXISTS temp."SearchWindowCjk" USING fts5("content", tokenize = 'trigram case_sensitive 0 remove_diacritics 1', content = 'SearchWindow', content_rowid = 'id');
 `;
 
-export function sqliteMessageSearch(client: BetterSqlite3.Database): MessageSearch {
+/** `beforeSearch`: what brings the index up to date first (the search indexer's indexPending). */
+export function sqliteMessageSearch(client: BetterSqlite3.Database, beforeSearch: () => Promise<unknown> = () => Promise.resolve()): MessageSearch {
   // Prepared on first use (the database may not be migrated when it is opened), one per shape.
   const statements = new Map<string, BetterSqlite3.Statement<unknown[], SqliteMessageRow>>();
   const statement = (before: boolean, substrings: boolean, withFiles = false) => {
@@ -250,8 +256,12 @@ export function sqliteMessageSearch(client: BetterSqlite3.Database): MessageSear
       scopeQuery ??= client.prepare<[{ user: string; name: string | null }], { id: string; kind: string }>(scopeStatement("@user", "@name"));
       return scopeFrom(scopeQuery.all({ user: userId, name: username }));
     },
+    async catchUp() {
+      await beforeSearch();
+    },
     async search(request) {
       if (request.conversationIds.length === 0) return [];
+      await beforeSearch();
       const { words, substrings, scope, withoutPrefix } = sqliteMatch(request);
       const matched: bigint[] = [];
       const rows = () => (matched.length === 0 ? [] : (window?.rows.all(JSON.stringify(matched.map(Number))) ?? []).map(fromSqlite));
@@ -420,6 +430,9 @@ export function postgresMessageSearch(pool: pg.Pool): MessageSearch {
     async scopeOf(userId, username) {
       const { rows } = await pool.query<{ id: string; kind: string }>({ name: "parley_search_scope", text: scopeStatement("$1::text", "$2::text"), values: [userId, username] });
       return scopeFrom(rows);
+    },
+    async catchUp() {
+      // The GIN index takes every row in the row's own transaction.
     },
     async search(request) {
       if (request.conversationIds.length === 0) return [];

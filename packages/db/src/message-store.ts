@@ -500,7 +500,7 @@ export function sqliteMessageStore(client: BetterSqlite3.Database): MessageStore
 }
 
 /** Prisma runs its own transactions on this connection with awaits between statements; a write now would join one. */
-async function waitForTransactionEnd(client: BetterSqlite3.Database): Promise<void> {
+export async function waitForTransactionEnd(client: BetterSqlite3.Database): Promise<void> {
   const deadline = Date.now() + SQLITE_TRANSACTION_WAIT_MS;
   while (client.inTransaction) {
     if (Date.now() > deadline) throw new Error("timed out waiting for a transaction on the SQLite connection");

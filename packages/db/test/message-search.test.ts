@@ -40,6 +40,7 @@ function request(conversationId: string, words: string[], more: Partial<SearchRe
 
 /** Whether the index tables hold `word` for the message, read from the tables themselves (not through db.search). */
 async function indexHolds(db: Database, provider: ProviderName, messageId: bigint, word: string): Promise<boolean> {
+  await db.search.catchUp();
   if (provider === "sqlite") {
     // The raw index: every token the FTS5 table keeps, with the rows that have it (its "instance" vocabulary).
     await db.prisma.$executeRawUnsafe(`CREATE VIRTUAL TABLE IF NOT EXISTS temp."search_vocabulary" USING fts5vocab(main, "MessageSearch", instance)`);

@@ -24,9 +24,13 @@ export interface CpuSpec {
   against: { kind: "build"; bundle: string; label: string } | { kind: "no-search-index" } | null;
 }
 
-/** What takes the search index out of a database: the triggers that feed FTS5 (SQLite), the GIN index (PostgreSQL). */
+/**
+ * What takes the search index out of a database: on SQLite the triggers that change it and the
+ * indexer's work (its position set beyond any message, so nothing is ever pending), on PostgreSQL
+ * the GIN index.
+ */
 const DROP_SEARCH_INDEX: Record<Provider, string[]> = {
-  sqlite: ['DROP TRIGGER "Message_search_insert"', 'DROP TRIGGER "Message_search_update"', 'DROP TRIGGER "Message_search_delete"'],
+  sqlite: ['DROP TRIGGER "Message_search_update"', 'DROP TRIGGER "Message_search_delete"', `UPDATE "MessageSearchState" SET "indexedThroughId" = ${2n ** 62n}`],
   postgresql: ['DROP INDEX "Message_search_idx"'],
 };
 
