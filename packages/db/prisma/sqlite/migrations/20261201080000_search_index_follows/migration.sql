@@ -1,8 +1,8 @@
 -- SQLite's search index follows the messages instead of being written in each message's own
 -- transaction (src/search-indexer.ts). FTS5 writes a new segment of its index at every commit that
--- touches it: written with each send, the index cost 35-45 us of CPU per message (most of a small
--- transaction's work); written a few hundred messages at a time, 2-4 us. Written by hand, like the
--- index itself (20261130185541_message_search).
+-- touches it: written with each send, the index cost about 60 us of CPU per message (a third to a
+-- half of a small transaction's work); written a few hundred messages at a time, 2-4 us. Written by
+-- hand, like the index itself (20261130185541_message_search).
 --
 -- "MessageSearchState" holds the id through which messages have been indexed: every message at or
 -- below it that is not deleted is in the index, and none above it is. The indexer moves it forward
