@@ -5,7 +5,7 @@ import { randomUUID } from "node:crypto";
 import { PerformanceObserver } from "node:perf_hooks";
 import { LeanWebSocket } from "./lean-ws.js";
 import { messageContent, readDelivery, type Delivery, type Protocol } from "./protocols.js";
-import { machineBusyCpuSeconds, servicesCpuSeconds, type ProcessSample } from "./processes.js";
+import { cpuInterruptSeconds, machineBusyCpuSeconds, servicesCpuSeconds, soleCpu, type ProcessSample } from "./processes.js";
 import { Samples, distributionOf, type Distribution } from "./stats.js";
 
 export interface RoomPlan {
@@ -86,6 +86,12 @@ export interface StepResult {
   serverPeakRssBytes: number;
   /** The generator's own CPU, in cores: near 1 means the generator, not the server, is the limit. */
   generatorCpu: number;
+  /**
+   * Interrupt time on the generator's core, in cores, when it is pinned to one (else 0): the TCP
+   * work its reads and writes set off (acknowledgements, handing its sends to the server's
+   * sockets) runs there, outside generatorCpu, and takes the same core.
+   */
+  generatorInterrupts: number;
   /** How late the generator sent, p99 (ms): above a few ms it could not keep its schedule. */
   sendLagP99: number;
   /** The generator's own garbage collection pauses in the window, in total (ms). */
@@ -369,6 +375,9 @@ export class LoadGenerator {
     let serverAtEnd: ProcessSample | null = null;
     let generatorAtStart = process.cpuUsage();
     let generatorCpuMicros = 0;
+    const core = soleCpu();
+    let interruptsAtStart = 0;
+    let interruptSeconds = 0;
     let machineAtStart = 0;
     let machineBusySeconds = 0;
     let servicesAtStart = 0;
@@ -385,6 +394,7 @@ export class LoadGenerator {
     const windowStarted = sleep(windowStart - performance.now()).then(() => {
       serverAtStart = options.probe();
       generatorAtStart = process.cpuUsage();
+      if (core !== null) interruptsAtStart = cpuInterruptSeconds(core);
       machineAtStart = machineBusyCpuSeconds();
       servicesAtStart = servicesCpuSeconds();
     });
@@ -392,6 +402,7 @@ export class LoadGenerator {
       serverAtEnd = options.probe();
       const used = process.cpuUsage(generatorAtStart);
       generatorCpuMicros = used.user + used.system;
+      if (core !== null) interruptSeconds = cpuInterruptSeconds(core) - interruptsAtStart;
       machineBusySeconds = machineBusyCpuSeconds() - machineAtStart;
       servicesSeconds = servicesCpuSeconds() - servicesAtStart;
     });
@@ -490,6 +501,7 @@ export class LoadGenerator {
       serverRssBytes: end.rssBytes,
       serverPeakRssBytes: Math.max(peakRss, end.rssBytes),
       generatorCpu: generatorCpuMicros / 1e6 / seconds,
+      generatorInterrupts: interruptSeconds / seconds,
       sendLagP99: step.sendLag.distribution().p99,
       generatorGcMs: gcMs,
       servicesCpu: servicesSeconds / seconds,
