@@ -3,9 +3,9 @@
 // cannot slow the generator down and hide its own delay), every receiver timing each delivery.
 import { randomUUID } from "node:crypto";
 import { PerformanceObserver } from "node:perf_hooks";
-import WebSocket from "ws";
+import { LeanWebSocket } from "./lean-ws.js";
 import { messageContent, readDelivery, type Delivery, type Protocol } from "./protocols.js";
-import { machineBusyCpuSeconds, servicesCpuSeconds, type ProcessSample } from "./processes.js";
+import { cpuInterruptSeconds, machineBusyCpuSeconds, servicesCpuSeconds, soleCpu, type ProcessSample } from "./processes.js";
 import { Samples, distributionOf, type Distribution } from "./stats.js";
 
 export interface RoomPlan {
@@ -32,6 +32,7 @@ export interface LoadPlan {
   observer?: FeedObserver;
 }
 
+/** `frame` is a view into the generator's read buffer: copy what should outlive the call. */
 export interface FeedObserver {
   onDelivery?(client: number, frame: Buffer, now: number): void;
   onEvent?(client: number, frame: Buffer, now: number): void;
@@ -85,6 +86,12 @@ export interface StepResult {
   serverPeakRssBytes: number;
   /** The generator's own CPU, in cores: near 1 means the generator, not the server, is the limit. */
   generatorCpu: number;
+  /**
+   * Interrupt time on the generator's core, in cores, when it is pinned to one (else 0): the TCP
+   * work its reads and writes set off (acknowledgements, handing its sends to the server's
+   * sockets) runs there, outside generatorCpu, and takes the same core.
+   */
+  generatorInterrupts: number;
   /** How late the generator sent, p99 (ms): above a few ms it could not keep its schedule. */
   sendLagP99: number;
   /** The generator's own garbage collection pauses in the window, in total (ms). */
@@ -103,7 +110,7 @@ export interface StepResult {
 interface LiveClient {
   index: number;
   plan: ClientPlan;
-  socket: WebSocket | null;
+  socket: LeanWebSocket | null;
   ready: boolean;
   /**
    * Which of this step's messages to its room it has received, by their number within the room
@@ -112,6 +119,8 @@ interface LiveClient {
    */
   seen: Uint8Array;
   onReady: (() => void) | null;
+  /** Waiting for its connection to close (close()). */
+  closed: (() => void)[];
 }
 
 interface PendingSend {
@@ -194,7 +203,7 @@ export class LoadGenerator {
   private readonly otherCalls = new Map<number, (() => void) | undefined>();
 
   constructor(private readonly plan: LoadPlan) {
-    this.clients = plan.clients.map((client, index) => ({ index, plan: client, socket: null, ready: false, seen: new Uint8Array(0), onReady: null }));
+    this.clients = plan.clients.map((client, index) => ({ index, plan: client, socket: null, ready: false, seen: new Uint8Array(0), onReady: null, closed: [] }));
     this.step = new StepState(0, plan.rooms.length, 0, 0);
   }
 
@@ -221,8 +230,6 @@ export class LoadGenerator {
   private open(client: LiveClient, deadline: number): Promise<void> {
     const { protocol } = this.plan;
     return new Promise<void>((resolve, reject) => {
-      const socket = new WebSocket(protocol.socketUrl(client.plan.endpoint), { perMessageDeflate: false, skipUTF8Validation: true });
-      client.socket = socket;
       const timer = setTimeout(() => {
         socket.terminate();
         reject(new Error("timed out subscribing"));
@@ -231,32 +238,38 @@ export class LoadGenerator {
         clearTimeout(timer);
         resolve();
       };
-      socket.on("open", () => {
-        const room = this.plan.rooms[client.plan.room];
-        for (const frame of protocol.greeting({ token: client.plan.token, room: room?.key ?? "" })) socket.send(frame);
+      const socket = new LeanWebSocket(protocol.socketUrl(client.plan.endpoint), {
+        onOpen: () => {
+          const room = this.plan.rooms[client.plan.room];
+          for (const frame of protocol.greeting({ token: client.plan.token, room: room?.key ?? "" })) socket.send(frame);
+        },
+        onMessage: (buffer, start, end, receivedAt) => this.onFrame(client, buffer, start, end, receivedAt),
+        onError: (error) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+        onClose: () => {
+          if (client.ready) this.step.disconnects += 1;
+          client.ready = false;
+          clearTimeout(timer);
+          reject(new Error("closed before it was ready"));
+          for (const done of client.closed.splice(0)) done();
+        },
       });
-      socket.on("message", (data: Buffer) => this.onFrame(client, data));
-      socket.on("error", (error) => {
-        clearTimeout(timer);
-        reject(error);
-      });
-      socket.on("close", () => {
-        if (client.ready) this.step.disconnects += 1;
-        client.ready = false;
-        clearTimeout(timer);
-        reject(new Error("closed before it was ready"));
-      });
+      client.socket = socket;
     });
   }
 
-  private onFrame(client: LiveClient, frame: Buffer): void {
+  /** One frame, `buffer[start, end)` (a range of the shared read buffer: nothing here keeps it). */
+  private onFrame(client: LiveClient, buffer: Buffer, start: number, end: number, receivedAt: number): void {
     const step = this.step;
-    const kind = this.plan.protocol.classify(frame);
+    const kind = this.plan.protocol.classify(buffer, start, end);
     switch (kind.kind) {
       case "delivery": {
-        const now = performance.now();
+        // When the read that brought it returned: frames that arrived together share the time.
+        const now = receivedAt;
         const delivery = this.delivery;
-        if (!readDelivery(frame, delivery)) {
+        if (!readDelivery(buffer, delivery, start, end)) {
           step.countError("MALFORMED_DELIVERY");
         } else if (delivery.step !== step.id) {
           step.late += 1;
@@ -269,12 +282,12 @@ export class LoadGenerator {
           step.received += 1;
           step.latencies.push(delivery.intendedMs, now - delivery.intendedMs);
           if (now >= step.windowStart && now < step.windowEnd) step.deliveredInWindow += 1;
-          this.plan.observer?.onDelivery?.(client.index, frame, now);
+          this.plan.observer?.onDelivery?.(client.index, buffer.subarray(start, end), now);
         }
         return;
       }
       case "event":
-        this.plan.observer?.onEvent?.(client.index, frame, performance.now());
+        this.plan.observer?.onEvent?.(client.index, buffer.subarray(start, end), receivedAt);
         return;
       case "ack": {
         const send = step.pending.get(kind.requestId);
@@ -286,7 +299,7 @@ export class LoadGenerator {
         step.acked += 1;
         step.ackedByRoom[send.room]?.push(send.seq);
         step.expected += this.plan.rooms[send.room]?.members.length ?? 0;
-        if (send.intendedMs >= step.windowStart && send.intendedMs < step.windowEnd) step.ackLatencies.push(performance.now() - send.intendedMs);
+        if (send.intendedMs >= step.windowStart && send.intendedMs < step.windowEnd) step.ackLatencies.push(receivedAt - send.intendedMs);
         return;
       }
       case "error": {
@@ -362,6 +375,9 @@ export class LoadGenerator {
     let serverAtEnd: ProcessSample | null = null;
     let generatorAtStart = process.cpuUsage();
     let generatorCpuMicros = 0;
+    const core = soleCpu();
+    let interruptsAtStart = 0;
+    let interruptSeconds = 0;
     let machineAtStart = 0;
     let machineBusySeconds = 0;
     let servicesAtStart = 0;
@@ -378,6 +394,7 @@ export class LoadGenerator {
     const windowStarted = sleep(windowStart - performance.now()).then(() => {
       serverAtStart = options.probe();
       generatorAtStart = process.cpuUsage();
+      if (core !== null) interruptsAtStart = cpuInterruptSeconds(core);
       machineAtStart = machineBusyCpuSeconds();
       servicesAtStart = servicesCpuSeconds();
     });
@@ -385,6 +402,7 @@ export class LoadGenerator {
       serverAtEnd = options.probe();
       const used = process.cpuUsage(generatorAtStart);
       generatorCpuMicros = used.user + used.system;
+      if (core !== null) interruptSeconds = cpuInterruptSeconds(core) - interruptsAtStart;
       machineBusySeconds = machineBusyCpuSeconds() - machineAtStart;
       servicesSeconds = servicesCpuSeconds() - servicesAtStart;
     });
@@ -483,6 +501,7 @@ export class LoadGenerator {
       serverRssBytes: end.rssBytes,
       serverPeakRssBytes: Math.max(peakRss, end.rssBytes),
       generatorCpu: generatorCpuMicros / 1e6 / seconds,
+      generatorInterrupts: interruptSeconds / seconds,
       sendLagP99: step.sendLag.distribution().p99,
       generatorGcMs: gcMs,
       servicesCpu: servicesSeconds / seconds,
@@ -505,8 +524,8 @@ export class LoadGenerator {
         new Promise<void>((resolve) => {
           const socket = client.socket;
           client.ready = false;
-          if (!socket || socket.readyState === WebSocket.CLOSED) return resolve();
-          socket.once("close", () => resolve());
+          if (!socket || socket.isClosed) return resolve();
+          client.closed.push(resolve);
           socket.close();
           setTimeout(() => {
             socket.terminate();

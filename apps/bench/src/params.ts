@@ -45,7 +45,7 @@ export const quickParams: Params = {
   mode: "quick",
   step: { warmupMs: 1_000, measureMs: 3_000, drainMs: 8_000 },
   p99LimitMs: 50,
-  knee: { clients: 300, roomSize: 10, senders: 30, ladder: ladder(300, 1.6, 16_000), bisections: 0, confirmRuns: 1 },
+  knee: { clients: 300, roomSize: 10, senders: 30, ladder: ladder(300, 1.6, 22_000), bisections: 0, confirmRuns: 1 },
   idle: { connections: 300, settleMs: 2_000 },
   fanout: { members: 200, senders: 20, ladder: ladder(2, 4, 1_000), bisections: 0, confirmRuns: 1 },
   history: { messages: 100_000, calls: 300, seedBatch: 50_000 },

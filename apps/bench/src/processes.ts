@@ -54,6 +54,29 @@ export function machineBusyCpuSeconds(): number {
   return fields.reduce((sum, value) => sum + value, 0) / ticksPerSecond();
 }
 
+/** The one CPU this process may run on (it is pinned with taskset), or null when it may run on more. */
+export function soleCpu(): number | null {
+  try {
+    const list = /Cpus_allowed_list:\s*(\S+)/.exec(readFileSync("/proc/self/status", "utf8"))?.[1] ?? "";
+    return /^\d+$/.test(list) ? Number(list) : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Seconds CPU `cpu` has spent in hard and soft interrupts since boot (/proc/stat). The kernel's
+ * TCP work that a socket call sets off - acknowledgements, the loopback delivery of what was
+ * written - runs there as soft interrupts, counted in no process's CPU time.
+ */
+export function cpuInterruptSeconds(cpu: number): number {
+  const line = readFileSync("/proc/stat", "utf8")
+    .split("\n")
+    .find((l) => l.startsWith(`cpu${cpu} `));
+  const fields = line?.trim().split(/\s+/) ?? [];
+  return (Number(fields[6] ?? 0) + Number(fields[7] ?? 0)) / ticksPerSecond();
+}
+
 /** The machine's PostgreSQL and Redis processes: part of Parley's deployment, though not pinned. */
 const SERVICE_COMMANDS = new Set(["postgres", "redis-server"]);
 

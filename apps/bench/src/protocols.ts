@@ -26,26 +26,44 @@ const BAR = 0x7c;
 
 /**
  * Reads the bench fields out of a frame carrying a message into `into` (reused: tens of thousands
- * of deliveries a second should not each allocate), or returns false if it has none.
+ * of deliveries a second should not each allocate), or returns false if it has none. The frame is
+ * `frame[start, end)`: the generator hands on frames where they lie in its read buffer.
  */
-export function readDelivery(frame: Buffer, into: Delivery): boolean {
-  const start = frame.indexOf(CONTENT_MARKER);
-  if (start < 0) return false;
-  let pos = start + CONTENT_MARKER.length;
+export function readDelivery(frame: Buffer, into: Delivery, start = 0, end = frame.length): boolean {
+  const found = indexWithin(frame, CONTENT_MARKER, start, end);
+  if (found < 0) return false;
+  let pos = found + CONTENT_MARKER.length;
   for (let field = 0; field < 3; field += 1) {
     let value = 0;
     let digits = 0;
-    for (let c = frame[pos]; c !== undefined && c >= 0x30 && c <= 0x39; c = frame[++pos]) {
+    for (let c = pos < end ? frame[pos] : undefined; c !== undefined && c >= 0x30 && c <= 0x39; c = ++pos < end ? frame[pos] : undefined) {
       value = value * 10 + (c - 0x30);
       digits += 1;
     }
-    if (digits === 0 || frame[pos] !== BAR) return false;
+    if (digits === 0 || pos >= end || frame[pos] !== BAR) return false;
     if (field === 0) into.step = value;
     else if (field === 1) into.seq = value;
     else into.intendedMs = value / 1000;
     pos += 1;
   }
   return true;
+}
+
+/**
+ * Where `text` first occurs in `frame[start, end)`, or -1. A loop here rather than Buffer's
+ * indexOf: that one would search on past `end` through the rest of the read buffer, and for
+ * frames of a few hundred bytes the call into C++ costs as much as the search.
+ */
+export function indexWithin(frame: Buffer, text: Buffer, start: number, end: number): number {
+  const first = text[0];
+  const last = end - text.length;
+  for (let at = start; at <= last; at += 1) {
+    if (frame[at] !== first) continue;
+    let k = 1;
+    while (k < text.length && frame[at + k] === text[k]) k += 1;
+    if (k === text.length) return at;
+  }
+  return -1;
 }
 
 export type Frame =
@@ -71,31 +89,35 @@ export interface Protocol {
   /** Frames sent right after the socket opens: authentication and the subscription or room join. */
   greeting(client: { token: string | null; room: string }): string[];
   sendFrame(requestId: number, room: string, content: string, clientMessageId: string): string;
-  classify(frame: Buffer): Frame;
+  /** What `frame[start, end)` is (the whole buffer by default). */
+  classify(frame: Buffer, start?: number, end?: number): Frame;
 }
 
 const ID_PREFIX = Buffer.from('{"id":');
 
-function startsWithAt(frame: Buffer, position: number, text: Buffer): boolean {
-  return frame.length >= position + text.length && frame.compare(text, 0, text.length, position, position + text.length) === 0;
+function startsWithAt(frame: Buffer, position: number, text: Buffer, end: number): boolean {
+  if (end - position < text.length) return false;
+  for (let k = 0; k < text.length; k += 1) if (frame[position + k] !== text[k]) return false;
+  return true;
 }
 
 /** The number after `{"id":`, and where it ends; null for `{"id":null` or anything else. */
-function leadingId(frame: Buffer): { id: number; end: number } | null {
-  if (!startsWithAt(frame, 0, ID_PREFIX)) return null;
-  let pos = ID_PREFIX.length;
+function leadingId(frame: Buffer, start: number, end: number): { id: number; end: number } | null {
+  if (!startsWithAt(frame, start, ID_PREFIX, end)) return null;
+  let pos = start + ID_PREFIX.length;
   let id = 0;
   const first = pos;
-  for (let c = frame[pos]; c !== undefined && c >= 0x30 && c <= 0x39; c = frame[++pos]) id = id * 10 + (c - 0x30);
+  for (let c = pos < end ? frame[pos] : undefined; c !== undefined && c >= 0x30 && c <= 0x39; c = ++pos < end ? frame[pos] : undefined) id = id * 10 + (c - 0x30);
   return pos > first ? { id, end: pos } : null;
 }
 
-function errorCode(frame: Buffer): string {
-  const match = /"code":"([A-Z_]+)"/.exec(frame.toString("latin1"));
-  return match?.[1] ?? "UNKNOWN";
+function errorCode(frame: Buffer, start: number, end: number, pattern: RegExp): string {
+  return pattern.exec(frame.toString("latin1", start, end))?.[1] ?? "UNKNOWN";
 }
 
 const PING = Buffer.from("PING");
+const RECONNECT = Buffer.from("reconnect");
+const TRPC_ERROR_CODE = /"code":"([A-Z_]+)"/;
 const RESULT_DATA = Buffer.from(',"result":{"type":"data"');
 const RESULT_STARTED = Buffer.from(',"result":{"type":"started"');
 const ERROR_FIELD = Buffer.from(',"error":');
@@ -121,17 +143,17 @@ export function parleyProtocolOn(feed: ParleyFeed): Protocol {
     ],
     sendFrame: (requestId, room, content, clientMessageId) =>
       JSON.stringify({ id: requestId, method: "mutation", params: { path: "message.send", input: { conversationId: room, content, clientMessageId } } }),
-    classify(frame) {
-      if (frame.length === PING.length && frame.equals(PING)) return PING_FRAME;
-      const lead = leadingId(frame);
+    classify(frame, start = 0, end = frame.length) {
+      if (end - start === PING.length && startsWithAt(frame, start, PING, end)) return PING_FRAME;
+      const lead = leadingId(frame, start, end);
       if (!lead) {
         // `{"id":null,"method":"reconnect"}`: the server is shutting down.
-        return frame.includes("reconnect") ? { kind: "error", requestId: null, code: "RECONNECT" } : IGNORED;
+        return indexWithin(frame, RECONNECT, start, end) >= 0 ? { kind: "error", requestId: null, code: "RECONNECT" } : IGNORED;
       }
-      if (startsWithAt(frame, lead.end, ERROR_FIELD)) return { kind: "error", requestId: lead.id, code: errorCode(frame) };
+      if (startsWithAt(frame, lead.end, ERROR_FIELD, end)) return { kind: "error", requestId: lead.id, code: errorCode(frame, start, end, TRPC_ERROR_CODE) };
       if (lead.id !== SUBSCRIPTION_ID) return { kind: "ack", requestId: lead.id };
-      if (startsWithAt(frame, lead.end, RESULT_DATA)) return !allEvents || frame.includes(MESSAGE_CREATED) ? DELIVERY : EVENT;
-      if (startsWithAt(frame, lead.end, RESULT_STARTED)) return READY;
+      if (startsWithAt(frame, lead.end, RESULT_DATA, end)) return !allEvents || indexWithin(frame, MESSAGE_CREATED, lead.end, end) >= 0 ? DELIVERY : EVENT;
+      if (startsWithAt(frame, lead.end, RESULT_STARTED, end)) return READY;
       return { kind: "error", requestId: lead.id, code: "SUBSCRIPTION_STOPPED" };
     },
   };
@@ -142,19 +164,19 @@ export const parleyProtocol: Protocol = parleyProtocolOn("message.live");
 
 const BASELINE_MESSAGE = Buffer.from('{"type":"message"');
 const OK_FIELD = Buffer.from(',"ok":true');
+const BASELINE_ERROR_CODE = /"error":"([A-Z_]+)"/;
 
 export const baselineProtocol: Protocol = {
   name: "baseline",
   socketUrl: (httpUrl) => httpUrl.replace(/^http/, "ws"),
   greeting: ({ room }) => [JSON.stringify({ id: SUBSCRIPTION_ID, join: room })],
   sendFrame: (requestId, room, content) => JSON.stringify({ id: requestId, room, content }),
-  classify(frame) {
-    if (startsWithAt(frame, 0, BASELINE_MESSAGE)) return DELIVERY;
-    const lead = leadingId(frame);
+  classify(frame, start = 0, end = frame.length) {
+    if (startsWithAt(frame, start, BASELINE_MESSAGE, end)) return DELIVERY;
+    const lead = leadingId(frame, start, end);
     if (!lead) return IGNORED;
-    if (startsWithAt(frame, lead.end, OK_FIELD)) return lead.id === SUBSCRIPTION_ID ? READY : { kind: "ack", requestId: lead.id };
-    const code = /"error":"([A-Z_]+)"/.exec(frame.toString("latin1"))?.[1] ?? "UNKNOWN";
-    return { kind: "error", requestId: lead.id, code };
+    if (startsWithAt(frame, lead.end, OK_FIELD, end)) return lead.id === SUBSCRIPTION_ID ? READY : { kind: "ack", requestId: lead.id };
+    return { kind: "error", requestId: lead.id, code: errorCode(frame, start, end, BASELINE_ERROR_CODE) };
   },
 };
 

@@ -39,6 +39,7 @@ function scripted(p99: (rate: number, attempt: number) => number): { session: Se
         serverRssBytes: 0,
         serverPeakRssBytes: 0,
         generatorCpu: 0.3,
+        generatorInterrupts: 0,
         sendLagP99: 1,
         generatorGcMs: 0,
         servicesCpu: 0,
@@ -76,5 +77,14 @@ describe("findKnee", () => {
     session.step = async (step) => ({ ...(await generatorLimited(step)), generatorCpu: step.rate >= 2900 ? 0.95 : 0.3 });
     const result = await findKnee(session, options, quiet);
     expect(result).toMatchObject({ knee: 2900, bound: "generator" });
+  });
+
+  it("counts the interrupt time on the generator's core as the generator's", async () => {
+    const { session } = scripted(() => 10);
+    const step = session.step.bind(session);
+    // 65% in the process and 25% in interrupts on its core: the core was full.
+    session.step = async (options) => ({ ...(await step(options)), ...(options.rate >= 2000 ? { generatorCpu: 0.65, generatorInterrupts: 0.25 } : {}) });
+    const result = await findKnee(session, options, quiet);
+    expect(result).toMatchObject({ knee: 2000, bound: "generator" });
   });
 });

@@ -38,3 +38,26 @@ describe("the baseline server's frames", () => {
     expect(baselineProtocol.classify(frame({ id: 6, error: "FORBIDDEN" }))).toEqual({ kind: "error", requestId: 6, code: "FORBIDDEN" });
   });
 });
+
+describe("frames read where they lie in a larger buffer", () => {
+  it("look only inside their own range", () => {
+    const before = frame({ id: 5, ok: true });
+    const delivery = frame({ type: "message", id: "9", room: "r", content });
+    const after = frame({ type: "message", id: "10", room: "r", content: messageContent(3, 42, 1) });
+    const buffer = Buffer.concat([before, delivery, after]);
+    const start = before.length;
+    const end = start + delivery.length;
+    expect(baselineProtocol.classify(buffer, 0, start)).toEqual({ kind: "ack", requestId: 5 });
+    expect(baselineProtocol.classify(buffer, start, end)).toEqual({ kind: "delivery" });
+    const read: Delivery = { step: 0, seq: 0, intendedMs: 0 };
+    expect(readDelivery(buffer, read, start, end)).toBe(true);
+    expect(read).toEqual({ step: 3, seq: 41, intendedMs: 1234.567 });
+    // The ack before has no content: the delivery after it must not be read in its place.
+    expect(readDelivery(buffer, read, 0, start)).toBe(false);
+    // Cut inside the content: the fields are incomplete.
+    expect(readDelivery(buffer, read, start, end - CONTENT_BYTES + 4)).toBe(false);
+    const ping = Buffer.concat([Buffer.from("PING"), before]);
+    expect(parleyProtocol.classify(ping, 0, 4)).toEqual({ kind: "ping" });
+    expect(parleyProtocol.classify(ping, 4, ping.length)).toEqual({ kind: "ack", requestId: 5 });
+  });
+});
