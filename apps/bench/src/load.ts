@@ -47,6 +47,11 @@ export interface StepOptions {
   drainMs: number;
   /** The servers' CPU time and RSS, summed over their processes. */
   probe: () => ProcessSample;
+  /**
+   * The CPU the servers are pinned to, if any: its interrupt time is measured too (serverInterrupts),
+   * since the TCP work of what the servers write runs there outside their processes' CPU time.
+   */
+  serverCore?: number | null;
   /** Something to run during the measured window (a login burst), `atMs` after it starts. */
   during?: { atMs: number; run: () => Promise<void> };
   /**
@@ -92,6 +97,12 @@ export interface StepResult {
    * sockets) runs there, outside generatorCpu, and takes the same core.
    */
   generatorInterrupts: number;
+  /**
+   * Interrupt time on the servers' core, in cores, when StepOptions.serverCore names it (else 0):
+   * the loopback TCP work of what the servers write (and of the acknowledgements they send) runs
+   * there as soft interrupts, in no process's CPU time - a cost of serving that serverCpu leaves out.
+   */
+  serverInterrupts: number;
   /** How late the generator sent, p99 (ms): above a few ms it could not keep its schedule. */
   sendLagP99: number;
   /** The generator's own garbage collection pauses in the window, in total (ms). */
@@ -378,6 +389,9 @@ export class LoadGenerator {
     const core = soleCpu();
     let interruptsAtStart = 0;
     let interruptSeconds = 0;
+    const serverCore = options.serverCore ?? null;
+    let serverInterruptsAtStart = 0;
+    let serverInterruptSeconds = 0;
     let machineAtStart = 0;
     let machineBusySeconds = 0;
     let servicesAtStart = 0;
@@ -395,6 +409,7 @@ export class LoadGenerator {
       serverAtStart = options.probe();
       generatorAtStart = process.cpuUsage();
       if (core !== null) interruptsAtStart = cpuInterruptSeconds(core);
+      if (serverCore !== null) serverInterruptsAtStart = cpuInterruptSeconds(serverCore);
       machineAtStart = machineBusyCpuSeconds();
       servicesAtStart = servicesCpuSeconds();
     });
@@ -403,6 +418,7 @@ export class LoadGenerator {
       const used = process.cpuUsage(generatorAtStart);
       generatorCpuMicros = used.user + used.system;
       if (core !== null) interruptSeconds = cpuInterruptSeconds(core) - interruptsAtStart;
+      if (serverCore !== null) serverInterruptSeconds = cpuInterruptSeconds(serverCore) - serverInterruptsAtStart;
       machineBusySeconds = machineBusyCpuSeconds() - machineAtStart;
       servicesSeconds = servicesCpuSeconds() - servicesAtStart;
     });
@@ -502,6 +518,7 @@ export class LoadGenerator {
       serverPeakRssBytes: Math.max(peakRss, end.rssBytes),
       generatorCpu: generatorCpuMicros / 1e6 / seconds,
       generatorInterrupts: interruptSeconds / seconds,
+      serverInterrupts: serverInterruptSeconds / seconds,
       sendLagP99: step.sendLag.distribution().p99,
       generatorGcMs: gcMs,
       servicesCpu: servicesSeconds / seconds,

@@ -6,7 +6,7 @@ import { latencyChart, type ChartSeries } from "./chart.js";
 import type { KneeResult, TaggedStep } from "./knee.js";
 import type { Params } from "./params.js";
 import type { ProfileSummary } from "./profile.js";
-import { median, type CpuResult } from "./scenarios/cpu.js";
+import { median, type CpuCell, type CpuResult } from "./scenarios/cpu.js";
 import type { DeliveryResult } from "./scenarios/delivery.js";
 import type { HistoryResult } from "./scenarios/history.js";
 import type { IdleResult } from "./scenarios/idle.js";
@@ -488,11 +488,16 @@ export function cpuTable(result: CpuResult): string {
     t.cells.map((cell, i) => {
       const us = median(cell.usPerDelivery);
       const base = baseline ? median(baseline.cells[i]?.usPerDelivery ?? []) : Number.NaN;
+      // With the servers' core's interrupt time (their sockets' TCP work), per round, then the median.
+      const withInterrupts = (c: CpuCell | undefined) => median((c?.usPerDelivery ?? []).map((v, round) => v + (c?.interruptUsPerDelivery[round] ?? Number.NaN)));
+      const whole = withInterrupts(cell);
       return [
         String(cell.rate),
         t.label,
         `${fmt(us, 1)} (${fmt(Math.min(...cell.usPerDelivery), 1)}-${fmt(Math.max(...cell.usPerDelivery), 1)})`,
         t.baseline ? "" : times(ratio(us, base)),
+        fmt(median(cell.interruptUsPerDelivery), 1),
+        t.baseline ? fmt(whole, 1) : `${fmt(whole, 1)} (${times(ratio(whole, withInterrupts(baseline?.cells[i])))})`,
         result.provider === "postgresql" ? fmt(median(cell.servicesUsPerDelivery), 1) : "",
         `${fmt(median(cell.p99Ms), 1)} (${fmt(Math.max(...cell.p99Ms), 1)})`,
         `${cell.lost} / ${cell.duplicates}`,
@@ -501,5 +506,5 @@ export function cpuTable(result: CpuResult): string {
     }),
   );
   rows.sort((a, b) => Number(a[0]) - Number(b[0]));
-  return `${renderTable(["sends/s", "server", "CPU us per delivery, median (range)", "/ baseline", "PostgreSQL + Redis CPU us per delivery", "p99 ms, median (max)", "lost / dup", "other processes, max"], rows)}\n${result.provider === "postgresql" ? "PostgreSQL" : "SQLite"}; ${result.clients} clients in rooms of ${result.roomSize}, ${result.senders} sending; ${result.rounds} rounds`;
+  return `${renderTable(["sends/s", "server", "CPU us per delivery, median (range)", "/ baseline", "server core's interrupts, us per delivery", "CPU + interrupts, us per delivery (/ baseline)", "PostgreSQL + Redis CPU us per delivery", "p99 ms, median (max)", "lost / dup", "other processes, max"], rows)}\n${result.provider === "postgresql" ? "PostgreSQL" : "SQLite"}; ${result.clients} clients in rooms of ${result.roomSize}, ${result.senders} sending; ${result.rounds} rounds`;
 }

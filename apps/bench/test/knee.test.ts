@@ -40,6 +40,7 @@ function scripted(p99: (rate: number, attempt: number) => number): { session: Se
         serverPeakRssBytes: 0,
         generatorCpu: 0.3,
         generatorInterrupts: 0,
+        serverInterrupts: 0,
         sendLagP99: 1,
         generatorGcMs: 0,
         servicesCpu: 0,

@@ -38,6 +38,8 @@ export interface CpuCell {
   rate: number;
   /** Server CPU per delivery, microseconds, one value per round. */
   usPerDelivery: number[];
+  /** Interrupt time on the servers' core per delivery, microseconds, one value per round (0 unpinned). */
+  interruptUsPerDelivery: number[];
   /** PostgreSQL's and Redis' processes' CPU per delivery, microseconds, one value per round. */
   servicesUsPerDelivery: number[];
   /** p99 end-to-end latency, ms, one value per round. */
@@ -79,7 +81,7 @@ export async function runCpu(context: RunContext, spec: CpuSpec): Promise<CpuRes
         plan: async (deployment) => loadPlan(target, deployment, layout, { users: await database.freshUsers(deployment.endpoints[0] ?? ""), conversationIds: database.conversationIds }),
         warmUp: { rate: spec.rates[0] ?? 100, ms: params.step.warmupMs * 2 },
       });
-      sessions.push({ session, result: { label: target.label, baseline, cells: spec.rates.map((rate) => ({ rate, usPerDelivery: [], servicesUsPerDelivery: [], p99Ms: [], lost: 0, duplicates: 0, otherCpuMax: 0 })) } });
+      sessions.push({ session, result: { label: target.label, baseline, cells: spec.rates.map((rate) => ({ rate, usPerDelivery: [], interruptUsPerDelivery: [], servicesUsPerDelivery: [], p99Ms: [], lost: 0, duplicates: 0, otherCpuMax: 0 })) } });
     };
     const own = await prepareDatabase(context, spec.provider, `cpu-${spec.provider}`, clients, layout.rooms);
     databases.push(own);
@@ -120,10 +122,11 @@ export async function runCpu(context: RunContext, spec: CpuSpec): Promise<CpuRes
           const { session, result } = sessions[(round + k) % sessions.length] as (typeof sessions)[number];
           // At most a few seconds: other work is recorded with the step, and the rounds' median absorbs it.
           await session.waitForQuiet(undefined, 3_000);
-          const step: StepResult = await session.step({ rate, ...params.step });
+          const step: StepResult = await session.step({ rate, ...params.step, serverCore: context.serverCpu });
           log(describeStep(`${result.label} [round ${round + 1}]`, step));
           const cell = result.cells[r] as CpuCell;
           cell.usPerDelivery.push(step.deliveredPerSecond > 0 ? (step.serverCpu * 1e6) / step.deliveredPerSecond : Number.NaN);
+          cell.interruptUsPerDelivery.push(step.deliveredPerSecond > 0 ? (step.serverInterrupts * 1e6) / step.deliveredPerSecond : Number.NaN);
           cell.servicesUsPerDelivery.push(step.deliveredPerSecond > 0 ? (step.servicesCpu * 1e6) / step.deliveredPerSecond : Number.NaN);
           cell.p99Ms.push(step.latency.p99);
           cell.lost += step.lost;
