@@ -23,7 +23,7 @@ export {
 export { LiveStream, type EventHandlers, type FeedDelivery, type FeedObserver, type FeedSource, type LiveStreamDeps } from "./live/live-stream";
 export { syncFeed } from "./live/sync-feed";
 
-export { ChatStore, type ChatState, type ChatStoreDeps } from "./chat/chat-store";
+export { ChatStore, READ_PACE_MS, type ChatState, type ChatStoreDeps } from "./chat/chat-store";
 export { applyReadEvent, fromList, type Conversations, type KnownConversation } from "./chat/read-state";
 export { TYPING_SHOWN_MS, typingIn, type Typing } from "./chat/typing";
 export { TYPING_REPORT_MS, TypingReporter, type TypingReporterDeps } from "./chat/typing-reporter";

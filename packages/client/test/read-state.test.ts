@@ -5,8 +5,9 @@ import { ChatStore } from "../src/chat/chat-store";
 import type { Conversation, FeedEvent, Message } from "../src/types";
 import { conversation, message } from "./helpers";
 
-function loadedStore(list: Conversation[] = [conversation()], markRead?: (c: string, m: string) => Promise<unknown>) {
-  const store = new ChatStore("me", true, markRead ? { markRead } : {});
+// The pace between calls is tested on its own below; here calls follow as soon as answers come.
+function loadedStore(list: Conversation[] = [conversation()], markRead?: (c: string, m: string) => Promise<unknown>, readPaceMs = 0) {
+  const store = new ChatStore("me", true, markRead ? { markRead, readPaceMs } : {});
   store.beginReload();
   store.finishReload(list);
   return store;
@@ -199,6 +200,44 @@ describe("markRead", () => {
     await expect(first).rejects.toThrow("offline");
     await waiting;
     expect(calls).toEqual(["c1:12", "c1:15"]);
+  });
+
+  it("in a busy room asks at most once per pace: what is read meanwhile goes as one call when the time is up", async () => {
+    const calls: string[] = [];
+    const timers: (() => void)[] = [];
+    const store = new ChatStore("me", true, {
+      markRead: async (c, m) => void calls.push(`${c}:${m}`),
+      setTimer: (run) => {
+        timers.push(run);
+        return () => undefined;
+      },
+    });
+    store.beginReload();
+    store.finishReload([
+      conversation({ lastReadMessageId: "10", unreadCount: 9, lastMessage: message({ id: "20", senderId: "alice" }) }),
+      conversation({ id: "c2", lastReadMessageId: null, unreadCount: 1, lastMessage: message({ id: "5", conversationId: "c2", senderId: "alice" }) }),
+    ]);
+    const first = store.markRead("c1", "12");
+    await first;
+    // Answered at once, but the pace has not passed: these wait, and go as one call for the furthest.
+    const settled: string[] = [];
+    for (const id of ["13", "15", "14"]) void store.markRead("c1", id).then(() => settled.push(id));
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(calls).toEqual(["c1:12"]);
+    expect(settled).toEqual([]);
+    expect(timers).toHaveLength(1);
+    timers[0]?.();
+    await vi.waitFor(() => expect(calls).toEqual(["c1:12", "c1:15"]));
+    await vi.waitFor(() => expect(settled.sort()).toEqual(["13", "14", "15"]));
+    // Another conversation has its own pace: asked at once.
+    await store.markRead("c2", "5");
+    expect(calls).toEqual(["c1:12", "c1:15", "c2:5"]);
+    // Once the pace after the last call has passed with nothing wanted, the next one goes at once.
+    timers[1]?.();
+    timers[2]?.();
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    await store.markRead("c1", "18");
+    expect(calls).toEqual(["c1:12", "c1:15", "c2:5", "c1:18"]);
   });
 
   it("asks again after a failed call", async () => {

@@ -3,7 +3,7 @@
 //   6 (typing storm): every client calls typing.set in its room every `typingEveryMs`,
 //   7 (presence churn): other users of the rooms connect and disconnect `churnPerSecond` times a second,
 //   8 (read markers): every receiver marks each message it receives read, as the client package
-//     does (one markRead per conversation waiting for its answer at a time, the furthest next),
+//     does (one markRead per conversation at a time and at most one per READ_PACE_MS, the furthest next),
 //   9 (reactions): every receiver calls message.react on each message it receives; each reaction
 //     is a stored change (an ordered transaction and a message.updated to every member), so the
 //     messages flow at a room's size less (rate / roomSize), which keeps the writes per second
@@ -218,25 +218,37 @@ export async function runLiveState(context: RunContext, id: LiveStateId, liveRat
     };
   } else {
     // Each receiver marks every message it receives (not its own) read, as @parley/client's
-    // ChatStore does: at once when no markRead of that conversation is waiting for its answer,
-    // otherwise the furthest message wanted is sent when the answer comes. A read.updated is timed
+    // ChatStore does: at once when no markRead of that conversation is waiting for its answer or
+    // for its pace (READ_PACE_MS since it was asked), otherwise the furthest message wanted is sent
+    // when both have come. A read.updated is timed
     // from when the reader first wanted (received) the oldest message its call covers.
+    // @parley/client's READ_PACE_MS (packages/client/src/chat/chat-store.ts), which its browser
+    // modules keep this Node package from importing.
+    const READ_PACE_MS = 500;
     const markedAt = new Map<string, number>();
     const readers: Session[] = [];
-    /** Per reader and conversation: whether a call is unanswered, and what is wanted after it. */
+    /**
+     * Per reader and conversation: whether a call is unanswered or its pace (READ_PACE_MS since it
+     * was asked) has not passed, and what is wanted after it.
+     */
     const flights = new Map<string, { asking: boolean; wanted: string | null; wantedSince: number }>();
     const ask = (session: Session, client: number, userId: string, conversationId: string, messageId: string, since: number) => {
       const key = `${userId}|${conversationId}`;
       const flight = flights.get(key) ?? { asking: false, wanted: null, wantedSince: 0 };
       flights.set(key, flight);
-      const sent = session.call(client, "conversation.markRead", { conversationId, messageId }, () => {
+      let waiting = 2;
+      const settled = () => {
+        waiting -= 1;
+        if (waiting > 0) return;
         flight.asking = false;
         const next = flight.wanted;
         if (next === null) return;
         flight.wanted = null;
         ask(session, client, userId, conversationId, next, flight.wantedSince);
-      });
+      };
+      const sent = session.call(client, "conversation.markRead", { conversationId, messageId }, settled);
       if (!sent) return;
+      setTimeout(settled, READ_PACE_MS);
       flight.asking = true;
       markedAt.set(`${userId}|${messageId}`, since);
       const now = performance.now();

@@ -51,7 +51,18 @@ export interface ChatStoreDeps {
   setTimer?(run: () => void, ms: number): () => void;
   /** Tells the server the reader read up to a message (conversation.markRead). Without it, markRead does nothing. */
   markRead?(conversationId: string, messageId: string): Promise<unknown>;
+  /** The least time between two markRead calls for one conversation (READ_PACE_MS by default). */
+  readPaceMs?: number;
 }
+
+/**
+ * A reader in a busy room asks the server at most this often per conversation: each markRead is a
+ * read.updated to every member (read receipts), so a room of 10 where everyone marks every message
+ * as it arrives would cost the server ten deliveries per reader per message. What is read meanwhile
+ * goes as one call for the furthest message when the time is up; a quiet conversation's markRead
+ * goes at once. Other tabs' counts and others' receipts lag by at most this much.
+ */
+export const READ_PACE_MS = 500;
 
 export class ChatStore {
   private state: ChatState;
@@ -61,9 +72,11 @@ export class ChatStore {
   /** Stored events that arrived while conversation.list was loading: applied on top of it. */
   private buffered: { event: FeedEvent; id: string | null }[] | null = null;
   private cancelTypingTimer: (() => void) | null = null;
+  private readonly readPaceMs: number;
   /**
-   * Per conversation, the markRead asked of the server and not answered yet (`asked`, settling with
-   * `settled`), and the furthest message wanted since, which is asked when that answer comes.
+   * Per conversation, the markRead asked of the server and not answered yet (`asked`; `settled` once
+   * it is answered and READ_PACE_MS have passed since it was asked), and the furthest message wanted
+   * since, which is asked then.
    */
   private readonly reads = new Map<string, { asked: string; settled: Promise<void>; next: { messageId: string; done: Promise<void> } | null }>();
 
@@ -74,6 +87,7 @@ export class ChatStore {
   ) {
     this.now = deps.now ?? Date.now;
     this.setTimer = deps.setTimer ?? realTimer;
+    this.readPaceMs = deps.readPaceMs ?? READ_PACE_MS;
     this.state = {
       live: new Map(),
       latest: new Map(),
@@ -216,9 +230,9 @@ export class ChatStore {
   /**
    * The reader has read up to `messageId`. Asks the server only when that moves the pointer (as far
    * as this tab knows, counting what it asked already): every tab may call it as it shows messages.
-   * One call per conversation at a time: what is read while one waits for its answer is asked as
-   * one call (the furthest) when the answer comes, so a reader in a busy room costs the server one
-   * markRead per round trip, not one per message. The promise settles when the call covering
+   * One call per conversation at a time, and at most one per READ_PACE_MS: what is read while one
+   * waits for its answer (or for the pace) is asked as one call (the furthest) then, so a reader in
+   * a busy room costs the server one markRead per pace, not one per message. The promise settles when the call covering
    * `messageId` is answered. The counts change when the server's `read.updated` arrives, in order
    * with the messages.
    */
@@ -244,10 +258,12 @@ export class ChatStore {
 
   private askRead(conversationId: string, messageId: string): Promise<void> {
     const call = (this.deps.markRead?.(conversationId, messageId) ?? Promise.resolve()).then(() => undefined);
-    const flight = { asked: messageId, settled: call.catch(() => undefined), next: null as { messageId: string; done: Promise<void> } | null };
+    const paced = this.readPaceMs > 0 ? new Promise<void>((resolve) => this.setTimer(resolve, this.readPaceMs)) : Promise.resolve();
+    const settled = Promise.all([call.catch(() => undefined), paced]).then(() => undefined);
+    const flight = { asked: messageId, settled, next: null as { messageId: string; done: Promise<void> } | null };
     this.reads.set(conversationId, flight);
-    // Done, and nothing wanted after it: the next markRead asks at once. (With something wanted,
-    // the follow-up takes the conversation's place instead.)
+    // Answered, the pace passed, and nothing wanted after it: the next markRead asks at once. (With
+    // something wanted, the follow-up takes the conversation's place instead.)
     void flight.settled.then(() => {
       if (this.reads.get(conversationId) === flight && !flight.next) this.reads.delete(conversationId);
     });
