@@ -220,8 +220,9 @@ export async function runLiveState(context: RunContext, id: LiveStateId, liveRat
     // Each receiver marks every message it receives (not its own) read, as @parley/client's
     // ChatStore does: at once when no markRead of that conversation is waiting for its answer or
     // for its pace (READ_PACE_MS since it was asked), otherwise the furthest message wanted is sent
-    // when both have come. A read.updated is timed
-    // from when the reader first wanted (received) the oldest message its call covers.
+    // when both have come. A read.updated is timed from its markRead call: the server's part. (Until
+    // the pace, it was timed from when the reader first wanted the oldest message its call covers,
+    // which now adds the pace's deliberate wait of up to READ_PACE_MS.)
     // @parley/client's READ_PACE_MS (packages/client/src/chat/chat-store.ts), which its browser
     // modules keep this Node package from importing.
     const READ_PACE_MS = 500;
@@ -231,10 +232,10 @@ export async function runLiveState(context: RunContext, id: LiveStateId, liveRat
      * Per reader and conversation: whether a call is unanswered or its pace (READ_PACE_MS since it
      * was asked) has not passed, and what is wanted after it.
      */
-    const flights = new Map<string, { asking: boolean; wanted: string | null; wantedSince: number }>();
-    const ask = (session: Session, client: number, userId: string, conversationId: string, messageId: string, since: number) => {
+    const flights = new Map<string, { asking: boolean; wanted: string | null }>();
+    const ask = (session: Session, client: number, userId: string, conversationId: string, messageId: string) => {
       const key = `${userId}|${conversationId}`;
-      const flight = flights.get(key) ?? { asking: false, wanted: null, wantedSince: 0 };
+      const flight = flights.get(key) ?? { asking: false, wanted: null };
       flights.set(key, flight);
       let waiting = 2;
       const settled = () => {
@@ -244,13 +245,13 @@ export async function runLiveState(context: RunContext, id: LiveStateId, liveRat
         const next = flight.wanted;
         if (next === null) return;
         flight.wanted = null;
-        ask(session, client, userId, conversationId, next, flight.wantedSince);
+        ask(session, client, userId, conversationId, next);
       };
       const sent = session.call(client, "conversation.markRead", { conversationId, messageId }, settled);
       if (!sent) return;
       setTimeout(settled, READ_PACE_MS);
       flight.asking = true;
-      markedAt.set(`${userId}|${messageId}`, since);
+      markedAt.set(`${userId}|${messageId}`, performance.now());
       const now = performance.now();
       if (inWindow(now, measured)) {
         actions += 1;
@@ -258,7 +259,7 @@ export async function runLiveState(context: RunContext, id: LiveStateId, liveRat
       }
     };
     observer = {
-      onDelivery: (client, frame, now) => {
+      onDelivery: (client, frame) => {
         const session = readers[0];
         const userId = userIds[client] ?? "";
         const text = frame.toString("latin1");
@@ -269,11 +270,10 @@ export async function runLiveState(context: RunContext, id: LiveStateId, liveRat
         if (!messageId || !conversationId) return;
         const flight = flights.get(`${userId}|${conversationId}`);
         if (flight?.asking) {
-          if (flight.wanted === null) flight.wantedSince = now;
           flight.wanted = messageId;
           return;
         }
-        ask(session, client, userId, conversationId, messageId, now);
+        ask(session, client, userId, conversationId, messageId);
       },
       onEvent: (_client, frame, now) => {
         const text = frame.toString("latin1");
