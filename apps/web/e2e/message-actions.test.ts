@@ -254,6 +254,8 @@ describe.skipIf(BROWSER_SKIP_REASON !== undefined)(`Message actions in the brows
     expect(await input.inputValue()).toBe("Thanks @ben ");
     await input.pressSequentially("for lunch");
     await input.press("Enter");
+    // Sent (the composer empties), so that a failure below is about delivery, not the keypress.
+    await expect.poll(() => input.inputValue(), LIVE).toBe("");
 
     const onBen = messageRow(ben.page, "Thanks @ben for lunch");
     await onBen.locator(".mention--me", { hasText: "@ben" }).waitFor(LIVE);

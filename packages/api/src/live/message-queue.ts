@@ -69,14 +69,15 @@ export class MessageQueue {
    * Hands everything queued so far to `consumer`, then every later push as it happens, until the
    * queue closes; resolves then, or rejects with what the consumer threw. take() is not used after.
    */
-  async consumeWith(consumer: QueueConsumer, signal?: AbortSignal): Promise<void> {
+  async consumeWith(consumer: QueueConsumer): Promise<void> {
     const items = this.items;
     const committedAt = this.committedAt;
     this.items = [];
     this.committedAt = [];
     this.consumer = consumer;
     items.forEach((item, index) => this.push(item, committedAt[index]));
-    while (!this.closed && !signal?.aborted) await this.take(signal);
+    // Nothing is queued any more: take() returns only when the queue closes (its signal, or release).
+    while (!this.closed) await this.take();
     this.consumer = null;
     if (this.consumerError !== undefined) throw this.consumerError;
   }
