@@ -250,9 +250,25 @@ describe.skipIf(BROWSER_SKIP_REASON !== undefined)(`Message actions in the brows
     await input.press("Backspace");
     await input.pressSequentially("@");
     await list.waitFor();
+    // On a busy machine the next frame comes late: keys typed right after the choice must land
+    // after it, not where the caret was put back a frame later. Frames are held until flushed here.
+    await ada.page.evaluate(() => {
+      const held: FrameRequestCallback[] = [];
+      const original = window.requestAnimationFrame.bind(window);
+      window.requestAnimationFrame = (callback) => held.push(callback);
+      Object.assign(window, {
+        releaseFrames: () => {
+          window.requestAnimationFrame = original;
+          for (const callback of held.splice(0)) callback(performance.now());
+        },
+      });
+    });
     await input.press("Tab");
     expect(await input.inputValue()).toBe("Thanks @ben ");
-    await input.pressSequentially("for lunch");
+    await input.pressSequentially("for");
+    await ada.page.evaluate(() => (window as unknown as { releaseFrames(): void }).releaseFrames());
+    await input.pressSequentially(" lunch");
+    expect(await input.inputValue()).toBe("Thanks @ben for lunch");
     await input.press("Enter");
     // Sent (the composer empties), so that a failure below is about delivery, not the keypress.
     await expect.poll(() => input.inputValue(), LIVE).toBe("");

@@ -83,17 +83,25 @@ export function Composer(props: ComposerProps) {
     if (next === null) setDismissedAt(null);
     if (next?.start !== mention?.start || next?.query !== mention?.query) setActive(0);
   };
+  // Where the caret goes once the text a choice made is on screen: placed in the same commit, before
+  // the next keystroke is handled (a frame later, fast typing after Tab landed mid-word).
+  const caretAfterChoice = useRef<number | null>(null);
   const choose = (member: Member) => {
     const el = textarea.current;
     if (!el || !mention) return;
     const next = insertMention(text, mention, el.selectionStart, member.username);
+    caretAfterChoice.current = next.caret;
     edit(next.text);
     setMention(null);
-    requestAnimationFrame(() => {
-      el.focus();
-      el.setSelectionRange(next.caret, next.caret);
-    });
   };
+  useLayoutEffect(() => {
+    const el = textarea.current;
+    const caret = caretAfterChoice.current;
+    if (!el || caret === null) return;
+    caretAfterChoice.current = null;
+    el.focus();
+    el.setSelectionRange(caret, caret);
+  });
 
   useEffect(() => {
     if (autoFocus) textarea.current?.focus();
