@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { onTestFinished } from "vitest";
 import { messageSelect } from "@parley/db";
 import { createContext, createServices, defaultApiConfig, type ApiConfig, type Services } from "../src/context.js";
+import type { Metrics } from "../src/metrics.js";
 import { toMessageDto } from "../src/domain/selects.js";
 import { LocalFileStore } from "../src/files/file-store.js";
 import { InProcessEventBus } from "../src/live/event-bus.js";
@@ -44,7 +45,7 @@ export function scenes(suite: ReturnType<typeof suiteDatabase>) {
    * Services on the suite's database with these limits, closed after the test; with `files`, a
    * file store in a temporary folder (removed after the test) for uploads.
    */
-  async function world(limits: Partial<ApiConfig["limits"]> = {}, options: { files?: boolean } = {}): Promise<World> {
+  async function world(limits: Partial<ApiConfig["limits"]> = {}, options: { files?: boolean; metrics?: Metrics } = {}): Promise<World> {
     const clock = fakeClock();
     const config = testConfig({ limits: { ...defaultApiConfig.limits, ...limits } });
     let fileStore: LocalFileStore | undefined;
@@ -53,7 +54,7 @@ export function scenes(suite: ReturnType<typeof suiteDatabase>) {
       onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
       fileStore = new LocalFileStore(dir);
     }
-    const services = await createServices({ db: suite.database.db, bus: new InProcessEventBus(), config, clock, fileStore });
+    const services = await createServices({ db: suite.database.db, bus: new InProcessEventBus(), config, clock, fileStore, metrics: options.metrics });
     suite.opened.push(services);
     return { services, clock, as: (userId) => createCaller(createContext(services, services.tokens.issueAccess(userId, `session-of-${userId}`))) };
   }

@@ -10,6 +10,7 @@ import { createContext } from "../src/context.js";
 import { createCaller } from "../src/root.js";
 import { feedLogOf } from "../src/live/feed-log.js";
 import { REPLAY_PAGE, RESYNC_REQUIRED } from "../src/live/feed-stream.js";
+import { noMetrics } from "../src/metrics.js";
 import type { FeedEvent } from "../src/schemas.js";
 import { describeEachProvider, settlesSoon, suiteDatabase, trpcErrorOf } from "./helpers.js";
 import { scenes, type Person, type World } from "./scenes.js";
@@ -218,7 +219,9 @@ describeEachProvider("sync.events", (provider) => {
     });
 
     it("live, delivers the same events when another instance stored them and this one reads them from the log", async () => {
-      const here = await world();
+      // Each delivery's lag is counted from its event's commit (read back from the log here).
+      const lags: number[] = [];
+      const here = await world({}, { metrics: { ...noMetrics, delivered: (lag) => lags.push(lag) } });
       // Another instance on the same database whose bus does not reach this one: only the log tells.
       const elsewhere = await world();
       const [alice, bob, carol] = await people(3);
@@ -238,6 +241,12 @@ describeEachProvider("sync.events", (provider) => {
       expect(await take(carols, 8, names, carolFirst)).toEqual(carolHears(alice, bob, carol, true));
       expect(await take(bobs, 10, names, bobFirst)).toEqual(bobHears(alice, bob, carol, true));
       expect(await take(alices, 8, names, aliceFirst)).toEqual(aliceHears(alice, bob, carol, true));
+      // One lag per event delivered, in seconds: every event had committed before the 20 ms wait.
+      expect(lags).toHaveLength(8 + 10 + 8);
+      for (const lag of lags) {
+        expect(lag).toBeGreaterThanOrEqual(0.015);
+        expect(lag).toBeLessThan(30);
+      }
     });
 
     it("replays more than a page of events, in order, then goes on live without a repeat", async () => {

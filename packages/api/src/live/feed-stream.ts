@@ -108,8 +108,9 @@ async function* streamEvents<T extends object, E extends object>(
         lastId = id;
         const view = options.view(entry);
         if (view !== null) {
-          yield tracked(entry.id, view);
+          // Counted as it is handed over: the generator may not be resumed after its last event.
           metrics.delivered((writtenAt - (committedAt[index] ?? writtenAt)) / 1000);
+          yield tracked(entry.id, view);
         }
       }
     }
