@@ -295,6 +295,21 @@ describeEachProvider("sync.events", (provider) => {
       const { first: next } = await started(w, atFloor, 2);
       const last = await send(w, alice, team, "last");
       expect(await take(atFloor, 2, namesOf([alice, bob], [fresh, last]), next)).toEqual([`created fresh by ${alice.name}`, `created last by ${alice.name}`]);
+
+      // A restore (as `parley restore` marks it): every position from before it is refused - the
+      // backup's newest event included - and the mark itself is where clients resume from.
+      const { backupLatestId, restoredAtId } = await suite.database.db.events.markRestored();
+      expect(backupLatestId).toBe(BigInt(last.id));
+      for (const before of [backupLatestId, restoredAtId - 1n]) {
+        const refused = await trpcErrorOf(open(w, bob, before).next());
+        expect(refused.code).toBe("PRECONDITION_FAILED");
+        expect(refused.message).toBe(RESYNC_REQUIRED);
+      }
+      const atMark = open(w, bob, restoredAtId);
+      const { first: afterMark } = await started(w, atMark, 3);
+      const restored = await send(w, alice, team, "after the restore");
+      expect(BigInt(restored.id)).toBeGreaterThan(restoredAtId);
+      expect(await take(atMark, 1, namesOf([alice, bob], [restored]), afterMark)).toEqual([`created after the restore by ${alice.name}`]);
     });
 
     it("carries typing between stored events, untracked, while message.live carries neither typing nor other changes", async () => {
