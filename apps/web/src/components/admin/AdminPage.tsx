@@ -15,10 +15,30 @@ interface AdminPageProps {
   onBack(): void;
 }
 
+/**
+ * How often the page asks again while it is in view. Nothing here follows the live feed (people
+ * sign up and log in without telling admins' apps): the lists are asked again every few seconds
+ * while the page is visible, and at once when the window comes back into view.
+ */
+const ADMIN_REFRESH_MS = 10_000;
+
 export function AdminPage({ me, onBack }: AdminPageProps) {
   const heading = useRef<HTMLHeadingElement>(null);
   const utils = trpc.useUtils();
   useEffect(() => heading.current?.focus(), []);
+  useEffect(() => {
+    const refresh = () => {
+      if (document.visibilityState === "visible") void utils.admin.invalidate();
+    };
+    const timer = setInterval(refresh, ADMIN_REFRESH_MS);
+    window.addEventListener("focus", refresh);
+    document.addEventListener("visibilitychange", refresh);
+    return () => {
+      clearInterval(timer);
+      window.removeEventListener("focus", refresh);
+      document.removeEventListener("visibilitychange", refresh);
+    };
+  }, [utils]);
   return (
     <section className="admin" aria-labelledby="admin-title">
       <header className="conversation__header">
@@ -32,7 +52,7 @@ export function AdminPage({ me, onBack }: AdminPageProps) {
           </h2>
           <p className="conversation__subtitle">People, signups, invites and the audit log of this server</p>
         </div>
-        {/* Nothing here follows the live feed: people sign up and log in without telling admins' apps. */}
+        {/* Asked again every ADMIN_REFRESH_MS anyway; this is for not waiting. */}
         <button type="button" className="button button--quiet admin__refresh" onClick={() => void utils.admin.invalidate()}>
           Refresh
         </button>
