@@ -62,8 +62,12 @@ describeEachProvider("admins", (provider) => {
     cleanups.push(() => live.close());
     collectSync(live);
     await waitForSubscribers(s, 1);
+    const presenceOfBob = async () => (await admin.api.user.presence.query({ userIds: [bob.id] }))[0]?.status;
+    expect(await presenceOfBob()).toBe("online");
     await admin.api.admin.deactivate.mutate({ userId: bob.id });
     expect(await raw.closed).toEqual({ code: 4004, reason: "account deactivated" });
+    // Offline at once, not after the 10 s a closed socket is given to come back.
+    await expect.poll(presenceOfBob, { timeout: 3_000 }).toBe("offline");
     expect(await errorCodeOf(bob.api.auth.me.query())).toBe("UNAUTHORIZED");
     const refresh = await errorOf(httpClient(s).auth.refresh.mutate({ refreshToken: bob.refreshToken }));
     expect(reasonOf(refresh)).toBe("account_deactivated");
@@ -126,9 +130,13 @@ describe.skipIf(missing.length > 0)(`deactivation across two instances on Postgr
     cleanups.push(() => live.close());
     collectSync(live);
     await waitForSubscribers(there, 1);
+    const presenceOfBob = async () => (await admin.api.user.presence.query({ userIds: [bob.id] }))[0]?.status;
+    await expect.poll(presenceOfBob, { timeout: 3_000 }).toBe("online");
 
     await admin.api.admin.deactivate.mutate({ userId: bob.id });
     expect(await raw.closed).toEqual({ code: 4004, reason: "account deactivated" });
+    // Offline at once on the admin's instance too, not after the grace period.
+    await expect.poll(presenceOfBob, { timeout: 3_000 }).toBe("offline");
     await expect.poll(() => there.services.hub.subscriptionCount, { timeout: 3_000 }).toBe(0);
     expect(await errorCodeOf(httpClient(there, () => bob.accessToken).conversation.list.query())).toBe("UNAUTHORIZED");
     expect(reasonOf(await errorOf(httpClient(there).auth.refresh.mutate({ refreshToken: bob.refreshToken })))).toBe("account_deactivated");

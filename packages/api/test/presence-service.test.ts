@@ -286,6 +286,50 @@ describe("heartbeats and other instances", () => {
     expect(await first.toldAbout("alice")).toEqual([[["bob"], "online"]]);
   });
 
+  it("a deactivated user is offline everywhere at once - no grace period - and comes back with a new connection after a reactivation", async () => {
+    const bus = new InProcessEventBus();
+    const clock = fakeClock();
+    const [first, second] = [instance({ bus, clock }), instance({ bus, clock })];
+    const log = busLog(bus);
+    first.presence.connected("bob");
+    // Alice: two tabs on the first instance, one on the second, one more there just closed (in its grace period).
+    first.presence.connected("alice");
+    first.presence.connected("alice");
+    second.presence.connected("alice");
+    second.presence.connected("alice");
+    second.presence.disconnected("alice");
+    first.presence.say("alice", "away");
+    expect(await first.toldAbout("alice")).toEqual([
+      [["bob"], "online"],
+      [["bob"], "away"],
+    ]);
+    await bus.publish({ type: "user-deactivated", userId: "alice", sessionIds: ["s1"], expiresAt: clock.now().getTime() + 900_000 });
+    expect([first.presence.statusOf("alice"), second.presence.statusOf("alice")]).toEqual(["offline", "offline"]);
+    expect(await first.toldAbout("alice")).toEqual([
+      [["bob"], "online"],
+      [["bob"], "away"],
+      [["bob"], "offline"],
+    ]);
+    // Each instance let go of its own hold, once; her sockets closing afterwards change nothing.
+    const goodbyes = (presence: PresenceService) => sentBy(log, presence).filter((change) => change.kind === "user" && change.userId === "alice" && !change.present);
+    expect([goodbyes(first.presence).length, goodbyes(second.presence).length]).toEqual([1, 1]);
+    first.presence.disconnected("alice");
+    first.presence.disconnected("alice");
+    second.presence.disconnected("alice");
+    clock.advanceSeconds(GRACE);
+    first.presence.tick();
+    second.presence.tick();
+    expect([goodbyes(first.presence).length, goodbyes(second.presence).length]).toEqual([1, 1]);
+    // Bob was never deactivated; a user no instance holds is not touched.
+    await bus.publish({ type: "user-deactivated", userId: "carol", sessionIds: [], expiresAt: clock.now().getTime() });
+    expect(first.presence.statusOf("bob")).toBe("online");
+    expect(sentBy(log, first.presence).filter((change) => change.kind === "user" && change.userId === "carol")).toEqual([]);
+    // Reactivated and logged in again: online, not away (her old statement went with her).
+    second.presence.connected("alice");
+    expect(first.presence.statusOf("alice")).toBe("online");
+    expect((await first.toldAbout("alice")).at(-1)).toEqual([["bob"], "online"]);
+  });
+
   it("a heartbeat that brings a user online together with their statement tells contacts they are online", async () => {
     const here = instance();
     here.presence.connected("bob");

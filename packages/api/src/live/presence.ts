@@ -160,6 +160,7 @@ export class PresenceService {
     if (this.closed) return;
     // The bus may have lost what we sent while it was down: send the whole picture again now.
     if (event.type === "resync") this.step((step) => step.outgoing.push(this.snapshot()));
+    if (event.type === "user-deactivated") this.forget(event.userId);
     if (event.type !== "presence") return;
     const { instanceId } = event;
     if (instanceId === this.instanceId) return;
@@ -192,6 +193,21 @@ export class PresenceService {
           instance.expiresAt = this.now() + this.deps.times.graceSeconds * 1000;
           return;
       }
+    });
+  }
+
+  /**
+   * The user was deactivated: their sockets are being closed and they cannot log in, so no grace
+   * period - each instance lets go of the user's connections it holds, and the user is offline for
+   * everyone at once. A close of one of those sockets afterwards finds nothing to count down.
+   */
+  private forget(userId: string): void {
+    if (!this.connections.has(userId) && !this.leaving.has(userId)) return;
+    this.connections.delete(userId);
+    this.leaving.delete(userId);
+    this.step((step) => {
+      this.release(step, this.instanceId, userId);
+      step.outgoing.push({ kind: "user", userId, present: false });
     });
   }
 
