@@ -49,6 +49,7 @@ const { values: args } = parseArgs({
     "against-label": { type: "string" },
     rates: { type: "string" },
     rounds: { type: "string" },
+    "room-size": { type: "string" },
     "live-rate": { type: "string" },
     report: { type: "string" },
     help: { type: "boolean", default: false },
@@ -76,7 +77,9 @@ if (args.help) {
               and the baseline (and --against <other build's dist/main.js> --against-label <name>, or
               --against no-search-index: this build on a database without the search index) connected
               at once, their steps interleaved for --rounds N (default 3); medians. SQLite, or
-              PostgreSQL with --postgres (whose own processes' CPU is shown apart)
+              PostgreSQL with --postgres (whose own processes' CPU is shown apart); --room-size N for
+              rooms of N instead of 10 (same clients and senders: divide the rates by N/10 for the
+              same deliveries per second)
   pg-order    events committed per second into one order on PostgreSQL, 1, 2 and 4 writer processes
   search      message.search over 1,000,000 messages in 1,000 conversations, SQLite and PostgreSQL
               (--no-postgres: SQLite only); give it --max-minutes 40 when PostgreSQL is seeded
@@ -221,7 +224,11 @@ try {
           : null;
     if (against?.kind === "build" && !existsSync(against.bundle)) throw new Error(`--against: ${against.bundle} does not exist`);
     const provider = postgresUrl ? "postgresql" : "sqlite";
-    results.cpu = await attempt(`cpu (${provider})`, () => runCpu(context, { rates, rounds: Number(args.rounds ?? 3), label: results.server.label, provider, against }), "cpu");
+    const roomSize = args["room-size"] === undefined ? undefined : Number(args["room-size"]);
+    if (roomSize !== undefined && !(Number.isInteger(roomSize) && roomSize >= 2 && roomSize <= params.knee.clients)) {
+      throw new Error(`--room-size: a whole number from 2 to ${params.knee.clients} (the clients), not ${args["room-size"]}`);
+    }
+    results.cpu = await attempt(`cpu (${provider})`, () => runCpu(context, { rates, rounds: Number(args.rounds ?? 3), roomSize, label: results.server.label, provider, against }), "cpu");
   }
   if (scenarioPostgresUrl && only.has("pg-order")) {
     results.pgOrder = await attempt("pg-order", () => runPgOrder(context, scenarioPostgresUrl), "pg-order");
@@ -256,7 +263,7 @@ try {
 console.log(`\nParley bench (${params.mode}), ${results.startedAt}, ${results.durationSeconds} s\n`);
 console.log(summaryTable(results));
 if (results.search?.length) console.log(`\nmessage.search, one call at a time over HTTP (ms):\n${searchTable(results.search)}`);
-if (results.cpu) console.log(`\nServer CPU per delivery at fixed rates (scenario 1's rooms, steps interleaved):\n${cpuTable(results.cpu)}`);
+if (results.cpu) console.log(`\nServer CPU per delivery at fixed rates (rooms of ${results.cpu.roomSize}, steps interleaved):\n${cpuTable(results.cpu)}`);
 if (results.upload) console.log(`\nUploads, ${results.upload.clients} at once, Parley against a bare Node server streaming to disk:\n${uploadTable(results.upload)}`);
 if (results.s1?.profile) console.log(`\nServer CPU profile near the knee (scenario 1):\n${profileTable(results.s1.profile)}`);
 process.exit(results.failures.length > 0 ? 1 : 0);

@@ -1,4 +1,4 @@
-// Scenario "cpu": server CPU per delivery at fixed rates, scenario 1's rooms, for Parley, the bare
+// Scenario "cpu": server CPU per delivery at fixed rates, scenario 1's rooms (or --room-size), for Parley, the bare
 // `ws` baseline and (with --against) another Parley build, their steps interleaved: every target is
 // connected at once and each round runs every rate on every target in turn (rotating who goes
 // first), so a machine whose speed drifts, or that other work disturbs now and then, disturbs all
@@ -14,6 +14,8 @@ import { loadPlan, parleyTarget, topology, type Target } from "../targets.js";
 export interface CpuSpec {
   rates: readonly number[];
   rounds: number;
+  /** Members per room (scenario 1's, 10, unless --room-size says otherwise); clients and senders stay scenario 1's. */
+  roomSize?: number;
   /** What the build under test is called in the results. */
   label: string;
   provider: Provider;
@@ -69,7 +71,8 @@ export interface CpuResult {
 export async function runCpu(context: RunContext, spec: CpuSpec): Promise<CpuResult> {
   const { params, log } = context;
   const { knee } = params;
-  const layout = topology(knee.clients, knee.roomSize, knee.senders);
+  const roomSize = spec.roomSize ?? knee.roomSize;
+  const layout = topology(knee.clients, roomSize, knee.senders);
   const clients = layout.rooms.reduce((n, r) => n + r.length, 0);
   // Each Parley build gets a database of its own: two servers must not share one SQLite file.
   const databases: PreparedDatabase[] = [];
@@ -135,7 +138,7 @@ export async function runCpu(context: RunContext, spec: CpuSpec): Promise<CpuRes
         }
       }
     }
-    return { provider: spec.provider, clients, roomSize: knee.roomSize, senders: layout.senders.length, rounds: spec.rounds, targets: sessions.map((s) => s.result) };
+    return { provider: spec.provider, clients, roomSize, senders: layout.senders.length, rounds: spec.rounds, targets: sessions.map((s) => s.result) };
   } finally {
     for (const { session } of sessions) await session.close();
     for (const database of databases) await database.drop();
