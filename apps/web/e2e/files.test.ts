@@ -2,7 +2,10 @@
 // progress and a way to cancel it; a picture sent by one person appearing live as a preview to the
 // other and opening larger; other files as cards whose link downloads them; and the message found
 // by its words with Ctrl+K.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import type { BrowserContext, CDPSession, Page, Browser } from "playwright-core";
 import { apiUser, type ApiUser } from "./support/api";
 import { PASSWORD, composer, logIn, openConversation } from "./support/app";
@@ -144,7 +147,13 @@ describe.skipIf(BROWSER_SKIP_REASON !== undefined)(`files${BROWSER_SKIP_NOTE}`, 
 
   it("says plainly which file is over the 25 MB limit, and keeps it off the message", async () => {
     const { page } = annTab;
-    await page.locator(".composer input[type=file]").setInputFiles([{ name: "raw-footage.mov", mimeType: "video/quicktime", buffer: Buffer.alloc(25 * 1024 * 1024 + 1, 1) }]);
+    // From disk, by path: handed as a buffer, 25 MB crossed to the browser base64-encoded, which took
+    // over 15 s on a loaded machine once.
+    const dir = mkdtempSync(join(tmpdir(), "parley-e2e-files-"));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    const footage = join(dir, "raw-footage.mov");
+    writeFileSync(footage, Buffer.alloc(25 * 1024 * 1024 + 1, 1));
+    await page.locator(".composer input[type=file]").setInputFiles(footage);
     const chip = chips(page).filter({ hasText: "raw-footage.mov" });
     await expect.poll(() => chip.getAttribute("data-upload-status"), { timeout: 30_000 }).toBe("failed");
     expect(await chip.getByRole("alert").textContent()).toBe("raw-footage.mov is larger than the 25 MB limit.");
