@@ -291,12 +291,14 @@ describe.skipIf(BROWSER_SKIP_REASON !== undefined)(`files${BROWSER_SKIP_NOTE}`, 
     await switcher.waitFor({ state: "hidden" });
     const message = messageWith(page, "Sunset over the zebrafjord");
     await expect.poll(() => message.locator(".attachment-picture img").count()).toBe(2);
+    // Focus goes to the found message (a frame after it is laid out), for a keyboard user to go on from.
+    await expect.poll(() => page.evaluate(() => (document.activeElement?.classList.contains("message-row") && document.activeElement.textContent?.includes("zebrafjord")) ?? false)).toBe(true);
   });
 
   it("lists the conversation's messages with files from its header's Files button (has:file alone)", async () => {
     const { page } = benTab;
     await composer(page).fill("Just words here");
-    await page.keyboard.press("Enter");
+    await composer(page).press("Enter");
     await messageWith(page, "Just words here").waitFor();
     await page.getByRole("button", { name: "Files in this conversation" }).click();
     const switcher = page.getByRole("dialog", { name: "Search conversations and messages" });
